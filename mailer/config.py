@@ -1,0 +1,466 @@
+"""Load the admin's TOML config into frozen dataclasses; every fault names file, key and what is expected."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrulestr
+
+from mailer import PROJECT_ROOT
+from mailer.errors import ConfigError, ConfigProblem
+
+LANGUAGES = ("sv", "fi", "en")
+TLS_MODES = ("starttls", "tls", "none")
+TRANSPORTS = ("maildir", "smtp")
+#: Default babel locale per language: the network lives in Finland unless the config says otherwise.
+DEFAULT_LOCALES = {"sv": "sv_FI", "fi": "fi_FI", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    language: str
+    locale: str
+    timezone: str
+    list_address: str
+    memo_address: str
+    coordinators: tuple[str, ...]
+    from_name: str
+    public_url: str | None
+    plus_addressing: bool
+    token_secret_env: str | None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def domain(self) -> str:
+        return self.list_address.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
+class Override:
+    date: date
+    place: str | None = None
+    start_time: time | None = None
+    theme: str | None = None
+    guest_speaker: str | None = None
+    cancelled: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Meetings:
+    title: str
+    rrule: str
+    first_date: date
+    start_time: time
+    duration_minutes: int
+    place: str
+    address: str | None
+    online_link: str | None
+    skip_dates: tuple[date, ...]
+    holiday_country: str | None
+    holiday_subdivision: str | None
+    invitation_lead_days: int
+    reminder_lead_days: int
+    overrides: tuple[Override, ...]
+    #: Local time of day at which invitations and reminders go out.
+    send_time: time = time(9, 0)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    tls: str
+    username: str | None
+    password_env: str | None
+    timeout_seconds: float
+
+    def password(self) -> str | None:
+        """The password from the environment variable the config names (never from the TOML)."""
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+@dataclass(frozen=True)
+class SmtpSettings(ServerSettings):
+    max_connections: int = 2
+    messages_per_minute: int = 120
+
+
+@dataclass(frozen=True)
+class ImapSettings(ServerSettings):
+    folder: str = "INBOX"
+    processed_folder: str = "traffpunkt/processed"
+    quarantine_folder: str = "traffpunkt/quarantine"
+    idle: bool = True
+
+
+@dataclass(frozen=True)
+class Mail:
+    transport: str
+    from_address: str
+    outbox_maildir: Path
+    inbox_maildir: Path
+    smtp: SmtpSettings | None
+    imap: ImapSettings | None
+    poll_seconds: int
+    max_attempts: int
+    retry_base_seconds: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    network: Network
+    meetings: Meetings
+    mail: Mail
+    database: Path
+    members_csv: Path | None
+    templates_dir: Path
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads typed values from a TOML table and records a problem for each bad one."""
+
+    def __init__(self, file: Path, problems: list[ConfigProblem]) -> None:
+        self.file = str(file)
+        self.problems = problems
+
+    def problem(self, key: str, expected: str) -> None:
+        self.problems.append(ConfigProblem(self.file, key, expected))
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        prefix: str,
+        key: str,
+        kind: type[T] | tuple[type, ...],
+        expected: str,
+        default: Any = ...,
+    ) -> Any:
+        full = f"{prefix}.{key}" if prefix else key
+        if key not in table:
+            if default is ...:
+                self.problem(full, f"missing; expected {expected}")
+            return None if default is ... else default
+        value = table[key]
+        if isinstance(value, bool) and kind is not bool and kind != (bool,):
+            self.problem(full, f"expected {expected}, got {value!r}")
+            return None if default is ... else default
+        if not isinstance(value, kind):
+            self.problem(full, f"expected {expected}, got {value!r}")
+            return None if default is ... else default
+        return value
+
+    def convert(self, full: str, value: Any, fn: Callable[[Any], T], expected: str) -> T | None:
+        if value is None:
+            return None
+        try:
+            return fn(value)
+        except (ValueError, TypeError, KeyError, ZoneInfoNotFoundError):
+            self.problem(full, f"expected {expected}, got {value!r}")
+            return None
+
+
+def _address(value: str) -> str:
+    name, addr = parseaddr(value)
+    local, at, domain = addr.partition("@")
+    if not at or not local or "." not in domain or " " in addr:
+        raise ValueError(value)
+    return addr.lower()
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    hh, _, mm = str(value).replace(".", ":").partition(":")
+    return time(int(hh), int(mm or 0))
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _zone(value: str) -> str:
+    if not value or "/" not in value and value != "UTC":
+        raise ValueError(value)
+    ZoneInfo(value)
+    return value
+
+
+def _rrule(value: str) -> str:
+    text = value.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    rrulestr(text, dtstart=None, ignoretz=True)  # raises ValueError on a bad rule
+    if "FREQ=" not in text.upper():
+        raise ValueError(value)
+    return text
+
+
+def _table(reader: _Reader, data: Mapping[str, Any], key: str, required: bool = True) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        if required:
+            reader.problem(f"[{key}]", "missing table")
+        return {}
+    if not isinstance(value, dict):
+        reader.problem(key, "expected a table")
+        return {}
+    return value
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(os.path.expanduser(value))
+    return p if p.is_absolute() else (base / p)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem found."""
+    file = Path(path)
+    problems: list[ConfigProblem] = []
+    r = _Reader(file, problems)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(file), "(file)", f"a readable TOML file ({exc.strerror})")]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(file), "(syntax)", f"valid TOML: {exc}")]) from None
+    base = file.resolve().parent
+
+    net = _table(r, data, "network")
+    language = r.get(net, "network", "language", str, "one of sv, fi, en", "sv")
+    if language not in LANGUAGES:
+        r.problem("network.language", f"expected one of {', '.join(LANGUAGES)}, got {language!r}")
+        language = "sv"
+    tz = r.convert("network.timezone", r.get(net, "network", "timezone", str, "an IANA zone such as "
+                                              "'Europe/Helsinki'"), _zone, "an IANA zone such as 'Europe/Helsinki'")
+    list_address = r.convert("network.list_address", r.get(net, "network", "list_address", str, "an e-mail address"),
+                             _address, "an e-mail address")
+    memo_address = r.convert("network.memo_address", r.get(net, "network", "memo_address", str, "an e-mail address"),
+                             _address, "an e-mail address")
+    coords_raw = r.get(net, "network", "coordinators", list, "a list of e-mail addresses")
+    coordinators: list[str] = []
+    for i, c in enumerate(coords_raw or []):
+        a = r.convert(f"network.coordinators[{i}]", c if isinstance(c, str) else repr(c), _address,
+                      "an e-mail address")
+        if a:
+            coordinators.append(a)
+    if coords_raw is not None and not coords_raw:
+        r.problem("network.coordinators", "at least one coordinator address")
+    name = r.get(net, "network", "name", str, "the network's name")
+    locale = r.get(net, "network", "locale", str, "a babel locale such as 'sv_FI'", DEFAULT_LOCALES[language])
+    try:
+        from babel import Locale
+
+        Locale.parse(locale)
+    except (ValueError, TypeError):
+        r.problem("network.locale", f"expected a babel locale such as 'sv_FI', got {locale!r}")
+        locale = DEFAULT_LOCALES[language]
+    public_url = r.get(net, "network", "public_url", str, "a URL", None)
+    network = Network(
+        name=name or "",
+        language=language,
+        locale=locale,
+        timezone=tz or "UTC",
+        list_address=list_address or "list@invalid.example",
+        memo_address=memo_address or "memo@invalid.example",
+        coordinators=tuple(coordinators),
+        from_name=r.get(net, "network", "from_name", str, "a display name", None) or (name or "traffpunkt"),
+        public_url=public_url.rstrip("/") if public_url else None,
+        plus_addressing=r.get(net, "network", "plus_addressing", bool, "true or false", True),
+        token_secret_env=r.get(net, "network", "token_secret_env", str, "an environment variable's name", None),
+    )
+
+    m = _table(r, data, "meetings")
+    rule = r.convert("meetings.rrule", r.get(m, "meetings", "rrule", str, "an RFC 5545 RRULE such as "
+                                              "'FREQ=MONTHLY;BYDAY=1TH'"),
+                     _rrule, "an RFC 5545 RRULE such as 'FREQ=MONTHLY;BYDAY=1TH'")
+    start = r.convert("meetings.start_time", r.get(m, "meetings", "start_time", (str, time), "a time 'HH:MM'"),
+                      _time, "a time 'HH:MM'")
+    duration = r.get(m, "meetings", "duration_minutes", int, "minutes as an integer", None)
+    end_raw = r.get(m, "meetings", "end_time", (str, time), "a time 'HH:MM'", None)
+    if duration is None and end_raw is not None and start is not None:
+        end = r.convert("meetings.end_time", end_raw, _time, "a time 'HH:MM'")
+        if end is not None:
+            duration = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            if duration <= 0:
+                r.problem("meetings.end_time", "a time after start_time")
+    if duration is None and end_raw is None:
+        r.problem("meetings.duration_minutes", "missing; expected duration_minutes or end_time")
+    elif duration is not None and not 0 < duration <= 24 * 60:
+        r.problem("meetings.duration_minutes", f"between 1 and 1440, got {duration}")
+    skip_dates: list[date] = []
+    for i, d in enumerate(r.get(m, "meetings", "skip_dates", list, "a list of dates", []) or []):
+        v = r.convert(f"meetings.skip_dates[{i}]", d, _date, "a date YYYY-MM-DD")
+        if v:
+            skip_dates.append(v)
+    holiday_country = r.get(m, "meetings", "holiday_country", str, "a country code such as 'FI'", None)
+    if holiday_country:
+        import holidays
+
+        if holiday_country.upper() not in holidays.list_supported_countries():
+            r.problem("meetings.holiday_country", f"a country code the holidays package knows, got "
+                                                  f"{holiday_country!r}")
+            holiday_country = None
+    overrides: list[Override] = []
+    for i, o in enumerate(r.get(m, "meetings", "override", list, "[[meetings.override]] tables", []) or []):
+        key = f"meetings.override[{i}]"
+        if not isinstance(o, dict):
+            r.problem(key, "a table")
+            continue
+        od = r.convert(f"{key}.date", r.get(o, key, "date", (str, date), "a date YYYY-MM-DD"), _date,
+                       "a date YYYY-MM-DD")
+        ost = r.get(o, key, "start_time", (str, time), "a time 'HH:MM'", None)
+        if od is None:
+            continue
+        overrides.append(Override(
+            date=od,
+            place=r.get(o, key, "place", str, "text", None),
+            start_time=r.convert(f"{key}.start_time", ost, _time, "a time 'HH:MM'"),
+            theme=r.get(o, key, "theme", str, "text", None),
+            guest_speaker=r.get(o, key, "guest_speaker", str, "text", None),
+            cancelled=r.get(o, key, "cancelled", bool, "true or false", False),
+            note=r.get(o, key, "note", str, "text", None),
+        ))
+    first_date = r.convert("meetings.first_date", r.get(m, "meetings", "first_date", (str, date),
+                                                        "a date YYYY-MM-DD", "2026-01-01"),
+                           _date, "a date YYYY-MM-DD")
+    inv_lead = r.get(m, "meetings", "invitation_lead_days", int, "days as an integer", 14)
+    rem_lead = r.get(m, "meetings", "reminder_lead_days", int, "days as an integer", 2)
+    if isinstance(inv_lead, int) and isinstance(rem_lead, int) and not 0 <= rem_lead < inv_lead:
+        r.problem("meetings.reminder_lead_days", "fewer days than invitation_lead_days, and not negative")
+    meetings = Meetings(
+        title=r.get(m, "meetings", "title", str, "text", "") or name or "",
+        rrule=rule or "FREQ=MONTHLY",
+        first_date=first_date or date(2026, 1, 1),
+        start_time=start or time(17, 0),
+        duration_minutes=duration or 120,
+        place=r.get(m, "meetings", "place", str, "the meeting place"),
+        address=r.get(m, "meetings", "address", str, "a street address", None),
+        online_link=r.get(m, "meetings", "online_link", str, "a URL", None) or None,
+        skip_dates=tuple(skip_dates),
+        holiday_country=holiday_country.upper() if holiday_country else None,
+        holiday_subdivision=r.get(m, "meetings", "holiday_subdivision", str, "a subdivision code", None),
+        invitation_lead_days=inv_lead or 14,
+        reminder_lead_days=rem_lead if isinstance(rem_lead, int) else 2,
+        overrides=tuple(overrides),
+        send_time=r.convert("meetings.send_time", r.get(m, "meetings", "send_time", (str, time), "a time 'HH:MM'",
+                                                        "09:00"), _time, "a time 'HH:MM'") or time(9, 0),
+    )
+
+    mail_t = _table(r, data, "mail", required=False)
+    transport = r.get(mail_t, "mail", "transport", str, "'maildir' or 'smtp'", "maildir")
+    if transport not in TRANSPORTS:
+        r.problem("mail.transport", f"expected 'maildir' or 'smtp', got {transport!r}")
+        transport = "maildir"
+    maildir_t = _table(r, mail_t, "maildir", required=False)
+    smtp = imap = None
+    if transport == "smtp":
+        smtp_t = mail_t.get("smtp")
+        imap_t = mail_t.get("imap")
+        if not isinstance(smtp_t, dict):
+            r.problem("[mail.smtp]", "a table (transport is 'smtp')")
+        else:
+            smtp = SmtpSettings(**_server(r, "mail.smtp", smtp_t, 587),
+                                max_connections=r.get(smtp_t, "mail.smtp", "max_connections", int, "an integer", 2),
+                                messages_per_minute=r.get(smtp_t, "mail.smtp", "messages_per_minute", int,
+                                                          "an integer", 120))
+        if not isinstance(imap_t, dict):
+            r.problem("[mail.imap]", "a table (transport is 'smtp'; replies are read by IMAP)")
+        else:
+            imap = ImapSettings(**_server(r, "mail.imap", imap_t, 993),
+                                folder=r.get(imap_t, "mail.imap", "folder", str, "a folder name", "INBOX"),
+                                processed_folder=r.get(imap_t, "mail.imap", "processed_folder", str, "a folder name",
+                                                       "traffpunkt/processed"),
+                                quarantine_folder=r.get(imap_t, "mail.imap", "quarantine_folder", str,
+                                                        "a folder name", "traffpunkt/quarantine"),
+                                idle=r.get(imap_t, "mail.imap", "idle", bool, "true or false", True))
+    mail = Mail(
+        transport=transport,
+        from_address=r.convert("mail.from_address", r.get(mail_t, "mail", "from_address", str, "an e-mail address",
+                                                          network.list_address), _address, "an e-mail address")
+        or network.list_address,
+        outbox_maildir=_resolve(base, r.get(maildir_t, "mail.maildir", "outbox", str, "a folder", "var/outbox")),
+        inbox_maildir=_resolve(base, r.get(maildir_t, "mail.maildir", "inbox", str, "a folder", "var/inbox")),
+        smtp=smtp,
+        imap=imap,
+        poll_seconds=r.get(mail_t, "mail", "poll_seconds", int, "seconds as an integer", 60),
+        max_attempts=r.get(mail_t, "mail", "max_attempts", int, "an integer", 8),
+        retry_base_seconds=r.get(mail_t, "mail", "retry_base_seconds", int, "seconds as an integer", 60),
+    )
+
+    storage = _table(r, data, "storage", required=False)
+    members = _table(r, data, "members", required=False)
+    templates = _table(r, data, "templates", required=False)
+    csv_path = r.get(members, "members", "import_csv", str, "a CSV file's path", None)
+    tdir = r.get(templates, "templates", "dir", str, "a folder", None)
+    known = {"network", "meetings", "mail", "storage", "members", "templates"}
+    extra = {k: v for k, v in data.items() if k not in known}
+    cfg = Config(
+        path=file,
+        network=network,
+        meetings=meetings,
+        mail=mail,
+        database=_resolve(base, r.get(storage, "storage", "database", str, "a file path", "var/traffpunkt.db")),
+        members_csv=_resolve(base, csv_path) if csv_path else None,
+        templates_dir=_resolve(base, tdir) if tdir else PROJECT_ROOT / "templates",
+        extra=extra,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def _server(r: _Reader, prefix: str, t: Mapping[str, Any], default_port: int) -> dict[str, Any]:
+    tls = r.get(t, prefix, "tls", str, "'starttls', 'tls' or 'none'", "starttls" if default_port == 587 else "tls")
+    if tls not in TLS_MODES:
+        r.problem(f"{prefix}.tls", f"expected 'starttls', 'tls' or 'none', got {tls!r}")
+    if "password" in t:
+        r.problem(f"{prefix}.password", "no password in the TOML; name an environment variable in password_env")
+    port = r.get(t, prefix, "port", int, "a port number", default_port)
+    if isinstance(port, int) and not 0 < port < 65536:
+        r.problem(f"{prefix}.port", f"a port number 1-65535, got {port}")
+    return {
+        "host": r.get(t, prefix, "host", str, "a host name"),
+        "port": port,
+        "tls": tls,
+        "username": r.get(t, prefix, "username", str, "a user name", None),
+        "password_env": r.get(t, prefix, "password_env", str, "an environment variable's name", None),
+        "timeout_seconds": float(r.get(t, prefix, "timeout_seconds", (int, float), "seconds", 30)),
+    }
+
+
+def environment_problems(cfg: Config) -> list[ConfigProblem]:
+    """Problems that depend on the environment: password variables named but not set."""
+    out: list[ConfigProblem] = []
+    for key, server in (("mail.smtp", cfg.mail.smtp), ("mail.imap", cfg.mail.imap)):
+        if server and server.username and not server.password_env:
+            out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
+                                     "the name of an environment variable holding the password"))
+        if server and server.password_env and not os.environ.get(server.password_env):
+            out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
+                                     f"environment variable {server.password_env} to be set"))
+    env = cfg.network.token_secret_env
+    if env and not os.environ.get(env):
+        out.append(ConfigProblem(str(cfg.path), "network.token_secret_env", f"environment variable {env} to be set"))
+    return out

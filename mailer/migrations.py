@@ -1,0 +1,116 @@
+"""Versioned schema migrations: plain functions, applied in order, each in its own transaction."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("traffpunkt")
+
+
+def _run(db: Database, script: str) -> None:
+    """Run statements one by one (executescript would commit the migration's transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            organisation TEXT,
+            language TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'left', 'bouncing')),
+            joined TEXT NOT NULL,
+            left_at TEXT,
+            hard_bounces INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL DEFAULT 'admin'
+        );
+        CREATE TABLE meetings (
+            id INTEGER PRIMARY KEY,
+            date TEXT NOT NULL UNIQUE,
+            uid TEXT NOT NULL UNIQUE,
+            sequence INTEGER NOT NULL DEFAULT 0,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            place TEXT NOT NULL,
+            address TEXT,
+            online_link TEXT,
+            theme TEXT,
+            guest_speaker TEXT,
+            cancelled INTEGER NOT NULL DEFAULT 0,
+            fingerprint TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE rsvps (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            answer TEXT NOT NULL CHECK (answer IN ('yes', 'no', 'maybe')),
+            guests INTEGER NOT NULL DEFAULT 0,
+            dietary TEXT,
+            source TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE TABLE topics (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER REFERENCES members(id),
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'topic',
+            status TEXT NOT NULL DEFAULT 'proposed',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            member_id INTEGER REFERENCES members(id),
+            meeting_id INTEGER REFERENCES meetings(id),
+            recipient TEXT NOT NULL,
+            sequence INTEGER NOT NULL DEFAULT 0,
+            context TEXT NOT NULL DEFAULT '{}',
+            message_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed', 'dropped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+        CREATE INDEX outbox_meeting ON outbox (meeting_id, kind);
+        CREATE TABLE inbound (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,
+            message_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('processed', 'quarantined', 'ignored')),
+            category TEXT,
+            reason TEXT,
+            member_id INTEGER,
+            summary TEXT NOT NULL DEFAULT '{}',
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX inbound_message_id ON inbound (message_id);
+        CREATE TABLE log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,
+            member_id INTEGER,
+            meeting_id INTEGER,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE address_failures (
+            address TEXT PRIMARY KEY COLLATE NOCASE,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,115 @@
+"""Plain data passed between the modules: members, meetings, occurrences, RSVPs, planner actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+MemberStatus = Literal["active", "left", "bouncing"]
+Answer = Literal["yes", "no", "maybe"]
+#: Kinds of mail traffpunkt sends; each rides in the X-Traffpunkt-Kind header.
+MailKind = Literal[
+    "invitation", "reminder", "cancellation", "update",
+    "confirmation", "join-confirm", "welcome", "leave-confirm", "digest", "bounce-notice",
+    "agenda", "catering", "memo-draft", "memo", "thanks",
+]
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str
+    address: str
+    organisation: str | None
+    language: str
+    status: MemberStatus
+    joined: datetime
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One meeting of the series as the config describes it now (schedule.py computes these)."""
+
+    date: date
+    start: datetime
+    end: datetime
+    place: str
+    address: str | None = None
+    online_link: str | None = None
+    theme: str | None = None
+    guest_speaker: str | None = None
+    cancelled: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """What members were told: when it changes after the invitation, they get an update."""
+        return "|".join([self.start.isoformat(), self.end.isoformat(), self.place, self.address or "",
+                         self.online_link or ""])
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A stored occurrence: what members have been told, with its iCalendar UID and SEQUENCE."""
+
+    id: int
+    date: date
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    place: str
+    address: str | None
+    online_link: str | None
+    theme: str | None
+    guest_speaker: str | None
+    cancelled: bool
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    meeting_id: int
+    member_id: int
+    answer: Answer
+    guests: int = 0
+    dietary: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannerState:
+    """What the planner needs to know of the database, read in one go by the service."""
+
+    meetings: Mapping[date, Meeting]
+    members: tuple[Member, ...]
+    #: meeting id -> member id -> highest SEQUENCE queued to them (invitation or update)
+    invited: Mapping[int, Mapping[int, int]]
+    #: meeting id -> member id -> answer
+    answers: Mapping[int, Mapping[int, str]]
+    #: meeting id -> member ids that have been queued a reminder / a cancellation
+    reminded: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    cancelled_to: Mapping[int, frozenset[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    """Store this occurrence as the meeting's new truth (insert, new details, or cancelled)."""
+
+    occurrence: Occurrence
+    sequence: int
+    key: str
+
+
+@dataclass(frozen=True)
+class Send:
+    """Queue one mail of `kind` about a meeting to a member; `key` makes it happen once."""
+
+    kind: MailKind
+    meeting_date: date
+    member_id: int
+    sequence: int
+    key: str
+
+
+Action = MeetingChange | Send

@@ -1,0 +1,406 @@
+"""The only module that speaks SQL: the SQLite state (WAL, synchronous=FULL, BEGIN IMMEDIATE writes)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlite_utils import Database
+
+from mailer.errors import AlreadyRunning, StoreError
+from mailer.migrations import migrations
+from mailer.models import Meeting, MeetingChange, Member, PlannerState
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    member_id: int | None
+    meeting_id: int | None
+    recipient: str
+    sequence: int
+    context: dict[str, Any]
+    message_id: str
+    status: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def _member(row: Mapping[str, Any]) -> Member:
+    return Member(id=row["id"], name=row["name"], address=row["address"], organisation=row["organisation"],
+                  language=row["language"], status=row["status"], joined=datetime.fromisoformat(row["joined"]))
+
+
+def _meeting(row: Mapping[str, Any]) -> Meeting:
+    return Meeting(id=row["id"], date=date.fromisoformat(row["date"]), uid=row["uid"], sequence=row["sequence"],
+                   start=datetime.fromisoformat(row["start"]), end=datetime.fromisoformat(row["end"]),
+                   place=row["place"], address=row["address"], online_link=row["online_link"], theme=row["theme"],
+                   guest_speaker=row["guest_speaker"], cancelled=bool(row["cancelled"]),
+                   fingerprint=row["fingerprint"])
+
+
+def _outbox(row: Mapping[str, Any]) -> OutboxRow:
+    return OutboxRow(id=row["id"], key=row["key"], kind=row["kind"], member_id=row["member_id"],
+                     meeting_id=row["meeting_id"], recipient=row["recipient"], sequence=row["sequence"],
+                     context=json.loads(row["context"]), message_id=row["message_id"], status=row["status"],
+                     attempts=row["attempts"], next_attempt_at=row["next_attempt_at"], last_error=row["last_error"])
+
+
+class Store:
+    """State of one network in one SQLite file."""
+
+    def __init__(self, db: Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path
+        self._lock_file: TextIO | None = None
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) the database and bring its schema up to date."""
+        p = Path(path)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(p), timeout=30.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {p}: {exc}") from None
+        store = cls(Database(conn), p)
+        store._configure(wal=True)
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        store = cls(Database(memory=True))
+        store._configure(wal=False)
+        return store
+
+    def _configure(self, wal: bool) -> None:
+        try:
+            if wal:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use database {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.release_lock()
+        self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Store]:
+        """One write transaction (BEGIN IMMEDIATE): everything inside commits together or not at all."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # -- the daemon lock -----------------------------------------------------------------------------
+
+    def acquire_lock(self) -> None:
+        """Claim the database for one daemon; a second one gets AlreadyRunning. The OS frees it on exit."""
+        if self.path is None:
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        f = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise AlreadyRunning(
+                f"another traffpunkt daemon ({holder}) is already running on {self.path}; stop it first"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        self._lock_file = f
+
+    def release_lock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- settings ------------------------------------------------------------------------------------
+
+    def token_secret(self, from_env: str | None = None) -> bytes:
+        """The HMAC secret for reply tokens: from the named environment variable, else one kept in the db."""
+        if from_env:
+            value = os.environ.get(from_env)
+            if value:
+                return value.encode()
+        row = self._one("SELECT value FROM settings WHERE key = 'token_secret'")
+        if row:
+            return str(row["value"]).encode()
+        with self.write():
+            self.db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('token_secret', ?)",
+                            [secrets.token_urlsafe(32)])
+        row = self._one("SELECT value FROM settings WHERE key = 'token_secret'")
+        assert row is not None
+        return str(row["value"]).encode()
+
+    # -- members -------------------------------------------------------------------------------------
+
+    def add_member(self, address: str, name: str, language: str, now: datetime, organisation: str | None = None,
+                   source: str = "admin") -> tuple[Member, bool]:
+        """Add a member, or re-activate one who left; returns (member, created_or_reactivated)."""
+        address = address.strip().lower()
+        with self.write():
+            row = self._one("SELECT * FROM members WHERE address = ?", [address])
+            if row and row["status"] == "active":
+                return _member(row), False
+            if row:
+                self.db.execute("UPDATE members SET status = 'active', left_at = NULL, hard_bounces = 0, "
+                                "name = COALESCE(NULLIF(?, ''), name), joined = ? WHERE id = ?",
+                                [name, _iso(now), row["id"]])
+                member_id = int(row["id"])
+            else:
+                cur = self.db.execute(
+                    "INSERT INTO members (name, address, organisation, language, status, joined, source) "
+                    "VALUES (?, ?, ?, ?, 'active', ?, ?)", [name, address, organisation, language, _iso(now), source])
+                member_id = int(cur.lastrowid or 0)
+            self.log("member-added", now, member_id=member_id, detail=f"{address} ({source})")
+        member = self.member(member_id)
+        assert member is not None
+        return member, True
+
+    def remove_member(self, address: str, now: datetime, reason: str = "admin") -> Member | None:
+        """Mark a member as left (rows are kept for history); None if there is no such active member."""
+        with self.write():
+            row = self._one("SELECT * FROM members WHERE address = ? AND status != 'left'", [address.strip().lower()])
+            if row is None:
+                return None
+            self.db.execute("UPDATE members SET status = 'left', left_at = ? WHERE id = ?", [_iso(now), row["id"]])
+            self.log("member-left", now, member_id=row["id"], detail=reason)
+        return _member({**row, "status": "left"})
+
+    def set_member_status(self, member_id: int, status: str, now: datetime, detail: str = "") -> None:
+        with self.write():
+            self.db.execute("UPDATE members SET status = ? WHERE id = ?", [status, member_id])
+            self.log(f"member-{status}", now, member_id=member_id, detail=detail)
+
+    def member(self, member_id: int) -> Member | None:
+        row = self._one("SELECT * FROM members WHERE id = ?", [member_id])
+        return _member(row) if row else None
+
+    def member_by_address(self, address: str) -> Member | None:
+        row = self._one("SELECT * FROM members WHERE address = ?", [address.strip().lower()])
+        return _member(row) if row else None
+
+    def members(self, status: str | None = "active") -> Iterator[Member]:
+        """Members in id order, streamed (never a list of all of them)."""
+        if status is None:
+            rows = self.db.query("SELECT * FROM members ORDER BY id")
+        else:
+            rows = self.db.query("SELECT * FROM members WHERE status = ? ORDER BY id", [status])
+        for row in rows:
+            yield _member(row)
+
+    def count_members(self, status: str = "active") -> int:
+        row = self._one("SELECT count(*) AS n FROM members WHERE status = ?", [status])
+        return int(row["n"]) if row else 0
+
+    # -- meetings ------------------------------------------------------------------------------------
+
+    def meetings(self, since: date | None = None) -> dict[date, Meeting]:
+        rows = self.db.query("SELECT * FROM meetings WHERE date >= ? ORDER BY date", [(since or date.min).isoformat()])
+        return {m.date: m for m in map(_meeting, rows)}
+
+    def meeting(self, meeting_id: int) -> Meeting | None:
+        row = self._one("SELECT * FROM meetings WHERE id = ?", [meeting_id])
+        return _meeting(row) if row else None
+
+    def meeting_on(self, day: date) -> Meeting | None:
+        row = self._one("SELECT * FROM meetings WHERE date = ?", [day.isoformat()])
+        return _meeting(row) if row else None
+
+    def apply_meeting_change(self, change: MeetingChange, uid_domain: str, now: datetime) -> Meeting:
+        """Store an occurrence as the meeting's truth (the caller holds the write transaction)."""
+        occ = change.occurrence
+        values = [_iso(occ.start), _iso(occ.end), occ.place, occ.address, occ.online_link, occ.theme,
+                  occ.guest_speaker, int(occ.cancelled), occ.fingerprint, change.sequence, _iso(now)]
+        existing = self._one("SELECT id FROM meetings WHERE date = ?", [occ.date.isoformat()])
+        if existing:
+            self.db.execute('UPDATE meetings SET start=?, "end"=?, place=?, address=?, online_link=?, theme=?, '
+                            "guest_speaker=?, cancelled=?, fingerprint=?, sequence=?, updated_at=? WHERE id=?",
+                            [*values, existing["id"]])
+            meeting_id = int(existing["id"])
+            self.log("meeting-cancelled" if occ.cancelled else "meeting-changed", now, meeting_id=meeting_id,
+                     detail=f"{occ.date} sequence {change.sequence}")
+        else:
+            uid = f"traffpunkt-{occ.date.isoformat()}-{secrets.token_hex(6)}@{uid_domain}"
+            cur = self.db.execute(
+                'INSERT INTO meetings (start, "end", place, address, online_link, theme, guest_speaker, cancelled, '
+                "fingerprint, sequence, updated_at, date, uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [*values, occ.date.isoformat(), uid])
+            meeting_id = int(cur.lastrowid or 0)
+        meeting = self.meeting(meeting_id)
+        assert meeting is not None
+        return meeting
+
+    def planner_state(self, since: date) -> PlannerState:
+        """Everything the planner needs about meetings from `since` on, read in one transaction."""
+        with self.db.atomic():
+            meetings = self.meetings(since)
+            ids = [m.id for m in meetings.values()]
+            invited: dict[int, dict[int, int]] = defaultdict(dict)
+            reminded: dict[int, set[int]] = defaultdict(set)
+            cancelled: dict[int, set[int]] = defaultdict(set)
+            answers: dict[int, dict[int, str]] = defaultdict(dict)
+            if ids:
+                marks = ",".join("?" * len(ids))
+                for row in self.db.execute(
+                    f"SELECT meeting_id, member_id, kind, max(sequence) FROM outbox WHERE meeting_id IN ({marks}) "
+                    "AND kind IN ('invitation', 'update', 'reminder', 'cancellation') AND status != 'dropped' "
+                    "GROUP BY meeting_id, member_id, kind", ids).fetchall():
+                    meeting_id, member_id, kind, seq = row
+                    if kind in ("invitation", "update"):
+                        invited[meeting_id][member_id] = max(seq, invited[meeting_id].get(member_id, -1))
+                    elif kind == "reminder":
+                        reminded[meeting_id].add(member_id)
+                    else:
+                        cancelled[meeting_id].add(member_id)
+                for meeting_id, member_id, answer in self.db.execute(
+                        f"SELECT meeting_id, member_id, answer FROM rsvps WHERE meeting_id IN ({marks})", ids).fetchall():
+                    answers[meeting_id][member_id] = answer
+            members = tuple(self.members("active"))
+        return PlannerState(meetings=meetings, members=members, invited=invited, answers=answers,
+                            reminded={k: frozenset(v) for k, v in reminded.items()},
+                            cancelled_to={k: frozenset(v) for k, v in cancelled.items()})
+
+    # -- RSVPs ---------------------------------------------------------------------------------------
+
+    def set_rsvp(self, meeting_id: int, member_id: int, answer: str, now: datetime, guests: int = 0,
+                 dietary: str | None = None, source: str | None = None) -> str | None:
+        """Record an answer (a changed mind overwrites); returns the earlier answer, if any."""
+        with self.write():
+            old = self._one("SELECT answer FROM rsvps WHERE meeting_id = ? AND member_id = ?", [meeting_id, member_id])
+            self.db.execute(
+                "INSERT INTO rsvps (meeting_id, member_id, answer, guests, dietary, source, updated_at) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (meeting_id, member_id) DO UPDATE SET answer=excluded.answer, "
+                "guests=excluded.guests, dietary=COALESCE(excluded.dietary, rsvps.dietary), source=excluded.source, "
+                "updated_at=excluded.updated_at", [meeting_id, member_id, answer, guests, dietary, source, _iso(now)])
+            before = old["answer"] if old else None
+            event = "rsvp" if before is None else ("rsvp-changed" if before != answer else "rsvp-repeated")
+            self.log(event, now, member_id=member_id, meeting_id=meeting_id,
+                     detail=f"{before} -> {answer}" if before else answer)
+        return before
+
+    def rsvps(self, meeting_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT r.*, m.name, m.address, m.organisation FROM rsvps r JOIN members m ON m.id = r.member_id "
+            "WHERE r.meeting_id = ? ORDER BY r.updated_at", [meeting_id]))
+
+    # -- outbox --------------------------------------------------------------------------------------
+
+    def enqueue(self, *, key: str, kind: str, recipient: str, message_id: str, now: datetime,
+                member_id: int | None = None, meeting_id: int | None = None, sequence: int = 0,
+                context: Mapping[str, Any] | None = None) -> bool:
+        """Queue one mail unless its key was queued before; True when it was new. Call inside write()."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO outbox (key, kind, member_id, meeting_id, recipient, sequence, context, "
+            "message_id, status, attempts, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?,'queued',0,?,?)",
+            [key, kind, member_id, meeting_id, recipient, sequence, json.dumps(dict(context or {}),
+                                                                                 ensure_ascii=False),
+             message_id, _iso(now), _iso(now)])
+        return cur.rowcount == 1
+
+    def due_outbox(self, now: datetime, batch: int = 500) -> Iterator[OutboxRow]:
+        """Queued rows whose time has come, oldest first, read in batches so memory stays flat."""
+        last_id = 0
+        while True:
+            rows = list(self.db.query(
+                "SELECT * FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND id > ? ORDER BY id LIMIT ?",
+                [_iso(now), last_id, batch]))
+            if not rows:
+                return
+            for row in rows:
+                yield _outbox(row)
+            last_id = rows[-1]["id"]
+
+    def next_outbox_time(self) -> datetime | None:
+        row = self._one("SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'queued'")
+        return datetime.fromisoformat(row["t"]) if row and row["t"] else None
+
+    def mark_sent(self, row_id: int, now: datetime) -> None:
+        with self.write():
+            self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                            "last_error = NULL WHERE id = ?", [_iso(now), row_id])
+
+    def mark_retry(self, row_id: int, error: str, next_at: datetime) -> None:
+        with self.write():
+            self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                            "WHERE id = ?", [error[:500], _iso(next_at), row_id])
+
+    def mark_failed(self, row_id: int, error: str, now: datetime, address_failing: bool) -> None:
+        """Give up on a row; with `address_failing`, remember the address so it is not tried again."""
+        with self.write():
+            row = self._one("SELECT recipient, member_id FROM outbox WHERE id = ?", [row_id])
+            self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
+                            "WHERE id = ?", [error[:500], row_id])
+            if row and address_failing:
+                self.db.execute("INSERT OR REPLACE INTO address_failures (address, reason, at) VALUES (?,?,?)",
+                                [row["recipient"], error[:500], _iso(now)])
+                self.log("address-failing", now, member_id=row["member_id"], detail=f"{row['recipient']}: {error}")
+
+    def address_failing(self, address: str) -> bool:
+        return self._one("SELECT 1 AS x FROM address_failures WHERE address = ?", [address]) is not None
+
+    def outbox_rows(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
+        if status:
+            rows = self.db.query("SELECT * FROM outbox WHERE status = ? ORDER BY id LIMIT ?", [status, limit])
+        else:
+            rows = self.db.query("SELECT * FROM outbox ORDER BY id LIMIT ?", [limit])
+        return [_outbox(r) for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self.db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
+
+    # -- log -----------------------------------------------------------------------------------------
+
+    def log(self, event: str, now: datetime, *, member_id: int | None = None, meeting_id: int | None = None,
+            detail: str = "") -> None:
+        """Append to the log of what happened (call inside write(), or it commits on its own)."""
+        if self.db.conn.in_transaction:
+            self.db.execute("INSERT INTO log (at, event, member_id, meeting_id, detail) VALUES (?,?,?,?,?)",
+                            [_iso(now), event, member_id, meeting_id, detail])
+        else:
+            with self.write():
+                self.log(event, now, member_id=member_id, meeting_id=meeting_id, detail=detail)
+
+    def log_entries(self, limit: int = 200) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM log ORDER BY id DESC LIMIT ?", [limit]))[::-1]

@@ -1,0 +1,46 @@
+"""Reply tokens: an HMAC over member and meeting, so a reply proves whose it is; checked in constant time."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+TOKEN_RE = re.compile(r"tp(\d{1,10})-(\d{1,10})-([a-z2-7]{12})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Token:
+    member_id: int
+    meeting_id: int  # 0 when the mail is about no meeting
+
+    def __str__(self) -> str:  # pragma: no cover - use make()
+        return f"tp{self.member_id}-{self.meeting_id}"
+
+
+def _mac(secret: bytes, member_id: int, meeting_id: int) -> str:
+    digest = hmac.new(secret, f"{member_id}-{meeting_id}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode().lower()[:12]
+
+
+def make(secret: bytes, member_id: int, meeting_id: int = 0) -> str:
+    """The token for this member (and meeting), e.g. 'tp42-7-abcdefghjkmn'."""
+    return f"tp{member_id}-{meeting_id}-{_mac(secret, member_id, meeting_id)}"
+
+
+def verify(secret: bytes, text: str) -> Token | None:
+    """The token's member and meeting if `text` is a token this secret made, else None."""
+    m = TOKEN_RE.fullmatch(text.strip())
+    if not m:
+        return None
+    member_id, meeting_id = int(m.group(1)), int(m.group(2))
+    if hmac.compare_digest(_mac(secret, member_id, meeting_id), m.group(3).lower()):
+        return Token(member_id, meeting_id)
+    return None
+
+
+def find_all(text: str) -> list[str]:
+    """Every token-shaped string in `text`, lower-cased (not yet verified)."""
+    return [m.group(0).lower() for m in TOKEN_RE.finditer(text)]

@@ -1,0 +1,142 @@
+"""Load the per-language rule files `parsers/lang/*.toml` into compiled, immutable rules.
+
+A new language is a new data file: nothing here names a language.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+_FLAGS = re.IGNORECASE | re.UNICODE
+
+
+@dataclass(frozen=True, slots=True)
+class Sections:
+    """Line markers ("Kost:", "Topic:") that introduce a kind of content, lower-cased."""
+
+    dietary: tuple[str, ...]
+    topics: tuple[str, ...]
+    needs: tuple[str, ...]
+    offers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """Every keyword and pattern of one language, compiled."""
+
+    code: str
+    words: frozenset[str]
+    attribution_verbs: tuple[str, ...]
+    header_from: tuple[str, ...]
+    header_fields: tuple[str, ...]
+    separators: tuple[str, ...]
+    signatures: tuple[str, ...]
+    disclaimers: tuple[str, ...]
+    autoreply_subjects: tuple[str, ...]
+    autoreply_body: re.Pattern[str] | None
+    answers: dict[str, frozenset[str]]
+    rsvp: dict[str, tuple[re.Pattern[str], ...]]
+    guests_total: tuple[re.Pattern[str], ...]
+    guests_extra: tuple[re.Pattern[str], ...]
+    numbers: dict[str, int]
+    sections: Sections
+    dietary_keywords: tuple[str, ...]
+    topic_phrases: tuple[str, ...]
+    commands: dict[str, frozenset[str]]
+    command_phrases: dict[str, re.Pattern[str] | None]
+    approval: frozenset[str]
+
+    def number(self, word: str) -> int | None:
+        """The value of a number written as digits or as a word of this language."""
+        word = word.casefold()
+        if word.isdigit():
+            return int(word)
+        return self.numbers.get(word)
+
+
+def _strs(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{key}: expected a list of strings")
+    return tuple(value)
+
+
+def _lower(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    return tuple(item.casefold() for item in _strs(table, key))
+
+
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+
+
+def _number_pattern(numbers: dict[str, int]) -> str:
+    words = sorted(numbers, key=len, reverse=True)
+    return r"(?P<n>\d+|" + "|".join(re.escape(w) for w in words) + ")"
+
+
+def _build(data: dict[str, Any]) -> Language:
+    quotes = data.get("quotes", {})
+    rsvp = data.get("rsvp", {})
+    guests = data.get("guests", {})
+    sections = data.get("sections", {})
+    commands = data.get("commands", {})
+    numbers = {str(k).casefold(): int(v) for k, v in guests.get("numbers", {}).items()}
+    num = _number_pattern(numbers)
+    return Language(
+        code=str(data["code"]),
+        words=frozenset(_lower(data, "words")),
+        attribution_verbs=_lower(quotes, "attribution_verbs"),
+        header_from=_lower(quotes, "header_from"),
+        header_fields=_lower(quotes, "header_fields"),
+        separators=_lower(quotes, "separators"),
+        signatures=_strs(quotes, "signatures"),
+        disclaimers=_strs(quotes, "disclaimers"),
+        autoreply_subjects=_lower(data.get("autoreply", {}), "subjects"),
+        autoreply_body=_alternation(_strs(data.get("autoreply", {}), "body")),
+        answers={kind: frozenset(_lower(rsvp, f"answer_{kind}")) for kind in ("yes", "no", "maybe")},
+        rsvp={kind: tuple(re.compile(p, _FLAGS) for p in _strs(rsvp, kind)) for kind in ("yes", "no", "maybe")},
+        guests_total=tuple(re.compile(p.replace("{n}", num), _FLAGS) for p in _strs(guests, "total")),
+        guests_extra=tuple(re.compile(p.replace("{n}", num), _FLAGS) for p in _strs(guests, "extra")),
+        numbers=numbers,
+        sections=Sections(
+            dietary=_lower(sections, "dietary"),
+            topics=_lower(sections, "topics"),
+            needs=_lower(sections, "needs"),
+            offers=_lower(sections, "offers"),
+        ),
+        dietary_keywords=_lower(data.get("dietary", {}), "keywords"),
+        topic_phrases=_lower(data.get("topics", {}), "phrases"),
+        commands={kind: frozenset(_lower(commands, kind)) for kind in ("join", "leave", "help")},
+        command_phrases={
+            kind: _alternation(_strs(commands, f"{kind}_phrases")) for kind in ("join", "leave", "help")
+        },
+        approval=frozenset(_lower(data.get("approval", {}), "words")),
+    )
+
+
+@cache
+def languages() -> tuple[Language, ...]:
+    """All languages shipped in `parsers/lang/`, sorted by code."""
+    folder = resources.files("parsers").joinpath("lang")
+    found: list[Language] = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            try:
+                found.append(_build(data))
+            except (KeyError, ValueError, TypeError, re.error) as exc:
+                raise ValueError(f"parsers/lang/{entry.name}: {exc}") from exc
+    return tuple(found)
+
+
+@cache
+def by_code() -> dict[str, Language]:
+    """Languages keyed by their code ("sv", "fi", "en")."""
+    return {lang.code: lang for lang in languages()}
