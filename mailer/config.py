@@ -322,6 +322,15 @@ def load_config(path: str | Path) -> Config:
             r.problem("meetings.holiday_country", f"a country code the holidays package knows, got "
                                                   f"{holiday_country!r}")
             holiday_country = None
+    subdivision = r.get(m, "meetings", "holiday_subdivision", str, "a subdivision code", None)
+    if holiday_country and subdivision:
+        import holidays
+
+        known_subdivisions = holidays.country_holidays(holiday_country.upper()).subdivisions
+        if subdivision not in known_subdivisions:
+            r.problem("meetings.holiday_subdivision", f"one of {', '.join(known_subdivisions) or 'none'} for "
+                                                      f"{holiday_country.upper()}, got {subdivision!r}")
+            subdivision = None
     overrides: list[Override] = []
     for i, o in enumerate(r.get(m, "meetings", "override", list, "[[meetings.override]] tables", []) or []):
         key = f"meetings.override[{i}]"
@@ -360,7 +369,7 @@ def load_config(path: str | Path) -> Config:
         online_link=r.get(m, "meetings", "online_link", str, "a URL", None) or None,
         skip_dates=tuple(skip_dates),
         holiday_country=holiday_country.upper() if holiday_country else None,
-        holiday_subdivision=r.get(m, "meetings", "holiday_subdivision", str, "a subdivision code", None),
+        holiday_subdivision=subdivision,
         invitation_lead_days=inv_lead or 14,
         reminder_lead_days=rem_lead if isinstance(rem_lead, int) else 2,
         overrides=tuple(overrides),

@@ -6,9 +6,12 @@
     │   └── AlreadyRunning     another daemon holds the database's lock
     ├── TemplateError          a mail template is missing or does not render
     └── TransportError         sending failed
-        ├── TemporaryFailure   4xx, timeout, dropped connection: retry later (also a TimeoutError
-        │                      when it was a deadline)
-        └── PermanentFailure   5xx: the address is failing; do not retry
+        ├── TemporaryFailure   4xx, timeout, dropped connection: retry later
+        │   ├── DeadlineExceeded    no answer within the per-message deadline (also a TimeoutError)
+        │   └── ServerUnreachable   no connection at all: nothing was sent; the drain pauses
+        ├── PermanentFailure   5xx: do not retry (`address_failing` when the address itself was refused)
+        └── TransportSetupError  the connection cannot be set up as configured (no STARTTLS offered,
+                               certificate or login refused, sender refused): nothing was sent
 """
 
 from __future__ import annotations
@@ -64,5 +67,17 @@ class DeadlineExceeded(TemporaryFailure, TimeoutError):
     """The server did not answer within the per-message deadline."""
 
 
+class ServerUnreachable(TemporaryFailure):
+    """No connection to the server could be made: no message reached it, so none is charged an attempt."""
+
+
 class PermanentFailure(TransportError):
-    """A 5xx answer: the address is failing and must not be retried."""
+    """A 5xx answer: the message must not be retried; `address_failing` when the address was refused."""
+
+    def __init__(self, message: str, *, address_failing: bool = True) -> None:
+        super().__init__(message)
+        self.address_failing = address_failing
+
+
+class TransportSetupError(TransportError):
+    """The transport cannot send as configured (no STARTTLS, login or sender refused): fix the config."""

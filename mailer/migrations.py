@@ -114,3 +114,40 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_inbound_state(db: Database) -> None:
+    """How far each IMAP folder was read (UIDVALIDITY, last UID); a digest to dedupe mail without Message-ID."""
+    _run(
+        db,
+        """
+        CREATE TABLE inbound_state (
+            mailbox TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE inbound ADD COLUMN digest TEXT;
+        CREATE INDEX inbound_digest ON inbound (digest);
+        CREATE INDEX inbound_status_received ON inbound (status, received_at)
+        """
+    )
+
+
+@migrations()
+def m003_join_requests(db: Database) -> None:
+    """Double opt-in: a join request waits here until the requester confirms with its token."""
+    _run(
+        db,
+        """
+        CREATE TABLE join_requests (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            confirmed_at TEXT
+        )
+        """
+    )

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -63,6 +63,29 @@ def _outbox(row: Mapping[str, Any]) -> OutboxRow:
                      attempts=row["attempts"], next_attempt_at=row["next_attempt_at"], last_error=row["last_error"])
 
 
+@dataclass(frozen=True)
+class InboundRow:
+    """One inbound message as handled: where it came from and what became of it."""
+
+    id: int
+    source: str
+    message_id: str | None
+    digest: str | None
+    status: str
+    category: str | None
+    reason: str | None
+    member_id: int | None
+    summary: dict[str, Any]
+    received_at: str
+
+
+def _inbound(row: Mapping[str, Any]) -> InboundRow:
+    return InboundRow(id=row["id"], source=row["source"], message_id=row["message_id"], digest=row["digest"],
+                      status=row["status"], category=row["category"], reason=row["reason"],
+                      member_id=row["member_id"], summary=json.loads(row["summary"] or "{}"),
+                      received_at=row["received_at"])
+
+
 class Store:
     """State of one network in one SQLite file."""
 
@@ -79,7 +102,7 @@ class Store:
         p = Path(path)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(p), timeout=30.0)
+            conn = sqlite3.connect(str(p), timeout=30.0, check_same_thread=False)  # ticks are sequential
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {p}: {exc}") from None
         store = cls(Database(conn), p)
@@ -389,6 +412,155 @@ class Store:
 
     def outbox_counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
+
+    # -- inbound (mailer/inbox.py) --------------------------------------------------------------------
+
+    def record_inbound(self, source: str, *, status: str, now: datetime, message_id: str | None = None,
+                       digest: str | None = None, reason: str | None = None, category: str | None = None,
+                       member_id: int | None = None, summary: Mapping[str, Any] | None = None) -> None:
+        """Record what became of one inbound message, at `now` in UTC (inside write(), or it commits alone).
+
+        Recording a source again updates its status and reason and keeps details it already had, so a
+        handler may record category, member and summary in its own transaction and the inbox the outcome.
+        """
+        if not self.db.conn.in_transaction:
+            with self.write():
+                self.record_inbound(source, status=status, now=now, message_id=message_id, digest=digest,
+                                    reason=reason, category=category, member_id=member_id, summary=summary)
+            return
+        self.db.execute(
+            "INSERT INTO inbound (source, message_id, digest, status, category, reason, member_id, summary, "
+            "received_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (source) DO UPDATE SET "
+            "status = excluded.status, reason = COALESCE(excluded.reason, inbound.reason), "
+            "message_id = COALESCE(excluded.message_id, inbound.message_id), "
+            "digest = COALESCE(excluded.digest, inbound.digest), "
+            "category = COALESCE(excluded.category, inbound.category), "
+            "member_id = COALESCE(excluded.member_id, inbound.member_id), "
+            "summary = CASE WHEN excluded.summary = '{}' THEN inbound.summary ELSE excluded.summary END",
+            [source, message_id, digest, status, category, reason and reason[:1000], member_id,
+             json.dumps(dict(summary or {}), ensure_ascii=False), _iso(now.astimezone(UTC))])
+
+    def inbound_by_source(self, source: str) -> InboundRow | None:
+        row = self._one("SELECT * FROM inbound WHERE source = ?", [source])
+        return _inbound(row) if row else None
+
+    def inbound_statuses(self, sources: list[str]) -> dict[str, str]:
+        """{source: status} for those of `sources` already recorded."""
+        found: dict[str, str] = {}
+        for start in range(0, len(sources), 500):
+            chunk = sources[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT source, status FROM inbound WHERE source IN ({marks})", chunk):
+                found[row["source"]] = row["status"]
+        return found
+
+    def inbound_applied(self, message_id: str | None, digest: str | None) -> InboundRow | None:
+        """The first message processed or ignored with this Message-ID (or, when it has none, this digest)."""
+        if message_id:
+            row = self._one("SELECT * FROM inbound WHERE message_id = ? "
+                            "AND status IN ('processed', 'ignored') ORDER BY id LIMIT 1", [message_id])
+        elif digest:
+            row = self._one("SELECT * FROM inbound WHERE digest = ? AND status IN ('processed', 'ignored') "
+                            "ORDER BY id LIMIT 1", [digest])
+        else:
+            row = None
+        return _inbound(row) if row else None
+
+    def inbound_rows(self, status: str | None = None, limit: int = 1000) -> list[InboundRow]:
+        if status:
+            rows = self.db.query("SELECT * FROM inbound WHERE status = ? ORDER BY id LIMIT ?",
+                                 [status, limit])
+        else:
+            rows = self.db.query("SELECT * FROM inbound ORDER BY id LIMIT ?", [limit])
+        return [_inbound(r) for r in rows]
+
+    def quarantined_since(self, since: datetime) -> list[InboundRow]:
+        """Messages quarantined at or after `since`, oldest first (for the coordinator's daily digest)."""
+        rows = self.db.query("SELECT * FROM inbound WHERE status = 'quarantined' AND received_at >= ? "
+                             "ORDER BY received_at, id", [_iso(since.astimezone(UTC))])
+        return [_inbound(r) for r in rows]
+
+    def inbound_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, last UID handled) of an IMAP folder, or None if it was never read."""
+        row = self._one("SELECT uidvalidity, last_uid FROM inbound_state WHERE mailbox = ?", [mailbox])
+        return (int(row["uidvalidity"]), int(row["last_uid"])) if row else None
+
+    def set_inbound_cursor(self, mailbox: str, uidvalidity: int, last_uid: int, now: datetime) -> None:
+        with self.write():
+            self.db.execute("INSERT INTO inbound_state (mailbox, uidvalidity, last_uid, updated_at) "
+                            "VALUES (?,?,?,?) ON CONFLICT (mailbox) DO UPDATE SET "
+                            "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                            "updated_at = excluded.updated_at",
+                            [mailbox, uidvalidity, last_uid, _iso(now)])
+
+    # -- replies: topics, bounces, join requests ------------------------------------------------------
+
+    def add_topic(self, meeting_id: int, member_id: int | None, text: str, now: datetime,
+                  kind: str = "topic") -> bool:
+        """Record a proposed topic (or a need/offer); False when the same member proposed the same text."""
+        with self.write():
+            dup = self._one("SELECT id FROM topics WHERE meeting_id = ? AND member_id IS ? AND kind = ? "
+                            "AND lower(text) = lower(?)", [meeting_id, member_id, kind, text])
+            if dup:
+                return False
+            self.db.execute("INSERT INTO topics (meeting_id, member_id, text, kind, created_at) VALUES (?,?,?,?,?)",
+                            [meeting_id, member_id, text, kind, _iso(now)])
+            self.log(f"{kind}-proposed", now, member_id=member_id, meeting_id=meeting_id, detail=text)
+        return True
+
+    def topics(self, meeting_id: int, kind: str | None = "topic") -> list[dict[str, Any]]:
+        sql = ("SELECT t.*, m.name, m.organisation FROM topics t LEFT JOIN members m ON m.id = t.member_id "
+               "WHERE t.meeting_id = ?")
+        params: list[Any] = [meeting_id]
+        if kind:
+            sql += " AND t.kind = ?"
+            params.append(kind)
+        return list(self.db.query(sql + " ORDER BY t.id", params))
+
+    def meeting_by_uid(self, uid: str) -> Meeting | None:
+        row = self._one("SELECT * FROM meetings WHERE uid = ?", [uid])
+        return _meeting(row) if row else None
+
+    def mail_queued_since(self, member_id: int, kind: str, since: datetime) -> bool:
+        """Whether a mail of `kind` was queued to this member since `since` (rate limits for answers)."""
+        return self._one("SELECT 1 AS x FROM outbox WHERE member_id = ? AND kind = ? AND created_at >= ?",
+                         [member_id, kind, _iso(since)]) is not None
+
+    def record_bounce(self, address: str, permanent: bool, now: datetime, limit: int) -> Member | None:
+        """Count a hard bounce against a member; returns the member when this bounce made them 'bouncing'."""
+        with self.write():
+            row = self._one("SELECT * FROM members WHERE address = ?", [address.strip().lower()])
+            if row is None:
+                return None
+            self.log("bounce", now, member_id=row["id"], detail=f"{address} ({'hard' if permanent else 'soft'})")
+            if not permanent:
+                return None
+            count = int(row["hard_bounces"]) + 1
+            self.db.execute("UPDATE members SET hard_bounces = ? WHERE id = ?", [count, row["id"]])
+            if count >= limit and row["status"] == "active":
+                self.db.execute("UPDATE members SET status = 'bouncing' WHERE id = ?", [row["id"]])
+                self.log("member-bouncing", now, member_id=row["id"], detail=f"{count} hard bounces")
+                return _member({**row, "status": "bouncing"})
+        return None
+
+    def add_join_request(self, address: str, name: str, language: str, now: datetime) -> int:
+        """A pending double opt-in; returns its id (an open request for the same address is reused)."""
+        with self.write():
+            row = self._one("SELECT id FROM join_requests WHERE address = ? AND confirmed_at IS NULL",
+                            [address.lower()])
+            if row:
+                return int(row["id"])
+            cur = self.db.execute("INSERT INTO join_requests (address, name, language, created_at) VALUES (?,?,?,?)",
+                                  [address.lower(), name, language, _iso(now)])
+            self.log("join-requested", now, detail=address)
+            return int(cur.lastrowid or 0)
+
+    def join_request(self, request_id: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM join_requests WHERE id = ?", [request_id])
+
+    def confirm_join_request(self, request_id: int, now: datetime) -> None:
+        with self.write():
+            self.db.execute("UPDATE join_requests SET confirmed_at = ? WHERE id = ?", [_iso(now), request_id])
 
     # -- log -----------------------------------------------------------------------------------------
 

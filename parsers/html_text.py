@@ -1,4 +1,4 @@
-"""Turn an HTML mail body into plain text, leaving out quoted history (blockquotes, Gmail and Outlook quotes)."""
+"""Turn an HTML mail body into plain text, leaving out quoted history (blockquotes, Gmail/Outlook quotes)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import re
 from html.parser import HTMLParser
 
 _BLOCK = frozenset(
-    "address article aside dd div dl dt footer form h1 h2 h3 h4 h5 h6 header li ol p pre section table tr ul".split()
+    "address article aside dd div dl dt footer form h1 h2 h3 h4 h5 h6 header li ol p pre section".split()
+    + "table tr ul".split()
 )
 _SKIP = frozenset({"style", "script", "head", "title", "template", "xml"})
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # Quote containers by class or id: Gmail, Yahoo, Thunderbird, Apple Mail, Zimbra, AOL.
-_QUOTE_CLASSES = frozenset({"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "zmail_extra", "aolreplyheader"})
+_QUOTE_CLASSES = frozenset(
+    {"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "zmail_extra", "aolreplyheader"}
+)
 # Containers after which everything is history (Outlook web/desktop, Apple's forwarded block).
 _CUT_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")

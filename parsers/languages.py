@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 _FLAGS = re.IGNORECASE | re.UNICODE
@@ -31,12 +32,15 @@ class Language:
 
     code: str
     words: frozenset[str]
+    greetings: tuple[str, ...]
+    signoffs: tuple[str, ...]
     attribution_verbs: tuple[str, ...]
     header_from: tuple[str, ...]
     header_fields: tuple[str, ...]
     separators: tuple[str, ...]
     signatures: tuple[str, ...]
     disclaimers: tuple[str, ...]
+    calendar_generated: tuple[str, ...]
     autoreply_subjects: tuple[str, ...]
     autoreply_body: re.Pattern[str] | None
     answers: dict[str, frozenset[str]]
@@ -92,16 +96,21 @@ def _build(data: dict[str, Any]) -> Language:
     return Language(
         code=str(data["code"]),
         words=frozenset(_lower(data, "words")),
+        greetings=_lower(data, "greetings"),
+        signoffs=_lower(data, "signoffs"),
         attribution_verbs=_lower(quotes, "attribution_verbs"),
         header_from=_lower(quotes, "header_from"),
         header_fields=_lower(quotes, "header_fields"),
         separators=_lower(quotes, "separators"),
         signatures=_strs(quotes, "signatures"),
         disclaimers=_strs(quotes, "disclaimers"),
+        calendar_generated=_strs(quotes, "calendar_generated"),
         autoreply_subjects=_lower(data.get("autoreply", {}), "subjects"),
         autoreply_body=_alternation(_strs(data.get("autoreply", {}), "body")),
         answers={kind: frozenset(_lower(rsvp, f"answer_{kind}")) for kind in ("yes", "no", "maybe")},
-        rsvp={kind: tuple(re.compile(p, _FLAGS) for p in _strs(rsvp, kind)) for kind in ("yes", "no", "maybe")},
+        rsvp={
+            kind: tuple(re.compile(p, _FLAGS) for p in _strs(rsvp, kind)) for kind in ("yes", "no", "maybe")
+        },
         guests_total=tuple(re.compile(p.replace("{n}", num), _FLAGS) for p in _strs(guests, "total")),
         guests_extra=tuple(re.compile(p.replace("{n}", num), _FLAGS) for p in _strs(guests, "extra")),
         numbers=numbers,
@@ -121,19 +130,22 @@ def _build(data: dict[str, Any]) -> Language:
     )
 
 
-@cache
-def languages() -> tuple[Language, ...]:
-    """All languages shipped in `parsers/lang/`, sorted by code."""
-    folder = resources.files("parsers").joinpath("lang")
+def load_folder(folder: Traversable) -> tuple[Language, ...]:
+    """Every `*.toml` language file in `folder`, sorted by file name; errors name the file."""
     found: list[Language] = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
             try:
-                found.append(_build(data))
-            except (KeyError, ValueError, TypeError, re.error) as exc:
-                raise ValueError(f"parsers/lang/{entry.name}: {exc}") from exc
+                found.append(_build(tomllib.loads(entry.read_text(encoding="utf-8"))))
+            except (KeyError, ValueError, TypeError, re.error, tomllib.TOMLDecodeError) as exc:
+                raise ValueError(f"{entry.name}: {exc}") from exc
     return tuple(found)
+
+
+@cache
+def languages() -> tuple[Language, ...]:
+    """All languages shipped in `parsers/lang/`, sorted by code."""
+    return load_folder(resources.files("parsers").joinpath("lang"))
 
 
 @cache

@@ -1,0 +1,223 @@
+"""`traffpunkt demo`: a whole meeting cycle of the example network on a simulated clock, through the real code."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc_date
+from email.utils import make_msgid, parseaddr
+from pathlib import Path
+
+from babel.dates import format_datetime
+
+from mailer import PROJECT_ROOT
+from mailer.cli import import_members
+from mailer.config import Config, load_config
+from mailer.service import Service, build_inbox
+from mailer.store import Store
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """What one simulated member writes back, and when (hours after their invitation arrived)."""
+
+    address: str
+    after_hours: int
+    text: str
+    kind: str = "reply"  # reply | auto_reply | bounce
+
+
+REPLIES = (
+    ScriptedReply("anna.lindqvist@teaterforum.fi", 3,
+                  "Hej!\n\nJa, jag kommer gärna, vi blir två – jag tar med vår nya producent.\n"
+                  "Ärende: gemensam bokningskalender för scenerna i stan\n\nHälsningar,\nAnna"),
+    ScriptedReply("paivi.makela@galleriavalo.fi", 26,
+                  "Hei,\n\nvalitettavasti en pääse tällä kertaa, meillä on avajaiset samana iltana.\n\n"
+                  "Terveisin,\nPäivi"),
+    ScriptedReply("jorn@akerblom.se", 30, "Kanske, beror på när repetitionerna slutar.\n\n/Jörn"),
+    ScriptedReply("sanna@tanssifestivaali.fi", 48,
+                  "Kyllä, tulen!\nRuokavalio: vegaani\nAihe: yhteinen tiedotus kesän festivaaleista\n\nSanna"),
+    ScriptedReply("oliver.grant@northernarts.org", 5, "I am out of the office until 7 December with limited "
+                  "access to e-mail. I will come back to you when I return.", kind="auto_reply"),
+    ScriptedReply("mikko.heinonen@sirkus.fi", 1, "", kind="bounce"),
+    ScriptedReply("asa.oberg@kulturhuset.se", 74,
+                  "Hej Kulturnätverket!\n\nJa, jag kommer. Jag är vegetarian.\n"
+                  "Behöver: ljustekniker till vårens turné\n\nVänligen\nÅsa Öberg"),
+)
+
+
+def _write_config(workdir: Path) -> Path:
+    """The example config with every path pointed into the demo folder."""
+    text = (PROJECT_ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    replacements = {
+        'outbox = "../var/outbox"': f'outbox = "{workdir / "outbox"}"',
+        'inbox = "../var/inbox"': f'inbox = "{workdir / "inbox"}"',
+        'database = "../var/traffpunkt.db"': f'database = "{workdir / "traffpunkt.db"}"',
+        'import_csv = "members.example.csv"': f'import_csv = "{PROJECT_ROOT / "config" / "members.example.csv"}"',
+    }
+    for old, new in replacements.items():
+        if old not in text:
+            raise RuntimeError(f"the example config no longer contains {old!r}; update mailer/demo.py")
+        text = text.replace(old, new)
+    text += f'\n[site]\noutput = "{workdir / "site"}"\n'
+    path = workdir / "network.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sent_to(outbox: Path) -> dict[str, list[EmailMessage]]:
+    """Messages in the outbox Maildir by recipient address."""
+    out: dict[str, list[EmailMessage]] = {}
+    for key in sorted(mailbox.Maildir(outbox, create=False).keys()):
+        raw = (outbox / "new" / key).read_bytes() if (outbox / "new" / key).exists() else None
+        if raw is None:
+            continue
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        out.setdefault(parseaddr(str(msg["To"]))[1].lower(), []).append(msg)
+    return out
+
+
+def _quote(msg: EmailMessage) -> str:
+    body = msg.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return "\n".join("> " + line if line else ">" for line in str(text).splitlines())
+
+
+def _postfix_bounce(address: str, invitation: EmailMessage, config: Config, when: datetime) -> bytes:
+    """A delivery status notification as Postfix writes it (RFC 3464), for an address that does not exist."""
+    host = "mx." + address.partition("@")[2]
+    boundary = "B0UNCE.demo"
+    text = (
+        f"From: MAILER-DAEMON@{host} (Mail Delivery System)\r\n"
+        f"To: {config.mail.from_address}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Date: {rfc_date(when)}\r\n"
+        f"Message-ID: {make_msgid(domain=host)}\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"This is the mail system at host {host}.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n"
+        f"<{address}>: host {host} said: 550 5.1.1 <{address}>: Recipient address\r\n"
+        "    rejected: User unknown in virtual mailbox table\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {host}\r\n\r\n"
+        f"Final-Recipient: rfc822; {address}\r\nOriginal-Recipient: rfc822;{address}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{address}>: Recipient address rejected\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {invitation['Message-ID']}\r\nTo: {address}\r\n"
+        f"Subject: {invitation['Subject']}\r\n\r\n"
+        f"--{boundary}--\r\n"
+    )
+    return text.encode("utf-8")
+
+
+def build_reply(script: ScriptedReply, invitation: EmailMessage, config: Config, when: datetime) -> bytes:
+    """A reply as a member's mail client would write it: new text on top, the invitation quoted below."""
+    member = parseaddr(str(invitation["To"]))
+    reply = EmailMessage(policy=policy.SMTP)
+    reply["Date"] = rfc_date(when)
+    reply["Message-ID"] = make_msgid(domain=member[1].partition("@")[2])
+    if script.kind == "bounce":
+        return _postfix_bounce(member[1], invitation, config, when)
+    reply["From"] = f"{member[0]} <{member[1]}>"
+    reply["To"] = str(invitation["Reply-To"] or config.network.list_address)
+    reply["Subject"] = ("Automatiskt svar: " if script.kind == "auto_reply" else "Re: ") + str(invitation["Subject"])
+    reply["In-Reply-To"] = str(invitation["Message-ID"])
+    reply["References"] = str(invitation["Message-ID"])
+    if script.kind == "auto_reply":
+        reply["Auto-Submitted"] = "auto-replied"
+        reply["X-Auto-Response-Suppress"] = "All"
+        reply.set_content(script.text + "\n")
+        return reply.as_bytes()
+    sent = format_datetime(when - timedelta(hours=script.after_hours), "EEE d MMM yyyy 'kl' HH:mm", locale="sv_FI")
+    reply.set_content(f"{script.text}\n\nDen {sent} skrev {config.network.from_name} "
+                      f"<{config.network.list_address}>:\n\n{_quote(invitation)}\n")
+    return reply.as_bytes()
+
+
+def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type: ignore[no-untyped-def]
+    """Run the cycle and print a readable timeline; returns the exit code."""
+    workdir = workdir.resolve()
+    for name in ("outbox", "inbox", "site", "traffpunkt.db", "traffpunkt.db-wal", "traffpunkt.db-shm"):
+        target = workdir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = load_config(_write_config(workdir))
+    tz = config.network.tz
+    store = Store.open(config.database)
+    start = datetime(2026, 11, 18, 8, 0, tzinfo=tz)
+    added, _, problems = import_members(store, config.members_csv or Path(), config.network.language, start)
+    print_fn(f"traffpunkt demo — {config.network.name}, {added} members, everything in {workdir}")
+    print_fn("")
+    inbox = build_inbox(config, store)
+    service = Service(config, store, inbox=inbox, clock=lambda: start)
+    pending = list(REPLIES)
+    invited_at: dict[str, datetime] = {}
+    seen_log = 0
+    names = {m.id: m.name for m in store.members(None)}
+
+    async def cycle() -> None:
+        nonlocal seen_log
+        now = start
+        end = start + timedelta(days=17)
+        while now <= end:
+            for script in list(pending):
+                sent_at = invited_at.get(script.address)
+                if sent_at and now >= sent_at + timedelta(hours=script.after_hours):
+                    invitation = _sent_to(config.mail.outbox_maildir)[script.address][0]
+                    mailbox.Maildir(config.mail.inbox_maildir, create=True).add(
+                        build_reply(script, invitation, config, now))
+                    pending.remove(script)
+            report = await service.tick(now, simulated=True)
+            if report.queued.get("invitation"):
+                for address in _sent_to(config.mail.outbox_maildir):
+                    invited_at.setdefault(address, now)
+            entries = store.log_entries(limit=10_000)
+            fresh = [e for e in entries if e["id"] > seen_log]
+            if fresh or report.queued or report.sent:
+                stamp = format_datetime(now.astimezone(tz), "EEE d.M. HH:mm", locale=config.network.locale)
+                if report.queued or report.sent:
+                    print_fn(f"{stamp}  {report.summary().partition('; ')[2]}")
+                for e in fresh:
+                    if e["event"] in ("member-added",):
+                        continue
+                    who = names.get(e["member_id"] or 0, "")
+                    print_fn(f"{stamp}    {e['event']}: {who} {e['detail']}".rstrip())
+            if fresh:
+                seen_log = fresh[-1]["id"]
+            if speed:
+                time.sleep(speed)
+            now += timedelta(hours=1)
+        await service.aclose()
+
+    asyncio.run(cycle())
+    sent = _sent_to(config.mail.outbox_maildir)
+    kinds: Counter[str] = Counter()
+    for msgs in sent.values():
+        for msg in msgs:
+            kinds[str(msg["X-Traffpunkt-Kind"])] += 1
+    print_fn("")
+    print_fn("Sent: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    print_fn(f"Mail as members got it: {config.mail.outbox_maildir}/new/ (one file a message)")
+    print_fn(f"Database: {config.database}   Config: {workdir / 'network.toml'}")
+    print_fn(f"Try: traffpunkt status --config {workdir / 'network.toml'}")
+    for p in problems:
+        print_fn(f"warning: {p}")
+    store.close()
+    return 0

@@ -1,0 +1,224 @@
+"""Apply one parsed inbound mail to the state: RSVPs, topics, bounces, join/leave; queue the answers it earns.
+
+Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
+sender's address. A token that is not the sender's own changes nothing; so does mail from a stranger,
+except a join request. Auto-replies, bounces and list mail are never answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any, Protocol
+
+from mailer.config import Config
+from mailer.inbox import InboundMessage, Outcome
+from mailer.models import Meeting, Member
+from mailer.store import Store
+from mailer.tokens import Token, verify
+from parsers import ParsedReply, parse_reply
+
+log = logging.getLogger("traffpunkt.handle")
+
+#: Hard bounces after which a member is marked bouncing and the coordinator told.
+BOUNCE_LIMIT = 3
+CONFIRMATION_INTERVAL = timedelta(hours=1)
+
+
+class Enqueue(Protocol):
+    def __call__(self, *, key: str, kind: str, member: Member | None, recipient: str, now: datetime,
+                 meeting_id: int | None = None, context: dict[str, Any] | None = None,
+                 join_request: int | None = None) -> bool: ...
+
+
+def _authenticated(raw: bytes, address: str) -> bool:
+    """Whether our receiving server vouched for the From domain (DMARC or aligned DKIM pass)."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    results = headers.get_all("Authentication-Results") or []
+    if not results:
+        return False
+    first = str(results[0]).lower()  # the topmost one is our own server's; lower ones could be forged
+    domain = address.rpartition("@")[2].lower()
+    return "dmarc=pass" in first or bool(re.search(r"dkim=pass[^;]*header\.d=@?" + re.escape(domain), first))
+
+
+class ReplyHandler:
+    """Turns inbound mail into state changes and queued answers, one transaction per message."""
+
+    def __init__(self, config: Config, store: Store, secret: bytes, enqueue: Enqueue) -> None:
+        self.config = config
+        self.store = store
+        self.secret = secret
+        self.enqueue = enqueue
+
+    def for_time(self, now: datetime) -> Callable[[InboundMessage], tuple[Outcome, str | None]]:
+        return lambda message: self.handle(message, now)
+
+    # -- entry point ---------------------------------------------------------------------------------
+
+    def handle(self, message: InboundMessage, now: datetime) -> tuple[Outcome, str | None]:
+        parsed = parse_reply(message.raw)
+        summary = parsed.to_json_dict()
+        summary.pop("body", None)
+        outcome, reason, member_id = self._dispatch(message, parsed, now)
+        self.store.record_inbound(message.source, status=outcome.value, now=now, message_id=message.message_id,
+                                  category=parsed.category, reason=reason, member_id=member_id, summary=summary)
+        return outcome, reason
+
+    def _dispatch(self, message: InboundMessage, p: ParsedReply,
+                  now: datetime) -> tuple[Outcome, str | None, int | None]:
+        if p.category == "bounce":
+            return self._bounce(p, now)
+        if p.category == "auto_reply":
+            log.info("auto-reply from %s ignored", p.from_address)
+            return Outcome.IGNORED, "auto-reply", None
+        if p.is_list_mail:
+            return Outcome.IGNORED, "mail from a mailing list", None
+        if p.from_address in self._own_addresses():
+            return Outcome.IGNORED, "mail from traffpunkt itself", None
+        if p.category == "unknown" and p.reason:
+            return Outcome.QUARANTINED, p.reason, None
+        sender = self.store.member_by_address(p.from_address) if p.from_address else None
+        token = self._token(p, sender)
+        if token is not None and token.member_id == 0:
+            return self._confirm_join(p, token, now)
+        if p.command == "join" and (sender is None or sender.status != "active"):
+            return self._join_request(p, now)
+        if sender is None:
+            return Outcome.QUARANTINED, f"{p.from_address or 'unknown sender'} is not a member", None
+        if token is None and not _authenticated(message.raw, sender.address):
+            foreign = [t for t in p.tokens if verify(self.secret, t)]
+            why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
+            return Outcome.QUARANTINED, why, sender.id
+        if p.command == "leave":
+            return self._leave(sender, now)
+        if p.command == "help":
+            self.enqueue(key=f"help:{sender.id}:{now:%Y-%m-%dT%H}", kind="help", member=sender,
+                         recipient=sender.address, now=now)
+            return Outcome.PROCESSED, None, sender.id
+        if sender.status != "active":
+            return Outcome.QUARANTINED, f"{sender.address} is not an active member ({sender.status})", sender.id
+        return self._reply(p, sender, token, now)
+
+    def _own_addresses(self) -> set[str]:
+        n = self.config.network
+        return {n.list_address, n.memo_address, self.config.mail.from_address}
+
+    def _token(self, p: ParsedReply, sender: Member | None) -> Token | None:
+        """The first valid token that belongs to the sender (or a join token); others are ignored."""
+        for text in p.tokens:
+            token = verify(self.secret, text)
+            if token is None:
+                continue
+            if token.member_id == 0 or (sender is not None and token.member_id == sender.id):
+                return token
+        return None
+
+    # -- replies -------------------------------------------------------------------------------------
+
+    def _meeting(self, p: ParsedReply, token: Token | None, now: datetime) -> Meeting | None:
+        if token is not None and token.meeting_id:
+            meeting = self.store.meeting(token.meeting_id)
+            if meeting is not None:
+                return meeting
+        if p.imip is not None and p.imip.uid:
+            meeting = self.store.meeting_by_uid(p.imip.uid)
+            if meeting is not None:
+                return meeting
+        upcoming = [m for m in self.store.meetings(now.astimezone(self.config.network.tz).date()).values()
+                    if not m.cancelled and m.end > now]
+        return upcoming[0] if upcoming else None
+
+    def _reply(self, p: ParsedReply, member: Member, token: Token | None,
+               now: datetime) -> tuple[Outcome, str | None, int | None]:
+        meeting = self._meeting(p, token, now)
+        if meeting is None:
+            return Outcome.QUARANTINED, "no upcoming meeting to apply the reply to", member.id
+        if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers):
+            return Outcome.QUARANTINED, "no answer, topic or diet found in the text", member.id
+        if meeting.end <= now and p.rsvp:
+            return Outcome.QUARANTINED, f"the meeting {meeting.date} is over", member.id
+        changed: dict[str, Any] = {}
+        with self.store.write():
+            if p.rsvp:
+                before = self.store.set_rsvp(meeting.id, member.id, p.rsvp, now, guests=p.guests,
+                                             dietary=p.dietary, source=p.message_id)
+                changed["rsvp"] = p.rsvp
+                changed["changed_from"] = before if before and before != p.rsvp else None
+                changed["guests"] = p.guests
+            new_topics = [t for t in p.topics if self.store.add_topic(meeting.id, member.id, t, now)]
+            for need in p.needs:
+                self.store.add_topic(meeting.id, member.id, need, now, kind="need")
+            for offer in p.offers:
+                self.store.add_topic(meeting.id, member.id, offer, now, kind="offer")
+            if p.dietary and not p.rsvp:
+                self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
+            if not self.store.mail_queued_since(member.id, "confirmation", now - CONFIRMATION_INTERVAL):
+                self.enqueue(
+                    key=f"confirmation:{meeting.id}:{member.id}:{p.message_id or now.isoformat()}",
+                    kind="confirmation", member=member, recipient=member.address, now=now, meeting_id=meeting.id,
+                    context={"rsvp": p.rsvp, "guests": p.guests, "topics": new_topics, "dietary": p.dietary,
+                             "changed_from": changed.get("changed_from"), "needs": list(p.needs),
+                             "offers": list(p.offers)})
+        return Outcome.PROCESSED, None, member.id
+
+    # -- bounces -------------------------------------------------------------------------------------
+
+    def _bounce(self, p: ParsedReply, now: datetime) -> tuple[Outcome, str | None, int | None]:
+        if not p.failed_recipients:
+            return Outcome.QUARANTINED, "a bounce that names no failed address", None
+        permanent = p.bounce_permanent is not False
+        member_id = None
+        for address in p.failed_recipients:
+            member = self.store.member_by_address(address)
+            if member is None:
+                continue
+            member_id = member.id
+            newly_bouncing = self.store.record_bounce(address, permanent, now, BOUNCE_LIMIT)
+            if newly_bouncing is not None:
+                for coordinator in self.config.network.coordinators:
+                    self.enqueue(key=f"bounce-notice:{member.id}:{coordinator}:{now:%Y-%m-%d}", kind="bounce-notice",
+                                 member=None, recipient=coordinator, now=now,
+                                 context={"member_name": member.name, "member_address": member.address,
+                                          "bounces": BOUNCE_LIMIT})
+        if member_id is None:
+            return Outcome.IGNORED, "a bounce for an address that is not a member", None
+        return Outcome.PROCESSED, None, member_id
+
+    # -- join and leave ------------------------------------------------------------------------------
+
+    def _join_request(self, p: ParsedReply, now: datetime) -> tuple[Outcome, str | None, int | None]:
+        if not p.from_address:
+            return Outcome.QUARANTINED, "a join request without a sender address", None
+        language = p.language or self.config.network.language
+        request_id = self.store.add_join_request(p.from_address, p.from_name or "", language, now)
+        with self.store.write():
+            self.enqueue(key=f"join-confirm:{request_id}:{now:%Y-%m-%d}", kind="join-confirm", member=None,
+                         recipient=p.from_address, now=now, join_request=request_id,
+                         context={"name": p.from_name or "", "language": language, "request_id": request_id})
+        return Outcome.PROCESSED, None, None
+
+    def _confirm_join(self, p: ParsedReply, token: Token,
+                      now: datetime) -> tuple[Outcome, str | None, int | None]:
+        request = self.store.join_request(token.meeting_id)
+        if request is None or request["address"].lower() != p.from_address:
+            return Outcome.QUARANTINED, "a join confirmation from another address than the request", None
+        member, created = self.store.add_member(request["address"], request["name"], request["language"], now,
+                                                source="join")
+        with self.store.write():
+            self.store.confirm_join_request(token.meeting_id, now)
+            if created:
+                self.enqueue(key=f"welcome:{member.id}:{now:%Y-%m-%d}", kind="welcome", member=member,
+                             recipient=member.address, now=now)
+        return Outcome.PROCESSED, None, member.id
+
+    def _leave(self, member: Member, now: datetime) -> tuple[Outcome, str | None, int | None]:
+        with self.store.write():
+            self.store.remove_member(member.address, now, reason="asked by mail")
+            self.enqueue(key=f"leave-confirm:{member.id}:{now:%Y-%m-%d}", kind="leave-confirm", member=member,
+                         recipient=member.address, now=now)
+        return Outcome.PROCESSED, None, member.id

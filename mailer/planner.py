@@ -1,0 +1,212 @@
+"""Decide what is due: ``plan(now, config, state) -> [Action]``, pure and deterministic, one key per effect.
+
+Rules (each a decision a coordinator would recognise):
+
+* Window: occurrences dated from ``now``'s local date to that date + ``invitation_lead_days`` + 1, plus any
+  stored meeting further ahead. A meeting whose start is not after ``now`` is never touched or mailed about.
+* ``MeetingChange``: an occurrence not stored yet is stored with SEQUENCE 0 (cancelled ones too, so the
+  public page can say "cancelled"). A stored meeting whose time, place, link, cancelled flag, theme or guest
+  differs from the config is stored anew; its SEQUENCE goes up by one only when members have already been
+  invited and what they were told (time/place/link) or the cancelled flag changed. A stored meeting that the
+  series no longer produces (the rule was edited) is stored as cancelled.
+* ``invitation``: from ``send_time`` local on (date - invitation_lead_days) until the meeting starts, to every
+  active member not invited yet. After downtime it goes out late, but never after the start; members who
+  join later get theirs on the next tick.
+* ``reminder``: from ``send_time`` on (date - reminder_lead_days) until the start, to active members invited
+  in an earlier tick whose answer is yes, maybe or none. Not in the same tick as their invitation, and not
+  to members who joined after the reminder was due (their late invitation is itself the fresh reminder).
+* ``cancellation``: when a meeting is cancelled before its start, to every active member who was invited.
+  Members who answered "no" get it too: the event sits in their calendar either way.
+* ``update``: when time, place or link changed after invitations went out, to every active member whose
+  invitation (or last update) carried a lower SEQUENCE, regardless of their answer: someone who could not
+  come at the old time may come at the new one, and their calendar must follow.
+
+Limitation: ``PlannerState.cancelled_to`` is a set, so a meeting cancelled, restored and cancelled again
+sends its cancellation notice once per member (the restoring update is sent normally).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from mailer.config import Config, Meetings
+from mailer.models import Action, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
+from mailer.schedule import at_local, occurrences
+
+__all__ = ["plan", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
+
+#: Answers that still get a reminder; a member who has not answered (None) gets one too.
+_REMINDED_ANSWERS = frozenset({"yes", "maybe", None})
+_EMPTY: Mapping[int, int] = {}
+_NONE: frozenset[int] = frozenset()
+
+
+def invitation_due(meetings: Meetings, day: date, tz: ZoneInfo) -> datetime:
+    """When the invitation for the meeting on `day` is due: send_time local, invitation_lead_days before."""
+    return at_local(day - timedelta(days=meetings.invitation_lead_days), meetings.send_time, tz)
+
+
+def reminder_due(meetings: Meetings, day: date, tz: ZoneInfo) -> datetime:
+    """When the reminder for the meeting on `day` is due: send_time local, reminder_lead_days before."""
+    return at_local(day - timedelta(days=meetings.reminder_lead_days), meetings.send_time, tz)
+
+
+def window_end(meetings: Meetings, today: date) -> date:
+    """The last meeting date the planner looks at on local date `today`."""
+    return today + timedelta(days=meetings.invitation_lead_days + 1)
+
+
+def change_key(occ: Occurrence, sequence: int) -> str:
+    """Idempotency key of a MeetingChange: the date, the new SEQUENCE and a hash of what is stored."""
+    parts = [occ.fingerprint, "1" if occ.cancelled else "0", occ.theme or "", occ.guest_speaker or ""]
+    text = "\x1f".join(parts)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return f"meeting:{occ.date.isoformat()}:{sequence}:{digest}"
+
+
+@dataclass(frozen=True)
+class _Effective:
+    """A meeting as it will stand once this tick's MeetingChange is applied."""
+
+    occurrence: Occurrence
+    sequence: int
+    stored: Meeting | None
+    change: MeetingChange | None
+
+
+def _from_stored(m: Meeting, cancelled: bool) -> Occurrence:
+    return Occurrence(date=m.date, start=m.start, end=m.end, place=m.place, address=m.address,
+                      online_link=m.online_link, theme=m.theme, guest_speaker=m.guest_speaker,
+                      cancelled=cancelled)
+
+
+def _effective(occ: Occurrence, stored: Meeting | None, state: PlannerState) -> _Effective:
+    if stored is None:
+        return _Effective(occ, 0, None, MeetingChange(occ, 0, change_key(occ, 0)))
+    told_changed = occ.fingerprint != stored.fingerprint or occ.cancelled != stored.cancelled
+    changed = told_changed or occ.theme != stored.theme or occ.guest_speaker != stored.guest_speaker
+    if not changed:
+        return _Effective(occ, stored.sequence, stored, None)
+    bump = told_changed and bool(state.invited.get(stored.id))
+    seq = stored.sequence + 1 if bump else stored.sequence
+    return _Effective(occ, seq, stored, MeetingChange(occ, seq, change_key(occ, seq)))
+
+
+def _meetings_in_view(now: datetime, config: Config, state: PlannerState) -> list[_Effective]:
+    """The window's meetings, each with the change (if any) that makes the store match the config."""
+    tz = config.network.tz
+    today = now.astimezone(tz).date()
+    end = window_end(config.meetings, today)
+    later = [d for d in state.meetings if d > end]
+    if later:
+        end = max(later)
+    scheduled = {o.date: o for o in occurrences(config.meetings, tz, today, end)}
+    out: list[_Effective] = []
+    for day in sorted(scheduled.keys() | {d for d in state.meetings if today <= d <= end}):
+        stored = state.meetings.get(day)
+        occ = scheduled.get(day)
+        if occ is None:
+            assert stored is not None
+            if stored.cancelled:
+                continue
+            occ = _from_stored(stored, cancelled=True)  # dropped from the series: off for everyone
+        if occ.start <= now or (stored is not None and stored.start <= now):
+            continue  # started, as announced or as now configured: never touched or mailed about again
+        out.append(_effective(occ, stored, state))
+    return out
+
+
+def _joined_before(member: Member, moment: datetime) -> bool:
+    joined = member.joined if member.joined.tzinfo is not None else member.joined.replace(tzinfo=UTC)
+    return joined < moment
+
+
+def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
+           members: Sequence[Member]) -> Iterable[Send]:
+    occ, seq = eff.occurrence, eff.sequence
+    day = occ.date.isoformat()
+    meeting_id = eff.stored.id if eff.stored is not None else None
+    invited = state.invited.get(meeting_id, _EMPTY) if meeting_id is not None else _EMPTY
+    out: list[Send] = []
+    if occ.cancelled:
+        cancelled_to = state.cancelled_to.get(meeting_id, _NONE) if meeting_id is not None else _NONE
+        for m in members:
+            if m.id in invited and m.id not in cancelled_to:
+                out.append(Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}"))
+        return out
+    tz = config.network.tz
+    invitations_due = now >= invitation_due(config.meetings, occ.date, tz)
+    rem_due = reminder_due(config.meetings, occ.date, tz)
+    reminders_due = now >= rem_due
+    answers = state.answers.get(meeting_id, {}) if meeting_id is not None else {}
+    reminded = state.reminded.get(meeting_id, _NONE) if meeting_id is not None else _NONE
+    updates: list[Send] = []
+    invitations: list[Send] = []
+    reminders: list[Send] = []
+    for m in members:
+        told = invited.get(m.id)
+        if told is None:
+            if invitations_due:
+                invitations.append(Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}"))
+            continue
+        if told < seq:
+            updates.append(Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}"))
+        if (reminders_due and m.id not in reminded and answers.get(m.id) in _REMINDED_ANSWERS
+                and _joined_before(m, rem_due)):
+            reminders.append(Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}"))
+    out.extend(updates)
+    out.extend(invitations)
+    out.extend(reminders)
+    return out
+
+
+def plan(now: datetime, config: Config, state: PlannerState) -> list[Action]:
+    """Everything due at `now`, in meeting-date order; per meeting its MeetingChange first, then the mail.
+
+    Same inputs, same list. Each action's key names the effect, so applying a plan twice changes nothing.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be zone-aware")
+    actions: list[Action] = []
+    members = [m for m in state.members if m.status == "active"]
+    for eff in _meetings_in_view(now, config, state):
+        if eff.change is not None:
+            actions.append(eff.change)
+        actions.extend(_sends(now, config, eff, state, members))
+    return actions
+
+
+def next_due(now: datetime, config: Config, state: PlannerState) -> datetime | None:
+    """The first moment after `now` at which ``plan`` has something new by the clock alone, or None.
+
+    That is the next invitation or reminder due time of a meeting still ahead, or the local midnight at
+    which a not yet stored meeting enters the planner's window. Replies, new members and config edits are
+    not clock-driven; the daemon's regular poll picks those up.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be zone-aware")
+    tz = config.network.tz
+    meetings = config.meetings
+    today = now.astimezone(tz).date()
+    lo = today
+    for span in (62, 400, 3700):
+        hi = today + timedelta(days=meetings.invitation_lead_days + 1 + span)
+        best: datetime | None = None
+        for occ in occurrences(meetings, tz, lo, hi):
+            if occ.cancelled or occ.start <= now:
+                continue
+            candidates = [invitation_due(meetings, occ.date, tz), reminder_due(meetings, occ.date, tz)]
+            if occ.date not in state.meetings:
+                enters = occ.date - timedelta(days=meetings.invitation_lead_days + 1)
+                candidates.append(at_local(enters, time(0, 0), tz))
+            for c in candidates:
+                if now < c < occ.start and (best is None or c < best):
+                    best = c
+        if best is not None:
+            return best
+        lo = hi + timedelta(days=1)
+    return None

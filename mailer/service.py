@@ -1,0 +1,264 @@
+"""Wiring: one tick (plan -> queue -> send -> read inbox) and the daemon loop that APScheduler wakes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from mailer import planner
+from mailer.compose import Composer, make_message_id
+from mailer.config import Config
+from mailer.models import Action, MeetingChange, Member, Send
+from mailer.outbox import drain
+from mailer.store import Store
+from mailer.tokens import make as make_token
+from mailer.transport import Transport, make_transport
+
+log = logging.getLogger("traffpunkt")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for the log and for `run --once`."""
+
+    now: datetime
+    queued: dict[str, int] = field(default_factory=dict)
+    meetings_changed: list[str] = field(default_factory=list)
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    inbound: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.now.isoformat(timespec='minutes')}"]
+        if self.meetings_changed:
+            parts.append("meetings: " + ", ".join(self.meetings_changed))
+        if self.queued:
+            parts.append("queued " + ", ".join(f"{n} {k}" for k, n in sorted(self.queued.items())))
+        if self.sent or self.retried or self.failed:
+            parts.append(f"sent {self.sent}, retry {self.retried}, failed {self.failed}")
+        if self.inbound:
+            parts.append("inbox " + ", ".join(f"{n} {k}" for k, n in sorted(self.inbound.items())))
+        return "; ".join(parts)
+
+
+class Service:
+    """The daemon's work, driven by explicit `now`s so tests and the demo can run it on any clock."""
+
+    def __init__(self, config: Config, store: Store, transport: Transport | None = None,
+                 inbox: Any | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.store = store
+        self.secret = store.token_secret(config.network.token_secret_env)
+        self.composer = Composer(config, store, self.secret)
+        self.transport = transport if transport is not None else make_transport(config)
+        self.inbox = inbox
+        self.clock = clock
+        from mailer.handle import ReplyHandler
+
+        self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail)
+
+    # -- planning ------------------------------------------------------------------------------------
+
+    def plan(self, now: datetime) -> list[Action]:
+        today = now.astimezone(self.config.network.tz).date()
+        state = self.store.planner_state(today - timedelta(days=1))
+        return planner.plan(now, self.config, state)
+
+    def queue(self, now: datetime, report: TickReport | None = None) -> TickReport:
+        """Plan and commit each meeting's changes together with the mail they cause (one transaction each)."""
+        report = report or TickReport(now)
+        actions = self.plan(now)
+        if not actions:
+            return report
+        members: dict[int, Member] = {}
+        by_date: dict[date, list[Action]] = {}
+        for action in actions:
+            day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
+            by_date.setdefault(day, []).append(action)
+        for day, group in by_date.items():
+            with self.store.write():
+                for action in group:
+                    if isinstance(action, MeetingChange):
+                        m = self.store.apply_meeting_change(action, self.config.network.domain, now)
+                        report.meetings_changed.append(f"{m.date} seq {m.sequence}"
+                                                       + (" cancelled" if m.cancelled else ""))
+                meeting = self.store.meeting_on(day)
+                sends = [a for a in group if isinstance(a, Send)]
+                if meeting is None:
+                    if sends:
+                        report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
+                    continue
+                for send in sends:
+                    member = members.get(send.member_id) or self.store.member(send.member_id)
+                    if member is None or member.status != "active":
+                        continue
+                    members[member.id] = member
+                    if self._enqueue(send, member, meeting.id, now):
+                        report.queued[send.kind] = report.queued.get(send.kind, 0) + 1
+        return report
+
+    def _enqueue(self, send: Send, member: Member, meeting_id: int, now: datetime) -> bool:
+        token = make_token(self.secret, member.id, meeting_id)
+        return self.store.enqueue(
+            key=send.key, kind=send.kind, recipient=member.address, now=now, member_id=member.id,
+            meeting_id=meeting_id, sequence=send.sequence,
+            message_id=make_message_id(token, send.kind, send.key, self.config.network.domain))
+
+    def enqueue_mail(self, *, key: str, kind: str, member: Member | None, recipient: str, now: datetime,
+                     meeting_id: int | None = None, context: dict[str, Any] | None = None,
+                     join_request: int | None = None) -> bool:
+        """Queue any other mail (confirmations, digests...) with the same Message-ID and key rules.
+
+        A join confirmation carries the token of the join request (member 0, the request's id), which is
+        also kept in the context as `request_id` so the composer can put it in the reply address.
+        """
+        if join_request is not None:
+            token = make_token(self.secret, 0, join_request)
+            context = {**(context or {}), "request_id": join_request}
+        else:
+            token = make_token(self.secret, member.id if member else 0, meeting_id or 0)
+        return self.store.enqueue(
+            key=key, kind=kind, recipient=recipient, now=now, member_id=member.id if member else None,
+            meeting_id=meeting_id, context=context,
+            message_id=make_message_id(token, kind, key, self.config.network.domain))
+
+    def queue_digest(self, now: datetime, report: TickReport | None = None) -> None:
+        """Once a day (from 08:00 local) tell the coordinators what was quarantined in the last 24 hours."""
+        local = now.astimezone(self.config.network.tz)
+        if local.hour < 8:
+            return
+        items = [{"from": row.summary.get("from_address") or "?", "subject": row.summary.get("subject") or "",
+                  "reason": row.reason or "", "received_at": row.received_at}
+                 for row in self.store.quarantined_since(now - timedelta(days=1))]
+        if not items:
+            return
+        with self.store.write():
+            for coordinator in self.config.network.coordinators:
+                if self.enqueue_mail(key=f"digest:{local.date()}:{coordinator}", kind="digest", member=None,
+                                     recipient=coordinator, now=now, context={"items": items}) and report:
+                    report.queued["digest"] = report.queued.get("digest", 0) + 1
+
+    # -- sending and reading -------------------------------------------------------------------------
+
+    async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
+                   report: TickReport | None = None) -> TickReport:
+        report = report or TickReport(now())
+        result = await drain(self.store, self.composer.render, self.transport, now, config=self.config.mail,
+                             stop=stop)
+        report.sent += result.sent
+        report.retried += result.retried
+        report.failed += result.failed
+        report.errors.extend(result.errors)
+        return report
+
+    def read_inbox(self, now: datetime, report: TickReport | None = None) -> TickReport:
+        report = report or TickReport(now)
+        if self.inbox is None or self.handler is None:
+            return report
+        try:
+            result = self.inbox.fetch_and_handle(self.handler.for_time(now), now=now)
+        except Exception as exc:  # an unreachable server must not stop sending; the next tick tries again
+            report.errors.append(f"inbox: {type(exc).__name__}: {exc}")
+            return report
+        for name, n in result.counts().items():
+            report.inbound[name] = report.inbound.get(name, 0) + n
+        return report
+
+    async def tick(self, now: datetime | None = None, stop: asyncio.Event | None = None,
+                   simulated: bool = False) -> TickReport:
+        """One round of work: plan and queue, send what is due, read the inbox, send the answers it caused."""
+        t = now or self.clock()
+        clock: Callable[[], datetime] = (lambda: t) if (now is not None or simulated) else self.clock
+        report = TickReport(t)
+        self.queue(t, report)
+        await self.send(clock, stop, report)
+        if stop is None or not stop.is_set():
+            await asyncio.to_thread(self.read_inbox, t, report)
+            self.queue_digest(t, report)
+            await self.send(clock, stop, report)
+        return report
+
+    def next_wakeup(self, now: datetime) -> datetime | None:
+        today = now.astimezone(self.config.network.tz).date()
+        candidates: Iterable[datetime | None] = (
+            planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1))),
+            self.store.next_outbox_time(),
+        )
+        future = [c for c in candidates if c is not None and c > now]
+        return min(future) if future else None
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    # -- the daemon ----------------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        """Run until SIGTERM/SIGINT (or `stop`), finishing the message in flight before returning."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+                pass
+        wake = asyncio.Event()
+        scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        scheduler.add_job(wake.set, "interval", seconds=max(5, self.config.mail.poll_seconds), id="poll")
+        scheduler.start()
+        log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
+        try:
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    report = await self.tick(stop=stop)
+                    if report.queued or report.sent or report.inbound or report.meetings_changed:
+                        log.info("%s", report.summary())
+                    for err in report.errors:
+                        log.warning("%s", err)
+                except Exception as exc:  # the daemon must survive any one bad tick
+                    log.exception("tick failed: %s", exc)
+                nxt = self.next_wakeup(self.clock())
+                if nxt is not None:
+                    scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
+                waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
+                if self.inbox is not None and hasattr(self.inbox, "wait_for_mail"):
+                    waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
+                done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set() and self.inbox is not None and hasattr(self.inbox, "interrupt"):
+                    self.inbox.interrupt()  # end a blocking IDLE so the thread returns promptly
+                for task in pending:
+                    task.cancel()
+        finally:
+            scheduler.shutdown(wait=False)
+            await self.aclose()
+            log.info("traffpunkt stopped")
+
+    def _idle_once(self, stop: asyncio.Event) -> bool:
+        """Block in IMAP IDLE (or a Maildir poll) for up to the poll interval; True when mail arrived."""
+        try:
+            return bool(self.inbox.wait_for_mail(self.config.mail.poll_seconds))  # type: ignore[union-attr]
+        except Exception as exc:  # a dropped IDLE connection: fall back to the interval poll
+            log.warning("waiting for mail failed: %s", exc)
+            return False
+
+
+def build_inbox(config: Config, store: Store) -> Any:
+    """The inbox the config names: IMAP for the smtp transport, a Maildir otherwise."""
+    from mailer.inbox import ImapInbox, MaildirInbox
+
+    if config.mail.transport == "smtp" and config.mail.imap is not None:
+        return ImapInbox(config.mail.imap, config.mail.imap.password(), store)
+    return MaildirInbox(config.mail.inbox_maildir, store)

@@ -1,0 +1,290 @@
+"""Send over SMTP (aiosmtplib): reused connections, a deadline per message, a rate limit, and errors sorted
+into temporary, permanent and setup failures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+
+from aiosmtplib import (
+    SMTP,
+    SMTPAuthenticationError,
+    SMTPConnectError,
+    SMTPConnectTimeoutError,
+    SMTPException,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from mailer.config import SmtpSettings
+from mailer.errors import (
+    DeadlineExceeded,
+    PermanentFailure,
+    ServerUnreachable,
+    TemporaryFailure,
+    TransportError,
+    TransportSetupError,
+)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+class RateLimiter:
+    """Spaces sends evenly so that no minute carries more than `per_minute` of them (clock injectable)."""
+
+    def __init__(self, per_minute: int, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next: float | None = None
+
+    async def acquire(self) -> None:
+        """Wait for this send's slot; the slot is reserved before waiting, so concurrent callers queue up."""
+        if self.interval <= 0:
+            return
+        now = self._clock()
+        slot = now if self._next is None else max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
+def _enhanced(message: str) -> tuple[int, int, int] | None:
+    m = _ENHANCED.match(message)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _is_relay_or_auth_refusal(code: int, message: str) -> bool:
+    """A refusal that is about us (not logged in, relaying denied), not about the recipient's address."""
+    text = message.lower()
+    return code == 530 or "relay" in text or "authenticat" in text
+
+
+class SmtpTransport:
+    """Sends each message as its own SMTP transaction (one recipient) over a small pool of reused connections.
+
+    - tls "starttls": STARTTLS is required; a server that does not offer it gets nothing (never a silent
+      downgrade to plain text). "tls": TLS from the first byte. "none": plain text, as configured.
+    - Every message has a deadline (`timeout_seconds`) covering MAIL, RCPT and DATA; a connection that
+      missed it is closed, never reused in an unknown state.
+    - At most `max_connections` connections, at most `messages_per_minute` messages a minute.
+    """
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        password: str | None,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if settings.tls not in ("starttls", "tls", "none"):
+            raise TransportSetupError(f"mail.smtp.tls: 'starttls', 'tls' or 'none', not {settings.tls!r}")
+        self.settings = settings
+        self._password = password
+        self._tls_context = tls_context
+        self._local_hostname = local_hostname
+        self._limiter = RateLimiter(settings.messages_per_minute, clock, sleep)
+        self._slots = asyncio.Semaphore(max(1, settings.max_connections))
+        self._idle: list[SMTP] = []
+        self._closed = False
+        #: How many connections this transport has opened (for logs and tests).
+        self.connections_opened = 0
+
+    @property
+    def _where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    # -- connections ---------------------------------------------------------------------------------
+
+    async def _hostname(self) -> str:
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        return self._local_hostname
+
+    async def _connect(self) -> SMTP:
+        s = self.settings
+        smtp = SMTP(hostname=s.host, port=s.port, timeout=s.timeout_seconds, use_tls=s.tls == "tls",
+                    start_tls=False, tls_context=self._tls_context, local_hostname=await self._hostname())
+        try:
+            async with asyncio.timeout(s.timeout_seconds):
+                await smtp.connect()
+                await smtp.ehlo()
+                if s.tls == "starttls":
+                    if not smtp.supports_extension("starttls"):
+                        raise TransportSetupError(
+                            f"{self._where} does not offer STARTTLS, and mail.smtp.tls is 'starttls': "
+                            "nothing was sent (refusing to send in plain text)")
+                    await smtp.starttls()
+                    if smtp.get_transport_info("sslcontext") is None:  # pragma: no cover - defensive
+                        raise TransportSetupError(f"{self._where}: STARTTLS did not start TLS; nothing sent")
+                    await smtp.ehlo()
+                if s.username:
+                    await smtp.login(s.username, self._password or "")
+        except TransportError:
+            smtp.close()
+            raise
+        except (SMTPException, OSError) as exc:  # TimeoutError is an OSError
+            smtp.close()
+            raise self._connect_failure(exc) from None
+        self.connections_opened += 1
+        return smtp
+
+    def _connect_failure(self, exc: BaseException) -> TransportError:
+        """What a failure while connecting, starting TLS or logging in means for sending."""
+        s, where = self.settings, self._where
+        if isinstance(exc, SMTPAuthenticationError):
+            return TransportSetupError(f"{where} refused the login of {s.username!r}: "
+                                       f"{exc.code} {exc.message}")
+        if isinstance(exc, (TimeoutError, SMTPConnectTimeoutError)):
+            return ServerUnreachable(f"{where} did not answer within {s.timeout_seconds:g} s "
+                                     "while connecting")
+        tls_error = exc if isinstance(exc, ssl.SSLError) else exc.__cause__
+        if isinstance(tls_error, ssl.SSLError):
+            return TransportSetupError(f"{where}: TLS failed ({tls_error}); nothing was sent")
+        if isinstance(exc, SMTPResponseException):  # a refusing banner, EHLO or STARTTLS answer
+            if 400 <= exc.code < 500:
+                return ServerUnreachable(f"{where} is not accepting mail now: {exc.code} {exc.message}")
+            return TransportSetupError(f"{where} refused the session: {exc.code} {exc.message}")
+        if isinstance(exc, (SMTPConnectError, SMTPServerDisconnected, SMTPTimeoutError, OSError)):
+            return ServerUnreachable(f"cannot connect to {where}: {exc}")
+        return TransportSetupError(f"{where}: {exc}; nothing was sent")
+
+    async def _checkin(self, smtp: SMTP) -> None:
+        if self._closed or not smtp.is_connected:
+            await self._quit(smtp)
+        else:
+            self._idle.append(smtp)
+
+    async def _quit(self, smtp: SMTP) -> None:
+        if smtp.is_connected:
+            try:
+                async with asyncio.timeout(min(self.settings.timeout_seconds, 5.0)):
+                    await smtp.quit()
+            except (TimeoutError, SMTPException, OSError):
+                pass
+        smtp.close()
+
+    # -- sending -------------------------------------------------------------------------------------
+
+    async def send(self, sender: str, recipient: str, data: bytes) -> None:
+        """Deliver one message to one recipient; return only after the server's 250 to DATA."""
+        if self._closed:
+            raise TransportError("the SMTP transport is closed")
+        await self._limiter.acquire()
+        async with self._slots:
+            smtp = self._idle.pop() if self._idle else None
+            if smtp is not None and not smtp.is_connected:
+                smtp.close()
+                smtp = None
+            reused = smtp is not None
+            if smtp is None:
+                smtp = await self._connect()
+            try:
+                try:
+                    await self._transaction(smtp, sender, recipient, data, reused=reused)
+                except _StaleConnection:
+                    # The server had closed our idle connection before MAIL: nothing was sent; once afresh.
+                    smtp.close()
+                    smtp = await self._connect()
+                    await self._transaction(smtp, sender, recipient, data, reused=False)
+            except TransportError:
+                await self._after_failure(smtp)
+                raise
+            except BaseException:  # cancelled mid-transaction: the connection's state is unknown
+                smtp.close()
+                raise
+            await self._checkin(smtp)
+
+    async def _after_failure(self, smtp: SMTP) -> None:
+        """After a refused transaction: reset the envelope (RSET) and keep the connection, or drop it."""
+        if not smtp.is_connected:
+            smtp.close()
+            return
+        try:
+            async with asyncio.timeout(min(self.settings.timeout_seconds, 5.0)):
+                await smtp.rset()
+        except (TimeoutError, SMTPException, OSError):
+            smtp.close()
+            return
+        await self._checkin(smtp)
+
+    async def _transaction(self, smtp: SMTP, sender: str, recipient: str, data: bytes, *,
+                           reused: bool) -> None:
+        s = self.settings
+        mail_options: list[str] = []
+        encoding = "ascii"
+        if not (sender.isascii() and recipient.isascii()):
+            if not smtp.supports_extension("smtputf8"):
+                raise PermanentFailure(f"{self._where} does not accept non-ASCII addresses (SMTPUTF8): "
+                                       f"{recipient}", address_failing=False)
+            mail_options.append("SMTPUTF8")
+            encoding = "utf-8"
+        if not data.isascii():
+            if not smtp.supports_extension("8bitmime"):
+                raise PermanentFailure(f"{self._where} does not accept 8-bit messages (8BITMIME)",
+                                       address_failing=False)
+            mail_options.append("BODY=8BITMIME")
+        stage = "MAIL"
+        try:
+            async with asyncio.timeout(s.timeout_seconds):
+                await smtp.mail(sender, options=mail_options, encoding=encoding)
+                stage = "RCPT"
+                await smtp.rcpt(recipient, encoding=encoding)
+                stage = "DATA"
+                await smtp.data(data)
+        except (TimeoutError, SMTPTimeoutError):
+            smtp.close()  # never reused in an unknown state
+            raise DeadlineExceeded(f"{self._where} did not answer within {s.timeout_seconds:g} s "
+                                   f"(at {stage} for {recipient})") from None
+        except SMTPResponseException as exc:
+            raise self._refusal(stage, recipient, exc.code, exc.message) from None
+        except (SMTPServerDisconnected, ConnectionError, OSError) as exc:
+            smtp.close()
+            if stage == "MAIL" and reused:
+                raise _StaleConnection() from None
+            if stage == "DATA":
+                raise TemporaryFailure(f"{self._where} dropped the connection after DATA for {recipient} "
+                                       "without answering: it may or may not have the message; "
+                                       "it will be sent again with the same Message-ID") from None
+            raise TemporaryFailure(f"{self._where} dropped the connection at {stage} for {recipient}: "
+                                   f"{exc}") from None
+
+    def _refusal(self, stage: str, recipient: str, code: int, message: str) -> TransportError:
+        text = f"{self._where} answered {code} {message} to {stage} for {recipient}"
+        if 400 <= code < 500:
+            return TemporaryFailure(text)
+        if not 500 <= code < 600:
+            return TemporaryFailure(f"{text} (an unexpected answer)")
+        if stage == "MAIL":
+            if code == 552:  # the declared size is too big: this message, not the sender
+                return PermanentFailure(text, address_failing=False)
+            return TransportSetupError(f"{text}: the server refuses the sender; check mail.from_address and "
+                                       "the SMTP login")
+        if stage == "RCPT":
+            if _is_relay_or_auth_refusal(code, message):
+                return TransportSetupError(f"{text}: the server will not relay for us; check the SMTP login")
+            return PermanentFailure(text, address_failing=True)
+        enhanced = _enhanced(message)
+        return PermanentFailure(text, address_failing=enhanced is not None and enhanced[1] == 1)
+
+    async def aclose(self) -> None:
+        """Say QUIT on every idle connection; connections in use close when their message is done."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for smtp in idle:
+            await self._quit(smtp)
+
+
+class _StaleConnection(Exception):
+    """A reused connection turned out to be closed before anything of the message was sent."""

@@ -1,0 +1,45 @@
+"""`traffpunkt status`: the next meetings, who has answered what, and the state of the outbox."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+
+from mailer.config import Config
+from mailer.store import Store
+
+
+def render_status(config: Config, store: Store, now: datetime, meetings_shown: int = 3) -> str:
+    """A plain-text report for the admin's terminal."""
+    tz = config.network.tz
+    lines = [f"{config.network.name} — {store.count_members()} active members"]
+    today = now.astimezone(tz).date()
+    upcoming = list(store.meetings(today - timedelta(days=1)).values())[:meetings_shown]
+    if not upcoming:
+        lines.append("No meetings planned yet (they appear when their invitation is due).")
+    for m in upcoming:
+        when = format_datetime(m.start.astimezone(tz), "EEEE d.M.yyyy HH:mm", locale=config.network.locale)
+        state = "CANCELLED" if m.cancelled else f"sequence {m.sequence}"
+        lines.append("")
+        lines.append(f"{m.date}  {when}  {m.place}  ({state})")
+        rsvps = store.rsvps(m.id)
+        counts = Counter(r["answer"] for r in rsvps)
+        guests = sum(r["guests"] for r in rsvps if r["answer"] == "yes")
+        lines.append(f"  answers: {counts.get('yes', 0)} yes (+{guests} guests), {counts.get('maybe', 0)} maybe, "
+                     f"{counts.get('no', 0)} no")
+        for r in rsvps:
+            extra = f" +{r['guests']}" if r["guests"] else ""
+            diet = f" — {r['dietary']}" if r["dietary"] else ""
+            lines.append(f"    {r['answer']:<5}{extra:<4} {r['name'] or r['address']}{diet}")
+    counts = store.outbox_counts()
+    lines.append("")
+    lines.append("Outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
+    for row in store.outbox_rows("queued", limit=10):
+        err = f" — last error: {row.last_error}" if row.last_error else ""
+        lines.append(f"  queued {row.kind} to {row.recipient} (attempt {row.attempts + 1} at "
+                     f"{row.next_attempt_at}){err}")
+    for row in store.outbox_rows("failed", limit=10):
+        lines.append(f"  FAILED {row.kind} to {row.recipient}: {row.last_error}")
+    return "\n".join(lines)

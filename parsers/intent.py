@@ -1,0 +1,283 @@
+"""Read what a member means from their own new text: RSVP, guests, diet, topics, needs, offers, commands.
+
+Every word and pattern comes from `parsers/lang/*.toml`; this module only knows how to apply them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from parsers.languages import Language, by_code, languages
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
+_PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
+_TOKEN_BRACKET = re.compile(r"\[?\btp\d+-\d+-[a-z2-7]{12}\b\]?", re.IGNORECASE)
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|vl|antw|vast)\s*:\s*)+", re.IGNORECASE)
+_TRIM = " \t.,!?:;-–—\"'()[]*_"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """Everything read from a member's new text."""
+
+    language: str | None
+    rsvp: str | None
+    guests: int
+    dietary: str | None
+    topics: tuple[str, ...]
+    needs: tuple[str, ...]
+    offers: tuple[str, ...]
+    command: str | None
+    approval: bool
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip(_TRIM)
+
+
+def _fold(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold().replace("’", "'")))
+
+
+@cache
+def _word_weights() -> dict[str, dict[str, float]]:
+    """Per language, a weight per characteristic word: words shared by several languages count less."""
+    owners: dict[str, int] = {}
+    for lang in languages():
+        for word in lang.words:
+            owners[word] = owners.get(word, 0) + 1
+    return {lang.code: {w: 1.0 / owners[w] ** 2 for w in lang.words} for lang in languages()}
+
+
+def detect_language(text: str) -> str | None:
+    """The language whose characteristic words the text uses most; None for no words."""
+    words = _WORD.findall(text.casefold())
+    if not words:
+        return None
+    scores: dict[str, float] = {}
+    for code, weights in _word_weights().items():
+        scores[code] = sum(weights.get(word, 0.0) for word in words)
+    best = max(scores.values())
+    if best <= 0:
+        return None
+    leaders = [code for code, score in scores.items() if score == best]
+    return leaders[0] if len(leaders) == 1 else None
+
+
+def _starts_with(line: str, phrases: tuple[str, ...]) -> bool:
+    folded = _fold(line)
+    return any(folded == p or folded.startswith(p + " ") for p in (_fold(x) for x in phrases) if p)
+
+
+def content_lines(text: str, lang: Language | None) -> list[str]:
+    """Non-empty lines without greetings ("Hej Anna!") and without the sign-off and what follows it."""
+    greetings = lang.greetings if lang else tuple(g for lg in languages() for g in lg.greetings)
+    signoffs = lang.signoffs if lang else tuple(s for lg in languages() for s in lg.signoffs)
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        words = len(line.split())
+        if not lines and words <= 4 and _starts_with(line, greetings):
+            continue
+        if words <= 5 and _starts_with(line, signoffs) and lines:
+            break
+        lines.append(line)
+    return lines
+
+
+def _sentences(lines: list[str]) -> list[str]:
+    return [s for line in lines for s in _SENTENCE_END.split(line) if s.strip()]
+
+
+def _answer_word(text: str, lang: Language) -> str | None:
+    folded = _fold(text)
+    for kind in ("no", "maybe", "yes"):
+        if folded in lang.answers[kind]:
+            return kind
+    return None
+
+
+def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | None:
+    """yes/no/maybe: a bare answer in the subject, else the first sentence that answers (no > maybe > yes)."""
+    langs = (lang,) if lang else languages()
+    for candidate in langs:
+        answer = _answer_word(subject, candidate)
+        if answer:
+            return answer
+    for sentence in _sentences(lines):
+        for candidate in langs:
+            answer = _answer_word(sentence, candidate)
+            if answer:
+                return answer
+            for kind in ("no", "maybe", "yes"):
+                if any(p.search(sentence) for p in candidate.rsvp[kind]):
+                    return kind
+    return None
+
+
+def read_guests(text: str, lang: Language | None) -> int:
+    """Extra people the member brings: the largest count any guests pattern finds."""
+    best = 0
+    for match in _PLUS.finditer(text):
+        best = max(best, int(match.group(1)))
+    for candidate in (lang,) if lang else languages():
+        flat = " ".join(text.split())
+        for pattern in candidate.guests_extra:
+            for match in pattern.finditer(flat):
+                value = (
+                    candidate.number(match.group("n"))
+                    if "n" in pattern.groupindex and match.group("n")
+                    else 1
+                )
+                best = max(best, value or 0)
+        for pattern in candidate.guests_total:
+            for match in pattern.finditer(flat):
+                value = candidate.number(match.group("n")) if match.group("n") else None
+                if value:
+                    best = max(best, value - 1)
+    return best
+
+
+@cache
+def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every section marker of every language, and the kind of each named group."""
+    markers: dict[str, str] = {}
+    for lang in languages():
+        for kind in ("dietary", "topics", "needs", "offers"):
+            for marker in getattr(lang.sections, kind):
+                markers.setdefault(marker, kind)
+    ordered = sorted(markers, key=len, reverse=True)
+    alternation = "|".join(f"(?P<m{i}>{re.escape(m)})" for i, m in enumerate(ordered))
+    kinds = {f"m{i}": markers[m] for i, m in enumerate(ordered)}
+    pattern = re.compile(rf"^\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE)
+    return pattern, kinds
+
+
+def read_sections(lines: list[str]) -> dict[str, list[str]]:
+    """Items under markers ("Ärende: X", "Topic:" with a list below), by kind."""
+    pattern, kinds = _markers()
+    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
+    i = 0
+    while i < len(lines):
+        match = pattern.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
+        rest = _clean(match.group("rest"))
+        i += 1
+        if rest:
+            found[kind].append(rest)
+            # A list may still follow an inline item only when it is bulleted.
+        while i < len(lines) and not pattern.match(lines[i]):
+            bullet = _BULLET.match(lines[i])
+            if bullet:
+                item = _clean(bullet.group(1))
+            elif not rest and not found[kind]:
+                item = _clean(lines[i])
+            else:
+                break
+            if item:
+                found[kind].append(item)
+            i += 1
+    return found
+
+
+def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]:
+    """Topics raised in plain words ("jag skulle vilja ta upp frågan om X" -> X)."""
+    phrases = sorted(
+        {p for candidate in ((lang,) if lang else languages()) for p in candidate.topic_phrases},
+        key=len,
+        reverse=True,
+    )
+    topics: list[str] = []
+    for sentence in sentences:
+        folded = sentence.casefold()
+        for phrase in phrases:
+            at = folded.find(phrase)
+            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
+                topic = _clean(sentence[at + len(phrase) :])
+                if topic:
+                    topics.append(topic)
+                break
+    return topics
+
+
+def read_dietary(lines: list[str], marked: list[str], lang: Language | None) -> str | None:
+    """The dietary need: text after a marker ("Kost: ..."), else the sentence naming a diet word."""
+    if marked:
+        return "; ".join(marked)
+    keywords = sorted(
+        {k for candidate in languages() for k in candidate.dietary_keywords}, key=len, reverse=True
+    )
+    for sentence in _sentences(lines):
+        folded = sentence.casefold()
+        for keyword in keywords:
+            at = folded.find(keyword)
+            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
+                return _clean(sentence)
+    return None
+
+
+def read_command(lines: list[str], subject: str) -> str | None:
+    """join/leave/help: a whole-line command word in the subject or first line, or a command phrase."""
+    first = lines[0] if lines else ""
+    for candidate in languages():
+        for kind in ("leave", "join", "help"):
+            words = candidate.commands[kind]
+            if _fold(subject) in words or (first and _fold(first) in words):
+                return kind
+    joined = " ".join(" ".join(lines).split())
+    for candidate in languages():
+        for kind in ("leave", "join", "help"):
+            phrase = candidate.command_phrases[kind]
+            if phrase is not None and (phrase.search(joined) or phrase.search(subject)):
+                return kind
+    return None
+
+
+def read_approval(lines: list[str]) -> bool:
+    """True when the text is essentially an approval word ("OK", "Godkänt", "Hyväksytty", "Approved")."""
+    if not lines or len(lines) > 2:
+        return False
+    words = {w for candidate in languages() for w in candidate.approval}
+    if _fold(lines[0]) not in words:
+        return False
+    return len(lines) == 1 or len(lines[1].split()) <= 3
+
+
+def clean_subject(subject: str) -> str:
+    """The subject without "Re:"/"Sv:" prefixes and reply-token brackets."""
+    return _clean(_TOKEN_BRACKET.sub(" ", _REPLY_PREFIX.sub("", subject)))
+
+
+def read_intent(text: str, subject: str = "") -> Intent:
+    """Everything a member's new `text` (quotes already removed) and subject say."""
+    subject = clean_subject(subject)
+    code = detect_language(text) if text.strip() else None
+    if code is None and subject and not text.strip():
+        code = detect_language(subject) if any(_answer_word(subject, lg) for lg in languages()) else None
+    lang = by_code().get(code) if code else None
+    lines = content_lines(text, lang)
+    sections = read_sections(lines)
+    sentences = _sentences(lines)
+    topics = sections["topics"] + read_topic_phrases(sentences, lang)
+    rsvp = read_rsvp(lines, subject, lang)
+    guests = read_guests("\n".join(lines), lang) if rsvp != "no" else 0
+    return Intent(
+        language=code,
+        rsvp=rsvp,
+        guests=guests,
+        dietary=read_dietary(lines, sections["dietary"], lang),
+        topics=tuple(topics),
+        needs=tuple(sections["needs"]),
+        offers=tuple(sections["offers"]),
+        command=read_command(lines, subject),
+        approval=read_approval(lines),
+    )

@@ -1,0 +1,216 @@
+"""Cut quoted history, attribution lines, header blocks and signatures from a reply's text.
+
+Each line is classified (empty, delimiter, signature, embedded-mail marker, header field, quote, text) with
+rules taken from `parsers/lang/*.toml`, then the line pattern decides what is the member's new text
+(the idea of Discourse's email_reply_trimmer, written afresh for our languages).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from parsers.languages import languages
+
+EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT = "edsbhqt"
+_MAX_ATTRIBUTION_LINES = 5
+_MAX_ATTRIBUTION_CHARS = 320
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    delimiter: re.Pattern[str]
+    signature: re.Pattern[str]
+    disclaimer: re.Pattern[str]
+    quote: re.Pattern[str]
+    verb_end: re.Pattern[str]
+    date_start: re.Pattern[str]
+    clue: re.Pattern[str]
+    header: re.Pattern[str]
+    header_from: re.Pattern[str]
+    separator: re.Pattern[str]
+    fence: re.Pattern[str]
+
+
+def _alt(items: list[str]) -> str:
+    return "|".join(items) if items else r"(?!x)x"
+
+
+@cache
+def _rules() -> _Rules:
+    langs = languages()
+    verbs = sorted({re.escape(v) for lang in langs for v in lang.attribution_verbs}, key=len, reverse=True)
+    fields = {f for lang in langs for f in lang.header_fields} | {"date", "reply-to", "cc", "bcc"}
+    froms = {f for lang in langs for f in lang.header_from}
+    field_alt = _alt(sorted((re.escape(f) for f in fields | froms), key=len, reverse=True))
+    verb = _alt(verbs)
+    separators = _alt([re.escape(s.rstrip(":")) for lang in langs for s in lang.separators])
+    return _Rules(
+        delimiter=re.compile(r"\s*(?:\u1427|[-_=*~#+\u2014\u2013]{2,})\s*"),
+        signature=re.compile(_alt([s for lang in langs for s in lang.signatures]), re.IGNORECASE),
+        disclaimer=re.compile(_alt([s for lang in langs for s in lang.disclaimers]), re.IGNORECASE),
+        quote=re.compile(r"\s*(?:>|[A-Za-z]{1,10}>(?=\s|>|$))"),
+        # "... wrote:" / "... skrev Anna <a@b>:" / "---- On ... wrote ----"
+        verb_end=re.compile(
+            rf"(?:.*\b(?:{verb})\s*[:\-]*|.*\b(?:{verb})\b[^!?]{{0,160}}:)\s*-*", re.IGNORECASE
+        ),
+        date_start=re.compile(
+            r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b(?:.{0,80}\d{1,2}[:.]\d{2}|.{0,120}(?:<[^>]*@|:\s*$))"
+        ),
+        clue=re.compile(r"@|\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b"),
+        header=re.compile(rf"\s*\*{{0,2}}(?:{field_alt})\*{{0,2}}\s*:", re.IGNORECASE),
+        header_from=re.compile(
+            rf"\s*\*{{0,2}}(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}\s*:", re.IGNORECASE
+        ),
+        separator=re.compile(rf"[\s\-_*=<>]*(?:{separators})\s*:?[\s\-_*=<>]*", re.IGNORECASE),
+        fence=re.compile(r"\s*(?:```|~~~)"),
+    )
+
+
+def _is_attribution(text: str, rules: _Rules) -> bool:
+    text = text.strip(" \t>-*_")
+    if len(text) > _MAX_ATTRIBUTION_CHARS or not rules.clue.search(text):
+        return False
+    return bool(rules.verb_end.fullmatch(text) or rules.date_start.match(text))
+
+
+def _classify(lines: list[str]) -> list[str]:
+    rules = _rules()
+    kinds: list[str] = []
+    in_fence = False
+    for line in lines:
+        stripped = line.strip()
+        if rules.fence.match(line):
+            in_fence = not in_fence
+            kinds.append(TEXT)
+        elif in_fence:
+            kinds.append(TEXT)
+        elif not stripped.strip(">"):
+            kinds.append(EMPTY)
+        elif rules.delimiter.fullmatch(line) or rules.disclaimer.match(stripped):
+            kinds.append(DELIMITER)
+        elif rules.signature.fullmatch(stripped.strip("()*_")):
+            kinds.append(SIGNATURE)
+        elif rules.separator.fullmatch(stripped) or _is_attribution(stripped, rules):
+            kinds.append(EMBEDDED)
+        elif rules.quote.match(line):
+            kinds.append(QUOTE)
+        elif rules.header.match(line):
+            kinds.append(HEADER)
+        else:
+            kinds.append(TEXT)
+    _mark_wrapped_attributions(lines, kinds, rules)
+    _mark_header_blocks(lines, kinds, rules)
+    return kinds
+
+
+def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules) -> None:
+    """Mark attribution lines that a client wrapped over several lines ("... <\na@b> wrote:")."""
+    for i, kind in enumerate(kinds):
+        if kind not in (TEXT, EMBEDDED) or not rules.clue.search(lines[i]):
+            continue
+        if kind == EMBEDDED and lines[i].rstrip(" -*_").endswith(":"):
+            continue
+        window = lines[i].strip()
+        for j in range(i + 1, min(i + _MAX_ATTRIBUTION_LINES, len(lines))):
+            if kinds[j] == EMPTY:
+                continue
+            window = f"{window} {lines[j].strip()}"
+            if len(window) > _MAX_ATTRIBUTION_CHARS:
+                break
+            ends = window.rstrip(" -*_").endswith(":") or rules.verb_end.fullmatch(window.strip(" >-*_"))
+            if ends and _is_attribution(window, rules):
+                for k in range(i, j + 1):
+                    kinds[k] = EMBEDDED
+                break
+            if kinds[j] not in (TEXT, HEADER) or lines[j].rstrip().endswith((".", "!", "?")):
+                break
+
+
+def _mark_header_blocks(lines: list[str], kinds: list[str], rules: _Rules) -> None:
+    """A "From:" line followed by two more header fields opens a quoted header block; mark it all."""
+    for i, kind in enumerate(kinds):
+        if kind != HEADER or not rules.header_from.match(lines[i]):
+            continue
+        following = [k for k in kinds[i + 1 : i + 8] if k != EMPTY]
+        if following[:2].count(HEADER) == 2 or following[:4].count(HEADER) >= 3:
+            kinds[i] = EMBEDDED
+            j = i + 1
+            # The block runs to its first empty line (a folded Subject continues on a text line).
+            while j < len(kinds) and kinds[j] in (HEADER, TEXT):
+                kinds[j] = EMBEDDED
+                j += 1
+
+
+def _drop(kinds: list[str], lines: list[str], kind: str) -> tuple[list[str], list[str]]:
+    keep = [i for i, k in enumerate(kinds) if k != kind]
+    return [kinds[i] for i in keep], [lines[i] for i in keep]
+
+
+def _trim(text: str) -> tuple[list[str], list[str]]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kinds = _classify(lines)
+    pattern = "".join(kinds)
+    if DELIMITER in pattern:
+        cut = pattern.index(DELIMITER)
+        kinds, lines = kinds[:cut], lines[:cut]
+    kinds, lines = _drop(kinds, lines, SIGNATURE)
+    pattern = "".join(kinds)
+    # Bottom-posted reply: quoted history first, the new text at the end.
+    match = re.fullmatch(r"e*(?:[bh]+[eh]*)+q[eq]*(t[te]*)", pattern)
+    if match:
+        start = match.start(1)
+        kinds, lines = kinds[start:], lines[start:]
+        pattern = pattern[start:]
+    # A marker after text, followed by no quote or by quoted history to the end: keep the text above it.
+    match = re.search(r"te*b[^q]*$", pattern) or re.search(r"te*b[eqbh]*[te]*$", pattern)
+    if match:
+        cut = match.start() + 1
+        kinds, lines = kinds[:cut], lines[:cut]
+    kinds, lines = _drop(kinds, lines, EMBEDDED)
+    pattern = "".join(kinds)
+    # Three header fields in a row (a header block without its "From:"): keep the text above.
+    match = re.search(r"t[eq]*h{3,}", pattern)
+    if match:
+        cut = match.start() + 1
+        kinds, lines = kinds[:cut], lines[:cut]
+    pattern = "".join(kinds)
+    # Quoted history at the end, after some text.
+    match = re.search(r"[eq]+$", pattern)
+    if match and TEXT in pattern:
+        kinds, lines = kinds[: match.start()], lines[: match.start()]
+    return kinds, lines
+
+
+def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
+    """The new text of a reply: quoted history, attribution lines and signatures removed.
+
+    With `keep_inline_quotes`, "> " lines that sit between pieces of new text (an interleaved answer) stay,
+    as Discourse's trimmer keeps them; by default every quoted line goes, which is what a member's body is.
+    """
+    if not text.strip():
+        return ""
+    kinds, lines = _trim(text)
+    if not keep_inline_quotes:
+        if TEXT in kinds:
+            kinds, lines = _drop(kinds, lines, QUOTE)
+    if not any(kind in (TEXT, QUOTE, HEADER) for kind in kinds):
+        return ""
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+@cache
+def _calendar_generated() -> re.Pattern[str]:
+    return re.compile(_alt([p for lang in languages() for p in lang.calendar_generated]), re.IGNORECASE)
+
+
+def strip_calendar_text(text: str) -> str:
+    """The member's words in a calendar answer: the client's sentence ("Anna has accepted ...") and on go."""
+    pattern = _calendar_generated()
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if pattern.fullmatch(line.strip()):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()

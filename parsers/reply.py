@@ -1,0 +1,181 @@
+"""`parse_reply(raw) -> ParsedReply`: one inbound mail read as reply, auto-reply, bounce, command, unknown."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from parsers import autoreply, bounce
+from parsers.imip import ImipReply, read_reply
+from parsers.intent import read_intent
+from parsers.message import Normalised, address, addresses, date, message_ids, parse_message
+from parsers.quotes import strip_calendar_text, strip_quotes
+from parsers.tokens import find_tokens
+
+Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
+
+# The fields of the tests/data contract, in the order `to_json_dict` writes them.
+CONTRACT_FIELDS = (
+    "category", "rsvp", "guests", "topics", "dietary", "command", "needs", "offers", "body",
+    "failed_recipients", "language",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedReply:
+    """What one inbound mail says, and where it came from."""
+
+    category: Category
+    rsvp: str | None = None
+    guests: int = 0
+    topics: tuple[str, ...] = ()
+    dietary: str | None = None
+    command: str | None = None
+    needs: tuple[str, ...] = ()
+    offers: tuple[str, ...] = ()
+    body: str = ""
+    failed_recipients: tuple[str, ...] = ()
+    bounce_permanent: bool | None = None
+    language: str | None = None
+    approval: bool = False
+    reason: str | None = None
+    tokens: tuple[str, ...] = ()
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    from_address: str | None = None
+    from_name: str | None = None
+    to_addresses: tuple[str, ...] = ()
+    subject: str = ""
+    date: datetime | None = None
+    imip: ImipReply | None = None
+    is_list_mail: bool = False
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in CONTRACT_FIELDS}
+        data["tokens"] = list(self.tokens)
+        data["imip_partstat"] = self.imip.partstat if self.imip else None
+        data.update(
+            approval=self.approval,
+            bounce_permanent=self.bounce_permanent,
+            reason=self.reason,
+            message_id=self.message_id,
+            in_reply_to=self.in_reply_to,
+            references=list(self.references),
+            from_address=self.from_address,
+            from_name=self.from_name,
+            to_addresses=list(self.to_addresses),
+            subject=self.subject,
+            date=self.date.isoformat() if self.date else None,
+            imip=asdict(self.imip) if self.imip else None,
+            is_list_mail=self.is_list_mail,
+        )
+        for name in ("topics", "needs", "offers", "failed_recipients"):
+            data[name] = list(data[name])
+        return data
+
+
+def _envelope(message: Normalised) -> dict[str, Any]:
+    name, sender = address(message.header("from"))
+    subject = message.header("subject")
+    in_reply_to = message.header("in-reply-to")
+    references = message.header("references")
+    recipients = [
+        value
+        for key in ("to", "cc", "delivered-to", "x-original-to")
+        for value in message.headers.get(key, [])
+    ]
+    irt_ids = message_ids(in_reply_to)
+    return {
+        "from_address": sender or None,
+        "from_name": name or None,
+        "to_addresses": tuple(addresses(message.headers.get("to", []) + message.headers.get("cc", []))),
+        "subject": subject,
+        "message_id": next(iter(message_ids(message.header("message-id"))), None),
+        "in_reply_to": irt_ids[0] if irt_ids else None,
+        "references": tuple(message_ids(references)),
+        "date": date(message.header("date")),
+        "tokens": find_tokens(recipients, subject, in_reply_to, references),
+    }
+
+
+def _header_guests(message: Normalised) -> int:
+    value = message.header("x-num-guests").strip()
+    return int(value) if value.isdigit() else 0
+
+
+def _read(message: Normalised) -> ParsedReply:
+    envelope = _envelope(message)
+    sender = envelope["from_address"]
+    imip = next((r for r in (read_reply(c, sender) for c in message.calendars) if r is not None), None)
+    auto = autoreply.detect(message)
+    body = strip_quotes(message.text)
+    if imip is None:
+        failure = bounce.detect(message)
+        if failure is not None:
+            return ParsedReply(
+                category="bounce",
+                body=body,
+                failed_recipients=failure.failed_recipients,
+                bounce_permanent=failure.permanent,
+                reason=failure.reason,
+                is_list_mail=auto.is_list_mail,
+                **envelope,
+            )
+        if auto.automatic:
+            language = read_intent(body).language if body else None
+            return ParsedReply(
+                category="auto_reply", body=body, language=language, reason=auto.reason,
+                is_list_mail=auto.is_list_mail, **envelope,
+            )  # fmt: skip
+    if imip is not None:
+        body = strip_calendar_text(body)
+    intent = read_intent(body, "" if imip else envelope["subject"])
+    category: Category = "reply"
+    reason = None
+    rsvp = intent.rsvp
+    guests = intent.guests
+    if imip is not None:
+        rsvp = imip.rsvp or rsvp
+        guests = max(imip.guests, _header_guests(message), guests if rsvp != "no" else 0)
+        reason = f"iMIP REPLY PARTSTAT={imip.partstat}"
+    elif intent.command and not (intent.topics or intent.needs or intent.offers or intent.dietary):
+        if intent.command != "help" and intent.rsvp and intent.command == "join":
+            category = "reply"
+        else:
+            category, rsvp, guests = "command", None, 0
+    elif not body and not rsvp:
+        category = "unknown"
+        reason = "no new text" if message.text_source else "no text part"
+    return ParsedReply(
+        category=category,
+        rsvp=rsvp,
+        guests=guests,
+        topics=intent.topics,
+        dietary=intent.dietary,
+        command=intent.command,
+        needs=intent.needs,
+        offers=intent.offers,
+        body=body,
+        language=intent.language,
+        approval=intent.approval,
+        reason=reason,
+        imip=imip,
+        is_list_mail=auto.is_list_mail,
+        **envelope,
+    )
+
+
+def parse_reply(raw: bytes) -> ParsedReply:
+    """Read one raw mail; malformed input gives category "unknown" with a `reason`, never an exception."""
+    try:
+        message = parse_message(raw)
+    except Exception as exc:  # noqa: BLE001 - the email package can fail in many ways on hostile input
+        return ParsedReply(category="unknown", reason=f"unreadable message: {type(exc).__name__}: {exc}")
+    try:
+        return _read(message)
+    except Exception as exc:  # noqa: BLE001 - quarantine the mail rather than crash the inbox loop
+        return ParsedReply(category="unknown", reason=f"parser error: {type(exc).__name__}: {exc}")
