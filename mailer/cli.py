@@ -247,7 +247,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from parsers.cli import main as parse_main
 
-    return parse_main([*(["--json"] if args.json else []), *args.files])
+    return parse_main(["parse", *(["--json"] if args.json else []), *args.files])
 
 
 # -- the parser -----------------------------------------------------------------------------------------

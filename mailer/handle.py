@@ -64,9 +64,14 @@ class ReplyHandler:
         parsed = parse_reply(message.raw)
         summary = parsed.to_json_dict()
         summary.pop("body", None)
-        outcome, reason, member_id = self._dispatch(message, parsed, now)
-        self.store.record_inbound(message.source, status=outcome.value, now=now, message_id=message.message_id,
-                                  category=parsed.category, reason=reason, member_id=member_id, summary=summary)
+        with self.store.write():  # the effect, the answers it queues and the inbound record: one transaction
+            outcome, reason, member_id = self._dispatch(message, parsed, now)
+            self.store.record_inbound(message.source, status=outcome.value, now=now,
+                                      message_id=message.message_id, category=parsed.category, reason=reason,
+                                      member_id=member_id, summary=summary)
+            if outcome is not Outcome.PROCESSED:
+                self.store.log(f"inbound-{outcome.value}", now, member_id=member_id,
+                               detail=f"{parsed.category} from {parsed.from_address or '?'}: {reason}")
         return outcome, reason
 
     def _dispatch(self, message: InboundMessage, p: ParsedReply,

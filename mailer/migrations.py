@@ -151,3 +151,25 @@ def m003_join_requests(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m004_memos(db: Database) -> None:
+    """Meeting memos: drafts from the coordinator's notes, approved, then sent to the list and published."""
+    _run(
+        db,
+        """
+        CREATE TABLE memos (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            version INTEGER NOT NULL DEFAULT 1,
+            notes TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'approved', 'superseded')),
+            author TEXT NOT NULL,
+            source_message_id TEXT,
+            created_at TEXT NOT NULL,
+            approved_at TEXT
+        );
+        CREATE INDEX memos_meeting ON memos (meeting_id, status)
+        """
+    )

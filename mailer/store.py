@@ -562,6 +562,44 @@ class Store:
         with self.write():
             self.db.execute("UPDATE join_requests SET confirmed_at = ? WHERE id = ?", [_iso(now), request_id])
 
+    # -- memos ---------------------------------------------------------------------------------------
+
+    def add_memo_draft(self, meeting_id: int, notes: str, author: str, now: datetime,
+                       source_message_id: str | None = None) -> int:
+        """A new draft for the meeting; earlier drafts are superseded. Call inside write()."""
+        row = self._one("SELECT max(version) AS v FROM memos WHERE meeting_id = ?", [meeting_id])
+        version = int(row["v"] or 0) + 1 if row else 1
+        self.db.execute("UPDATE memos SET status = 'superseded' WHERE meeting_id = ? AND status = 'draft'",
+                        [meeting_id])
+        cur = self.db.execute("INSERT INTO memos (meeting_id, version, notes, status, author, source_message_id, "
+                              "created_at) VALUES (?,?,?,'draft',?,?,?)",
+                              [meeting_id, version, notes, author, source_message_id, _iso(now)])
+        self.log("memo-draft", now, meeting_id=meeting_id, detail=f"version {version} from {author}")
+        return int(cur.lastrowid or 0)
+
+    def approve_memo(self, memo_id: int, now: datetime) -> None:
+        """Mark a draft approved (call inside write(), with the outbox rows it causes)."""
+        self.db.execute("UPDATE memos SET status = 'approved', approved_at = ? WHERE id = ?", [_iso(now), memo_id])
+        row = self._one("SELECT meeting_id, version FROM memos WHERE id = ?", [memo_id])
+        if row:
+            self.log("memo-approved", now, meeting_id=row["meeting_id"], detail=f"version {row['version']}")
+
+    def memo(self, memo_id: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM memos WHERE id = ?", [memo_id])
+
+    def current_draft(self, meeting_id: int | None = None) -> dict[str, Any] | None:
+        """The newest draft awaiting approval (for one meeting, or any)."""
+        if meeting_id is None:
+            return self._one("SELECT * FROM memos WHERE status = 'draft' ORDER BY id DESC LIMIT 1")
+        return self._one("SELECT * FROM memos WHERE status = 'draft' AND meeting_id = ? ORDER BY id DESC LIMIT 1",
+                         [meeting_id])
+
+    def approved_memos(self) -> list[dict[str, Any]]:
+        """The approved memo of each meeting, newest meeting first (for the public page and feeds)."""
+        return list(self.db.query(
+            "SELECT mo.*, me.date AS meeting_date FROM memos mo JOIN meetings me ON me.id = mo.meeting_id "
+            "WHERE mo.status = 'approved' ORDER BY me.date DESC, mo.version DESC"))
+
     # -- log -----------------------------------------------------------------------------------------
 
     def log(self, event: str, now: datetime, *, member_id: int | None = None, meeting_id: int | None = None,

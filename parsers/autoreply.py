@@ -61,6 +61,8 @@ def detect(message: Normalised) -> AutoReply:
     for name in ("x-ms-exchange-inbox-rules-loop", "x-ms-exchange-generated-message-source"):
         if message.header(name):
             return AutoReply(True, is_list, f"{name} header (Exchange rule)")
+    if message.content_type == "multipart/report":
+        return AutoReply(True, is_list, "report (delivery or read notification)")
     subject = message.header("subject")
     if subject_says_automatic(_REPLY_PREFIX.sub("", subject)):
         return AutoReply(True, is_list, f"automatic-answer subject: {subject[:60]}")

@@ -8,7 +8,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -80,6 +80,14 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
 
 def decode_header_value(value: object) -> str:
     """An RFC 2047 header value as text; raw 8-bit is read as UTF-8; never raises."""
+    if isinstance(value, Header):  # compat32 wraps raw 8-bit header bytes in a Header
+        chunks = []
+        for chunk, charset in decode_header(value):
+            if isinstance(chunk, bytes):
+                chunks.append(decode_bytes(chunk, None if charset in (None, "unknown-8bit") else charset))
+            else:
+                chunks.append(chunk)
+        return " ".join("".join(chunks).split())
     text = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")

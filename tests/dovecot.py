@@ -1,4 +1,4 @@
-"""A throwaway Dovecot IMAP server on loopback for tests: own config, own port, own temp folder, torn down after.
+"""A throwaway Dovecot IMAP server on loopback for tests: own config, port and temp folder, removed after.
 
 Used by the `dovecot` fixture in conftest.py. Run as root it gives mail to a non-root system user
 (`traffpunkt-test`, created if missing); run as anyone else, every Dovecot process runs as that user.
@@ -59,8 +59,8 @@ def _mail_owner() -> tuple[int, int, str | None]:
         entry = pwd.getpwnam(TEST_USER)
     except KeyError:
         try:
-            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER],
-                           check=True, capture_output=True)
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                            TEST_USER], check=True, capture_output=True)
         except (OSError, subprocess.CalledProcessError) as exc:
             raise DovecotUnavailable(f"cannot create the mail user {TEST_USER}: {exc}") from None
         entry = pwd.getpwnam(TEST_USER)
@@ -71,7 +71,8 @@ class DovecotServer:
     """A running Dovecot; `account()` adds a fresh user (the passwd file is re-read when it changes)."""
 
     def __init__(self) -> None:
-        self.dovecot = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+        sbin = Path("/usr/sbin/dovecot")
+        self.dovecot = shutil.which("dovecot") or (str(sbin) if sbin.exists() else None)
         self.doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
         if self.dovecot is None:
             raise DovecotUnavailable("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -107,7 +108,8 @@ class DovecotServer:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
                 self._cleanup()
-                raise DovecotUnavailable(f"dovecot exited with {self._proc.returncode}: {err}{self._log_tail()}")
+                raise DovecotUnavailable(
+                    f"dovecot exited with {self._proc.returncode}: {err}{self._log_tail()}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=1) as s:
                     s.settimeout(2)
@@ -120,11 +122,12 @@ class DovecotServer:
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
-            subprocess.run([self.doveadm, "-c", str(self.config), "stop"], capture_output=True, timeout=15)
+            # SIGTERM to the master is what `doveadm stop` does, without doveadm's 3 s of polling.
+            self._proc.terminate()
             try:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._proc.terminate()
+                subprocess.run([self.doveadm, "-c", str(self.config), "stop"], capture_output=True, timeout=15)
                 self._proc.wait(timeout=10)
         if self._proc is not None and self._proc.stderr:
             self._proc.stderr.close()
@@ -135,7 +138,8 @@ class DovecotServer:
 
     def _log_tail(self) -> str:
         try:
-            return "\n--- dovecot log ---\n" + "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+            lines = self.log.read_text(errors="replace").splitlines()[-20:]
+            return "\n--- dovecot log ---\n" + "\n".join(lines)
         except OSError:
             return ""
 
@@ -151,7 +155,7 @@ class DovecotServer:
         return Account(self.host, self.port, user, f"secret-{n}", self.homes / user / "Maildir")
 
     def _add_users(self, upto: int) -> None:
-        """Users are written ahead: Dovecot notices a changed passwd-file only on its next once-a-second check."""
+        """Users are written ahead: Dovecot looks at a changed passwd-file at most once a second."""
         with self.passwd.open("a") as f:
             for n in range(self._created + 1, upto + 1):
                 home = self.homes / f"user{n}"
@@ -173,6 +177,9 @@ info_log_path = {self.log}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# no failure delay, and no anvil auth penalty for loopback: a wrong-password test must not slow the rest
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:~/Maildir
 first_valid_uid = {self.uid}
 first_valid_gid = {self.gid}

@@ -19,9 +19,9 @@ from dovecot import Account
 
 from mailer.config import ImapSettings
 from mailer.inbox import (
+    ImapInbox,
     InboundMessage,
     InboxError,
-    ImapInbox,
     MaildirInbox,
     Outcome,
     message_id_of,
@@ -39,7 +39,8 @@ def reply(n: int, *, message_id: bool = True, body: str | None = None) -> bytes:
     text = body if body is not None else f"Ja, jag kommer. Vi blir två. ({n})"
     return (f"From: Member {n} <member{n}@example.org>\r\nTo: natverk@example.org\r\n"
             f"Subject: Re: Träffpunkt 3.12\r\nDate: Tue, 24 Nov 2026 10:0{n % 10}:00 +0200\r\n{mid}"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n"
             f"\r\n{text}\r\n").encode()
 
 
@@ -70,8 +71,8 @@ class Recorder:
 
 
 def settings(account: Account, folder: str = "INBOX", idle: bool = True, tls: str = "none") -> ImapSettings:
-    return ImapSettings(host=account.host, port=account.port, tls=tls, username=account.user, password_env=None,
-                        timeout_seconds=10.0, folder=folder, processed_folder=PROCESSED,
+    return ImapSettings(host=account.host, port=account.port, tls=tls, username=account.user,
+                        password_env=None, timeout_seconds=10.0, folder=folder, processed_folder=PROCESSED,
                         quarantine_folder=QUARANTINE, idle=idle)
 
 
@@ -138,7 +139,8 @@ def test_each_message_is_handled_once_with_its_exact_bytes_and_moved_to_processe
 
 
 @pytest.mark.imap
-def test_reading_leaves_messages_unseen_for_the_coordinator(imap_account: Account, fresh_store: Store) -> None:
+def test_reading_leaves_messages_unseen_for_the_coordinator(
+        imap_account: Account, fresh_store: Store) -> None:
     append(imap_account, reply(1))
     imap_inbox(imap_account, fresh_store).fetch_and_handle(Recorder())
     client = imap_account.imap()
@@ -167,7 +169,8 @@ def test_a_message_the_handler_quarantines_goes_to_quarantine_with_its_reason(
 
 
 @pytest.mark.imap
-def test_a_handler_that_raises_quarantines_only_that_message(imap_account: Account, fresh_store: Store) -> None:
+def test_a_handler_that_raises_quarantines_only_that_message(
+        imap_account: Account, fresh_store: Store) -> None:
     append(imap_account, reply(1), reply(2, body="boom"), reply(3))
     handler = Recorder(fail_on=b"boom")
 
@@ -201,7 +204,8 @@ def test_running_again_handles_nothing_twice_even_when_the_same_message_arrives_
 
 
 @pytest.mark.imap
-def test_after_a_uidvalidity_reset_nothing_is_applied_twice(imap_account: Account, fresh_store: Store) -> None:
+def test_after_a_uidvalidity_reset_nothing_is_applied_twice(
+        imap_account: Account, fresh_store: Store) -> None:
     folder = "Replies"
     client = imap_account.imap()
     client.create(folder)
@@ -211,7 +215,7 @@ def test_after_a_uidvalidity_reset_nothing_is_applied_twice(imap_account: Accoun
     inbox.fetch_and_handle(Recorder())
     before = uidvalidity(imap_account, folder)
 
-    # The server's index is rebuilt: the folder comes back with a new UIDVALIDITY and the old mail re-numbered.
+    # The server's index is rebuilt: the folder comes back with a new UIDVALIDITY, the old mail renumbered.
     client = imap_account.imap()
     assert client.delete(folder)[0] == "OK"
     assert client.create(folder)[0] == "OK"
@@ -334,7 +338,8 @@ def run_in_thread(fn: Callable[[], bool]) -> tuple[threading.Thread, list[bool]]
 
 
 @pytest.mark.imap
-def test_wait_for_mail_wakes_in_idle_when_a_message_arrives(imap_account: Account, fresh_store: Store) -> None:
+def test_wait_for_mail_wakes_in_idle_when_a_message_arrives(
+        imap_account: Account, fresh_store: Store) -> None:
     inbox = imap_inbox(imap_account, fresh_store)
     inbox.fetch_and_handle(Recorder())
     try:
@@ -461,7 +466,8 @@ def test_a_quarantined_message_put_back_in_the_inbox_is_handled_again(tmp_path: 
     assert files(tmp_path / ".processed") == [reply(1)]
 
 
-def test_maildir_wait_for_mail_sees_only_mail_the_last_fetch_did_not(tmp_path: Path, fresh_store: Store) -> None:
+def test_maildir_wait_for_mail_sees_only_mail_the_last_fetch_did_not(
+        tmp_path: Path, fresh_store: Store) -> None:
     inbox = MaildirInbox(tmp_path, fresh_store, clock=lambda: NOW)
     inbox.fetch_and_handle(Recorder())
     assert inbox.wait_for_mail(0) is False
