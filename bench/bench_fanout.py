@@ -102,24 +102,56 @@ def sink_main(conn: Connection, spool: str) -> None:
     conn.send(verify_spool(spool, secret, meeting_id, list_address))
 
 
-def verify_spool(spool: str, secret: bytes, meeting_id: int, list_address: str) -> dict[str, Any]:
-    """Parse every spooled invitation with the stdlib and check what a member would see."""
-    from mailer import tokens
-
-    parser = BytesParser(policy=policy.default)
-    checked, errors, non_ascii, seen = 0, [], 0, set()
+def _records(spool: str, batch: int = 250) -> Any:
+    """The spool's (recipient, bytes) records, in batches."""
+    out: list[tuple[str, bytes]] = []
     with open(spool, "rb") as f:
         while head := f.read(8):
             n_rcpt, n_data = struct.unpack("!II", head)
-            rcpt = f.read(n_rcpt).decode()
-            data = f.read(n_data)
-            i = int(rcpt.split("@")[0].removeprefix("member"))
-            problems = check_message(parser.parsebytes(data), i, rcpt, secret, meeting_id, list_address, tokens)
-            if problems and len(errors) < 20:
-                errors.append(f"{rcpt}: {'; '.join(problems)}")
-            checked += 1
-            seen.add(i)
-            non_ascii += not member_name(i).isascii()
+            out.append((f.read(n_rcpt).decode(), f.read(n_data)))
+            if len(out) == batch:
+                yield out
+                out = []
+    if out:
+        yield out
+
+
+Batch = tuple[list[tuple[str, bytes]], bytes, int, str]
+
+
+def _verify_batch(args: Batch) -> tuple[int, list[int], int, list[str]]:
+    from mailer import tokens
+
+    records, secret, meeting_id, list_address = args
+    parser = BytesParser(policy=policy.default)
+    seen, errors, non_ascii = [], [], 0
+    for rcpt, data in records:
+        i = int(rcpt.split("@")[0].removeprefix("member"))
+        problems = check_message(parser.parsebytes(data), i, rcpt, secret, meeting_id, list_address, tokens)
+        if problems:
+            errors.append(f"{rcpt}: {'; '.join(problems)}")
+        seen.append(i)
+        non_ascii += not member_name(i).isascii()
+    return len(records), seen, non_ascii, errors
+
+
+def verify_spool(spool: str, secret: bytes, meeting_id: int, list_address: str) -> dict[str, Any]:
+    """Parse every spooled invitation with the stdlib (on every CPU) and check what a member would see."""
+    checked, errors, non_ascii, seen = 0, [], 0, set()
+    cpus = os.cpu_count() or 1
+    with mp.get_context("spawn").Pool(cpus) as pool:
+        pending: list[Any] = []
+        records = _records(spool)
+        while True:
+            while len(pending) < 2 * cpus and (batch := next(records, None)) is not None:
+                pending.append(pool.apply_async(_verify_batch, ((batch, secret, meeting_id, list_address),)))
+            if not pending:
+                break
+            n, batch_seen, batch_non_ascii, batch_errors = pending.pop(0).get()
+            checked += n
+            seen.update(batch_seen)
+            non_ascii += batch_non_ascii
+            errors.extend(batch_errors[: max(0, 20 - len(errors))])
     return {"checked": checked, "distinct": len(seen), "non_ascii_names": non_ascii,
             "errors": errors, "failed": bool(errors)}
 
@@ -151,7 +183,8 @@ def check_message(msg: Any, i: int, rcpt: str, secret: bytes, meeting_id: int, l
             problems.append("calendar part has bare LF line ends")
         unfolded = raw.replace(b"\r\n ", b"").decode()
         attendee = [line for line in unfolded.split("\r\n") if line.startswith("ATTENDEE")]
-        if len(attendee) != 1 or not attendee[0].endswith(f"mailto:{rcpt}") or member_name(i) not in attendee[0]:
+        if (len(attendee) != 1 or not attendee[0].endswith(f"mailto:{rcpt}")
+                or member_name(i) not in attendee[0]):
             problems.append(f"ATTENDEE line {attendee!r}")
     body = msg.get_body(("plain",))
     if body is None or member_name(i).split()[0] not in body.get_content():
@@ -190,7 +223,8 @@ def setup_main(conn: Connection, workdir: str, members: int) -> None:
     t = time.perf_counter()
     with store.write():
         for i in range(1, members + 1):
-            member, _ = store.add_member(member_address(i), member_name(i), LANGS[i % 3], now - timedelta(days=30))
+            member, _ = store.add_member(member_address(i), member_name(i), LANGS[i % 3],
+                                         now - timedelta(days=30))
             assert member.id == i, "bench members must get ids 1..N"
     t_members = time.perf_counter() - t
     t = time.perf_counter()
@@ -278,7 +312,8 @@ def main() -> int:
         setup = here.recv()
         p.join()
         print(f"setup: {args.members:,} members in one transaction {setup['t_members']:.1f} s; planner + "
-              f"queue {setup['queued']} {setup['t_queue']:.1f} s; setup process peak RSS {setup['rss_mb']:.0f} MB",
+              f"queue {setup['queued']} {setup['t_queue']:.1f} s; "
+              f"setup process peak RSS {setup['rss_mb']:.0f} MB",
               flush=True)
         if setup["queued"].get("invitation") != args.members:
             print("FAIL: not one invitation per member queued", file=sys.stderr)
@@ -309,11 +344,13 @@ def main() -> int:
     print(f"pre-built, same transport/connections:  {r.sent:,} in {result['prebuilt_seconds']:.2f} s = "
           f"{pre_rate:,.0f} msg/s")
     c = result["cpu"]
-    print(f"CPU seconds, sender / sink: end-to-end {c['self1'] - c['self0']:.2f} / {c['sink1'] - c['sink0']:.2f}; "
+    print(f"CPU seconds, sender / sink: end-to-end {c['self1'] - c['self0']:.2f} / "
+          f"{c['sink1'] - c['sink0']:.2f}; "
           f"pre-built {c['self2'] - c['self1']:.2f} / {c['sink2'] - c['sink1']:.2f}")
     print(f"ratio end-to-end / pre-built: {e2e_rate / pre_rate:.2f}  (target >= 0.5)")
     print(f"peak RSS of the sending process: {result['rss_peak']:.0f} MB (after imports and opening "
-          f"{result['rss_before']:.0f} MB, after the drain {result['rss_after_drain']:.0f} MB; target <= 100 MB)")
+          f"{result['rss_before']:.0f} MB, after the drain {result['rss_after_drain']:.0f} MB; "
+          "target <= 100 MB)")
     print(f"connections opened: {result['connections_opened']}; mean message size "
           f"{result['mean_size']:,.0f} bytes; outbox {result['counts']}")
     print(f"sink: {sink_count:,} messages received (peak RSS {sink_rss:.0f} MB, not counted above); verified "

@@ -28,7 +28,8 @@ INVITATION = (
 )
 ANSWERS = {
     "sv": ["Ja, jag kommer gärna!", "Tyvärr kan jag inte komma den här gången.", "Kanske, jag återkommer.",
-           "Ja! Vi blir två.\nKost: vegetarisk", "Jag kommer och tar med två praktikanter.\nÄrende: lokalfrågan"],
+           "Ja! Vi blir två.\nKost: vegetarisk",
+           "Jag kommer och tar med två praktikanter.\nÄrende: lokalfrågan"],
     "fi": ["Kyllä, tulen mielelläni.", "Valitettavasti en pääse.", "Ehkä, palaan asiaan.",
            "Tulen! Otan mukaan kollegan.\nRuokavalio: laktoositon", "Osallistun.\nAihe: yhteiset tilat"],
     "en": ["Yes, count me in!", "Sorry, I can't make it this time.", "Not sure yet, I'll let you know.",
@@ -70,7 +71,9 @@ def _html(answer: str) -> str:
     return (
         "<html><head><style>p{margin:0}</style></head><body><div>" + body + "</div>"
         '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg"><b>From:</b> Träffpunkt'
-        "<br><b>Sent:</b> Tuesday<br><b>To:</b> Member<br><b>Subject:</b> Inbjudan</div><div>" + old + "</div>"
+        "<br><b>Sent:</b> Tuesday<br><b>To:</b> Member<br><b>Subject:</b> Inbjudan</div><div>"
+        + old
+        + "</div>"
         "</body></html>"
     )
 
@@ -85,7 +88,8 @@ def make_reply(i: int, rng: random.Random) -> bytes:
         html = quopri.encodestring(_html(answer).encode()).decode()
         boundary = f"b{i}"
         text = _headers(i, lang, f'multipart/alternative; boundary="{boundary}"', "7bit") + (
-            f"\n--{boundary}\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: quoted-printable"
+            f"\n--{boundary}\nContent-Type: text/plain; charset=UTF-8\n"
+            "Content-Transfer-Encoding: quoted-printable"
             f"\n\n{plain}\n--{boundary}\nContent-Type: text/html; charset=UTF-8\n"
             f"Content-Transfer-Encoding: quoted-printable\n\n{html}\n--{boundary}--\n"
         )
@@ -95,7 +99,9 @@ def make_reply(i: int, rng: random.Random) -> bytes:
         return (_headers(i, lang, 'text/html; charset="utf-8"', "base64") + "\n" + payload).encode()
     if kind == 2:  # Apple Mail: ISO-8859-1 quoted-printable
         payload = quopri.encodestring(_plain(answer, lang, True).encode("iso-8859-1")).decode()
-        return (_headers(i, lang, "text/plain; charset=iso-8859-1", "quoted-printable") + "\n" + payload).encode()
+        return (
+            _headers(i, lang, "text/plain; charset=iso-8859-1", "quoted-printable") + "\n" + payload
+        ).encode()
     payload = base64.encodebytes(_plain(answer, lang, True).encode()).decode()  # phone: base64 UTF-8
     return (_headers(i, lang, "text/plain; charset=utf-8", "base64") + "\n" + payload).encode()
 

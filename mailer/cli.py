@@ -209,17 +209,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     store = _open_store(cfg)
-    store.acquire_lock()
-    service = Service(cfg, store, inbox=build_inbox(cfg, store))
-    if args.once:
-        report = asyncio.run(_once(service, _now(args) if args.now else None))
-        print(report.summary())
-        for err in report.errors:
-            print(f"warning: {err}", file=sys.stderr)
+    try:
+        store.acquire_lock()
+        service = Service(cfg, store, inbox=build_inbox(cfg, store))
+        if args.once:
+            report = asyncio.run(_once(service, _now(args) if args.now else None))
+            print(report.summary())
+            for err in report.errors:
+                print(f"warning: {err}", file=sys.stderr)
+            return EXIT_OK
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        asyncio.run(service.run_forever())
         return EXIT_OK
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    asyncio.run(service.run_forever())
-    return EXIT_OK
+    finally:
+        store.close()
 
 
 async def _once(service, now: datetime | None):  # type: ignore[no-untyped-def]

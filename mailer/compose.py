@@ -12,9 +12,9 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -29,8 +29,18 @@ from mailer.models import Meeting, Member
 from mailer.store import OutboxRow, Store
 
 #: The kinds this module has templates for.
-KINDS = ("invitation", "reminder", "cancellation", "update", "confirmation", "join-confirm", "welcome",
-         "leave-confirm", "digest", "bounce-notice")
+KINDS = (
+    "invitation",
+    "reminder",
+    "cancellation",
+    "update",
+    "confirmation",
+    "join-confirm",
+    "welcome",
+    "leave-confirm",
+    "digest",
+    "bounce-notice",
+)
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset({"invitation", "reminder", "cancellation", "update"})
 #: Kinds that carry a calendar part, and its iTIP method.
@@ -40,12 +50,27 @@ PARTS = ("subject.txt", "txt", "html")
 
 #: Date and time phrasing per language (babel patterns; "{start}"/"{end}" are babel's short times).
 FORMATS: dict[str, dict[str, str]] = {
-    "sv": {"date": "EEEE d.M", "date_long": "EEEE d MMMM y", "at": "kl. {start}", "span": "kl. {start}–{end}",
-           "when": "{date} {span}"},
-    "fi": {"date": "EEEE d.M.", "date_long": "EEEE d. MMMM y", "at": "klo {start}", "span": "klo {start}–{end}",
-           "when": "{date} {span}"},
-    "en": {"date": "EEEE d MMMM", "date_long": "EEEE d MMMM y", "at": "at {start}", "span": "{start}–{end}",
-           "when": "{date}, {span}"},
+    "sv": {
+        "date": "EEEE d.M",
+        "date_long": "EEEE d MMMM y",
+        "at": "kl. {start}",
+        "span": "kl. {start}–{end}",
+        "when": "{date} {span}",
+    },
+    "fi": {
+        "date": "EEEE d.M.",
+        "date_long": "EEEE d. MMMM y",
+        "at": "klo {start}",
+        "span": "klo {start}–{end}",
+        "when": "{date} {span}",
+    },
+    "en": {
+        "date": "EEEE d MMMM",
+        "date_long": "EEEE d MMMM y",
+        "at": "at {start}",
+        "span": "{start}–{end}",
+        "when": "{date}, {span}",
+    },
 }
 #: Subjects of the mailto answer links; the parsers read these words in every language.
 ANSWER_WORDS: dict[str, dict[str, str]] = {
@@ -60,13 +85,18 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "reminder": ((), {"agenda": [], "answer": None}),
     "cancellation": ((), {"reason": None}),
     "update": ((), {"previous": None}),
-    "confirmation": (("answer",), {"guests": 0, "dietary": None, "topics": [], "needs": [], "offers": [],
-                                   "previous_answer": None}),
+    "confirmation": (
+        ("answer",),
+        {"guests": 0, "dietary": None, "topics": [], "needs": [], "offers": [], "previous_answer": None},
+    ),
     "join-confirm": (("token",), {"name": None, "language": None}),
     "welcome": ((), {}),
     "leave-confirm": ((), {"name": None, "language": None}),
     "digest": (("messages",), {"period": None}),
-    "bounce-notice": (("address",), {"member_name": None, "bounces": 0, "reason": None, "status": "bouncing"}),
+    "bounce-notice": (
+        ("address",),
+        {"member_name": None, "bounces": 0, "reason": None, "status": "bouncing"},
+    ),
 }
 
 _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
@@ -91,6 +121,7 @@ def make_message_id(token: str, kind: str, key: str, domain: str) -> str:
 
 # -- header encoding ------------------------------------------------------------------------------------
 
+
 def _clean(text: str) -> str:
     """One line of header text: control characters (CR, LF...) become single spaces."""
     return _CONTROL.sub(" ", text).strip()
@@ -98,7 +129,9 @@ def _clean(text: str) -> str:
 
 def _encoded_words(text: str) -> list[str]:
     """RFC 2047 B-encoded words of at most 64 characters, cut between characters."""
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for ch in text:
         n = len(ch.encode())
         if size + n > 39:
@@ -162,7 +195,13 @@ def _b64(data: bytes) -> bytes:
     return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
+@lru_cache(maxsize=16)
+def _quoted_words(language: str) -> dict[str, str]:
+    return {k: quote(w, safe="") for k, w in ANSWER_WORDS.get(language, ANSWER_WORDS["en"]).items()}
+
+
 # -- template context -----------------------------------------------------------------------------------
+
 
 def first_name(name: str) -> str:
     parts = name.replace(",", " ").split()
@@ -179,13 +218,23 @@ def _locale(config: Config, language: str) -> str:
 
 def _when(start: datetime, end: datetime, language: str, locale: str) -> dict[str, str]:
     fmt = FORMATS.get(language, FORMATS["en"])
-    s, e = format_time(start.timetz(), "short", locale=locale), format_time(end.timetz(), "short", locale=locale)
+    s, e = (
+        format_time(start.timetz(), "short", locale=locale),
+        format_time(end.timetz(), "short", locale=locale),
+    )
     day = format_date(start.date(), fmt["date"], locale=locale)
     span = fmt["span"].format(start=s, end=e)
-    return {"date": day, "date_long": format_date(start.date(), fmt["date_long"], locale=locale),
-            "weekday": format_date(start.date(), "EEEE", locale=locale), "start": s, "end": e,
-            "at": fmt["at"].format(start=s), "span": span, "when": fmt["when"].format(date=day, span=span),
-            "iso_date": start.date().isoformat()}
+    return {
+        "date": day,
+        "date_long": format_date(start.date(), fmt["date_long"], locale=locale),
+        "weekday": format_date(start.date(), "EEEE", locale=locale),
+        "start": s,
+        "end": e,
+        "at": fmt["at"].format(start=s),
+        "span": span,
+        "when": fmt["when"].format(date=day, span=span),
+        "iso_date": start.date().isoformat(),
+    }
 
 
 def meeting_vars(meeting: Meeting, config: Config, language: str) -> dict[str, Any]:
@@ -193,16 +242,27 @@ def meeting_vars(meeting: Meeting, config: Config, language: str) -> dict[str, A
     tz = ZoneInfo(config.network.timezone)
     start, end = meeting.start.astimezone(tz), meeting.end.astimezone(tz)
     note = next((o.note for o in config.meetings.overrides if o.date == meeting.date), None)
-    return {"id": meeting.id, "title": config.meetings.title or config.network.name,
-            "summary": ics.summary(meeting, config), "place": meeting.place, "address": meeting.address,
-            "location": ics.location(meeting), "online_link": meeting.online_link, "theme": meeting.theme,
-            "guest_speaker": meeting.guest_speaker, "cancelled": meeting.cancelled, "note": note,
-            "sequence": meeting.sequence, "uid": meeting.uid,
-            **_when(start, end, language, _locale(config, language))}
+    return {
+        "id": meeting.id,
+        "title": config.meetings.title or config.network.name,
+        "summary": ics.summary(meeting, config),
+        "place": meeting.place,
+        "address": meeting.address,
+        "location": ics.location(meeting),
+        "online_link": meeting.online_link,
+        "theme": meeting.theme,
+        "guest_speaker": meeting.guest_speaker,
+        "cancelled": meeting.cancelled,
+        "note": note,
+        "sequence": meeting.sequence,
+        "uid": meeting.uid,
+        **_when(start, end, language, _locale(config, language)),
+    }
 
 
-def _changes(previous: Mapping[str, Any] | None, meeting: Meeting, config: Config,
-             language: str) -> list[dict[str, str]]:
+def _changes(
+    previous: Mapping[str, Any] | None, meeting: Meeting, config: Config, language: str
+) -> list[dict[str, str]]:
     """What an update changed, from the context's `previous` (ISO start/end, place, address, online_link)."""
     if not previous:
         return []
@@ -210,7 +270,9 @@ def _changes(previous: Mapping[str, Any] | None, meeting: Meeting, config: Confi
     now = _when(meeting.start.astimezone(tz), meeting.end.astimezone(tz), language, _locale(config, language))
     out: list[dict[str, str]] = []
     try:
-        p_start = datetime.fromisoformat(str(previous.get("start") or meeting.start.isoformat())).astimezone(tz)
+        p_start = datetime.fromisoformat(str(previous.get("start") or meeting.start.isoformat())).astimezone(
+            tz
+        )
         p_end = datetime.fromisoformat(str(previous.get("end") or meeting.end.isoformat())).astimezone(tz)
     except ValueError:
         p_start, p_end = meeting.start, meeting.end
@@ -221,8 +283,13 @@ def _changes(previous: Mapping[str, Any] | None, meeting: Meeting, config: Confi
     if ("place" in previous or "address" in previous) and place_before != ics.location(meeting):
         out.append({"what": "place", "before": place_before, "after": ics.location(meeting)})
     if "online_link" in previous and (previous.get("online_link") or None) != meeting.online_link:
-        out.append({"what": "online", "before": str(previous.get("online_link") or ""),
-                    "after": meeting.online_link or ""})
+        out.append(
+            {
+                "what": "online",
+                "before": str(previous.get("online_link") or ""),
+                "after": meeting.online_link or "",
+            }
+        )
     return out
 
 
@@ -230,8 +297,14 @@ def _agenda(items: Any) -> list[dict[str, Any]]:
     out = []
     for item in items or []:
         if isinstance(item, Mapping):
-            out.append({"title": str(item.get("title", "")), "time": item.get("time"),
-                        "minutes": item.get("minutes"), "by": item.get("by")})
+            out.append(
+                {
+                    "title": str(item.get("title", "")),
+                    "time": item.get("time"),
+                    "minutes": item.get("minutes"),
+                    "by": item.get("by"),
+                }
+            )
         else:
             out.append({"title": str(item), "time": None, "minutes": None, "by": None})
     return out
@@ -251,6 +324,7 @@ def normalise_context(kind: str, context: Mapping[str, Any] | None) -> dict[str,
 
 # -- the skeleton -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Skeleton:
     """What every member's copy of one mail shares."""
@@ -267,19 +341,20 @@ class _Skeleton:
     cal_after: bytes = b""
     attachment_head: bytes = b""
     closing: bytes = b""
-    built: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=timezone.utc))
+    built: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     subjects: dict[str, bytes] = field(default_factory=dict)
 
 
 class Composer:
     """Renders outbox rows (and previews) into wire-ready messages."""
 
-    def __init__(self, config: Config, store: Store, secret: bytes,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, config: Config, store: Store, secret: bytes, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.config = config
         self.store = store
         self.secret = secret
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._envs: dict[str, jinja2.Environment] = {}
         self._skeletons: dict[tuple[Any, ...], _Skeleton] = {}
         self._meetings: dict[tuple[int, int], tuple[Meeting | None, datetime]] = {}
@@ -295,21 +370,47 @@ class Composer:
         now = now or self._clock()
         meeting = self._meeting(row.meeting_id, row.sequence, now) if row.meeting_id else None
         member = self.store.member(row.member_id) if row.member_id else None
-        return self._build(row.kind, member, meeting, row.context, row.recipient, row.message_id,
-                           max(row.sequence, meeting.sequence) if meeting else row.sequence, now)
+        return self._build(
+            row.kind,
+            member,
+            meeting,
+            row.context,
+            row.recipient,
+            row.message_id,
+            max(row.sequence, meeting.sequence) if meeting else row.sequence,
+            now,
+        )
 
-    def preview(self, kind: str, member: Member, meeting: Meeting | None, context: dict[str, Any] | None = None,
-                now: datetime | None = None) -> Rendered:
+    def preview(
+        self,
+        kind: str,
+        member: Member,
+        meeting: Meeting | None,
+        context: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> Rendered:
         """The mail `kind` as `member` would get it now (for `traffpunkt preview`)."""
         now = now or self._clock()
         token = tokens.make(self.secret, member.id, meeting.id if meeting else 0)
-        mid = make_message_id(token, kind, f"preview:{kind}:{member.id}:{meeting.id if meeting else 0}",
-                              self.config.network.domain)
-        return self._build(kind, member, meeting, context or sample_context(kind), member.address, mid,
-                           meeting.sequence if meeting else 0, now)
+        mid = make_message_id(
+            token,
+            kind,
+            f"preview:{kind}:{member.id}:{meeting.id if meeting else 0}",
+            self.config.network.domain,
+        )
+        return self._build(
+            kind,
+            member,
+            meeting,
+            sample_context(kind) if context is None else context,
+            member.address,
+            mid,
+            meeting.sequence if meeting else 0,
+            now,
+        )
 
     def check_templates(self) -> list[str]:
-        """Problems with the templates: missing files per language and kind, and render errors on sample data."""
+        """Problems with the templates: missing files per language and kind, render errors on sample data."""
         problems: list[str] = []
         base = self.config.templates_dir
         if not base.is_dir():
@@ -320,19 +421,34 @@ class Composer:
                     if not (base / lang / f"{kind}.{part}").is_file():
                         problems.append(f"{base / lang / f'{kind}.{part}'}: missing")
         incomplete = {p.split("/")[-2] for p in problems}
-        member = Member(id=1, name="Åsa <Öberg> & Co", address="asa@example.org", organisation="Kulturhuset",
-                        language="sv", status="active", joined=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        member = Member(
+            id=1,
+            name="Åsa <Öberg> & Co",
+            address="asa@example.org",
+            organisation="Kulturhuset",
+            language="sv",
+            status="active",
+            joined=datetime(2026, 1, 1, tzinfo=UTC),
+        )
         meetings: list[Meeting | None] = list(sample_meetings(self.config))
         for lang in LANGUAGES:
             if lang in incomplete:
                 continue
             for kind in KINDS:
                 for meeting in meetings if kind in MEETING_KINDS else [*meetings, None]:
-                    now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=timezone.utc)) - timedelta(14)
+                    now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=UTC)) - timedelta(14)
                     try:
-                        self._build(kind, replace(member, language=lang), meeting, sample_context(kind),
-                                    member.address, "<check@example.org>", meeting.sequence if meeting else 0, now,
-                                    strict_language=True)
+                        self._build(
+                            kind,
+                            replace(member, language=lang),
+                            meeting,
+                            sample_context(kind),
+                            member.address,
+                            "<check@example.org>",
+                            meeting.sequence if meeting else 0,
+                            now,
+                            strict_language=True,
+                        )
                     except TemplateError as exc:
                         problems.append(str(exc))
                         break
@@ -368,8 +484,12 @@ class Composer:
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader([str(p) for p in paths]),
                 autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                auto_reload=False)
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+                auto_reload=False,
+            )
             env.filters["first_name"] = first_name
             self._envs[key] = env
         return env
@@ -382,8 +502,9 @@ class Composer:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"{exc.filename or name}: line {exc.lineno}: {exc.message}") from None
 
-    def _skeleton(self, kind: str, language: str, meeting: Meeting | None, sequence: int, now: datetime,
-                  strict: bool) -> _Skeleton:
+    def _skeleton(
+        self, kind: str, language: str, meeting: Meeting | None, sequence: int, now: datetime, strict: bool
+    ) -> _Skeleton:
         key = (kind, language, meeting, sequence, strict)
         sk = self._skeletons.get(key)
         if sk is not None and abs((now - sk.built).total_seconds()) < _CACHE_SECONDS:
@@ -394,50 +515,101 @@ class Composer:
         templates = [self._template(env, f"{kind}.{part}", language) for part in PARTS]
         net = self.config.network
         shared: dict[str, Any] = {
-            "kind": kind, "language": language,
-            "network": {"name": net.name, "from_name": net.from_name, "list_address": net.list_address,
-                        "memo_address": net.memo_address, "public_url": net.public_url,
-                        "coordinator": net.coordinators[0] if net.coordinators else net.list_address},
+            "kind": kind,
+            "language": language,
+            "network": {
+                "name": net.name,
+                "from_name": net.from_name,
+                "list_address": net.list_address,
+                "memo_address": net.memo_address,
+                "public_url": net.public_url,
+                "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
+            },
             "meeting": meeting_vars(meeting, self.config, language) if meeting else None,
         }
-        tag = hashlib.sha256(repr((kind, language, meeting.uid if meeting else "", sequence)).encode()).hexdigest()
+        tag = hashlib.sha256(
+            repr((kind, language, meeting.uid if meeting else "", sequence)).encode()
+        ).hexdigest()
         alt, mix = f"=_tp_alt_{tag[:16]}", f"=_tp_mix_{tag[:16]}"
         method = CALENDAR_METHODS.get(kind) if meeting else None
-        common = (b"Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: OOF, AutoReply\r\n"
-                  + f"X-Traffpunkt-Kind: {kind}\r\nMIME-Version: 1.0\r\n".encode())
-        text_head = b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-        html_head = (f"\r\n--{alt}\r\n".encode() + b'Content-Type: text/html; charset="utf-8"\r\n'
-                     b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+        common = (
+            b"Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: OOF, AutoReply\r\n"
+            + f"X-Traffpunkt-Kind: {kind}\r\nMIME-Version: 1.0\r\n".encode()
+        )
+        text_head = (
+            b'Content-Type: text/plain; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
+        html_head = (
+            f"\r\n--{alt}\r\n".encode() + b'Content-Type: text/html; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        )
         if method is None or meeting is None:
-            return self._keep(key, _Skeleton(
-                *templates, shared=shared,
-                top=common + f'Content-Type: multipart/alternative; boundary="{alt}"\r\n\r\n--{alt}\r\n'.encode(),
-                text_head=text_head, html_head=html_head, tail_after_html=f"\r\n--{alt}--\r\n".encode(),
-                built=now))
+            return self._keep(
+                key,
+                _Skeleton(
+                    subject=templates[0],
+                    text=templates[1],
+                    html=templates[2],
+                    shared=shared,
+                    top=common
+                    + f'Content-Type: multipart/alternative; boundary="{alt}"\r\n\r\n--{alt}\r\n'.encode(),
+                    text_head=text_head,
+                    html_head=html_head,
+                    tail_after_html=f"\r\n--{alt}--\r\n".encode(),
+                    built=now,
+                ),
+            )
         build = ics.request if method == "REQUEST" else ics.cancel
         cal = build(meeting, self.config, stamp=now, language=language, sequence=sequence)
         cal_before, cal_after = ics.split_for_attendee(cal)
         filename = "invite.ics" if method == "REQUEST" else "cancel.ics"
-        return self._keep(key, _Skeleton(
-            *templates, shared=shared,
-            top=common + (f'Content-Type: multipart/mixed; boundary="{mix}"\r\n\r\n--{mix}\r\n'
-                          f'Content-Type: multipart/alternative; boundary="{alt}"\r\n\r\n--{alt}\r\n').encode(),
-            text_head=text_head, html_head=html_head,
-            tail_after_html=(f'\r\n--{alt}\r\nContent-Type: text/calendar; charset="UTF-8"; method={method}\r\n'
-                             "Content-Transfer-Encoding: base64\r\n\r\n").encode(),
-            cal_before=cal_before, cal_after=cal_after,
-            attachment_head=(f'\r\n--{alt}--\r\n\r\n--{mix}\r\nContent-Type: application/ics; name="{filename}"\r\n'
-                             f'Content-Disposition: attachment; filename="{filename}"\r\n'
-                             "Content-Transfer-Encoding: base64\r\n\r\n").encode(),
-            closing=f"\r\n--{mix}--\r\n".encode(), built=now))
+        return self._keep(
+            key,
+            _Skeleton(
+                subject=templates[0],
+                text=templates[1],
+                html=templates[2],
+                shared=shared,
+                top=common
+                + (
+                    f'Content-Type: multipart/mixed; boundary="{mix}"\r\n\r\n--{mix}\r\n'
+                    f'Content-Type: multipart/alternative; boundary="{alt}"\r\n\r\n--{alt}\r\n'
+                ).encode(),
+                text_head=text_head,
+                html_head=html_head,
+                tail_after_html=(
+                    f'\r\n--{alt}\r\nContent-Type: text/calendar; charset="UTF-8"; method={method}\r\n'
+                    "Content-Transfer-Encoding: base64\r\n\r\n"
+                ).encode(),
+                cal_before=cal_before,
+                cal_after=cal_after,
+                attachment_head=(
+                    f'\r\n--{alt}--\r\n\r\n--{mix}\r\nContent-Type: application/ics; name="{filename}"\r\n'
+                    f'Content-Disposition: attachment; filename="{filename}"\r\n'
+                    "Content-Transfer-Encoding: base64\r\n\r\n"
+                ).encode(),
+                closing=f"\r\n--{mix}--\r\n".encode(),
+                built=now,
+            ),
+        )
 
     def _keep(self, key: tuple[Any, ...], sk: _Skeleton) -> _Skeleton:
         self._skeletons[key] = sk
         return sk
 
-    def _build(self, kind: str, member: Member | None, meeting: Meeting | None, context: Mapping[str, Any] | None,
-               recipient: str, message_id: str, sequence: int, now: datetime,
-               strict_language: bool = False) -> Rendered:
+    def _build(
+        self,
+        kind: str,
+        member: Member | None,
+        meeting: Meeting | None,
+        context: Mapping[str, Any] | None,
+        recipient: str,
+        message_id: str,
+        sequence: int,
+        now: datetime,
+        strict_language: bool = False,
+    ) -> Rendered:
         if kind in MEETING_KINDS and meeting is None:
             raise TemplateError(f"{kind}: needs a meeting")
         ctx = normalise_context(kind, context)
@@ -452,33 +624,50 @@ class Composer:
         local, _, domain = net.list_address.partition("@")
         reply_address = f"{local}+{token}@{domain}" if token and net.plus_addressing else net.list_address
         words = ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
-        tag = f" [{token}]" if token else ""
-        mailto = {k: f"mailto:{reply_address}?subject={quote(w + tag, safe='')}" for k, w in words.items()}
-        unsubscribe = f"mailto:{net.list_address}?subject={quote('leave' + tag, safe='')}"
+        tag = quote(f" [{token}]", safe="") if token else ""
+        mailto = {k: f"mailto:{reply_address}?subject={w}{tag}" for k, w in _quoted_words(language).items()}
+        unsubscribe = f"mailto:{net.list_address}?subject=leave{tag}"
         if kind == "update" and meeting is not None:
             ctx["changes"] = _changes(ctx.get("previous"), meeting, self.config, language)
         if kind == "cancellation" and not ctx.get("reason") and meeting is not None:
             ctx["reason"] = sk.shared["meeting"]["note"]
         variables = {
-            **sk.shared, "ctx": ctx, "token": token, "reply_address": reply_address, "mailto": mailto,
-            "answer_words": words, "unsubscribe": unsubscribe,
-            "member": {"name": name, "first_name": first_name(name), "address": recipient,
-                       "organisation": member.organisation if member else None},
+            **sk.shared,
+            "ctx": ctx,
+            "token": token,
+            "reply_address": reply_address,
+            "mailto": mailto,
+            "answer_words": words,
+            "unsubscribe": unsubscribe,
+            "member": {
+                "name": name,
+                "first_name": first_name(name),
+                "address": recipient,
+                "organisation": member.organisation if member else None,
+            },
         }
         try:
             subject = " ".join(sk.subject.render(variables).split())
             text = sk.text.render(variables)
             html = sk.html.render(variables)
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}") from None
+            raise TemplateError(
+                f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}"
+            ) from None
         encoded_subject = sk.subjects.get(subject)
         if encoded_subject is None:
             encoded_subject = sk.subjects[subject] = encode_unstructured("Subject", subject)
         mid = message_id if message_id.startswith("<") else f"<{message_id}>"
-        date_header = format_datetime(now.astimezone(ZoneInfo(net.timezone))) if now.tzinfo else format_datetime(now)
+        date_header = (
+            format_datetime(now.astimezone(ZoneInfo(net.timezone))) if now.tzinfo else format_datetime(now)
+        )
         parts = [
-            f"Date: {date_header}\r\n".encode(), self._from, encode_address("To", name, recipient),
-            encoded_subject, f"Message-ID: {mid}\r\nReply-To: {reply_address}\r\n".encode(), self._list_id,
+            f"Date: {date_header}\r\n".encode(),
+            self._from,
+            encode_address("To", name, recipient),
+            encoded_subject,
+            f"Message-ID: {mid}\r\nReply-To: {reply_address}\r\n".encode(),
+            self._list_id,
         ]
         if token:
             parts.append(f"List-Unsubscribe: <{unsubscribe}>\r\n".encode())
@@ -486,11 +675,13 @@ class Composer:
         if sk.cal_before:
             calendar = _b64(sk.cal_before + ics.attendee_line(name, recipient) + sk.cal_after)
             parts += [calendar, sk.attachment_head, calendar, sk.closing]
-        return Rendered(sender=self.config.mail.from_address, recipient=recipient, data=b"".join(parts),
-                        message_id=mid)
+        return Rendered(
+            sender=self.config.mail.from_address, recipient=recipient, data=b"".join(parts), message_id=mid
+        )
 
 
 # -- sample data (previews and check_templates) ------------------------------------------------------------
+
 
 def sample_meetings(config: Config) -> list[Meeting]:
     """Two made-up meetings on the series' settings: one with every optional detail, one with none."""
@@ -499,31 +690,85 @@ def sample_meetings(config: Config) -> list[Meeting]:
     day = date(2026, 12, 3)
     start = datetime.combine(day, m.start_time, tzinfo=tz)
     end = start + timedelta(minutes=m.duration_minutes)
-    full = Meeting(id=7, date=day, uid=f"traffpunkt-sample@{config.network.domain}", sequence=1, start=start,
-                   end=end, place=m.place, address=m.address or "Exempelgatan 1",
-                   online_link=m.online_link or "https://meet.example.org/sample", theme="Hur går vi vidare?",
-                   guest_speaker="Maria Lind", cancelled=False, fingerprint="")
-    bare = Meeting(id=8, date=day, uid=f"traffpunkt-sample2@{config.network.domain}", sequence=0,
-                   start=datetime.combine(day, time(17, 0), tzinfo=tz),
-                   end=datetime.combine(day, time(19, 0), tzinfo=tz), place=m.place, address=None, online_link=None,
-                   theme=None, guest_speaker=None, cancelled=True, fingerprint="")
+    full = Meeting(
+        id=7,
+        date=day,
+        uid=f"traffpunkt-sample@{config.network.domain}",
+        sequence=1,
+        start=start,
+        end=end,
+        place=m.place,
+        address=m.address or "Exempelgatan 1",
+        online_link=m.online_link or "https://meet.example.org/sample",
+        theme="Hur går vi vidare?",
+        guest_speaker="Maria Lind",
+        cancelled=False,
+        fingerprint="",
+    )
+    bare = Meeting(
+        id=8,
+        date=day,
+        uid=f"traffpunkt-sample2@{config.network.domain}",
+        sequence=0,
+        start=datetime.combine(day, time(17, 0), tzinfo=tz),
+        end=datetime.combine(day, time(19, 0), tzinfo=tz),
+        place=m.place,
+        address=None,
+        online_link=None,
+        theme=None,
+        guest_speaker=None,
+        cancelled=True,
+        fingerprint="",
+    )
     return [full, bare]
 
 
 def sample_context(kind: str) -> dict[str, Any]:
     """A context with every key a template may use, for previews and template checks."""
     samples: dict[str, dict[str, Any]] = {
-        "reminder": {"agenda": [{"time": "17.00", "title": "Presentationsrunda", "minutes": 30},
-                                "Aktuellt från medlemmarna"], "answer": "yes"},
+        "reminder": {
+            "agenda": [
+                {"time": "17.00", "title": "Presentationsrunda", "minutes": 30},
+                "Aktuellt från medlemmarna",
+            ],
+            "answer": "yes",
+        },
         "cancellation": {"reason": None},
-        "update": {"previous": {"start": "2026-12-03T16:00:00+02:00", "end": "2026-12-03T18:00:00+02:00",
-                                "place": "Gamla stället", "address": None}},
-        "confirmation": {"answer": "yes", "guests": 1, "dietary": "vegetarisk", "topics": ["Gemensam kalender"],
-                         "needs": ["Lokal för en workshop"], "offers": ["Ljusteknik"], "previous_answer": "maybe"},
+        "update": {
+            "previous": {
+                "start": "2026-12-03T16:00:00+02:00",
+                "end": "2026-12-03T18:00:00+02:00",
+                "place": "Gamla stället",
+                "address": None,
+            }
+        },
+        "confirmation": {
+            "answer": "yes",
+            "guests": 1,
+            "dietary": "vegetarisk",
+            "topics": ["Gemensam kalender"],
+            "needs": ["Lokal för en workshop"],
+            "offers": ["Ljusteknik"],
+            "previous_answer": "maybe",
+        },
         "join-confirm": {"token": "tj0-0-abcdefghjkmn", "name": "Åsa Öberg", "language": None},
-        "digest": {"messages": [{"from": "okand@example.org", "subject": "Fråga", "reason": "not a member",
-                              "received": "2026-11-20 10:02"}], "period": "2026-11-20"},
-        "bounce-notice": {"address": "asa@example.org", "member_name": "Åsa Öberg", "bounces": 3,
-                          "reason": "550 5.1.1 user unknown", "status": "bouncing"},
+        "digest": {
+            "messages": [
+                {
+                    "from": "okand@example.org",
+                    "subject": "Fråga",
+                    "reason": "not a member",
+                    "received": "2026-11-20 10:02",
+                }
+            ],
+            "period": "2026-11-20",
+        },
+        "bounce-notice": {
+            "address": "asa@example.org",
+            "member_name": "Åsa Öberg",
+            "bounces": 3,
+            "reason": "550 5.1.1 user unknown",
+            "status": "bouncing",
+        },
     }
     return samples.get(kind, {})

@@ -119,6 +119,41 @@ class Mail:
     retry_base_seconds: int
 
 
+#: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
+AGENDA_BLOCKS = ("welcome", "presentations", "guest", "topics", "break", "discussion", "thanks")
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """The [agenda] table: the programme's blocks in order and their time boxes, in minutes."""
+
+    blocks: tuple[str, ...] = ("welcome", "presentations", "guest", "topics", "discussion", "thanks")
+    welcome_minutes: int = 5
+    guest_minutes: int = 20
+    break_minutes: int = 15
+    discussion_minutes: int = 15
+    #: The discussion may be cut down to this to let everyone present.
+    discussion_min_minutes: int = 10
+    thanks_minutes: int = 5
+    #: Each attendee presents for between these (whole or half minutes).
+    presentation_min_minutes: float = 1
+    presentation_max_minutes: float = 5
+    topic_minutes: int = 10
+    topic_max_count: int | None = None
+    #: Minutes left free before the end time.
+    buffer_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Site:
+    """The [site] table: where `traffpunkt publish` writes the public page and feeds."""
+
+    #: The folder the site is written to (replaced as a whole on each publish); relative to the config file.
+    output: Path = Path("var/site")
+    #: Whether members' names (who signed up) may appear on the public site.
+    show_names: bool = False
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -129,6 +164,8 @@ class Config:
     members_csv: Path | None
     templates_dir: Path
     extra: Mapping[str, Any] = field(default_factory=dict)
+    agenda: Agenda = field(default_factory=Agenda)
+    site: Site = field(default_factory=Site)
 
 
 T = TypeVar("T")
@@ -423,7 +460,14 @@ def load_config(path: str | Path) -> Config:
     templates = _table(r, data, "templates", required=False)
     csv_path = r.get(members, "members", "import_csv", str, "a CSV file's path", None)
     tdir = r.get(templates, "templates", "dir", str, "a folder", None)
-    known = {"network", "meetings", "mail", "storage", "members", "templates"}
+    agenda = _agenda(r, _table(r, data, "agenda", required=False))
+    site_t = _table(r, data, "site", required=False)
+    for key in site_t:
+        if key not in Site.__dataclass_fields__:
+            r.problem(f"site.{key}", "a [site] setting: output or show_names (unknown key)")
+    site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "var/site")),
+                show_names=r.get(site_t, "site", "show_names", bool, "true or false", False))
+    known = {"network", "meetings", "mail", "storage", "members", "templates", "agenda", "site"}
     extra = {k: v for k, v in data.items() if k not in known}
     cfg = Config(
         path=file,
@@ -434,6 +478,8 @@ def load_config(path: str | Path) -> Config:
         members_csv=_resolve(base, csv_path) if csv_path else None,
         templates_dir=_resolve(base, tdir) if tdir else PROJECT_ROOT / "templates",
         extra=extra,
+        agenda=agenda,
+        site=site,
     )
     if problems:
         raise ConfigError(problems)
@@ -457,6 +503,64 @@ def _server(r: _Reader, prefix: str, t: Mapping[str, Any], default_port: int) ->
         "password_env": r.get(t, prefix, "password_env", str, "an environment variable's name", None),
         "timeout_seconds": float(r.get(t, prefix, "timeout_seconds", (int, float), "seconds", 30)),
     }
+
+
+def _agenda(r: _Reader, t: Mapping[str, Any]) -> Agenda:
+    """The [agenda] table with defaults for what it leaves out; a bad value is a problem naming its key."""
+    d = Agenda()
+    for key in t:
+        if key not in Agenda.__dataclass_fields__:
+            r.problem(f"agenda.{key}", "an [agenda] setting such as presentation_max_minutes (unknown key)")
+    blocks_raw = r.get(t, "agenda", "blocks", list, "a list of block names", list(d.blocks))
+    blocks: list[str] = []
+    for i, b in enumerate(blocks_raw):
+        if b not in AGENDA_BLOCKS:
+            r.problem(f"agenda.blocks[{i}]", f"expected one of {', '.join(AGENDA_BLOCKS)}, got {b!r}")
+        elif b in blocks:
+            r.problem(f"agenda.blocks[{i}]", f"each block once; {b!r} is listed twice")
+        else:
+            blocks.append(b)
+
+    def minutes(key: str, least: int = 0) -> int:
+        value: int = r.get(t, "agenda", key, int, "minutes as an integer", getattr(d, key))
+        if value < least:
+            r.problem(f"agenda.{key}", f"expected at least {least} minutes, got {value}")
+            return int(getattr(d, key))
+        return value
+
+    def half(key: str) -> float:
+        value = r.get(t, "agenda", key, (int, float), "minutes in whole or half minutes", getattr(d, key))
+        if not 0 < value <= 24 * 60 or value * 2 != int(value * 2):  # also refuses nan and inf
+            r.problem(f"agenda.{key}", f"expected minutes in whole or half minutes above 0, got {value!r}")
+            return float(getattr(d, key))
+        return float(value)
+
+    pmin, pmax = half("presentation_min_minutes"), half("presentation_max_minutes")
+    if pmin > pmax:
+        r.problem("agenda.presentation_min_minutes",
+                  f"expected at most presentation_max_minutes ({pmax:g}), got {pmin:g}")
+    disc, disc_min = minutes("discussion_minutes"), minutes("discussion_min_minutes")
+    if disc_min > disc:
+        r.problem("agenda.discussion_min_minutes",
+                  f"expected at most discussion_minutes ({disc}), got {disc_min}")
+    max_count = r.get(t, "agenda", "topic_max_count", int, "a number of topics", None)
+    if max_count is not None and max_count < 0:
+        r.problem("agenda.topic_max_count", f"expected 0 or more topics, got {max_count}")
+        max_count = None
+    return Agenda(
+        blocks=tuple(blocks),
+        welcome_minutes=minutes("welcome_minutes"),
+        guest_minutes=minutes("guest_minutes"),
+        break_minutes=minutes("break_minutes"),
+        discussion_minutes=disc,
+        discussion_min_minutes=min(disc_min, disc),
+        thanks_minutes=minutes("thanks_minutes"),
+        presentation_min_minutes=min(pmin, pmax),
+        presentation_max_minutes=pmax,
+        topic_minutes=minutes("topic_minutes", least=1),
+        topic_max_count=max_count,
+        buffer_minutes=minutes("buffer_minutes"),
+    )
 
 
 def environment_problems(cfg: Config) -> list[ConfigProblem]:

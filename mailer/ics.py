@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from zoneinfo import TZPATH, ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur, vText
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vRecur,
+    vText,
+)
 
 from mailer import __version__
 from mailer.config import Config
@@ -23,15 +32,30 @@ PRODID = f"-//traffpunkt//traffpunkt {__version__}//EN"
 
 #: Words used in DESCRIPTION, per language.
 LABELS: dict[str, dict[str, str]] = {
-    "sv": {"theme": "Tema", "speaker": "Gäst", "online": "Delta på distans", "info": "Mer information",
-           "answer": "Svara JA, NEJ eller KANSKE genom att svara på e-postmeddelandet.",
-           "cancelled": "INSTÄLLD"},
-    "fi": {"theme": "Teema", "speaker": "Vieras", "online": "Osallistu etänä", "info": "Lisätietoja",
-           "answer": "Vastaa KYLLÄ, EI tai EHKÄ vastaamalla sähköpostiviestiin.",
-           "cancelled": "PERUTTU"},
-    "en": {"theme": "Theme", "speaker": "Guest speaker", "online": "Join online", "info": "More information",
-           "answer": "Answer YES, NO or MAYBE by replying to the e-mail.",
-           "cancelled": "CANCELLED"},
+    "sv": {
+        "theme": "Tema",
+        "speaker": "Gäst",
+        "online": "Delta på distans",
+        "info": "Mer information",
+        "answer": "Svara JA, NEJ eller KANSKE genom att svara på e-postmeddelandet.",
+        "cancelled": "INSTÄLLD",
+    },
+    "fi": {
+        "theme": "Teema",
+        "speaker": "Vieras",
+        "online": "Osallistu etänä",
+        "info": "Lisätietoja",
+        "answer": "Vastaa KYLLÄ, EI tai EHKÄ vastaamalla sähköpostiviestiin.",
+        "cancelled": "PERUTTU",
+    },
+    "en": {
+        "theme": "Theme",
+        "speaker": "Guest speaker",
+        "online": "Join online",
+        "info": "More information",
+        "answer": "Answer YES, NO or MAYBE by replying to the e-mail.",
+        "cancelled": "CANCELLED",
+    },
 }
 
 _DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # POSIX weekday numbers: 0 = Sunday
@@ -82,16 +106,26 @@ def _offset(seconds: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _rule_part(kind: type[TimezoneStandard] | type[TimezoneDaylight], name: str, off_from: int, off_to: int,
-               month: int, week: int, weekday: int, at: int) -> TimezoneStandard | TimezoneDaylight:
+def _rule_part(
+    kind: type[TimezoneStandard] | type[TimezoneDaylight],
+    name: str,
+    off_from: int,
+    off_to: int,
+    month: int,
+    week: int,
+    weekday: int,
+    at: int,
+) -> TimezoneStandard | TimezoneDaylight:
     part = kind()
     day = _nth_weekday(1970, month, week, weekday)
     part.add("dtstart", datetime(1970, month, day.day) + timedelta(seconds=at))
     part.add("tzoffsetfrom", _offset(off_from))
     part.add("tzoffsetto", _offset(off_to))
     part.add("tzname", name)
-    part.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": month,
-                              "BYDAY": f"{-1 if week == 5 else week}{_DAYS[weekday]}"}))
+    part.add(
+        "rrule",
+        vRecur({"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": f"{-1 if week == 5 else week}{_DAYS[weekday]}"}),
+    )
     return part
 
 
@@ -102,7 +136,9 @@ def vtimezone(tzid: str) -> Timezone:
     rule = _posix_rule(tzid)
     m = _POSIX.match(rule) if rule else None
     if m is None:  # an unusual rule: let icalendar spell out the transitions of a fixed span
-        return Timezone.from_tzinfo(ZoneInfo(tzid), tzid, first_date=date(2020, 1, 1), last_date=date(2040, 1, 1))
+        return Timezone.from_tzinfo(
+            ZoneInfo(tzid), tzid, first_date=date(2020, 1, 1), last_date=date(2040, 1, 1)
+        )
     tz = Timezone()
     tz.add("tzid", tzid)
     std_name = m["std"].strip("<>")
@@ -117,10 +153,30 @@ def vtimezone(tzid: str) -> Timezone:
         return tz
     dst = -_seconds(m["dstoff"]) if m["dstoff"] else std + 3600
     dst_name = m["dst"].strip("<>")
-    tz.add_component(_rule_part(TimezoneDaylight, dst_name, std, dst, int(m["m1"]), int(m["w1"]), int(m["d1"]),
-                                _seconds(m["t1"] or "2")))
-    tz.add_component(_rule_part(TimezoneStandard, std_name, dst, std, int(m["m2"]), int(m["w2"]), int(m["d2"]),
-                                _seconds(m["t2"] or "2")))
+    tz.add_component(
+        _rule_part(
+            TimezoneDaylight,
+            dst_name,
+            std,
+            dst,
+            int(m["m1"]),
+            int(m["w1"]),
+            int(m["d1"]),
+            _seconds(m["t1"] or "2"),
+        )
+    )
+    tz.add_component(
+        _rule_part(
+            TimezoneStandard,
+            std_name,
+            dst,
+            std,
+            int(m["m2"]),
+            int(m["w2"]),
+            int(m["d2"]),
+            _seconds(m["t2"] or "2"),
+        )
+    )
     return tz
 
 
@@ -139,7 +195,9 @@ def location(meeting: Meeting) -> str:
     return ", ".join(p for p in (meeting.place, meeting.address) if p)
 
 
-def description(meeting: Meeting, config: Config, language: str | None = None, answer_hint: bool = True) -> str:
+def description(
+    meeting: Meeting, config: Config, language: str | None = None, answer_hint: bool = True
+) -> str:
     """A short plain-text description of the meeting for the calendar entry."""
     words = _labels(language, config)
     lines = []
@@ -161,14 +219,21 @@ def summary(meeting: Meeting, config: Config) -> str:
     return f"{title}: {meeting.theme}" if meeting.theme else title
 
 
-def meeting_event(meeting: Meeting, config: Config, *, stamp: datetime | None = None, language: str | None = None,
-                  sequence: int | None = None, answer_hint: bool = True) -> Event:
+def meeting_event(
+    meeting: Meeting,
+    config: Config,
+    *,
+    stamp: datetime | None = None,
+    language: str | None = None,
+    sequence: int | None = None,
+    answer_hint: bool = True,
+) -> Event:
     """The VEVENT of one meeting (no attendees). `stamp` (DTSTAMP) defaults to the meeting's start, so a
     feed built twice from the same data is byte-identical."""
     tz = ZoneInfo(config.network.timezone)
     ev = Event()
     ev.add("uid", meeting.uid)
-    ev.add("dtstamp", (stamp or meeting.start).astimezone(timezone.utc))
+    ev.add("dtstamp", (stamp or meeting.start).astimezone(UTC))
     ev.add("dtstart", meeting.start.astimezone(tz))
     ev.add("dtend", meeting.end.astimezone(tz))
     ev.add("sequence", meeting.sequence if sequence is None else sequence)
@@ -207,8 +272,15 @@ def _calendar(method: str, meeting: Meeting, config: Config, event: Event) -> Ca
     return cal
 
 
-def request(meeting: Meeting, config: Config, *, attendees: Sequence[tuple[str, str]] = (),
-            stamp: datetime | None = None, language: str | None = None, sequence: int | None = None) -> Calendar:
+def request(
+    meeting: Meeting,
+    config: Config,
+    *,
+    attendees: Sequence[tuple[str, str]] = (),
+    stamp: datetime | None = None,
+    language: str | None = None,
+    sequence: int | None = None,
+) -> Calendar:
     """A METHOD:REQUEST calendar (invitation or update) for the given (name, address) attendees."""
     ev = meeting_event(meeting, config, stamp=stamp, language=language, sequence=sequence)
     for name, address in attendees:
@@ -216,8 +288,15 @@ def request(meeting: Meeting, config: Config, *, attendees: Sequence[tuple[str, 
     return _calendar("REQUEST", meeting, config, ev)
 
 
-def cancel(meeting: Meeting, config: Config, *, attendees: Sequence[tuple[str, str]] = (),
-           stamp: datetime | None = None, language: str | None = None, sequence: int | None = None) -> Calendar:
+def cancel(
+    meeting: Meeting,
+    config: Config,
+    *,
+    attendees: Sequence[tuple[str, str]] = (),
+    stamp: datetime | None = None,
+    language: str | None = None,
+    sequence: int | None = None,
+) -> Calendar:
     """A METHOD:CANCEL calendar: STATUS:CANCELLED; the SEQUENCE must be higher than the last REQUEST's
     (the planner bumps it when it stores the cancellation)."""
     ev = meeting_event(meeting, config, stamp=stamp, language=language, sequence=sequence, answer_hint=False)
@@ -227,8 +306,9 @@ def cancel(meeting: Meeting, config: Config, *, attendees: Sequence[tuple[str, s
     return _calendar("CANCEL", meeting, config, ev)
 
 
-def series_calendar(meetings: Iterable[Meeting], config: Config, *, language: str | None = None,
-                    stamp: datetime | None = None) -> bytes:
+def series_calendar(
+    meetings: Iterable[Meeting], config: Config, *, language: str | None = None, stamp: datetime | None = None
+) -> bytes:
     """The public feed (METHOD:PUBLISH): one VEVENT per meeting, cancelled ones marked CANCELLED."""
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -244,6 +324,7 @@ def series_calendar(meetings: Iterable[Meeting], config: Config, *, language: st
 
 
 # -- fast per-member pieces ---------------------------------------------------------------------------
+
 
 def _param_text(value: str) -> str:
     """A parameter value may not hold DQUOTE or control characters (RFC 5545 3.2)."""
@@ -272,7 +353,7 @@ def attendee_line(name: str, address: str) -> bytes:
     cn = _param_text(name)
     params = "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
     if cn:
-        params += f';CN="{cn}"' if any(c in cn for c in ';:,') else f";CN={cn}"
+        params += f';CN="{cn}"' if any(c in cn for c in ";:,") else f";CN={cn}"
     return fold(f"{params}:mailto:{address}".encode())
 
 

@@ -371,9 +371,9 @@ class ImapInbox:
             self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self._seen = (uidvalidity, last_uid)
         except _CONNECTION_ERRORS as exc:
-            self._drop(box)
             raise InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}") from exc
-        self._drop(box)
+        finally:
+            self._drop(box)
         return report
 
     # -- waiting -----------------------------------------------------------------------------------

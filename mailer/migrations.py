@@ -118,7 +118,7 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_inbound_state(db: Database) -> None:
-    """How far each IMAP folder was read (UIDVALIDITY, last UID); a digest to dedupe mail without Message-ID."""
+    """How far each IMAP folder was read (UIDVALIDITY, last UID); a digest dedupes mail with no Message-ID."""
     _run(
         db,
         """

@@ -200,6 +200,8 @@ class Service:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+        if self.inbox is not None and hasattr(self.inbox, "close"):
+            self.inbox.close()
 
     # -- the daemon ----------------------------------------------------------------------------------
 

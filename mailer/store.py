@@ -521,6 +521,11 @@ class Store:
         row = self._one("SELECT * FROM meetings WHERE uid = ?", [uid])
         return _meeting(row) if row else None
 
+    def meeting_update_times(self) -> dict[int, datetime]:
+        """meeting id -> when the meeting was last stored or changed (the public feed's `updated`)."""
+        return {int(r["id"]): datetime.fromisoformat(r["updated_at"])
+                for r in self.db.query("SELECT id, updated_at FROM meetings")}
+
     def mail_queued_since(self, member_id: int, kind: str, since: datetime) -> bool:
         """Whether a mail of `kind` was queued to this member since `since` (rate limits for answers)."""
         return self._one("SELECT 1 AS x FROM outbox WHERE member_id = ? AND kind = ? AND created_at >= ?",

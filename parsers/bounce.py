@@ -149,6 +149,7 @@ def detect(message: Normalised) -> Bounce | None:
             permanent = failed
     if delivered and not (permanent or temporary) and why in ("multipart/report", "delivery-status part"):
         return None  # a success DSN ("Action: delivered") is no failure
-    recipients = tuple(dict.fromkeys(permanent + temporary))
+    # With permanent failures, the delayed addresses of the same report may still arrive: report the failed.
+    recipients = tuple(dict.fromkeys(permanent or temporary))
     state = True if permanent else (False if temporary else None)
     return Bounce(failed_recipients=recipients, permanent=state, reason=f"bounce: {why}")

@@ -193,8 +193,8 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
         return ""
     kinds, lines = _trim(text)
     if not keep_inline_quotes:
-        if TEXT in kinds:
-            kinds, lines = _drop(kinds, lines, QUOTE)
+        kinds, lines = _drop(kinds, lines, QUOTE)
+        lines = ["" if kind == EMPTY else line for kind, line in zip(kinds, lines, strict=True)]
     if not any(kind in (TEXT, QUOTE, HEADER) for kind in kinds):
         return ""
     return "\n".join(line.rstrip() for line in lines).strip("\n")

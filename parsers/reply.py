@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -51,7 +51,6 @@ class ParsedReply:
     date: datetime | None = None
     imip: ImipReply | None = None
     is_list_mail: bool = False
-    extras: dict[str, str] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
@@ -150,6 +149,11 @@ def _read(message: Normalised) -> ParsedReply:
     elif not body and not rsvp:
         category = "unknown"
         reason = "no new text" if message.text_source else "no text part"
+    elif _unreadable(body):
+        reason = "text is not readable (binary or wrong charset)"
+        return ParsedReply(
+            category="unknown", body=body, reason=reason, is_list_mail=auto.is_list_mail, **envelope
+        )
     return ParsedReply(
         category=category,
         rsvp=rsvp,
@@ -167,6 +171,13 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
     )
+
+
+def _unreadable(text: str) -> bool:
+    """True when over 5% of the text is control or replacement characters (binary junk)."""
+    sample = text[:2000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\n\t\r"))
+    return bad > len(sample) / 20
 
 
 def parse_reply(raw: bytes) -> ParsedReply:

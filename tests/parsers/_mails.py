@@ -56,7 +56,11 @@ def plain(
     **kwargs: str,
 ) -> bytes:
     """A single-part text/plain reply."""
-    data = body.encode(charset, errors="replace") if charset.isascii() and charset != "x-unknown" else body.encode()
+    data = (
+        body.encode(charset, errors="replace")
+        if charset.isascii() and charset != "x-unknown"
+        else body.encode()
+    )
     if cte == "quoted-printable":
         payload = quopri.encodestring(data).decode("ascii")
     elif cte == "base64":
@@ -73,7 +77,8 @@ def html_only(html: str, **kwargs: str) -> bytes:
     """An HTML-only reply (Outlook), base64 UTF-8."""
     payload = base64.encodebytes(html.encode()).decode("ascii")
     head = headers(**kwargs)
-    return f"{head}\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n{payload}".encode()
+    mime = "Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64"
+    return f"{head}\n{mime}\n\n{payload}".encode()
 
 
 def multipart(parts: list[tuple[str, str]], *, subtype: str = "alternative", **kwargs: str) -> bytes:
@@ -82,12 +87,16 @@ def multipart(parts: list[tuple[str, str]], *, subtype: str = "alternative", **k
     chunks = [f'{headers(**kwargs)}\nContent-Type: multipart/{subtype}; boundary="{boundary}"\n']
     for ctype, text in parts:
         payload = quopri.encodestring(text.encode()).decode("ascii")
-        chunks.append(f"--{boundary}\nContent-Type: {ctype}\nContent-Transfer-Encoding: quoted-printable\n\n{payload}")
+        chunks.append(
+            f"--{boundary}\nContent-Type: {ctype}\nContent-Transfer-Encoding: quoted-printable\n\n{payload}"
+        )
     chunks.append(f"--{boundary}--\n")
     return "\n".join(chunks).encode()
 
 
-def calendar_reply(partstat: str, *, attendee: str = "anna.andersson@example.com", extra_param: str = "") -> str:
+def calendar_reply(
+    partstat: str, *, attendee: str = "anna.andersson@example.com", extra_param: str = ""
+) -> str:
     """A METHOD:REPLY iCalendar text for one attendee."""
     param = f";{extra_param}" if extra_param else ""
     return (

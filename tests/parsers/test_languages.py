@@ -13,7 +13,7 @@ from parsers.languages import load_folder
 
 LANG_DIR = Path(languages.__file__).parent / "lang"
 
-GERMAN = '''
+GERMAN = """
 code = "de"
 words = ["ich", "komme", "nicht", "gerne", "leider", "und", "wir", "sind", "zwei", "vielleicht"]
 greetings = ["hallo"]
@@ -37,7 +37,7 @@ total = ["\\\\bwir sind {n}\\\\b"]
 [sections]
 dietary = ["ernährung"]
 topics = ["thema"]
-'''
+"""
 
 
 def test_every_shipped_language_file_loads() -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from _mails import calendar_reply, multipart, plain
 
 from parsers import parse_reply
-
-from _mails import calendar_reply, multipart, plain
 
 OOO_SV = "Hej!\n\nJag är på semester och kommer tillbaka 5.12. Vid brådskande ärenden ring växeln.\n\nAnna"
 
@@ -61,7 +60,9 @@ def test_exchange_out_of_office_without_auto_submitted_is_an_auto_reply(subject:
 
 
 def test_out_of_office_coming_back_is_not_a_yes() -> None:
-    reply = parse_reply(plain(OOO_SV, subject="Automatiskt svar: Inbjudan", extra="Auto-Submitted: auto-replied"))
+    reply = parse_reply(
+        plain(OOO_SV, subject="Automatiskt svar: Inbjudan", extra="Auto-Submitted: auto-replied")
+    )
     assert (reply.category, reply.rsvp, reply.language) == ("auto_reply", None, "sv")
 
 
@@ -75,8 +76,14 @@ def test_list_mail_is_flagged_and_not_an_rsvp() -> None:
 def test_google_calendar_accept_with_auto_submitted_is_a_real_rsvp() -> None:
     raw = multipart(
         [
-            ("text/plain; charset=UTF-8", "Anna Andersson has accepted this invitation.\n\nInvitation from Google Calendar"),
-            ("text/calendar; charset=UTF-8; method=REPLY", calendar_reply("ACCEPTED", extra_param="X-NUM-GUESTS=1")),
+            (
+                "text/plain; charset=UTF-8",
+                "Anna Andersson has accepted this invitation.\n\nInvitation from Google Calendar",
+            ),
+            (
+                "text/calendar; charset=UTF-8; method=REPLY",
+                calendar_reply("ACCEPTED", extra_param="X-NUM-GUESTS=1"),
+            ),
         ],
         subtype="mixed",
         subject="Accepted: Träffpunkt december @ Thu 3 Dec 2026",
@@ -85,14 +92,22 @@ def test_google_calendar_accept_with_auto_submitted_is_a_real_rsvp() -> None:
     reply = parse_reply(raw)
     assert (reply.category, reply.rsvp, reply.guests, reply.body) == ("reply", "yes", 1, "")
     assert reply.imip is not None
-    assert (reply.imip.partstat, reply.imip.uid, reply.imip.sequence) == ("ACCEPTED", "meeting-7@example.org", 2)
+    assert (reply.imip.partstat, reply.imip.uid, reply.imip.sequence) == (
+        "ACCEPTED",
+        "meeting-7@example.org",
+        2,
+    )
     assert reply.imip.attendee == "anna.andersson@example.com"
     assert reply.to_json_dict()["imip_partstat"] == "ACCEPTED"
 
 
-@pytest.mark.parametrize(("partstat", "rsvp"), [("DECLINED", "no"), ("TENTATIVE", "maybe"), ("NEEDS-ACTION", None)])
+@pytest.mark.parametrize(
+    ("partstat", "rsvp"), [("DECLINED", "no"), ("TENTATIVE", "maybe"), ("NEEDS-ACTION", None)]
+)
 def test_calendar_partstat_gives_the_rsvp(partstat: str, rsvp: str | None) -> None:
-    raw = multipart([("text/calendar; method=REPLY; charset=UTF-8", calendar_reply(partstat))], subtype="mixed")
+    raw = multipart(
+        [("text/calendar; method=REPLY; charset=UTF-8", calendar_reply(partstat))], subtype="mixed"
+    )
     reply = parse_reply(raw)
     assert (reply.category, reply.rsvp) == ("reply", rsvp)
 
@@ -200,7 +215,8 @@ def test_qmail_bounce_is_read_through_flufl_bounce() -> None:
 
 def test_exim_x_failed_recipients_header_is_a_bounce() -> None:
     raw = plain(
-        "This message was created automatically by mail delivery software.\n\nA message could not be delivered.",
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message could not be delivered.",
         sender="Mail Delivery System <Mailer-Daemon@exim.example.net>",
         subject="Mail delivery failed: returning message to sender",
         extra="X-Failed-Recipients: lost@example.net",

@@ -6,12 +6,11 @@ import json
 from datetime import datetime
 
 import pytest
+from _mails import INVITATION_SV, TOKEN, headers, html_only, multipart, plain, quoted
 
 from parsers import parse_reply
 from parsers.html_text import html_to_text
 from parsers.message import decode_bytes, parse_message
-
-from _mails import INVITATION_SV, TOKEN, headers, html_only, multipart, plain, quoted
 
 BODY = "Ja, jag kommer gärna!\nKost: laktosfri\n\nHälsningar, Åsa"
 
@@ -35,7 +34,9 @@ def test_charsets_and_transfer_encodings_decode_to_the_same_body(charset: str, c
 
 
 def test_crlf_line_ends_are_normalised() -> None:
-    reply = parse_reply(plain(f"{BODY}\n\nDen 2026-11-24 kl. 10:02, skrev Träffpunkt:\n{quoted(INVITATION_SV)}", crlf=True))
+    reply = parse_reply(
+        plain(f"{BODY}\n\nDen 2026-11-24 kl. 10:02, skrev Träffpunkt:\n{quoted(INVITATION_SV)}", crlf=True)
+    )
     assert reply.body == BODY
 
 
@@ -70,11 +71,15 @@ def test_html_only_outlook_reply_drops_the_quoted_message() -> None:
 
 def test_gmail_quote_and_blockquote_are_dropped_from_html() -> None:
     html = (
-        '<div dir="ltr">Kyllä, tulen!</div><br><div class="gmail_quote"><div class="gmail_attr">ti 24.11.2026 '
+        '<div dir="ltr">Kyllä, tulen!</div><br><div class="gmail_quote">'
+        '<div class="gmail_attr">ti 24.11.2026 '
         "klo 10.02 Träffpunkt kirjoitti:</div><blockquote>Vastaa KYLLÄ, EI tai EHKÄ</blockquote></div>"
     )
     assert html_to_text(html) == "Kyllä, tulen!"
-    assert html_to_text("<p>Ja</p><blockquote type='cite'><div>Svara JA</div></blockquote><p>Anna</p>") == "Ja\n\nAnna"
+    assert (
+        html_to_text("<p>Ja</p><blockquote type='cite'><div>Svara JA</div></blockquote><p>Anna</p>")
+        == "Ja\n\nAnna"
+    )
 
 
 def test_plain_part_is_preferred_over_html() -> None:
@@ -87,8 +92,8 @@ def test_plain_part_is_preferred_over_html() -> None:
     [
         b"",
         b"\x00\xff\xfe garbage",
-        b"Content-Type: multipart/mixed; boundary=\"x\"\n\n--x\nContent-Type: text/plain\n\nno end",
-        b"From: <>\nContent-Type: text/plain; charset=\"\n\nJa",
+        b'Content-Type: multipart/mixed; boundary="x"\n\n--x\nContent-Type: text/plain\n\nno end',
+        b'From: <>\nContent-Type: text/plain; charset="\n\nJa',
         b"Content-Transfer-Encoding: base64\nContent-Type: text/plain\n\n!!!not base64!!!",
         b"Content-Type: text/calendar; method=REPLY\n\nBEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT",
         b"Subject: =?utf-8?B?broken?=\nDate: not a date\n\nJa",

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from _mails import plain
 
 from parsers.cli import main
-
-from _mails import plain
 
 
 def test_json_output_has_one_object_per_file_with_the_contract_fields(
@@ -36,7 +35,9 @@ def test_readable_summary_says_what_was_read(tmp_path: Path, capsys: pytest.Capt
     assert "category:  reply" in out and "rsvp:      yes" in out and "Gemensam lokal" in out
 
 
-def test_unreadable_file_is_named_on_stderr_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_file_is_named_on_stderr_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = tmp_path / "good.eml"
     good.write_bytes(plain("Ja"))
     missing = tmp_path / "missing.eml"

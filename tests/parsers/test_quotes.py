@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from _mails import INVITATION_SV, quoted
 
 from parsers.quotes import strip_calendar_text, strip_quotes
-
-from _mails import INVITATION_SV, quoted
 
 NEW = "Ja, jag kommer gärna!\n\nHälsningar, Anna"
 
@@ -37,7 +36,8 @@ def test_attribution_line_and_quote_below_are_cut(attribution: str) -> None:
         "Ämne: Inbjudan till träffen",
         "Lähettäjä: Träffpunkt <natverk@example.org>\nLähetetty: tiistai 24. marraskuuta 2026 10.02\n"
         "Vastaanottaja: Anna Andersson\nAihe: Kutsu tapaamiseen",
-        "From: Träffpunkt <natverk@example.org>\nSent: Tuesday, November 24, 2026 10:02 AM\nTo: Anna Andersson\n"
+        "From: Träffpunkt <natverk@example.org>\nSent: Tuesday, November 24, 2026 10:02 AM\n"
+        "To: Anna Andersson\n"
         "Subject: Invitation",
         "________________________________\nFrom: Träffpunkt <natverk@example.org>\nSent: Tuesday\nTo: Anna",
         "-----Ursprungligt meddelande-----\nFrån: Träffpunkt",
@@ -107,6 +107,11 @@ def test_empty_text_gives_empty_body() -> None:
 
 
 def test_google_calendar_sentence_is_not_the_members_text() -> None:
-    text = "Anna Andersson has accepted this invitation.\n\nTräffpunkt december\nInvitation from Google Calendar"
+    text = (
+        "Anna Andersson has accepted this invitation.\n\nTräffpunkt december\nInvitation from Google Calendar"
+    )
     assert strip_calendar_text(text) == ""
-    assert strip_calendar_text("Ser fram emot det!\n\nAnna har accepterat den här inbjudan.") == "Ser fram emot det!"
+    assert (
+        strip_calendar_text("Ser fram emot det!\n\nAnna har accepterat den här inbjudan.")
+        == "Ser fram emot det!"
+    )

@@ -248,7 +248,7 @@ def threading(c: Ctx) -> tuple[list[str], list[str]]:
 
 
 def to_header(c: Ctx) -> str:
-    return f"To: {c.to_name} <{c.to_addr}>" if c.to_name else f"To: {c.to_addr}"
+    return f"To: {enc_name(c.to_name, c.to_addr, 'utf-8', 'Q')}" if c.to_name else f"To: {c.to_addr}"
 
 
 # --------------------------------------------------------------------------- HTML of the member's text
@@ -263,6 +263,13 @@ def html_lines_gmail(text: str) -> str:
 
 def html_divs(text: str, attrs: str = "") -> str:
     return "".join(f"<div{attrs}>" + (esc(ln) if ln.strip() else "<br>") + "</div>" for ln in text.split("\n"))
+
+
+def enc_body_html_divs(text: str) -> str:
+    """The body of a plain new HTML message (Outlook 'new mail'): one <div> per line."""
+    return "\n".join('<div style="font-family: Aptos, Aptos_EmbeddedFont, Aptos_MSFontService, Calibri, Helvetica, '
+                     'sans-serif; font-size: 12pt; color: rgb(0, 0, 0);">' + (esc(ln) if ln.strip() else "<br>") + "</div>"
+                     for ln in text.split("\n"))
 
 
 def html_mso(text: str, ents: bool = False, span: str = 'style="font-size:11.0pt"') -> str:
@@ -351,8 +358,8 @@ def render_gmail(s: Spec, android: bool = False) -> bytes:
         own = f"<CA{hx(s.name + 'own', 40, 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789+_')}@mail.gmail.com>"
         irt = [f"In-Reply-To: {own}"]
         refs = [f"References: {c.inv.msgid}\n {own}"]
-    relay = (f"mail-{hx(s.name + 'r', 2, 'abcdefghijklmnopqrstuvwxyz')}1-f{hnum_s(s.name, 40, 180)}.google.com "
-             f"(mail-lj1-f{hnum_s(s.name, 40, 180)}.google.com [209.85.208.{hnum_s(s.name + 'ip', 10, 250)}])")
+    gw = f"mail-{hx(s.name + 'r', 2, 'abcdefghijklmnopqrstuvwxyz')}1-f{hnum_s(s.name, 40, 180)}.google.com"
+    relay = f"{gw} ({gw} [209.85.{hnum_s(s.name + 'net', 128, 222)}.{hnum_s(s.name + 'ip', 10, 250)}])"
     head = c.envelope(c.m.email, relay, with_xot=s.opt.get("xot", False)) + [
         "MIME-Version: 1.0",
         *refs,
@@ -441,8 +448,11 @@ def outlook_headers(s: Spec, c: Ctx, mid: str, tix: str, charset: str, subj_pref
     irt, refs = threading(c)
     acc = {"sv": "sv-SE, fi-FI, en-US", "fi": "fi-FI, en-US", "en": "en-US, fi-FI"}[content_lang]
     cl = {"sv": "sv-SE", "fi": "fi-FI", "en": "en-GB" if s.opt.get("uk") else "en-US"}[content_lang]
-    relay = (f"{mid.split('@')[1][:-1].replace('.prod.outlook.com', '')}.outbound.protection.outlook.com "
-             f"(mail-{hx(s.name + 'o', 3, 'abcdefghijklmnopqrstuvwxyz')}.outbound.protection.outlook.com [40.107.{hnum_s(s.name + 'x', 1, 250)}.{hnum_s(s.name + 'y', 1, 250)}])")
+    eur = f"EUR{hnum_s(s.name + 'eu', 1, 5):02d}"
+    dc = hx(s.name + "dc", 1, "ABDFGHV") + hx(s.name + "dd", 1, "MBX") + str(hnum_s(s.name + "dn", 1, 9))
+    o3, o4 = hnum_s(s.name + "x", 1, 250), hnum_s(s.name + "y", 1, 250)
+    relay = (f"{eur}-{dc}-obe.outbound.protection.outlook.com "
+             f"(mail-{dc.lower()}{eur.lower()}on20{o4}.outbound.protection.outlook.com [40.107.{o3}.{o4}])")
     head = c.envelope(c.m.email, relay, with_xot=s.opt.get("xot", False)) + [
         f"From: {frm}",
         to_header(c),

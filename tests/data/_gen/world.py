@@ -469,4 +469,7 @@ def later(dt: datetime, seed: str, lo_min: int = 25, hi_min: int = 60 * 50) -> d
     """A deterministic reply time after `dt`."""
     from mimekit import hnum
 
-    return dt + timedelta(minutes=hnum(seed, lo_min, hi_min), seconds=hnum(seed + "s", 0, 59))
+    t = dt + timedelta(minutes=hnum(seed, lo_min, hi_min), seconds=hnum(seed + "s", 0, 59))
+    if t.hour < 7:  # people answer in the daytime or evening
+        t = t.replace(hour=7 + t.hour * 2)
+    return t
