@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from mailer.config import Config, environment_problems, load_config
@@ -49,12 +49,12 @@ def _open_store(cfg: Config):  # type: ignore[no-untyped-def]
 def _now(args: argparse.Namespace) -> datetime:
     value = getattr(args, "now", None)
     if not value:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise CliError(f"--now: expected an ISO date-time such as 2026-11-19T09:00+02:00, got {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_members(args: argparse.Namespace) -> int:
     cfg = _load(args)
     store = _open_store(cfg)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if args.action == "list":
         rows = list(store.members(None if args.all else "active"))
         for m in rows:
@@ -156,7 +156,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     store = _open_store(cfg)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if args.member:
         member = store.member_by_address(args.member)
         if member is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import shutil
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,7 +201,7 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
             if fresh:
                 seen_log = fresh[-1]["id"]
             if speed:
-                time.sleep(speed)
+                await asyncio.sleep(speed)
             now += timedelta(hours=1)
         await service.aclose()
 

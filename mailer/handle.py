@@ -166,8 +166,8 @@ class ReplyHandler:
                 self.enqueue(
                     key=f"confirmation:{meeting.id}:{member.id}:{p.message_id or now.isoformat()}",
                     kind="confirmation", member=member, recipient=member.address, now=now, meeting_id=meeting.id,
-                    context={"rsvp": p.rsvp, "guests": p.guests, "topics": new_topics, "dietary": p.dietary,
-                             "changed_from": changed.get("changed_from"), "needs": list(p.needs),
+                    context={"answer": p.rsvp, "guests": p.guests, "topics": new_topics, "dietary": p.dietary,
+                             "previous_answer": changed.get("changed_from"), "needs": list(p.needs),
                              "offers": list(p.offers)})
         return Outcome.PROCESSED, None, member.id
 
@@ -188,7 +188,7 @@ class ReplyHandler:
                 for coordinator in self.config.network.coordinators:
                     self.enqueue(key=f"bounce-notice:{member.id}:{coordinator}:{now:%Y-%m-%d}", kind="bounce-notice",
                                  member=None, recipient=coordinator, now=now,
-                                 context={"member_name": member.name, "member_address": member.address,
+                                 context={"member_name": member.name, "address": member.address,
                                           "bounces": BOUNCE_LIMIT})
         if member_id is None:
             return Outcome.IGNORED, "a bounce for an address that is not a member", None

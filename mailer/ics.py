@@ -74,19 +74,21 @@ def _seconds(text: str) -> int:
 
 
 def _posix_rule(tzid: str) -> str | None:
-    """The POSIX TZ string at the end of the zone's TZif file (tzdata package or system zoneinfo)."""
+    """The POSIX TZ string at the end of the zone's TZif file, found where zoneinfo finds it."""
     data: bytes | None = None
-    try:
-        data = resources.files("tzdata.zoneinfo").joinpath(*tzid.split("/")).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        for base in TZPATH:
-            try:
-                with open(f"{base}/{tzid}", "rb") as f:
-                    data = f.read()
-                break
-            except OSError:
-                continue
-    if not data or not data.startswith(b"TZif") or not data.endswith(b"\n"):
+    for base in TZPATH:  # the system zoneinfo first, as ZoneInfo does, then the tzdata package
+        try:
+            with open(f"{base}/{tzid}", "rb") as f:
+                data = f.read()
+            break
+        except OSError:
+            continue
+    if data is None:
+        try:
+            data = resources.files("tzdata.zoneinfo").joinpath(*tzid.split("/")).read_bytes()
+        except (ModuleNotFoundError, OSError):
+            return None
+    if not data.startswith(b"TZif") or not data.endswith(b"\n"):
         return None
     footer = data[:-1].rpartition(b"\n")[2]
     return footer.decode("ascii", "replace") or None

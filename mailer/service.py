@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mailer import planner
@@ -23,7 +23,7 @@ log = logging.getLogger("traffpunkt")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -88,6 +88,10 @@ class Service:
             by_date.setdefault(day, []).append(action)
         for day, group in by_date.items():
             with self.store.write():
+                before = self.store.meeting_on(day)
+                previous = None if before is None else {
+                    "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
+                    "address": before.address, "online_link": before.online_link}
                 for action in group:
                     if isinstance(action, MeetingChange):
                         m = self.store.apply_meeting_change(action, self.config.network.domain, now)
@@ -104,15 +108,17 @@ class Service:
                     if member is None or member.status != "active":
                         continue
                     members[member.id] = member
-                    if self._enqueue(send, member, meeting.id, now):
+                    context = {"previous": previous} if send.kind == "update" and previous else None
+                    if self._enqueue(send, member, meeting.id, now, context):
                         report.queued[send.kind] = report.queued.get(send.kind, 0) + 1
         return report
 
-    def _enqueue(self, send: Send, member: Member, meeting_id: int, now: datetime) -> bool:
+    def _enqueue(self, send: Send, member: Member, meeting_id: int, now: datetime,
+                 context: dict[str, Any] | None = None) -> bool:
         token = make_token(self.secret, member.id, meeting_id)
         return self.store.enqueue(
             key=send.key, kind=send.kind, recipient=member.address, now=now, member_id=member.id,
-            meeting_id=meeting_id, sequence=send.sequence,
+            meeting_id=meeting_id, sequence=send.sequence, context=context,
             message_id=make_message_id(token, send.kind, send.key, self.config.network.domain))
 
     def enqueue_mail(self, *, key: str, kind: str, member: Member | None, recipient: str, now: datetime,
@@ -125,7 +131,7 @@ class Service:
         """
         if join_request is not None:
             token = make_token(self.secret, 0, join_request)
-            context = {**(context or {}), "request_id": join_request}
+            context = {**(context or {}), "request_id": join_request, "token": token}
         else:
             token = make_token(self.secret, member.id if member else 0, meeting_id or 0)
         return self.store.enqueue(
@@ -139,14 +145,14 @@ class Service:
         if local.hour < 8:
             return
         items = [{"from": row.summary.get("from_address") or "?", "subject": row.summary.get("subject") or "",
-                  "reason": row.reason or "", "received_at": row.received_at}
+                  "reason": row.reason or "", "received": row.received_at}
                  for row in self.store.quarantined_since(now - timedelta(days=1))]
         if not items:
             return
         with self.store.write():
             for coordinator in self.config.network.coordinators:
                 if self.enqueue_mail(key=f"digest:{local.date()}:{coordinator}", kind="digest", member=None,
-                                     recipient=coordinator, now=now, context={"items": items}) and report:
+                                     recipient=coordinator, now=now, context={"messages": items}) and report:
                     report.queued["digest"] = report.queued.get("digest", 0) + 1
 
     # -- sending and reading -------------------------------------------------------------------------
@@ -154,8 +160,8 @@ class Service:
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
                    report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now())
-        result = await drain(self.store, self.composer.render, self.transport, now, config=self.config.mail,
-                             stop=stop)
+        result = await drain(self.store, lambda row: self.composer.render(row, now()), self.transport, now,
+                             config=self.config.mail, stop=stop)
         report.sent += result.sent
         report.retried += result.retried
         report.failed += result.failed
@@ -217,7 +223,7 @@ class Service:
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
                 pass
         wake = asyncio.Event()
-        scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(wake.set, "interval", seconds=max(5, self.config.mail.poll_seconds), id="poll")
         scheduler.start()
         log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
@@ -235,7 +241,8 @@ class Service:
                 nxt = self.next_wakeup(self.clock())
                 if nxt is not None:
                     scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
-                waiters = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
+                waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
+                                                    asyncio.create_task(stop.wait())]
                 if self.inbox is not None and hasattr(self.inbox, "wait_for_mail"):
                     waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

@@ -33,9 +33,9 @@ def render_status(config: Config, store: Store, now: datetime, meetings_shown: i
             extra = f" +{r['guests']}" if r["guests"] else ""
             diet = f" — {r['dietary']}" if r["dietary"] else ""
             lines.append(f"    {r['answer']:<5}{extra:<4} {r['name'] or r['address']}{diet}")
-    counts = store.outbox_counts()
+    outbox = store.outbox_counts()
     lines.append("")
-    lines.append("Outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
+    lines.append("Outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(outbox.items())) or "empty"))
     for row in store.outbox_rows("queued", limit=10):
         err = f" — last error: {row.last_error}" if row.last_error else ""
         lines.append(f"  queued {row.kind} to {row.recipient} (attempt {row.attempts + 1} at "

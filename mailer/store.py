@@ -317,8 +317,8 @@ class Store:
                         reminded[meeting_id].add(member_id)
                     else:
                         cancelled[meeting_id].add(member_id)
-                for meeting_id, member_id, answer in self.db.execute(
-                        f"SELECT meeting_id, member_id, answer FROM rsvps WHERE meeting_id IN ({marks})", ids).fetchall():
+                answer_sql = f"SELECT meeting_id, member_id, answer FROM rsvps WHERE meeting_id IN ({marks})"
+                for meeting_id, member_id, answer in self.db.execute(answer_sql, ids).fetchall():
                     answers[meeting_id][member_id] = answer
             members = tuple(self.members("active"))
         return PlannerState(meetings=meetings, members=members, invited=invited, answers=answers,

@@ -9,15 +9,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from smtp_server import Delivery, SinkHandler, smtp_server
 
 from mailer.store import Store
-from smtp_server import Delivery, SinkHandler, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 150
@@ -97,7 +97,7 @@ database = "{tmp_path / 'tp.db'}"
     path = tmp_path / "network.toml"
     path.write_text(text, encoding="utf-8")
     store = Store.open(tmp_path / "tp.db")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for i in range(MEMBERS):
         store.add_member(f"medlem{i}@example.org", f"Medlem Nummer{i} Åström", "sv", now)
     store.close()

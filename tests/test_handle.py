@@ -133,7 +133,8 @@ def test_mail_from_a_stranger_changes_nothing(service: Service) -> None:
 
 def test_an_out_of_office_gets_no_answer_and_no_rsvp(service: Service) -> None:
     assert service.handler is not None
-    ooo = _mail("anna@teater.fi", "Jag är på semester och kommer tillbaka 5.12.", to=_reply_to(service, "anna@teater.fi"),
+    ooo = _mail("anna@teater.fi", "Jag är på semester och kommer tillbaka 5.12.",
+                to=_reply_to(service, "anna@teater.fi"),
                 subject="Automatiskt svar: Inbjudan", headers={"Auto-Submitted": "auto-replied"})
     assert service.handler.handle(ooo, NOW)[0] is Outcome.IGNORED
     assert _answer(service, "anna@teater.fi") is None and _kinds(service, "anna@teater.fi") == []

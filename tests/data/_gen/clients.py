@@ -7,11 +7,33 @@ the way that client does (attribution line, header block, blockquote ...).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mimekit import (
-    DOMAIN, LIST_ADDR, MON_EN, MON_FI_PART, MON_SV, MON_SV_AB, UTC, WD_EN, WD_FI, WD_FI_AB, WD_SV,
-    WD_SV_GM, ampm, b64, enc_header, enc_name, entities, esc, flow, hx, qp, quote, rfc_date, uuid_like,
+    DOMAIN,
+    LIST_ADDR,
+    MON_EN,
+    MON_FI_PART,
+    MON_SV,
+    MON_SV_AB,
+    UTC,
+    WD_EN,
+    WD_FI,
+    WD_FI_AB,
+    WD_SV,
+    WD_SV_GM,
+    ampm,
+    b64,
+    enc_header,
+    enc_name,
+    entities,
+    esc,
+    flow,
+    hx,
+    qp,
+    quote,
+    rfc_date,
+    uuid_like,
     wrap_words,
 )
 from world import Invitation, Member, inv, later
@@ -59,6 +81,7 @@ class Ctx:
         if self.s.opt.get("no_envelope"):
             return []
         rcpt = self.s.opt.get("envelope_to", self.to_addr)
+        relay = provider_relay(sender, self.s.name) or relay
         t = self.date.astimezone(self.inv.date.tzinfo)
         qid = hx(self.s.name + "qid", 14, "0123456789BCDFGHJKLMNPQRSTVWXZbcdfghjklmnpqrstvwxz")
         out = [f"Return-Path: <{sender}>"]
@@ -68,9 +91,30 @@ class Ctx:
             f"Delivered-To: {rcpt}",
             f"Received: from {relay}",
             f"\tby mx1.{DOMAIN} (Postfix) with ESMTPS id {qid}",
-            f"\tfor <{rcpt}>; {rfc_date(t.replace(second=(t.second + 2) % 60))} (EET)",
+            f"\tfor <{rcpt}>; {rfc_date(t + timedelta(seconds=2))} (EET)",
         ]
         return out
+
+
+def provider_relay(sender: str, seed: str) -> str | None:
+    """The last hop as it looks for the big providers (whatever client the member used)."""
+    from mimekit import hnum
+
+    dom = sender.split("@")[-1].lower()
+    if dom == "gmail.com":
+        gw = f"mail-{hx(seed + 'r', 2, 'abcdefghijklmnopqrstuvwxyz')}1-f{hnum(seed, 40, 180)}.google.com"
+        return f"{gw} ({gw} [209.85.{hnum(seed + 'net', 128, 222)}.{hnum(seed + 'ip', 10, 250)}])"
+    if dom in ("outlook.com", "hotmail.com"):
+        o = hnum(seed + "o", 10, 99)
+        return (f"EUR{hnum(seed, 1, 5):02d}-DB5-obe.outbound.protection.outlook.com "
+                f"(mail-db5eur0{hnum(seed, 1, 5)}olkn20{o}.outbound.protection.outlook.com [40.92.{hnum(seed + 'p', 2, 250)}.{o}])")
+    if dom in ("icloud.com", "me.com"):
+        n = hnum(seed, 1, 9)
+        h = f"p00-icloudmta-asmtp-us-west-2a-60-percent-{n}.p00-icloudmta-asmtp-vip.icloud-mail-production.svc.kube.us-west-2a.k8s.cloud.apple.com"
+        return f"{h} ({h} [17.57.155.{hnum(seed + 'ip', 2, 250)}])"
+    if dom == "yahoo.com":
+        return None
+    return None
 
 
 # --------------------------------------------------------------------------- localized attributions
@@ -207,7 +251,7 @@ def part(headers: list[str], body: str) -> str:
 def multipart(boundary: str, parts: list[str], preamble: str | None = None, close_nl: bool = True) -> str:
     out = []
     if preamble is not None:
-        out.append(preamble + NL)
+        out.append(preamble + NL + (NL if preamble else ""))
     for p in parts:
         out.append(f"--{boundary}{NL}{p}{NL}")
     out.append(f"--{boundary}--" + (NL if close_nl else ""))
@@ -301,8 +345,10 @@ def gmail_ids(seed: str) -> tuple[str, str]:
 def gmail_attr_plain(attr: str, wrap: str | None) -> str:
     if wrap == "words":
         return "\n".join(wrap_words(attr, 76))
-    if wrap == "lt":  # Gmail's classic split just after "<"
+    if wrap == "lt":  # Gmail's classic split just after "<" (or "(" in the Finnish form)
         i = attr.rfind("<")
+        if i < 0:
+            i = attr.rfind("(")
         return attr[: i + 1] + "\n" + attr[i + 1 :]
     return attr
 
@@ -564,7 +610,7 @@ def render_outlook_mac(s: Spec) -> bytes:
     html += '<div class="MsoNormal" style="text-align:center" align="center"><span style="font-size:11.0pt"><hr size="1" width="100%" align="center"></span></div>\n'
     html += '<div style="border:none;border-top:solid #B5C4DF 1.0pt;padding:3.0pt 0cm 0cm 0cm">\n'
     html += '<p class="MsoNormal" style="margin-bottom:12.0pt">'
-    html += "<br>\n".join(f'<b><span style="font-size:12.0pt;color:black">{k}: </span></b><span style="font-size:12.0pt;color:black">{(entities if ents else esc)(v)}</span>'
+    html += "<br>\n".join(f'<b><span style="font-size:12.0pt;color:black">{(entities if ents else esc)(k)}: </span></b><span style="font-size:12.0pt;color:black">{(entities if ents else esc)(v)}</span>'
                           for k, v in hb)
     html += "<o:p></o:p></p>\n</div>\n" + inv_html_mso(c) + "\n</div>\n</div>\n</body>\n</html>\n"
     mid = f"<{uuid_like(s.name + 'mac', upper=True)}@{c.m.email.split('@')[1]}>"
@@ -616,7 +662,7 @@ def render_outlook_old(s: Spec) -> bytes:
         to_header(c),
         "Subject: " + enc_header(subj, pycs, "Q", fold="\n\t", cs_label=cs_subj),
         f"Date: {rfc_date(c.date)}",
-        f"Message-ID: <00{hx(s.name + 'm', 1, '0123456789abcdef')}01d{hx(s.name, 3, '0123456789abcdef')}${hx(s.name + '1', 8)}${hx(s.name + '2', 8)}@{c.m.email.split('@')[1]}>",
+        f"Message-ID: <0000{hx(s.name + 'm', 2)}01d{hx(s.name, 5)}${hx(s.name + '1', 8)}${hx(s.name + '2', 8)}$@{c.m.email.split('@')[1]}>",
         "MIME-Version: 1.0",
         f'Content-Type: text/plain;\n\tcharset="{label}"',
         f"Content-Transfer-Encoding: {cte}",
@@ -644,6 +690,8 @@ def render_apple(s: Spec) -> bytes:
     flowed = s.opt.get("flowed", False)
     prefixed = s.opt.get("attr_prefixed", True)
     qbody = quote(c.inv.text, "> ", "> ")
+    if s.opt.get("flowed"):
+        qbody = flow(c.inv.text, 76, delsp=True, prefix="> ").replace("\n>\n", "\n> \n")
     if prefixed:
         plain_q = f"> {attr}\n> \n" + qbody
     else:
@@ -999,7 +1047,7 @@ def render_yahoo(s: Spec) -> bytes:
         "MIME-Version: 1.0",
         "Content-Type: multipart/alternative;",
         f' \tboundary="{bnd}"',
-        "X-Mailer: WebService/1.1.22876 YMailNorrin",
+        "X-Mailer: WebService/1.1.22876 YahooMailIosMobile",
     ]
     return finish(head, multipart(bnd, [p1, p2]), s.opt.get("crlf", True))
 
@@ -1021,7 +1069,7 @@ def render_zimbra(s: Spec) -> bytes:
         sep = "----- Ursprungligt meddelande -----"
     plain = s.text + "\n\n" + sep + "\n" + "\n".join(f"{k}: {v}" for k, v in hb) + "\n\n" + c.inv.text + "\n"
     html = ('<html><body><div style="font-family: arial, helvetica, sans-serif; font-size: 12pt; color: #000000">'
-            + html_divs(s.text) + f'<div><br></div><hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__">'
+            + html_divs(s.text) + '<div><br></div><hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__">'
             '<blockquote style="border-left:2px solid #1010FF;margin-left:5px;padding-left:5px;color:#000;font-weight:normal;'
             'font-style:normal;text-decoration:none;font-family:Helvetica,Arial,sans-serif;font-size:12pt;">'
             + "<br>".join(f"<b>{esc(k)}: </b>{esc(v)}" for k, v in hb) + '<br></blockquote></div><div data-marker="__QUOTED_TEXT__">'

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 DOMAIN = "kulturnatverket.fi"
 LIST_ADDR = f"natverk@{DOMAIN}"
@@ -211,7 +211,7 @@ def entities(s: str) -> str:
 # --------------------------------------------------------------------------- dates
 EET = timezone(timedelta(hours=2))
 CET = timezone(timedelta(hours=1))
-UTC = timezone.utc
+UTC = UTC
 
 WD_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MON_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -3,16 +3,42 @@ auto-replies, bounces (DSN and non-DSN), iMIP calendar replies and malformed mes
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from clients import (
-    FOOTERS, Ctx, Spec, attribution, enc_body_html_divs, encode_body, finish, gmail_ids, hnum_s, html_lines_gmail,
-    multipart, outlook_headers, outlook_ids, part, threading, to_header,
+    FOOTERS,
+    Ctx,
+    Spec,
+    attribution,
+    enc_body_html_divs,
+    encode_body,
+    finish,
+    gmail_ids,
+    hnum_s,
+    html_lines_gmail,
+    multipart,
+    outlook_headers,
+    outlook_ids,
+    part,
+    threading,
+    to_header,
 )
 from mimekit import (
-    DOMAIN, EET, LIST_ADDR, UTC, b64, enc_header, enc_name, esc, hx, qp, quote, rfc_date, token_for, uuid_like,
+    DOMAIN,
+    EET,
+    LIST_ADDR,
+    UTC,
+    b64,
+    enc_header,
+    enc_name,
+    esc,
+    hx,
+    qp,
+    quote,
+    rfc_date,
+    uuid_like,
 )
-from world import EVENT_TIMES, SUMMARIES, Member, inv
+from world import EVENT_TIMES, SUMMARIES, inv
 
 NL = "\n"
 
@@ -61,6 +87,7 @@ def render_mailto(s: Spec) -> bytes:
     c2 = Ctx(s2)
     c2.irt = None
     c2.refs = []
+    c2.to_name = ""  # a mailto: link gives the bare address
     p1 = part(['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable"],
               encode_body(s.text + "\n", "utf-8", "quoted-printable"))
     html = ('<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n</head>\n<body>\n'
@@ -68,8 +95,8 @@ def render_mailto(s: Spec) -> bytes:
     p2 = part(['Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable"],
               encode_body(html, "utf-8", "quoted-printable"))
     head = outlook_headers(s2, c2, mid, tix, "utf-8", "", ui, ["Content-Type: multipart/alternative;", f'\tboundary="{bnd}"'])
-    head = [h for h in head if not h.startswith("Thread-Topic")]
-    head.insert(0, "Thread-Topic: " + enc_header(subj, "utf-8", "B", fold="\n "))
+    head = [("Thread-Topic: " + enc_header(subj, "utf-8", "B", fold="\n ")) if h.startswith("Thread-Topic") else h
+            for h in head]
     return finish(head, multipart(bnd, [p1, p2]), True)
 
 
@@ -656,6 +683,7 @@ def ics_reply(s: Spec, partstat: str, prodid: str, extra_att: str = "", comment:
 def render_imip(s: Spec) -> bytes:
     kind = s.opt["kind"]
     c = Ctx(s)
+    c.to_addr = s.opt.get("to", LIST_ADDR)  # calendar replies go to the ORGANIZER address
     m = c.m
     partstat = s.opt["partstat"]
     lang = s.opt.get("ui", s.inv_lang or m.lang)

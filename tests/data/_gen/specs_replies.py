@@ -388,10 +388,10 @@ def mailto_specs() -> list[Spec]:
     out.append(Spec("gmail_sv_mailto_ja_empty", "mailto", M["anna"], "", None,
                     exp={"rsvp": "yes"}, mtg="B", tokens=True, body="",
                     opt={"style": "gmail", "subject": f"Ja [{anna_b}]"}))
-    outi = inv("A", "fi", M["outi"]).token
-    out.append(Spec("outlook_fi_mailto_kylla", "mailto", M["outi"], "Tulen mielelläni!\n\nTerveisin\nOuti", "fi",
+    hanna = inv("A", "fi", M["hanna"]).token
+    out.append(Spec("outlook_fi_mailto_kylla", "mailto", M["hanna"], "Tulen mielelläni!\n\nTerveisin\nHanna", "fi",
                     exp={"rsvp": "yes"}, mtg="A", tokens=True,
-                    opt={"style": "outlook", "subject": f"Kyllä [{outi}]"}))
+                    opt={"style": "outlook", "subject": f"Kyllä [{hanna}]"}))
     ben = inv("C", "en", M["ben"]).token
     out.append(Spec("iphone_en_mailto_yes_empty", "mailto", M["ben"], "", None, exp={"rsvp": "yes"}, mtg="C",
                     tokens=True, body="", opt={"style": "iphone", "subject": f"Yes [{ben}]", "ui": "en"}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mimekit import CET, DOMAIN, EET, LIST_ADDR, esc, hx, rfc_date, token_for
+from mimekit import CET, DOMAIN, EET, LIST_ADDR, esc, rfc_date, token_for
 
 
 @dataclass(frozen=True)
