@@ -252,7 +252,7 @@ async def send_prebuilt(transport: Any, ring: list[Any], total: int, concurrency
 
 
 async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int, connections: int,
-                  ring_size: int, sink: Connection) -> dict[str, Any]:
+                  ring_size: int, sink: Connection, synchronous: str = "full") -> dict[str, Any]:
     from mailer.compose import Composer
     from mailer.outbox import drain
     from mailer.smtp import SmtpTransport
@@ -260,6 +260,8 @@ async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int,
 
     config = bench_config(workdir, port, connections)
     store = Store.open(config.database)
+    if synchronous != "full":  # a diagnostic only: how much of the end-to-end time is the per-message fsync
+        store.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
     now = setup["now"]
     composer = Composer(config, store, setup["secret"], clock=lambda: now)
     assert config.mail.smtp is not None
@@ -297,6 +299,9 @@ def main() -> int:
     ap.add_argument("--members", type=int, default=10_000)
     ap.add_argument("--connections", type=int, default=2, help="SMTP connections = parallel senders (2)")
     ap.add_argument("--ring", type=int, default=200, help="distinct pre-built messages to cycle through")
+    ap.add_argument("--synchronous", choices=["full", "normal"], default="full",
+                    help="SQLite synchronous for the drain (default full, as the daemon; normal is a diagnostic "
+                         "that shows what the per-message fsync costs)")
     ap.add_argument("--workdir", type=Path, help="keep the database and spool here (default: a temp dir)")
     args = ap.parse_args()
     ctx = mp.get_context("spawn")
@@ -304,7 +309,8 @@ def main() -> int:
     workdir = Path(tmp.name) if tmp else args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"fan-out of {args.members:,} invitations; workdir {workdir}; python {sys.version.split()[0]}; "
+        print(f"fan-out of {args.members:,} invitations; {args.connections} connections; "
+          f"SQLite synchronous={args.synchronous.upper()}; workdir {workdir}; python {sys.version.split()[0]}; "
               f"{os.cpu_count()} CPUs", flush=True)
         here, there = ctx.Pipe()
         p = ctx.Process(target=setup_main, args=(there, str(workdir), args.members))
@@ -324,7 +330,7 @@ def main() -> int:
         sink.start()
         port = sink_conn.recv()
         result = asyncio.run(measure(workdir, port, setup, args.members, args.connections, args.ring,
-                                     sink_conn))
+                                     sink_conn, args.synchronous))
         sink_conn.send("stop")
         sink_count, sink_rss = sink_conn.recv()
         sink_conn.send((setup["secret"], setup["meeting_id"], setup["list_address"]))

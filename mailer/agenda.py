@@ -379,6 +379,11 @@ def _label(item: Item, lang: str, agenda: Agenda, locale: str) -> str:
     return labels.get(item.kind, item.title)
 
 
+def notice_texts(agenda: Agenda, language: str, locale: str) -> list[str]:
+    """What was shortened and what the coordinator could do about it, one sentence each, in the language."""
+    return [_notice_text(n, _lang(language), locale) for n in agenda.notices]
+
+
 def template_items(agenda: Agenda, language: str, locale: str) -> list[dict[str, Any]]:
     """The items as the mail templates' `agenda` context wants them: time, title, minutes, by."""
     lang = _lang(language)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_date, format_time
+from markupsafe import Markup, escape
 
 from mailer import ics, tokens
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
@@ -40,9 +42,19 @@ KINDS = (
     "leave-confirm",
     "digest",
     "bounce-notice",
+    "help",
+    "agenda",
+    "catering",
+    "memo-draft",
+    "memo",
+    "thanks",
 )
 #: Kinds that cannot be written without a meeting.
-MEETING_KINDS = frozenset({"invitation", "reminder", "cancellation", "update"})
+MEETING_KINDS = frozenset(
+    {"invitation", "reminder", "cancellation", "update", "agenda", "catering", "memo-draft", "memo", "thanks"}
+)
+#: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
+COORDINATOR_KINDS = frozenset({"digest", "bounce-notice", "agenda", "catering", "memo-draft"})
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
 #: The three files of each kind, inside templates/<lang>/.
@@ -97,7 +109,68 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         ("address",),
         {"member_name": None, "bounces": 0, "reason": None, "status": "bouncing"},
     ),
+    "help": ((), {}),
+    "agenda": (
+        (),
+        {"agenda": [], "agenda_text": "", "notices": [], "rolled_over": [], "attendees": 0, "name": None},
+    ),
+    "catering": (
+        ("head_count",),
+        {
+            "members_yes": 0,
+            "guests": 0,
+            "maybe": 0,
+            "dietary": [],
+            "first_timers": [],
+            "sheet": [],
+            "name": None,
+        },
+    ),
+    "memo-draft": (
+        ("token", "notes"),
+        {
+            "memo_id": None,
+            "version": 1,
+            "attendees": [],
+            "agenda": [],
+            "needs": [],
+            "offers": [],
+            "rolled_over": [],
+            "next_meeting": None,
+            "next_invitation": None,
+            "name": None,
+        },
+    ),
+    "memo": (
+        ("notes",),
+        {
+            "version": 1,
+            "attendees": [],
+            "agenda": [],
+            "needs": [],
+            "offers": [],
+            "rolled_over": [],
+            "next_meeting": None,
+            "next_invitation": None,
+        },
+    ),
+    "thanks": ((), {"memo_follows": False}),
 }
+#: Per kind and list key: the fields each item of the list has (a missing field reads as none).
+_RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "agenda": {"rolled_over": ("text", "proposer")},
+    "catering": {
+        "dietary": ("name", "dietary"),
+        "sheet": ("name", "organisation", "need", "offer"),
+    },
+    "memo-draft": {
+        "attendees": ("name", "organisation"),
+        "needs": ("name", "text"),
+        "offers": ("name", "text"),
+        "rolled_over": ("text", "proposer"),
+    },
+}
+_RECORDS["memo"] = _RECORDS["memo-draft"]
 
 _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
 _MEETING_SECONDS = 60  # a meeting read from the store is trusted this long within a fan-out
@@ -310,6 +383,33 @@ def _agenda(items: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _records(items: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """List items as mappings with every field present (none when missing); plain text fills the first."""
+    out = []
+    for item in items or []:
+        if isinstance(item, Mapping):
+            out.append({f: item.get(f) for f in fields})
+        else:
+            out.append({f: (str(item) if i == 0 else None) for i, f in enumerate(fields)})
+    return out
+
+
+def plain_notes(text: Any) -> str:
+    """Notes as plain text: LF line ends, no trailing blanks, no empty lines at the start or end."""
+    lines = str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def paragraphs(text: Any) -> Markup:
+    """Plain text as HTML paragraphs, line breaks kept, everything escaped (the `paragraphs` filter)."""
+    blocks = re.split(r"\n[ \t]*\n", plain_notes(text))
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
+        for block in blocks
+        if block.strip()
+    )
+
+
 def normalise_context(kind: str, context: Mapping[str, Any] | None) -> dict[str, Any]:
     """The row's context with every optional key present; a missing required key is a TemplateError."""
     required, defaults = CONTEXT_KEYS.get(kind, ((), {}))
@@ -317,9 +417,68 @@ def normalise_context(kind: str, context: Mapping[str, Any] | None) -> dict[str,
     missing = [k for k in required if k not in ctx]
     if missing:
         raise TemplateError(f"{kind}: context lacks {', '.join(missing)}")
-    if kind == "reminder":
+    if "agenda" in defaults:
         ctx["agenda"] = _agenda(ctx["agenda"])
+    for key, fields in _RECORDS.get(kind, {}).items():
+        ctx[key] = _records(ctx[key], fields)
+    if kind in ("agenda", "catering"):
+        for key in ("notices", "first_timers"):
+            if key in ctx:
+                ctx[key] = [str(x) for x in ctx[key] or []]
+    if kind == "catering":
+        new = set(ctx["first_timers"])
+        for row in ctx["sheet"]:
+            row["first_time"] = row["name"] in new
+    if kind in ("memo", "memo-draft"):
+        ctx["notes"] = plain_notes(ctx["notes"])
     return ctx
+
+
+@lru_cache(maxsize=64)
+def _when_iso(start: str, end: str | None, language: str, locale: str, timezone: str) -> dict[str, str] | None:
+    """Date and time words for ISO start/end times (as `meeting` has them); none when they do not parse."""
+    tz = ZoneInfo(timezone)
+    try:
+        s = datetime.fromisoformat(start)
+        e = datetime.fromisoformat(end) if end else s
+    except ValueError:
+        return None
+    s = (s if s.tzinfo else s.replace(tzinfo=tz)).astimezone(tz)
+    e = (e if e.tzinfo else e.replace(tzinfo=tz)).astimezone(tz)
+    return _when(s, e, language, locale)
+
+
+@lru_cache(maxsize=64)
+def _day_words(day: str, language: str, locale: str) -> str | None:
+    """An ISO date (or datetime) written as `meeting.date` writes dates; none when it does not parse."""
+    try:
+        parsed = date.fromisoformat(day[:10])
+    except ValueError:
+        return None
+    return format_date(parsed, FORMATS.get(language, FORMATS["en"])["date"], locale=locale)
+
+
+def _next_meeting(ctx: dict[str, Any], config: Config, language: str) -> None:
+    """`next_meeting` {start, end, place} (ISO times) and `next_invitation` (ISO date) in words, in place."""
+    locale = _locale(config, language)
+    nxt = ctx.get("next_meeting")
+    if isinstance(nxt, Mapping) and nxt.get("start"):
+        words = _when_iso(
+            str(nxt["start"]), str(nxt.get("end") or "") or None, language, locale, config.network.timezone
+        )
+        if words is not None:
+            ctx["next_meeting"] = {
+                **words,
+                "place": nxt.get("place"),
+                "address": nxt.get("address"),
+                "iso_start": str(nxt["start"]),
+            }
+        else:
+            ctx["next_meeting"] = None
+    else:
+        ctx["next_meeting"] = None
+    invitation = ctx.get("next_invitation")
+    ctx["next_invitation"] = _day_words(str(invitation), language, locale) if invitation else None
 
 
 # -- the skeleton -----------------------------------------------------------------------------------------
@@ -491,6 +650,9 @@ class Composer:
                 auto_reload=False,
             )
             env.filters["first_name"] = first_name
+            env.filters["paragraphs"] = paragraphs
+            env.filters["ljust"] = lambda value, width: str(value if value is not None else "").ljust(width)
+            env.filters["rstrip"] = lambda value: str(value).rstrip()
             self._envs[key] = env
         return env
 
@@ -617,20 +779,25 @@ class Composer:
         name = member.name if member else str(ctx.get("name") or "")
         language = self._language(member.language if member else ctx.get("language"), strict_language)
         sk = self._skeleton(kind, language, meeting, sequence, now, strict_language)
-        if member is not None:
+        if member is not None and kind != "memo-draft":
             token = tokens.make(self.secret, member.id, meeting.id if meeting else 0)
         else:
             token = str(ctx.get("token") or "")
-        local, _, domain = net.list_address.partition("@")
-        reply_address = f"{local}+{token}@{domain}" if token and net.plus_addressing else net.list_address
+        # A memo draft is answered to the memo address: the approval (or new notes) goes where notes go.
+        base = net.memo_address if kind == "memo-draft" else net.list_address
+        local, _, domain = base.partition("@")
+        reply_address = f"{local}+{token}@{domain}" if token and net.plus_addressing else base
         words = ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
         tag = quote(f" [{token}]", safe="") if token else ""
         mailto = {k: f"mailto:{reply_address}?subject={w}{tag}" for k, w in _quoted_words(language).items()}
+        mailto["approve"] = f"mailto:{reply_address}?subject=OK{tag}&body=OK"
         unsubscribe = f"mailto:{net.list_address}?subject=leave{tag}"
         if kind == "update" and meeting is not None:
             ctx["changes"] = _changes(ctx.get("previous"), meeting, self.config, language)
         if kind == "cancellation" and not ctx.get("reason") and meeting is not None:
             ctx["reason"] = sk.shared["meeting"]["note"]
+        if kind in ("memo", "memo-draft"):
+            _next_meeting(ctx, self.config, language)
         variables = {
             **sk.shared,
             "ctx": ctx,
@@ -648,6 +815,8 @@ class Composer:
         }
         try:
             subject = " ".join(sk.subject.render(variables).split())
+            if kind == "memo-draft" and token and f"[{token}]" not in subject:
+                subject = f"{subject} [{token}]"  # the reply proves itself even when the plus part is lost
             text = sk.text.render(variables)
             html = sk.html.render(variables)
         except jinja2.TemplateError as exc:
@@ -669,7 +838,7 @@ class Composer:
             f"Message-ID: {mid}\r\nReply-To: {reply_address}\r\n".encode(),
             self._list_id,
         ]
-        if token:
+        if token and kind not in COORDINATOR_KINDS:
             parts.append(f"List-Unsubscribe: <{unsubscribe}>\r\n".encode())
         parts += [sk.top, sk.text_head, _qp(text), sk.html_head, _qp(html), sk.tail_after_html]
         if sk.cal_before:
@@ -770,5 +939,86 @@ def sample_context(kind: str) -> dict[str, Any]:
             "reason": "550 5.1.1 user unknown",
             "status": "bouncing",
         },
+        "agenda": {
+            "agenda": _SAMPLE_AGENDA,
+            "agenda_text": (
+                "17.00–17.05  Välkommen\n"
+                "17.05–17.50  Presentationsrunda (3 min per person)\n"
+                "             - Åsa Öberg (Kulturhuset)\n"
+                "             - Jari Mäkinen\n"
+                "17.50–18.05  Aktuellt: Gemensam bokningskalender (Åsa Öberg)\n"
+                "18.05–18.55  Diskussion\n"
+                "18.55–19.00  Tack och avslutning\n"
+                "\n"
+                "Flyttas till nästa träff:\n"
+                "  - Sommarens festivaler (Jari Mäkinen)\n"
+                "\n"
+                "Att notera:\n"
+                "  - Diskussionen förkortas från 60 till 50 min så att träffen slutar i tid.\n"
+            ),
+            "notices": ["Diskussionen förkortas från 60 till 50 min så att träffen slutar i tid."],
+            "rolled_over": [{"text": "Sommarens festivaler", "proposer": "Jari Mäkinen"}],
+            "attendees": 14,
+        },
+        "catering": {
+            "head_count": 14,
+            "members_yes": 12,
+            "guests": 2,
+            "maybe": 3,
+            "dietary": [
+                {"name": "Åsa Öberg", "dietary": "vegetarisk"},
+                {"name": "Jari Mäkinen", "dietary": "glutenfri, <ingen> fisk"},
+            ],
+            "first_timers": ["Jari Mäkinen"],
+            "sheet": [
+                {
+                    "name": "Åsa Öberg",
+                    "organisation": "Kulturhuset",
+                    "need": "Lokal för en workshop i mars",
+                    "offer": "Ljusteknik",
+                },
+                {"name": "Jari Mäkinen", "organisation": None, "need": None, "offer": None},
+            ],
+        },
+        "memo-draft": {**_SAMPLE_MEMO, "memo_id": 3, "version": 2, "token": "tp0-7-abcdefghjkmn"},
+        "memo": _SAMPLE_MEMO,
+        "thanks": {"memo_follows": True},
     }
-    return samples.get(kind, {})
+    return copy.deepcopy(samples.get(kind, {}))
+
+
+_SAMPLE_AGENDA: list[dict[str, Any]] = [
+    {"time": "17.00", "title": "Välkommen", "minutes": 5, "by": None},
+    {"time": "17.05", "title": "Presentationsrunda (3 min per person)", "minutes": 45, "by": None},
+    {
+        "time": "17.50",
+        "title": "Aktuellt: Gemensam bokningskalender (Åsa Öberg)",
+        "minutes": 15,
+        "by": "Åsa Öberg",
+    },
+    {"time": "18.05", "title": "Diskussion", "minutes": 50, "by": None},
+    {"time": "18.55", "title": "Tack och avslutning", "minutes": 5, "by": None},
+]
+_SAMPLE_MEMO: dict[str, Any] = {
+    "version": 2,
+    "notes": (
+        "Vi var 14 på plats och två på distans.\n"
+        "\n"
+        "Bokningskalendern: Åsa visar ett förslag i januari.\n"
+        "Beslut: vi prövar en gemensam kalender <under våren> & utvärderar i juni."
+    ),
+    "attendees": [
+        {"name": "Åsa Öberg", "organisation": "Kulturhuset"},
+        {"name": "Jari Mäkinen", "organisation": None},
+    ],
+    "agenda": _SAMPLE_AGENDA,
+    "needs": [{"name": "Åsa Öberg", "text": "Lokal för en workshop i mars"}],
+    "offers": [{"name": "Jari Mäkinen", "text": "Ljusteknik och en projektor"}],
+    "rolled_over": [{"text": "Sommarens festivaler", "proposer": "Jari Mäkinen"}],
+    "next_meeting": {
+        "start": "2027-01-07T17:00:00+02:00",
+        "end": "2027-01-07T19:00:00+02:00",
+        "place": "Kulturhuset Caisa",
+    },
+    "next_invitation": "2026-12-24",
+}

@@ -76,6 +76,14 @@ class Meetings:
     overrides: tuple[Override, ...]
     #: Local time of day at which invitations and reminders go out.
     send_time: time = time(9, 0)
+    #: The coordinator gets the final agenda this many days before (at send_time).
+    agenda_lead_days: int = 1
+    #: The coordinator gets the head count, diets and presentation sheet this many days before.
+    catering_lead_days: int = 2
+    #: Attendees get a short thank-you after the meeting.
+    thanks: bool = True
+    #: Memo drafts go to the coordinators for approval first (false: the memo goes out at once).
+    memo_review: bool = True
 
 
 @dataclass(frozen=True)
@@ -412,6 +420,10 @@ def load_config(path: str | Path) -> Config:
         overrides=tuple(overrides),
         send_time=r.convert("meetings.send_time", r.get(m, "meetings", "send_time", (str, time), "a time 'HH:MM'",
                                                         "09:00"), _time, "a time 'HH:MM'") or time(9, 0),
+        agenda_lead_days=r.get(m, "meetings", "agenda_lead_days", int, "days as an integer", 1),
+        catering_lead_days=r.get(m, "meetings", "catering_lead_days", int, "days as an integer", 2),
+        thanks=r.get(m, "meetings", "thanks", bool, "true or false", True),
+        memo_review=r.get(m, "meetings", "memo_review", bool, "true or false", True),
     )
 
     mail_t = _table(r, data, "mail", required=False)

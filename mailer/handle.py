@@ -15,12 +15,16 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any, Protocol
 
+from mailer.briefing import memo_context
 from mailer.config import Config
 from mailer.inbox import InboundMessage, Outcome
 from mailer.models import Meeting, Member
 from mailer.store import Store
 from mailer.tokens import Token, verify
+from mailer.tokens import make as make_token
 from parsers import ParsedReply, parse_reply
+from parsers.forward import date_in_subject, forwarded_notes, plain_notes
+from parsers.message import parse_message
 
 log = logging.getLogger("traffpunkt.handle")
 
@@ -89,6 +93,8 @@ class ReplyHandler:
             return Outcome.QUARANTINED, p.reason, None
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
+        if self._is_memo_mail(p, token):
+            return self._memo(message, p, token, now)
         if token is not None and token.member_id == 0:
             return self._confirm_join(p, token, now)
         if p.command == "join" and (sender is None or sender.status != "active"):
@@ -114,7 +120,7 @@ class ReplyHandler:
         return {n.list_address, n.memo_address, self.config.mail.from_address}
 
     def _token(self, p: ParsedReply, sender: Member | None) -> Token | None:
-        """The first valid token that belongs to the sender (or a join token); others are ignored."""
+        """The first valid token that belongs to the sender (or a join or coordinator token); others are ignored."""
         for text in p.tokens:
             token = verify(self.secret, text)
             if token is None:
@@ -122,6 +128,85 @@ class ReplyHandler:
             if token.member_id == 0 or (sender is not None and token.member_id == sender.id):
                 return token
         return None
+
+    # -- memos ---------------------------------------------------------------------------------------
+
+    def _is_memo_mail(self, p: ParsedReply, token: Token | None) -> bool:
+        memo = self.config.network.memo_address
+        local, _, domain = memo.partition("@")
+        for address in p.to_addresses:
+            a_local, _, a_domain = address.lower().partition("@")
+            if a_domain == domain and a_local.partition("+")[0] == local:
+                return True
+        return token is not None and token.member_id == 0 and token.meeting_id == 0
+
+    def _memo(self, message: InboundMessage, p: ParsedReply, token: Token | None,
+              now: datetime) -> tuple[Outcome, str | None, int | None]:
+        """Notes from a coordinator become a draft; "OK" to a draft sends the memo to every member."""
+        coordinators = self.config.network.coordinators
+        if p.from_address not in coordinators:
+            return Outcome.QUARANTINED, f"memo notes from {p.from_address or '?'}, who is not a coordinator", None
+        coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
+        if not coordinator_token and not _authenticated(message.raw, p.from_address):
+            return Outcome.QUARANTINED, "memo notes without the coordinator's token from an unverified sender", None
+        draft = self.store.current_draft()
+        replying_to_draft = draft is not None and any(
+            ".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
+        text = parse_message(message.raw).text
+        forwarded = forwarded_notes(text)
+        if p.approval and forwarded is None:
+            if draft is None:
+                return Outcome.QUARANTINED, "an approval, but there is no memo draft waiting", None
+            self._send_memo(int(draft["id"]), now)
+            return Outcome.PROCESSED, None, None
+        if replying_to_draft and forwarded is None:
+            assert draft is not None
+            meeting = self.store.meeting(int(draft["meeting_id"]))
+            notes = p.body.strip()
+        else:
+            meeting = self._memo_meeting(p, now)
+            notes = forwarded if forwarded is not None else plain_notes(p.body)
+        if meeting is None:
+            return Outcome.QUARANTINED, "memo notes, but no past meeting to attach them to", None
+        if not notes:
+            return Outcome.QUARANTINED, "memo mail without notes", None
+        memo_id = self.store.add_memo_draft(meeting.id, notes, p.from_address, now, p.message_id)
+        if not self.config.meetings.memo_review:
+            self._send_memo(memo_id, now)
+            return Outcome.PROCESSED, None, None
+        memo = self.store.memo(memo_id)
+        assert memo is not None
+        context = memo_context(self.config, self.store, meeting, notes, now)
+        for address in coordinators:
+            self.enqueue(key=f"memo-draft:{memo_id}:{address}", kind="memo-draft", member=None, recipient=address,
+                         now=now, meeting_id=meeting.id,
+                         context={**context, "memo_id": memo_id, "version": memo["version"],
+                                  "token": make_token(self.secret, 0, 0)})
+        return Outcome.PROCESSED, None, None
+
+    def _memo_meeting(self, p: ParsedReply, now: datetime) -> Meeting | None:
+        """The meeting the subject names, else the most recent one that has started."""
+        tz = self.config.network.tz
+        named = date_in_subject(p.subject, now.astimezone(tz).date())
+        if named is not None:
+            meeting = self.store.meeting_on(named)
+            if meeting is not None:
+                return meeting
+        past = [m for m in self.store.meetings().values() if m.start <= now and not m.cancelled]
+        return past[-1] if past else None
+
+    def _send_memo(self, memo_id: int, now: datetime) -> None:
+        """Approve a draft and queue the memo to every active member, once each."""
+        memo = self.store.memo(memo_id)
+        assert memo is not None
+        meeting = self.store.meeting(int(memo["meeting_id"]))
+        assert meeting is not None
+        context = memo_context(self.config, self.store, meeting, str(memo["notes"]), now)
+        context["version"] = memo["version"]
+        self.store.approve_memo(memo_id, now)
+        for member in self.store.members("active"):
+            self.enqueue(key=f"memo:{meeting.id}:{member.id}", kind="memo", member=member, recipient=member.address,
+                         now=now, meeting_id=meeting.id, context=context)
 
     # -- replies -------------------------------------------------------------------------------------
 

@@ -90,6 +90,8 @@ class PlannerState:
     #: meeting id -> member ids that have been queued a reminder / a cancellation
     reminded: Mapping[int, frozenset[int]] = field(default_factory=dict)
     cancelled_to: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    #: Keys of coordinator and after-meeting mail already queued (agenda, catering, thanks).
+    queued_keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class Send:
     member_id: int
     sequence: int
     key: str
+    #: For mail to a coordinator (agenda, catering): their address; member_id is then 0.
+    recipient: str | None = None
 
 
 Action = MeetingChange | Send

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -72,6 +73,40 @@ class _Halt(Exception):
     """The transport cannot send now: stop the whole drain."""
 
 
+class _SentMarks:
+    """Records "sent" marks. With parallel senders and a database file, each mark commits on a second
+    connection in its own thread, so one message's fsync (synchronous=FULL) overlaps the sending of the
+    others; a sender still waits for its own mark before it takes its next row."""
+
+    def __init__(self, store: Store, threaded: bool) -> None:
+        self._store = store
+        self._executor: ThreadPoolExecutor | None = None
+        self._own: Store | None = None
+        if threaded and store.path is not None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffpunkt-outbox")
+
+    async def mark_sent(self, row_id: int, at: datetime) -> None:
+        if self._executor is None:
+            self._store.mark_sent(row_id, at)
+            return
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._mark_in_thread, row_id, at)
+
+    def _mark_in_thread(self, row_id: int, at: datetime) -> None:
+        if self._own is None:
+            assert self._store.path is not None
+            self._own = Store.open(self._store.path)
+        self._own.mark_sent(row_id, at)
+
+    def _close_in_thread(self) -> None:
+        if self._own is not None:
+            self._own.close()
+
+    async def aclose(self) -> None:
+        if self._executor is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._close_in_thread)
+            self._executor.shutdown(wait=True)
+
+
 async def drain(
     store: Store,
     render: Render,
@@ -94,10 +129,12 @@ async def drain(
       (nothing was sent, so no attempt is charged);
     - `stop` set: the messages in flight are finished, then the drain returns.
 
-    `concurrency` senders work in parallel (bounded again by the transport's own connection limit).
+    `concurrency` senders work in parallel (bounded again by the transport's own connection limit); a
+    crash can then re-send up to that many messages (each with its own Message-ID, as always).
     """
     report = DrainReport()
     queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)
+    marks = _SentMarks(store, threaded=concurrency > 1)
     halted = asyncio.Event()
 
     def stopping() -> bool:
@@ -125,7 +162,7 @@ async def drain(
             if stopping():
                 continue  # left queued, untouched: a later drain sends it
             try:
-                await _one(store, render, transport, now, config, row, report)
+                await _one(store, render, transport, now, config, row, report, marks)
             except _Halt:
                 halted.set()
             except Exception as exc:  # e.g. the database failed: stop, then raise it to the caller
@@ -141,6 +178,8 @@ async def drain(
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+    finally:
+        await marks.aclose()
     if failures:
         raise failures[0]
     if report.stopped is None and stop is not None and stop.is_set():
@@ -149,7 +188,7 @@ async def drain(
 
 
 async def _one(store: Store, render: Render, transport: Transport, now: Callable[[], datetime], config: Mail,
-               row: OutboxRow, report: DrainReport) -> None:
+               row: OutboxRow, report: DrainReport, marks: _SentMarks) -> None:
     """Render, send and record one row; raises _Halt when the transport cannot send at all."""
     if store.address_failing(row.recipient):
         store.mark_failed(row.id, f"not sent: {row.recipient} is marked as failing", now(),
@@ -194,5 +233,5 @@ async def _one(store: Store, render: Render, transport: Transport, now: Callable
         report.retried += 1
         report.errors.append(f"outbox {row.id} ({row.key}): {exc}")
         return
-    store.mark_sent(row.id, now())
+    await marks.mark_sent(row.id, now())
     report.sent += 1

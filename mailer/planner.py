@@ -21,6 +21,12 @@ Rules (each a decision a coordinator would recognise):
   invitation (or last update) carried a lower SEQUENCE, regardless of their answer: someone who could not
   come at the old time may come at the new one, and their calendar must follow.
 
+* ``agenda`` and ``catering``: to each coordinator at ``send_time`` on (date - agenda_lead_days) and
+  (date - catering_lead_days), until the start, for a meeting that is on. What they say (the agenda, the
+  head count, diets, the presentation sheet) is filled in when they are queued.
+* ``thanks``: after a meeting has ended, to each active member who said yes, within two days of the end
+  (never weeks later after an outage), when ``meetings.thanks`` is on.
+
 Limitation: ``PlannerState.cancelled_to`` is a set, so a meeting cancelled, restored and cancelled again
 sends its cancellation notice once per member (the restoring update is sent normally).
 """
@@ -161,6 +167,42 @@ def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
     out.extend(updates)
     out.extend(invitations)
     out.extend(reminders)
+    out.extend(_coordinator_mail(now, config, occ, state))
+    return out
+
+
+def _coordinator_mail(now: datetime, config: Config, occ: Occurrence, state: PlannerState) -> list[Send]:
+    """The final agenda and the catering list for the coordinators, once each, before the start."""
+    tz = config.network.tz
+    out: list[Send] = []
+    day = occ.date.isoformat()
+    for kind, lead in (("catering", config.meetings.catering_lead_days), ("agenda", config.meetings.agenda_lead_days)):
+        if now < at_local(occ.date - timedelta(days=lead), config.meetings.send_time, tz):
+            continue
+        for address in config.network.coordinators:
+            key = f"{kind}:{day}:{address}"
+            if key not in state.queued_keys:
+                out.append(Send(kind, occ.date, 0, 0, key, recipient=address))  # type: ignore[arg-type]
+    return out
+
+
+#: Thank-yous go out after the end, but not more than this long after it.
+THANKS_WINDOW = timedelta(days=2)
+
+
+def _thanks(now: datetime, config: Config, state: PlannerState, members: Sequence[Member]) -> list[Send]:
+    if not config.meetings.thanks:
+        return []
+    out: list[Send] = []
+    for meeting in state.meetings.values():
+        if meeting.cancelled or not meeting.end <= now < meeting.end + THANKS_WINDOW:
+            continue
+        answers = state.answers.get(meeting.id, {})
+        day = meeting.date.isoformat()
+        for m in members:
+            key = f"thanks:{day}:{m.id}"
+            if answers.get(m.id) == "yes" and key not in state.queued_keys:
+                out.append(Send("thanks", meeting.date, m.id, meeting.sequence, key))
     return out
 
 
@@ -173,6 +215,7 @@ def plan(now: datetime, config: Config, state: PlannerState) -> list[Action]:
         raise ValueError("now must be zone-aware")
     actions: list[Action] = []
     members = [m for m in state.members if m.status == "active"]
+    actions.extend(_thanks(now, config, state, members))
     for eff in _meetings_in_view(now, config, state):
         if eff.change is not None:
             actions.append(eff.change)
@@ -192,6 +235,7 @@ def next_due(now: datetime, config: Config, state: PlannerState) -> datetime | N
     tz = config.network.tz
     meetings = config.meetings
     today = now.astimezone(tz).date()
+    ends = [m.end for m in state.meetings.values() if config.meetings.thanks and not m.cancelled and m.end > now]
     lo = today
     for span in (62, 400, 3700):
         hi = today + timedelta(days=meetings.invitation_lead_days + 1 + span)
@@ -199,14 +243,19 @@ def next_due(now: datetime, config: Config, state: PlannerState) -> datetime | N
         for occ in occurrences(meetings, tz, lo, hi):
             if occ.cancelled or occ.start <= now:
                 continue
-            candidates = [invitation_due(meetings, occ.date, tz), reminder_due(meetings, occ.date, tz)]
+            candidates = [invitation_due(meetings, occ.date, tz), reminder_due(meetings, occ.date, tz),
+                          at_local(occ.date - timedelta(days=meetings.agenda_lead_days), meetings.send_time, tz),
+                          at_local(occ.date - timedelta(days=meetings.catering_lead_days), meetings.send_time, tz)]
             if occ.date not in state.meetings:
                 enters = occ.date - timedelta(days=meetings.invitation_lead_days + 1)
                 candidates.append(at_local(enters, time(0, 0), tz))
             for c in candidates:
                 if now < c < occ.start and (best is None or c < best):
                     best = c
+        for end in ends:
+            if best is None or end < best:
+                best = end
         if best is not None:
             return best
         lo = hi + timedelta(days=1)
-    return None
+    return min(ends) if ends else None

@@ -13,7 +13,7 @@ from typing import Any
 from mailer import planner
 from mailer.compose import Composer, make_message_id
 from mailer.config import Config
-from mailer.models import Action, MeetingChange, Member, Send
+from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
 from mailer.outbox import drain
 from mailer.store import Store
 from mailer.tokens import make as make_token
@@ -70,18 +70,18 @@ class Service:
 
     # -- planning ------------------------------------------------------------------------------------
 
-    def plan(self, now: datetime) -> list[Action]:
+    def plan(self, now: datetime) -> tuple[list[Action], PlannerState]:
         today = now.astimezone(self.config.network.tz).date()
-        state = self.store.planner_state(today - timedelta(days=1))
-        return planner.plan(now, self.config, state)
+        state = self.store.planner_state(today - timedelta(days=3))
+        return planner.plan(now, self.config, state), state
 
     def queue(self, now: datetime, report: TickReport | None = None) -> TickReport:
         """Plan and commit each meeting's changes together with the mail they cause (one transaction each)."""
         report = report or TickReport(now)
-        actions = self.plan(now)
+        actions, state = self.plan(now)
         if not actions:
             return report
-        members: dict[int, Member] = {}
+        members = {m.id: m for m in state.members}
         by_date: dict[date, list[Action]] = {}
         for action in actions:
             day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
@@ -89,9 +89,6 @@ class Service:
         for day, group in by_date.items():
             with self.store.write():
                 before = self.store.meeting_on(day)
-                previous = None if before is None else {
-                    "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
-                    "address": before.address, "online_link": before.online_link}
                 for action in group:
                     if isinstance(action, MeetingChange):
                         m = self.store.apply_meeting_change(action, self.config.network.domain, now)
@@ -103,13 +100,18 @@ class Service:
                     if sends:
                         report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
                     continue
+                contexts = _Contexts(self, meeting, before, state, now)
                 for send in sends:
-                    member = members.get(send.member_id) or self.store.member(send.member_id)
-                    if member is None or member.status != "active":
-                        continue
-                    members[member.id] = member
-                    context = {"previous": previous} if send.kind == "update" and previous else None
-                    if self._enqueue(send, member, meeting.id, now, context):
+                    if send.recipient:
+                        queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
+                                                   recipient=send.recipient, now=now, meeting_id=meeting.id,
+                                                   context=contexts.for_coordinator(send.kind))
+                    else:
+                        member = members.get(send.member_id)
+                        if member is None or member.status != "active":
+                            continue
+                        queued = self._enqueue(send, member, meeting.id, now, contexts.for_member(send, member))
+                    if queued:
                         report.queued[send.kind] = report.queued.get(send.kind, 0) + 1
         return report
 
@@ -132,8 +134,8 @@ class Service:
         if join_request is not None:
             token = make_token(self.secret, 0, join_request)
             context = {**(context or {}), "request_id": join_request, "token": token}
-        else:
-            token = make_token(self.secret, member.id if member else 0, meeting_id or 0)
+        else:  # a member's own token; mail to a coordinator carries the coordinators' token (0, 0)
+            token = make_token(self.secret, member.id, meeting_id or 0) if member else make_token(self.secret, 0, 0)
         return self.store.enqueue(
             key=key, kind=kind, recipient=recipient, now=now, member_id=member.id if member else None,
             meeting_id=meeting_id, context=context,
@@ -262,6 +264,54 @@ class Service:
         except Exception as exc:  # a dropped IDLE connection: fall back to the interval poll
             log.warning("waiting for mail failed: %s", exc)
             return False
+
+
+class _Contexts:
+    """The context of each mail queued for one meeting in one tick, computed once and shared."""
+
+    def __init__(self, service: Service, meeting: Meeting, before: Meeting | None, state: PlannerState,
+                 now: datetime) -> None:
+        self.service = service
+        self.meeting = meeting
+        self.now = now
+        self.answers = state.answers.get(meeting.id, {})
+        self.previous = None if before is None or before.fingerprint == meeting.fingerprint else {
+            "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
+            "address": before.address, "online_link": before.online_link}
+        self._agenda: Any = None
+        self._finalised = False
+
+    def agenda(self) -> Any:
+        from mailer.briefing import meeting_agenda
+
+        if self._agenda is None:
+            self._agenda = meeting_agenda(self.service.config, self.service.store, self.meeting)
+        return self._agenda
+
+    def for_member(self, send: Send, member: Member) -> dict[str, Any] | None:
+        from mailer.agenda import template_items
+
+        if send.kind == "update":
+            return {"previous": self.previous} if self.previous else None
+        if send.kind == "reminder":
+            cfg = self.service.config
+            items = template_items(self.agenda().agenda, cfg.network.language, cfg.network.locale)
+            return {"agenda": items, "answer": self.answers.get(member.id)}
+        if send.kind == "thanks":
+            return {"memo_follows": True}
+        return None
+
+    def for_coordinator(self, kind: str) -> dict[str, Any]:
+        from mailer.briefing import agenda_context, catering_context, finalise_topics
+
+        store, cfg = self.service.store, self.service.config
+        if kind == "catering":
+            return catering_context(store, self.meeting)
+        built = self.agenda()
+        if kind == "agenda" and not self._finalised:  # the final agenda: its topics are now fixed
+            finalise_topics(store, self.meeting, built, self.now)
+            self._finalised = True
+        return agenda_context(cfg, store, self.meeting, built)
 
 
 def build_inbox(config: Config, store: Store) -> Any:

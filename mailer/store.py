@@ -285,7 +285,8 @@ class Store:
             self.log("meeting-cancelled" if occ.cancelled else "meeting-changed", now, meeting_id=meeting_id,
                      detail=f"{occ.date} sequence {change.sequence}")
         else:
-            uid = f"traffpunkt-{occ.date.isoformat()}-{secrets.token_hex(6)}@{uid_domain}"
+            # derived from the date, so the public feed's event and the invitation's are the same event
+            uid = f"traffpunkt-{occ.date.isoformat()}-series@{uid_domain}"
             cur = self.db.execute(
                 'INSERT INTO meetings (start, "end", place, address, online_link, theme, guest_speaker, cancelled, '
                 "fingerprint, sequence, updated_at, date, uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -320,10 +321,16 @@ class Store:
                 answer_sql = f"SELECT meeting_id, member_id, answer FROM rsvps WHERE meeting_id IN ({marks})"
                 for meeting_id, member_id, answer in self.db.execute(answer_sql, ids).fetchall():
                     answers[meeting_id][member_id] = answer
+                keys_sql = (f"SELECT key FROM outbox WHERE meeting_id IN ({marks}) "
+                            "AND kind IN ('agenda', 'catering', 'thanks')")
+                queued_keys = frozenset(row[0] for row in self.db.execute(keys_sql, ids).fetchall())
+            else:
+                queued_keys = frozenset()
             members = tuple(self.members("active"))
         return PlannerState(meetings=meetings, members=members, invited=invited, answers=answers,
                             reminded={k: frozenset(v) for k, v in reminded.items()},
-                            cancelled_to={k: frozenset(v) for k, v in cancelled.items()})
+                            cancelled_to={k: frozenset(v) for k, v in cancelled.items()},
+                            queued_keys=queued_keys)
 
     # -- RSVPs ---------------------------------------------------------------------------------------
 
@@ -516,6 +523,31 @@ class Store:
             sql += " AND t.kind = ?"
             params.append(kind)
         return list(self.db.query(sql + " ORDER BY t.id", params))
+
+    def attendance(self, meeting_id: int) -> list[dict[str, Any]]:
+        """Who answered what for a meeting, with `first_time` true for those never at an earlier meeting."""
+        return list(self.db.query(
+            "SELECT r.member_id, r.answer, r.guests, r.dietary, m.name, m.organisation, m.address, m.status, "
+            "NOT EXISTS (SELECT 1 FROM rsvps r2 JOIN meetings me2 ON me2.id = r2.meeting_id "
+            "  WHERE r2.member_id = r.member_id AND r2.answer = 'yes' AND me2.date < me.date) AS first_time "
+            "FROM rsvps r JOIN members m ON m.id = r.member_id JOIN meetings me ON me.id = r.meeting_id "
+            "WHERE r.meeting_id = ? ORDER BY r.updated_at, r.member_id", [meeting_id]))
+
+    def agenda_topics(self, meeting: Meeting) -> list[dict[str, Any]]:
+        """Topics for a meeting's agenda: those rolled over from earlier meetings first, then its own."""
+        return list(self.db.query(
+            "SELECT t.*, m.name, m.organisation, (t.meeting_id != ?) AS rolled_over FROM topics t "
+            "LEFT JOIN members m ON m.id = t.member_id JOIN meetings me ON me.id = t.meeting_id "
+            "WHERE t.kind = 'topic' AND ((t.meeting_id = ? AND t.status IN ('proposed', 'scheduled', 'rolled')) "
+            "  OR (t.status = 'rolled' AND me.date < ?)) "
+            "ORDER BY rolled_over DESC, t.created_at, t.id", [meeting.id, meeting.id, meeting.date.isoformat()]))
+
+    def set_topic_status(self, topic_id: int, status: str, meeting_id: int, now: datetime) -> None:
+        """Move a topic onto a meeting's agenda ('scheduled') or on to the next one ('rolled')."""
+        with self.write():
+            self.db.execute("UPDATE topics SET status = ?, meeting_id = ? WHERE id = ?", [status, meeting_id, topic_id])
+            if status == "rolled":
+                self.log("topic-rolled-over", now, meeting_id=meeting_id, detail=str(topic_id))
 
     def meeting_by_uid(self, uid: str) -> Meeting | None:
         row = self._one("SELECT * FROM meetings WHERE uid = ?", [uid])

@@ -45,32 +45,54 @@ def _fold(text: str) -> str:
 
 @cache
 def _word_weights() -> dict[str, dict[str, float]]:
-    """Per language, a weight per characteristic word: words shared by several languages count less."""
+    """Per language, a weight per word of its vocabulary: words shared by several languages count less."""
     owners: dict[str, int] = {}
     for lang in languages():
-        for word in lang.words:
+        for word in lang.vocabulary:
             owners[word] = owners.get(word, 0) + 1
-    return {lang.code: {w: 1.0 / owners[w] ** 2 for w in lang.words} for lang in languages()}
+    return {lang.code: {w: 1.0 / owners[w] ** 2 for w in lang.vocabulary} for lang in languages()}
+
+
+def _scores(text: str) -> dict[str, float]:
+    words = _WORD.findall(text.casefold().replace("’", "'"))
+    return {code: sum(weights.get(word, 0.0) for word in words) for code, weights in _word_weights().items()}
+
+
+def _leader(scores: dict[str, float], minimum: float) -> str | None:
+    best = max(scores.values(), default=0.0)
+    leaders = [code for code, score in scores.items() if score == best]
+    return leaders[0] if best >= minimum and len(leaders) == 1 else None
 
 
 def detect_language(text: str) -> str | None:
-    """The language whose characteristic words the text uses most; None for no words."""
-    words = _WORD.findall(text.casefold())
-    if not words:
+    """The language of the text: its first paragraph when that is clear, else the whole text; None for no words.
+
+    Scores count each language's characteristic words (a bilingual out-of-office answer takes the language of
+    its first paragraph); a text without known words falls back to letters only Swedish (å) or Finnish
+    (ää, öö, yy) use.
+    """
+    if not _WORD.search(text):
         return None
-    scores: dict[str, float] = {}
-    for code, weights in _word_weights().items():
-        scores[code] = sum(weights.get(word, 0.0) for word in words)
-    best = max(scores.values())
-    if best <= 0:
-        return None
-    leaders = [code for code, score in scores.items() if score == best]
-    return leaders[0] if len(leaders) == 1 else None
+    first = text.strip().split("\n\n", 1)[0]
+    code = _leader(_scores(first), 2.0) or _leader(_scores(text), 0.2)
+    if code is None and "sv" in by_code() and "å" in text.casefold():
+        return "sv"
+    if code is None and "fi" in by_code() and re.search(r"ää|öö|yy", text.casefold()):
+        return "fi"
+    return code
 
 
 def _starts_with(line: str, phrases: tuple[str, ...]) -> bool:
     folded = _fold(line)
     return any(folded == p or folded.startswith(p + " ") for p in (_fold(x) for x in phrases) if p)
+
+
+def _after_greeting(line: str) -> str:
+    """What follows a greeting on its line: "Hei! Tulen." -> "Tulen."; "Hej Anna!" -> ""."""
+    match = re.search(r"[!,.:]\s*", line)
+    if match and len(line[: match.start()].split()) <= 4:
+        return line[match.end() :].strip()
+    return "" if len(line.split()) <= 4 else line
 
 
 def content_lines(text: str, lang: Language | None) -> list[str]:
@@ -82,9 +104,11 @@ def content_lines(text: str, lang: Language | None) -> list[str]:
         line = raw.strip()
         if not line:
             continue
+        if not lines and _starts_with(line, greetings):
+            line = _after_greeting(line)
+            if not line:
+                continue
         words = len(line.split())
-        if not lines and words <= 4 and _starts_with(line, greetings):
-            continue
         if words <= 5 and _starts_with(line, signoffs) and lines:
             break
         lines.append(line)
@@ -103,22 +127,37 @@ def _answer_word(text: str, lang: Language) -> str | None:
     return None
 
 
+def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
+    for candidate in langs:
+        answer = _answer_word(sentence, candidate)
+        if answer:
+            return answer
+        for kind in ("no", "maybe", "yes"):
+            if any(p.search(sentence) for p in candidate.rsvp[kind]):
+                return kind
+    return None
+
+
 def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | None:
-    """yes/no/maybe: a bare answer in the subject, else the first sentence that answers (no > maybe > yes)."""
+    """yes/no/maybe: a bare answer in the subject, else the first sentence that answers (no > maybe > yes
+    within it); a later answering sentence with a correction word ("förresten", "actually") replaces it."""
     langs = (lang,) if lang else languages()
     for candidate in langs:
         answer = _answer_word(subject, candidate)
         if answer:
             return answer
+    decision: str | None = None
     for sentence in _sentences(lines):
-        for candidate in langs:
-            answer = _answer_word(sentence, candidate)
-            if answer:
-                return answer
-            for kind in ("no", "maybe", "yes"):
-                if any(p.search(sentence) for p in candidate.rsvp[kind]):
-                    return kind
-    return None
+        answer = _sentence_answer(sentence, langs)
+        if answer is None:
+            continue
+        if decision is None:
+            decision = answer
+        else:
+            folded = sentence.casefold()
+            if any(word in folded for candidate in langs for word in candidate.corrections):
+                decision = answer
+    return decision
 
 
 def read_guests(text: str, lang: Language | None) -> int:
@@ -155,27 +194,31 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     ordered = sorted(markers, key=len, reverse=True)
     alternation = "|".join(f"(?P<m{i}>{re.escape(m)})" for i, m in enumerate(ordered))
     kinds = {f"m{i}": markers[m] for i, m in enumerate(ordered)}
-    pattern = re.compile(rf"^\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE)
+    pattern = re.compile(
+        rf"(?:^|(?<=[.!?])\s+)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
+    )
     return pattern, kinds
 
 
-def read_sections(lines: list[str]) -> dict[str, list[str]]:
-    """Items under markers ("Ärende: X", "Topic:" with a list below), by kind."""
+def read_sections(lines: list[str]) -> tuple[dict[str, list[str]], set[int]]:
+    """Items under markers ("Ärende: X", "Topic:" with a list below) by kind, and the lines they used."""
     pattern, kinds = _markers()
     found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
+    used: set[int] = set()
     i = 0
     while i < len(lines):
-        match = pattern.match(lines[i])
+        match = pattern.search(lines[i])
         if not match:
             i += 1
             continue
         kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
         rest = _clean(match.group("rest"))
+        used.add(i)
         i += 1
         if rest:
             found[kind].append(rest)
             # A list may still follow an inline item only when it is bulleted.
-        while i < len(lines) and not pattern.match(lines[i]):
+        while i < len(lines) and not pattern.search(lines[i]):
             bullet = _BULLET.match(lines[i])
             if bullet:
                 item = _clean(bullet.group(1))
@@ -185,8 +228,9 @@ def read_sections(lines: list[str]) -> dict[str, list[str]]:
                 break
             if item:
                 found[kind].append(item)
+            used.add(i)
             i += 1
-    return found
+    return found, used
 
 
 def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]:
@@ -261,12 +305,10 @@ def read_intent(text: str, subject: str = "") -> Intent:
     """Everything a member's new `text` (quotes already removed) and subject say."""
     subject = clean_subject(subject)
     code = detect_language(text) if text.strip() else None
-    if code is None and subject and not text.strip():
-        code = detect_language(subject) if any(_answer_word(subject, lg) for lg in languages()) else None
     lang = by_code().get(code) if code else None
     lines = content_lines(text, lang)
-    sections = read_sections(lines)
-    sentences = _sentences(lines)
+    sections, used = read_sections(lines)
+    sentences = _sentences([line for i, line in enumerate(lines) if i not in used])
     topics = sections["topics"] + read_topic_phrases(sentences, lang)
     rsvp = read_rsvp(lines, subject, lang)
     guests = read_guests("\n".join(lines), lang) if rsvp != "no" else 0

@@ -44,6 +44,7 @@ class Language:
     autoreply_subjects: tuple[str, ...]
     autoreply_body: re.Pattern[str] | None
     answers: dict[str, frozenset[str]]
+    corrections: tuple[str, ...]
     rsvp: dict[str, tuple[re.Pattern[str], ...]]
     guests_total: tuple[re.Pattern[str], ...]
     guests_extra: tuple[re.Pattern[str], ...]
@@ -54,6 +55,14 @@ class Language:
     commands: dict[str, frozenset[str]]
     command_phrases: dict[str, re.Pattern[str] | None]
     approval: frozenset[str]
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word this language's data uses to recognise it: characteristic words and keyword words."""
+        phrases = [*self.greetings, *self.signoffs, *self.approval]
+        phrases += [p for kind in self.answers.values() for p in kind]
+        phrases += [p for kind in self.commands.values() for p in kind]
+        return self.words | {word for phrase in phrases for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", phrase)}
 
     def number(self, word: str) -> int | None:
         """The value of a number written as digits or as a word of this language."""
@@ -108,6 +117,7 @@ def _build(data: dict[str, Any]) -> Language:
         autoreply_subjects=_lower(data.get("autoreply", {}), "subjects"),
         autoreply_body=_alternation(_strs(data.get("autoreply", {}), "body")),
         answers={kind: frozenset(_lower(rsvp, f"answer_{kind}")) for kind in ("yes", "no", "maybe")},
+        corrections=_lower(rsvp, "corrections"),
         rsvp={
             kind: tuple(re.compile(p, _FLAGS) for p in _strs(rsvp, kind)) for kind in ("yes", "no", "maybe")
         },

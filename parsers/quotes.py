@@ -45,7 +45,7 @@ def _rules() -> _Rules:
     froms = {f for lang in langs for f in lang.header_from}
     field_alt = _alt(sorted((re.escape(f) for f in fields | froms), key=len, reverse=True))
     verb = _alt(verbs)
-    separators = _alt([re.escape(s.rstrip(":")) for lang in langs for s in lang.separators])
+    separators = _alt([re.escape(s.rstrip(":.")) for lang in langs for s in lang.separators])
     return _Rules(
         delimiter=re.compile(r"\s*(?:\u1427|[-_=*~#+\u2014\u2013]{2,})\s*"),
         signature=re.compile(_alt([s for lang in langs for s in lang.signatures]), re.IGNORECASE),
@@ -63,7 +63,7 @@ def _rules() -> _Rules:
         header_from=re.compile(
             rf"\s*\*{{0,2}}(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}\s*:", re.IGNORECASE
         ),
-        separator=re.compile(rf"[\s\-_*=<>]*(?:{separators})\s*:?[\s\-_*=<>]*", re.IGNORECASE),
+        separator=re.compile(rf"[\s\-_*=<>]*(?:{separators})\s*[:.]?[\s\-_*=<>]*", re.IGNORECASE),
         fence=re.compile(r"\s*(?:```|~~~)"),
     )
 
@@ -112,10 +112,14 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             continue
         if kind == EMBEDDED and lines[i].rstrip(" -*_").endswith(":"):
             continue
+        if lines[i].rstrip().endswith((".", "!", "?")):
+            continue
         window = lines[i].strip()
         for j in range(i + 1, min(i + _MAX_ATTRIBUTION_LINES, len(lines))):
             if kinds[j] == EMPTY:
                 continue
+            if kinds[j] == EMBEDDED and (lines[j].lstrip()[:1].isupper() or lines[j].lstrip()[:1].isdigit()):
+                break  # a complete attribution of its own starts here
             window = f"{window} {lines[j].strip()}"
             if len(window) > _MAX_ATTRIBUTION_CHARS:
                 break

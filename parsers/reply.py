@@ -117,7 +117,7 @@ def _read(message: Normalised) -> ParsedReply:
         if failure is not None:
             return ParsedReply(
                 category="bounce",
-                body=body,
+                body=strip_quotes(message.text, keep_inline_quotes=True),  # MTA transcripts use ">>>"
                 failed_recipients=failure.failed_recipients,
                 bounce_permanent=failure.permanent,
                 reason=failure.reason,
@@ -141,19 +141,15 @@ def _read(message: Normalised) -> ParsedReply:
         rsvp = imip.rsvp or rsvp
         guests = max(imip.guests, _header_guests(message), guests if rsvp != "no" else 0)
         reason = f"iMIP REPLY PARTSTAT={imip.partstat}"
-    elif intent.command and not (intent.topics or intent.needs or intent.offers or intent.dietary):
-        if intent.command != "help" and intent.rsvp and intent.command == "join":
-            category = "reply"
-        else:
-            category, rsvp, guests = "command", None, 0
-    elif not body and not rsvp:
-        category = "unknown"
-        reason = "no new text" if message.text_source else "no text part"
     elif _unreadable(body):
         reason = "text is not readable (binary or wrong charset)"
-        return ParsedReply(
-            category="unknown", body=body, reason=reason, is_list_mail=auto.is_list_mail, **envelope
-        )
+        return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
+    elif message.text_source is None:
+        return ParsedReply(category="unknown", reason="no text part", is_list_mail=auto.is_list_mail, **envelope)
+    elif intent.command and not (rsvp or intent.topics or intent.needs or intent.offers or intent.dietary):
+        category = "command"  # the mail's only meaning is join/leave/help
+    elif not body:
+        reason = "no new text"  # an empty answer: only a signature, a quote or "Sent from my iPhone"
     return ParsedReply(
         category=category,
         rsvp=rsvp,

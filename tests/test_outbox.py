@@ -292,8 +292,9 @@ async def test_limit_sends_at_most_that_many_and_leaves_the_rest_queued(store: S
     assert store.outbox_counts() == {"sent": 3, "queued": 2}
 
 
-async def test_parallel_senders_deliver_every_row_exactly_once(
-        store: Store, server: Server, handler: SinkHandler) -> None:
+async def test_parallel_senders_deliver_every_row_exactly_once_and_record_it_in_the_database_file(
+        tmp_path: Path, server: Server, handler: SinkHandler) -> None:
+    store = Store.open(tmp_path / "traffpunkt.db")  # a file: "sent" marks commit on a second connection
     recipients = [f"m{n}@example.org" for n in range(1200)]  # more than one batch of due rows
     queue(store, *recipients)
     transport = SmtpTransport(server.settings(max_connections=3), None)
@@ -302,6 +303,10 @@ async def test_parallel_senders_deliver_every_row_exactly_once(
     assert report.sent == 1200
     assert sorted(d.recipient for d in handler.delivered) == sorted(recipients)
     assert store.outbox_counts() == {"sent": 1200}
+    store.close()
+    reopened = Store.open(tmp_path / "traffpunkt.db")
+    assert reopened.outbox_counts() == {"sent": 1200}
+    reopened.close()
     assert len(handler.peers) <= 3
 
 

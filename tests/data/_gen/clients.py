@@ -68,7 +68,8 @@ class Ctx:
         base = s.opt.get("date")
         self.date: datetime = (base or later(self.inv.date, s.name)).astimezone(self.m.tzinfo)
         self.to_addr = s.opt.get("to_addr", self.inv.reply_to)
-        self.to_name = s.opt.get("to_name", "Traffpunkt")
+        self.to_name = s.opt.get("to_name", "" if self.inv.real else "Traffpunkt")  # the Reply-To as sent
+        self.fn = self.inv.from_name
         self.irt = None if s.opt.get("no_irt") else s.opt.get("irt", self.inv.msgid)
         self.refs = s.opt.get("refs", [self.inv.msgid])
         self.ilocal = self.inv.local_date
@@ -216,7 +217,7 @@ HDR_LABELS_MAC = {
 def header_block(c: Ctx, lang: str, style: str = "den", mailto: bool = False, mac: bool = False,
                  to_plain: bool = False) -> list[tuple[str, str]]:
     f, se, t, su = (HDR_LABELS_MAC if mac else HDR_LABELS)[lang]
-    frm = f"Traffpunkt [mailto:{LIST_ADDR}] " if mailto else f"Traffpunkt <{LIST_ADDR}>"
+    frm = f"{c.fn} [mailto:{LIST_ADDR}] " if mailto else f"{c.fn} <{LIST_ADDR}>"
     to = c.m.name if to_plain else f"{c.m.name} <{c.m.email}>"
     return [(f, frm), (se, outlook_sent(lang, c.ilocal, style)), (t, to), (su, c.inv.subject)]
 
@@ -277,6 +278,12 @@ def finish(head: list[str], body: str, crlf: bool, charset_8bit: str | None = No
         pycs = {"iso-8859-1": "latin-1", "windows-1252": "cp1252"}.get(charset_8bit.lower(), charset_8bit)
         return msg.encode(pycs, errors)
     return msg.encode("ascii") if msg.isascii() else msg.encode("utf-8")
+
+
+def strip_sig(text: str) -> str:
+    """The original without its "-- " signature block, as Thunderbird and Roundcube quote it."""
+    i = text.find("\n-- \n")
+    return text[:i].rstrip("\n") if i >= 0 else text
 
 
 def with_sig(text: str, sig: str | None) -> str:
@@ -357,7 +364,7 @@ def render_gmail(s: Spec, android: bool = False) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
     style = "gmail_android" if android else "gmail"
-    attr = attribution(style, ui, c.ilocal)
+    attr = attribution(style, ui, c.ilocal, c.fn)
     quoted_plain = quote(c.inv.text)
     quoted_html = c.inv.html()
     prev = s.opt.get("prev")  # (previous text, minutes after invitation) for a reply to one's own reply
@@ -686,7 +693,7 @@ def apple_ids(s: Spec, c: Ctx) -> tuple[str, str]:
 def render_apple(s: Spec) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
-    attr = attribution(s.opt.get("attr", "apple"), ui, c.ilocal)
+    attr = attribution(s.opt.get("attr", "apple"), ui, c.ilocal, c.fn)
     flowed = s.opt.get("flowed", False)
     prefixed = s.opt.get("attr_prefixed", True)
     qbody = quote(c.inv.text, "> ", "> ")
@@ -736,7 +743,7 @@ def render_iphone(s: Spec) -> bytes:
     ui = lang_of(s)
     dev = s.opt.get("device", "iphone")
     foot = s.opt.get("foot", FOOTERS[dev][ui])
-    attr = attribution("apple" if not s.opt.get("us") else "apple_us", ui, c.ilocal)
+    attr = attribution("apple" if not s.opt.get("us") else "apple_us", ui, c.ilocal, c.fn)
     mine = s.text
     lines = []
     if mine:
@@ -795,10 +802,10 @@ def render_iphone(s: Spec) -> bytes:
 def render_thunderbird(s: Spec) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
-    attr = attribution("thunderbird", ui, c.ilocal)
+    attr = attribution("thunderbird", ui, c.ilocal, c.fn)
     charset = s.opt.get("charset", "UTF-8")
     mine = with_sig(s.text, s.sig)
-    q = flow(c.inv.text, 72, prefix="> ")
+    q = flow(strip_sig(c.inv.text), 72, prefix="> ")  # mail.strip_sig_on_reply
     if s.opt.get("bottom"):
         plain = attr + "\n" + q + "\n\n" + flow(mine, 72) + "\n"
     else:
@@ -855,8 +862,8 @@ def render_thunderbird(s: Spec) -> bytes:
 def render_roundcube(s: Spec) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
-    attr = attribution("roundcube", ui, c.ilocal)
-    q = flow(c.inv.text, 76, prefix="> ")
+    attr = attribution("roundcube", ui, c.ilocal, c.fn)
+    q = flow(strip_sig(c.inv.text), 76, prefix="> ")  # Roundcube's strip_existing_sig
     mine = with_sig(s.text, s.sig)
     if s.opt.get("bottom"):
         plain = attr + "\n" + q + "\n\n" + flow(mine, 76) + "\n"
@@ -885,7 +892,7 @@ def render_roundcube(s: Spec) -> bytes:
 def render_mutt(s: Spec) -> bytes:
     """s.opt['segments']: list of ("q", invitation line indexes) / ("t", text); the attribution comes first."""
     c = Ctx(s)
-    attr = attribution("mutt", "en", c.ilocal)
+    attr = attribution("mutt", "en", c.ilocal, c.fn)
     lines = c.inv.text.split("\n")
     out = [attr]
     for kind, val in s.opt["segments"]:
@@ -929,7 +936,7 @@ def render_samsung(s: Spec) -> bytes:
     d = c.ilocal
     dstr = {"sv": f"{d:%Y-%m-%d} {d:%H:%M} (GMT+02:00)", "fi": f"{d.day}.{d.month}.{d.year} {_h(d)} (GMT+02:00)",
             "en": f"{d:%d/%m/%Y} {d:%H:%M} (GMT+02:00)"}[ui]
-    hb = [(lab[0], f"Traffpunkt <{LIST_ADDR}>"), (lab[1], dstr), (lab[2], f"{c.m.name} <{c.m.email}>"),
+    hb = [(lab[0], f"{c.fn} <{LIST_ADDR}>"), (lab[1], dstr), (lab[2], f"{c.m.name} <{c.m.email}>"),
           (lab[3], c.inv.subject)]
     plain = (s.text + "\n\n\n\n" + foot + "\n\n\n" + sep + "\n" + "\n".join(f"{k}: {v} " for k, v in hb)
              + "\n\n" + c.inv.text + "\n")
@@ -992,7 +999,7 @@ def render_proton(s: Spec) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
     foot = FOOTERS["proton"][ui]
-    attr = attribution("proton", ui, c.ilocal)
+    attr = attribution("proton", ui, c.ilocal, c.fn)
     plain = s.text + "\n\n" + foot + "\n\n" + attr + "\n\n" + quote(c.inv.text, "> ", ">") + "\n"
     html = ('<div style="font-family: Arial, sans-serif; font-size: 14px;">' + html_divs(s.text) + "</div>"
             '<div class="protonmail_signature_block" style="font-family: Arial, sans-serif; font-size: 14px;">'
@@ -1024,7 +1031,7 @@ def render_yahoo(s: Spec) -> bytes:
     c = Ctx(s)
     ui = lang_of(s)
     foot = FOOTERS["yahoo"][ui]
-    attr = attribution("yahoo", ui, c.ilocal)
+    attr = attribution("yahoo", ui, c.ilocal, c.fn)
     plain = s.text + "\n\n" + foot + "\n\n\n" + attr + "\n\n" + c.inv.text + "\n"
     bnd = "----=_Part_" + str(hnum_s(s.name, 1000000, 9999999)) + "_" + str(hnum_s(s.name + "y", 100000000, 999999999)) + "." + str(hnum_s(s.name + "z", 10**12, 10**13))
     yid = hx(s.name + "yd", 10, "0123456789abcdef")
@@ -1058,12 +1065,12 @@ def render_zimbra(s: Spec) -> bytes:
     ui = lang_of(s)
     d = c.ilocal
     if ui == "fi":
-        hb = [("Lähettäjä", f'"Traffpunkt" <{LIST_ADDR}>'), ("Vastaanottaja", f'"{c.m.name}" <{c.m.email}>'),
+        hb = [("Lähettäjä", f'"{c.fn}" <{LIST_ADDR}>'), ("Vastaanottaja", f'"{c.m.name}" <{c.m.email}>'),
               ("Lähetetty", f"{WD_FI[d.weekday()].capitalize()} {d.day}. {MON_FI_PART[d.month - 1]} {d.year} {d.hour}.{d:%M.%S}"),
               ("Aihe", c.inv.subject)]
         sep = "----- Alkuperäinen viesti -----"
     else:
-        hb = [("Från", f'"Traffpunkt" <{LIST_ADDR}>'), ("Till", f'"{c.m.name}" <{c.m.email}>'),
+        hb = [("Från", f'"{c.fn}" <{LIST_ADDR}>'), ("Till", f'"{c.m.name}" <{c.m.email}>'),
               ("Skickat", f"{WD_SV[d.weekday()]}, {d.day} {MON_SV[d.month - 1]} {d.year} {d:%H:%M:%S}"),
               ("Ämne", c.inv.subject)]
         sep = "----- Ursprungligt meddelande -----"

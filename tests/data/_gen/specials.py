@@ -192,8 +192,8 @@ def render_gmail_unsubscribe(s: Spec) -> bytes:
         f"From: {enc_name(c.m.name, c.m.email, 'utf-8', 'B', cs_label='UTF-8')}",
         f"Date: {rfc_date(c.date)}",
         f"Message-ID: {mid}",
-        "Subject: unsubscribe",
-        f"To: {c.to_addr}",
+        f"Subject: leave [{c.inv.token}]",  # List-Unsubscribe: <mailto:natverk@...?subject=leave%20%5B<token>%5D>
+        f"To: {LIST_ADDR}",
         'Content-Type: text/plain; charset="UTF-8"',
     ]
     return finish(head, s.text + "\n", False)
@@ -306,7 +306,7 @@ def render_autoreply(s: Spec) -> bytes:
         start = c.date.astimezone(UTC) - timedelta(days=2)
         head = env + [
             f"From: {m.email}",
-            f"To: {enc_name('Traffpunkt', c.to_addr)}",
+            f"To: {enc_name(c.to_name, c.to_addr) if c.to_name else c.to_addr}",
             "Subject: " + enc_header(subj, "utf-8", "Q", fold="\n ", cs_label="UTF-8"),
             f"Date: {rfc_date(c.date.astimezone(UTC))}",
             f"Message-id: <{uuid_like(s.name)}-vac@{dom}>",
@@ -630,7 +630,7 @@ def ics_reply(s: Spec, partstat: str, prodid: str, extra_att: str = "", comment:
               x_num_guests: int | None = None, sequence: int = 0) -> str:
     m = s.member
     start, end = EVENT_TIMES[s.mtg]
-    uid = f"traffpunkt-meeting-{s.mtg.lower()}-2026@{DOMAIN}" if s.mtg == "A" else f"traffpunkt-meeting-{s.mtg.lower()}-2027@{DOMAIN}"
+    uid = f"traffpunkt-{start:%Y-%m-%d}-series@{DOMAIN}"  # as mailer/ics.py writes it
     summary = SUMMARIES[(s.mtg, s.inv_lang or m.lang)]
     stamp = (s.opt["date"] if "date" in s.opt else start - timedelta(days=6)).astimezone(UTC)
     att_params = f"PARTSTAT={partstat}"
@@ -648,7 +648,7 @@ def ics_reply(s: Spec, partstat: str, prodid: str, extra_att: str = "", comment:
         f"DTSTART;TZID=Europe/Helsinki:{start:%Y%m%dT%H%M%S}",
         f"DTEND;TZID=Europe/Helsinki:{end:%Y%m%dT%H%M%S}",
         f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"ORGANIZER;CN=Traffpunkt:mailto:{organizer}",
+        f"ORGANIZER;CN={'Kulturnätverket' if s.mtg == 'A' else 'Traffpunkt'}:mailto:{organizer}",
         f"UID:{uid}",
         f"ATTENDEE;{att_params}:mailto:{m.email}",
     ]
@@ -741,7 +741,7 @@ def render_imip(s: Spec) -> bytes:
             who = {"ACCEPTED": "has accepted this invitation.", "DECLINED": "has declined this invitation.",
                    "TENTATIVE": "has tentatively accepted this invitation."}[partstat]
             plain = (f"{m.name} {who}\n\n{summary}\nThursday 3 Dec 2026 ⋅ 17:00 – 19:00\nEastern European Time - Helsinki\n\n"
-                     f"Location\nCaisa Cultural Centre, Helsinki\nhttps://www.google.com/maps/search/Caisa+Cultural+Centre,+Helsinki?hl=en\n\n"
+                     f"Location\nKulturhuset Caisa, Kajsaniemigatan 4, Helsingfors\nhttps://www.google.com/maps/search/Kulturhuset+Caisa,+Kajsaniemigatan+4,+Helsingfors?hl=en\n\n"
                      f"Organiser\n{LIST_ADDR}\n\nGuests\n{LIST_ADDR} - organiser\n{m.name}\n"
                      f"View all guest info https://calendar.google.com/calendar/event?action=VIEW&eid={hx(s.name, 60, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}\n\n"
                      f"Reply for {m.email}\n\nInvitation from Google Calendar\n\nYou are receiving this email because you are an attendee on the event.\n")
@@ -819,7 +819,7 @@ def render_imip(s: Spec) -> bytes:
             "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.200.121\\))",
             "Subject: " + enc_header(subj, "utf-8", "Q", fold="\n "),
             f"Date: {rfc_date(c.date)}",
-            f"To: Traffpunkt <{LIST_ADDR}>",
+            f"To: {enc_name(c.fn, LIST_ADDR, 'utf-8', 'Q')}",
             f"Message-Id: <{uuid_like(s.name + 'am', upper=True)}@{m.email.split('@')[1]}>",
             "X-Mail-Calendar-Part: Yes",
             "X-Mailer: Apple Mail (2.3826.200.121)",
@@ -889,7 +889,7 @@ def render_malformed(s: Spec) -> bytes:
         head = base + ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
         return ("\n".join(head) + "\n\n").encode("utf-8") + junk + b"\n"
     if kind == "invalid_charset":
-        attr = attribution("roundcube", "fi", c.ilocal)
+        attr = attribution("roundcube", "fi", c.ilocal, c.fn)
         text = s.text + "\n\n" + attr + "\n" + quote(c.inv.text) + "\n"
         head = base + ["MIME-Version: 1.0", 'Content-Type: text/plain; charset="utf-8x-unknown"; format=flowed',
                        "Content-Transfer-Encoding: 8bit", "User-Agent: Roundcube Webmail/1.4.15"]

@@ -40,7 +40,7 @@ SV: list[Spec] = [
       "Hej,\n\nTyvärr kan jag inte komma den här gången, vi har generalrepetition samma kväll.\n\nHälsningar\nJohan",
       rsvp="no", tokens=True),
     R("iphone_sv_maybe", "iphone", "fredrik", "sv",
-      "Kanske, beror på repetitionerna. Jag hör av mig senast på tisdag.", rsvp="maybe", tokens=True),
+      "Kanske, beror på repetitionerna. Jag hör av mig senast på tisdag.", rsvp="maybe", mtg="B", tokens=True),
     R("thunderbird_sv_yes_vegetarian_bottom", "thunderbird", "linnea", "sv",
       "JA, jag kommer. Jag är vegetarian.\n\nLinnéa", rsvp="yes", dietary="vegetarian", bottom=True, xot=True),
     R("apple_sv_yes_topic_same_line", "apple", "karin", "sv",
@@ -91,7 +91,7 @@ SV: list[Spec] = [
     R("mutt_sv_inline_answers", "mutt", "jorn", "sv", "",
       body="Ja.\nÄrende: nätverkets hemsida behöver uppdateras\n/Jörn", rsvp="yes",
       topics=("nätverkets hemsida behöver uppdateras",), tokens=True,
-      segments=[("q", (0, 10)), ("t", "\nJa.\n"), ("q", (10, 11)),
+      segments=[("q", (0, 17)), ("t", "\nJa.\n"), ("q", (17, 20)),
                 ("t", "\nÄrende: nätverkets hemsida behöver uppdateras\n"), ("t", "/Jörn")]),
     R("roundcube_sv_bottom_three_of_us", "roundcube", "camilla", "sv",
       "Hej!\n\nJa, vi kommer tre från Dansverkstan.\n\nHälsningar,\nCamilla", rsvp="yes", guests=2, bottom=True),
@@ -107,7 +107,7 @@ SV: list[Spec] = [
     R("apple_sv_no_offer_list", "apple", "fredrik", "sv",
       "Hej alla,\n\nJag kan inte komma på torsdag, men vill gärna dela med mig:\n\nErbjuder:\n"
       "- repetitionslokal på dagtid i januari\n- lånescen för mindre gästspel\n\nHälsningar\nFredrik",
-      rsvp="no", offers=("repetitionslokal på dagtid i januari", "lånescen för mindre gästspel"), flowed=True),
+      rsvp="no", offers=("repetitionslokal på dagtid i januari", "lånescen för mindre gästspel"), mtg="B", flowed=True),
     R("iphone_sv_yes_allergy_multipart", "iphone", "tove", "sv", "Ja! Allergi: nötter och jordnötter",
       rsvp="yes", dietary="nötter och jordnötter", multipart=True),
     R("thunderbird_sv_no_topic_inverted", "thunderbird", "linnea", "sv",
@@ -116,7 +116,7 @@ SV: list[Spec] = [
       mtg="C"),
     R("outlook_sv_yes_sambo_cp1252", "outlook", "peter", "sv", "Hej!\nJa, jag och min sambo kommer.\nMvh Peter",
       rsvp="yes", guests=1, mtg="C", charset="windows-1252", sent_style="weekday"),
-    R("gmail_sv_reminder_yes", "gmail", "johan", "sv", "Förlåt att jag svarar sent – ja, jag kommer!\n\n/Johan",
+    R("gmail_sv_reminder_yes", "gmail", "sofia", "sv", "Förlåt att jag svarar sent – ja, jag kommer!\n\n/Sofia",
       rsvp="yes", kind="reminder", tokens=True),
     R("owa_sv_no_needs", "owa", "mikaela", "sv",
       "Hej,\nJag kan inte komma, men vi söker folk:\nBehöver: scenograf till en barnföreställning i mars\n"
@@ -133,7 +133,7 @@ SV: list[Spec] = [
     R("yahoo_sv_yes_vegetarisk", "yahoo", "gustav", "sv",
       "Självklart kommer jag! Vegetarisk mat, tack.\n\nHälsningar Gustav", rsvp="yes", dietary="vegetarisk", mtg="D"),
     R("outlook_sv_yes_no_special_diet", "outlook", "henrik", "sv",
-      "Hej,\nJag kommer gärna. Ingen specialkost.\nHälsningar\nHenrik", rsvp="yes", sent_style="weekday"),
+      "Hej,\nJag kommer gärna. Ingen specialkost.\nHälsningar\nHenrik", rsvp="yes", mtg="C", sent_style="weekday"),
     R("gmail_sv_jo_leaves_early", "gmail", "fredrik", "sv",
       "Jo, jag kommer. Men jag måste gå redan 17.45.\n\nFredrik", rsvp="yes", mtg="B", crlf=True),
     R("apple_sv_se_yes_two", "apple", "karin", "sv",
@@ -143,7 +143,7 @@ SV: list[Spec] = [
       "Hej!\n\nJa, jag kommer.\n\nÄrende: Vi borde diskutera hur nätverket kan stödja frilansare som inte har egen "
       "lokal, särskilt nu när hyrorna stiger överallt i Helsingfors.\n\n/Matilda", rsvp="yes",
       topics=("Vi borde diskutera hur nätverket kan stödja frilansare som inte har egen lokal, särskilt nu när "
-              "hyrorna stiger överallt i Helsingfors",)),
+              "hyrorna stiger överallt i Helsingfors",), mtg="C"),
     R("outlook_html_sv_agenda_item", "outlook", "johan", "sv",
       "Hej,\n\nJa, jag kommer.\n\nFörslag till agendan: gemensam pressrelease inför våren\n\nMvh Johan",
       rsvp="yes", topics=("gemensam pressrelease inför våren",), mtg="B", html_only=True),
@@ -175,7 +175,7 @@ FI: list[Spec] = [
       rsvp="yes", dietary="pähkinät"),
     R("outlook_fi_yes_topic", "outlook", "riikka", "fi",
       "Hei!\n\nTulen paikalle.\n\nAihe: yhteinen tiedotus kevään festivaaleista\n\nTerveisin\nRiikka",
-      rsvp="yes", topics=("yhteinen tiedotus kevään festivaaleista",), tokens=True),
+      rsvp="yes", topics=("yhteinen tiedotus kevään festivaaleista",), mtg="B", tokens=True),
     R("gmail_fi_yes_plain_topic", "gmail", "mikko", "fi",
       "Hei, tulen! Haluaisin ottaa esille Kaapelitehtaan vuokrien nousun.\n\nMikko", rsvp="yes",
       topics=("Kaapelitehtaan vuokrien nousun",), mtg="B"),
@@ -224,7 +224,7 @@ FI: list[Spec] = [
       cte="base64"),
     R("outlook_fi_no_latin1", "outlook", "mikko", "fi",
       "Hei\n\nValitettavasti en pääse, olen Tukholmassa koko viikon.\n\nYstävällisin terveisin\nMikko Lähteenmäki",
-      rsvp="no", charset="iso-8859-1"),
+      rsvp="no", mtg="B", charset="iso-8859-1"),
     R("iphone_fi_maybe_en_ehka_paase", "iphone", "outi", "fi", "En ehkä pääse, töissä on kiire. Katsotaan.",
       rsvp="maybe"),
     R("gmail_fi_yes_two_of_us", "gmail", "riikka", "fi", "Moikka!\nMe tullaan kahdestaan Petran kanssa.\nRiikka",
@@ -255,8 +255,8 @@ FI: list[Spec] = [
       rsvp="no", mtg="B"),
     R("mutt_fi_inline_answers", "mutt", "juha", "fi", "", body="Kyllä\nKasvisruoka, kiitos.\n-Juha", rsvp="yes",
       dietary="kasvisruoka",
-      segments=[("q", (0, 10)), ("t", "\nKyllä\n"), ("q", (10, 13)), ("t", "\nKasvisruoka, kiitos.\n\n-Juha")]),
-    R("owa_html_fi_no", "owa", "minna", "fi", "Hei,\n\nen pääse tällä kertaa.\n\nTerveisin Minna", rsvp="no", mtg="B",
+      segments=[("q", (0, 17)), ("t", "\nKyllä\n"), ("q", (17, 19)), ("t", "\nKasvisruoka, kiitos.\n\n-Juha")]),
+    R("outlook_html_fi_no", "owa", "minna", "fi", "Hei,\n\nen pääse tällä kertaa.\n\nTerveisin Minna", rsvp="no", mtg="B",
       html_only=True),
     R("gmail_fi_yes_colleague", "gmail", "juha", "fi",
       "Tulen ja tuon mukanani kollegani Teatteri Kipinästä.\n\nTerveisin\nJuha", rsvp="yes", guests=1, mtg="B"),
@@ -302,7 +302,7 @@ EN: list[Spec] = [
     R("gmail_en_no_problem_yes", "gmail", "ruth", "en", "No problem, I'll be there. Might be 10 minutes late.\n\nRuth",
       rsvp="yes"),
     R("iphone_en_no", "iphone", "emma", "en", "Unfortunately I won't be able to attend. Have a good meeting!",
-      rsvp="no"),
+      rsvp="no", mtg="B"),
     R("owa_en_two_interns", "owa", "mark", "en", "Hi,\n\nI'll come and I'm bringing two interns, if that's OK.\n\n"
       "Best,\nMark", rsvp="yes", guests=2),
     R("samsung_en_maybe", "samsung", "nikolai", "en", "Maybe – depends on whether my flight from Berlin is on time.",
@@ -382,23 +382,29 @@ EN: list[Spec] = [
 
 
 def mailto_specs() -> list[Spec]:
-    """Answers through the invitation's mailto: links: no quote, the answer and the token in the subject."""
+    """Answers through the invitation's mailto: links (meeting A, the current template): no quote, the answer
+    word and the token in the subject, exactly as mailer/compose.py writes the links."""
     out = []
-    anna_b = inv("B", "sv", M["anna"]).token
-    out.append(Spec("gmail_sv_mailto_ja_empty", "mailto", M["anna"], "", None,
-                    exp={"rsvp": "yes"}, mtg="B", tokens=True, body="",
-                    opt={"style": "gmail", "subject": f"Ja [{anna_b}]"}))
-    hanna = inv("A", "fi", M["hanna"]).token
+    tok = inv("A", "sv", M["anna"]).token
+    out.append(Spec("gmail_sv_mailto_ja_empty", "mailto", M["anna"], "", None, exp={"rsvp": "yes"}, tokens=True,
+                    body="", opt={"style": "gmail", "subject": f"Ja [{tok}]"}))
+    tok = inv("A", "fi", M["hanna"]).token
     out.append(Spec("outlook_fi_mailto_kylla", "mailto", M["hanna"], "Tulen mielelläni!\n\nTerveisin\nHanna", "fi",
-                    exp={"rsvp": "yes"}, mtg="A", tokens=True,
-                    opt={"style": "outlook", "subject": f"Kyllä [{hanna}]"}))
-    ben = inv("C", "en", M["ben"]).token
-    out.append(Spec("iphone_en_mailto_yes_empty", "mailto", M["ben"], "", None, exp={"rsvp": "yes"}, mtg="C",
-                    tokens=True, body="", opt={"style": "iphone", "subject": f"Yes [{ben}]", "ui": "en"}))
-    # Outlook autocompleted last meeting's plus address; the subject carries this meeting's token
+                    exp={"rsvp": "yes"}, tokens=True, opt={"style": "outlook", "subject": f"Kyllä [{tok}]"}))
+    tok = inv("A", "fi", M["outi"]).token
+    out.append(Spec("iphone_fi_mailto_en_paase_empty", "mailto", M["outi"], "", None, exp={"rsvp": "no"}, tokens=True,
+                    body="", opt={"style": "iphone", "subject": f"En pääse [{tok}]", "ui": "fi"}))
+    tok = inv("A", "en", M["chloe"]).token
+    out.append(Spec("iphone_en_mailto_yes_empty", "mailto", M["chloe"], "", None, exp={"rsvp": "yes"}, tokens=True,
+                    body="", opt={"style": "iphone", "subject": f"Yes [{tok}]", "ui": "en"}))
+    tok = inv("A", "sv", M["niklas"]).token
+    out.append(Spec("gmail_sv_mailto_avregistrera_empty", "mailto", M["niklas"], "", None,
+                    exp={"command": "leave"}, tokens=True, body="", category="command",
+                    opt={"style": "gmail", "subject": f"Avregistrera [{tok}]"}))
+    # the member's address book autocompleted last meeting's plus address; the subject has this meeting's token
     old = inv("OLD", "sv", M["peter"])
     new = inv("A", "sv", M["peter"]).token
     out.append(Spec("gmail_sv_mailto_nej_old_address", "mailto", M["peter"], "Tyvärr, jag har förhinder.\n\nPeter", "sv",
-                    exp={"rsvp": "no"}, mtg="A", tokens=True,
+                    exp={"rsvp": "no"}, tokens=True,
                     opt={"style": "gmail", "subject": f"Nej [{new}]", "to_addr": old.reply_to}))
     return out

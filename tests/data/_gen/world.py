@@ -136,9 +136,10 @@ REMINDER_PREFIX = {"sv": "Påminnelse: ", "fi": "Muistutus: ", "en": "Reminder: 
 
 # event titles (ICS SUMMARY) used by calendar replies
 SUMMARIES = {
-    ("A", "sv"): "Nätverksträff – Kulturhuset Caisa",
-    ("A", "fi"): "Verkostotapaaminen – Kulttuurikeskus Caisa",
-    ("A", "en"): "Network meeting – Caisa Cultural Centre",
+    # meeting A: SUMMARY is the configured title and theme, in the network's language for everyone
+    ("A", "sv"): "Nätverksträff: Årets sista träff: hur går vi vidare 2027?",
+    ("A", "fi"): "Nätverksträff: Årets sista träff: hur går vi vidare 2027?",
+    ("A", "en"): "Nätverksträff: Årets sista träff: hur går vi vidare 2027?",
     ("B", "sv"): "Nätverksträff – Kabelfabriken",
     ("B", "fi"): "Verkostotapaaminen – Kaapelitehdas",
     ("B", "en"): "Network meeting – Cable Factory",
@@ -373,6 +374,244 @@ Want to raise a topic? Write 'Topic:' and your proposal.
 Traffpunkt – Kulturnätverket"""
 
 
+# ----------------------------------------------------------------------------------------------------------
+# Meeting A is written exactly as traffpunkt's own templates (templates/<lang>/invitation.txt, reminder.txt,
+# _answer.txt, _footer.txt) render it for config/network.example.toml: From "Kulturnätverket", a bare
+# Reply-To plus address, mailto: answer links and a "-- " footer. B, C, D and OLD keep an older wording.
+THEME = "Årets sista träff: hur går vi vidare 2027?"
+GUEST = "Maria Lind, Kulturkontakt Nord"
+_WORDS = {
+    "sv": {"yes": "Ja", "no": "Nej", "maybe": "Kanske", "leave": "Avregistrera"},
+    "fi": {"yes": "Kyll%C3%A4", "no": "En%20p%C3%A4%C3%A4se", "maybe": "Ehk%C3%A4", "leave": "Eroa"},
+    "en": {"yes": "Yes", "no": "No", "maybe": "Maybe", "leave": "Leave"},
+}
+
+
+def _mailto(lang: str, token: str, what: str) -> str:
+    return f"mailto:natverk+{token}@{DOMAIN}?subject={_WORDS[lang][what]}%20%5B{token}%5D"
+
+
+def _real_answer(lang: str, token: str) -> str:
+    y, n, m = (_mailto(lang, token, w) for w in ("yes", "no", "maybe"))
+    if lang == "sv":
+        return f"""Svara JA, NEJ eller KANSKE genom att svara på det här mejlet. Skriv gärna också
+- om du tar med någon: "Vi blir två" eller "Jag tar med en kollega"
+- om du har specialkost: "Kost: vegetarisk"
+- om du vill ta upp något: "Ärende: gemensam bokningskalender"
+- vad du behöver och kan erbjuda andra: "Behöver: ..." och "Erbjuder: ..."
+
+Eller svara med ett klick – ditt e-postprogram öppnar ett färdigt svar som du skickar:
+  JA:     {y}
+  NEJ:    {n}
+  KANSKE: {m}
+
+Ändrar du dig svarar du bara på nytt; det senaste svaret gäller."""
+    if lang == "fi":
+        return f"""Vastaa KYLLÄ, EI tai EHKÄ vastaamalla tähän viestiin. Voit samalla kertoa
+- tuotko jonkun mukanasi: "Meitä tulee kaksi" tai "Tuon mukanani kollegan"
+- erityisruokavaliosta: "Ruokavalio: kasvis"
+- asiasta, jonka haluat ottaa esille: "Aihe: yhteinen varauskalenteri"
+- mitä tarvitset ja mitä voit tarjota muille: "Tarvitsen: ..." ja "Tarjoan: ..."
+
+Tai vastaa yhdellä klikkauksella – sähköpostiohjelmasi avaa valmiin vastauksen, jonka lähetät:
+  KYLLÄ: {y}
+  EI:    {n}
+  EHKÄ:  {m}
+
+Jos mielesi muuttuu, vastaa uudelleen; viimeisin vastaus on voimassa."""
+    return f"""Answer YES, NO or MAYBE by replying to this e-mail. You are welcome to add
+- whether you bring anyone: "We will be two" or "I'm bringing a colleague"
+- dietary needs: "Diet: vegetarian"
+- something you would like to raise: "Topic: a shared booking calendar"
+- what you need and what you can offer others: "Need: ..." and "Offer: ..."
+
+Or answer with one click – your mail program opens a ready reply for you to send:
+  YES:   {y}
+  NO:    {n}
+  MAYBE: {m}
+
+If you change your mind, just reply again; the latest answer counts."""
+
+
+def _real_footer(lang: str, token: str, address: str) -> str:
+    leave = _mailto(lang, token, "leave")
+    if lang == "sv":
+        return f"""-- 
+Du får det här mejlet för att du finns på sändlistan för Kulturnätverket ({address}).
+Vill du inte längre få inbjudningar? Svara med ordet AVREGISTRERA, eller: {leave}
+Frågor? Skriv till koordinatorn: koordinator@kulturnatverket.fi
+Träffarna på webben: https://kulturnatverket.fi/traffar"""
+    if lang == "fi":
+        return f"""-- 
+Saat tämän viestin, koska osoitteesi ({address}) on verkoston Kulturnätverket postituslistalla.
+Etkö halua enää kutsuja? Vastaa sanalla EROA, tai: {leave}
+Kysyttävää? Kirjoita koordinaattorille: koordinator@kulturnatverket.fi
+Tapaamiset verkossa: https://kulturnatverket.fi/traffar"""
+    return f"""-- 
+You receive this e-mail because {address} is on the Kulturnätverket mailing list.
+No longer want invitations? Reply with the word LEAVE, or: {leave}
+Questions? Write to the coordinator: koordinator@kulturnatverket.fi
+The meetings on the web: https://kulturnatverket.fi/traffar"""
+
+
+_REAL_MEETING = {
+    "sv": f"När:    torsdag 3.12 kl. 17.00–19.00\nVar:    Kulturhuset Caisa, Kajsaniemigatan 4, Helsingfors\n"
+          f"Tema:   {THEME}\nGäst:   {GUEST}",
+    "fi": f"Aika:    torstaina 3.12. klo 17.00–19.00\nPaikka:  Kulturhuset Caisa, Kajsaniemigatan 4, Helsingfors\n"
+          f"Teema:   {THEME}\nVieras:  {GUEST}",
+    "en": f"When:   Thursday 3 December, 17:00–19:00\nWhere:  Kulturhuset Caisa, Kajsaniemigatan 4, Helsingfors\n"
+          f"Theme:  {THEME}\nGuest:  {GUEST}",
+}
+
+
+def _real_invitation(lang: str, first: str, token: str, address: str) -> str:
+    if lang == "sv":
+        head = f"""Hej {first}!
+
+Välkommen till nästa träff i Kulturnätverket, torsdag 3.12 kl. 17.00–19.00.
+Den här gången är temat "{THEME}" och vår gäst är {GUEST}.
+
+{_REAL_MEETING["sv"]}
+
+Så här brukar träffen gå till
+1. Presentationsrunda: vem är jag, vad gör jag och vad behöver jag just nu?
+2. Aktuellt från medlemmarna – ärenden som ni har skickat in på förhand.
+3. Diskussion kring temat.
+4. Mat och dryck, och tid att prata vidare.
+
+"""
+        tail = """
+
+Inbjudan finns också som kalenderbokning i mejlet. Svarar du i kalendern
+(Acceptera/Avböj) räknas det lika som ett svar med JA eller NEJ.
+
+Varmt välkommen!
+Kulturnätverket
+
+"""
+    elif lang == "fi":
+        head = f"""Hei {first}!
+
+Tervetuloa verkoston seuraavaan tapaamiseen torstaina 3.12. klo 17.00–19.00.
+Tällä kertaa teemana on "{THEME}", ja vieraanamme on {GUEST}.
+
+{_REAL_MEETING["fi"]}
+
+Näin tapaaminen yleensä etenee
+1. Esittelykierros: kuka olen, mitä teen ja mitä tarvitsen juuri nyt?
+2. Ajankohtaista jäseniltä – asiat, jotka olette lähettäneet etukäteen.
+3. Keskustelu teemasta.
+4. Ruokaa ja juomaa sekä aikaa jutella lisää.
+
+"""
+        tail = """
+
+Kutsu on viestissä myös kalenterivarauksena. Jos vastaat kalenterissa
+(Hyväksy/Hylkää), se lasketaan samoin kuin vastaus KYLLÄ tai EI.
+
+Lämpimästi tervetuloa!
+Kulturnätverket
+
+"""
+    else:
+        head = f"""Hello {first},
+
+You are warmly invited to the next Kulturnätverket meeting on Thursday 3 December, 17:00–19:00.
+This time the theme is "{THEME}", and our guest is {GUEST}.
+
+{_REAL_MEETING["en"]}
+
+How the meeting usually goes
+1. A round of introductions: who I am, what I do and what I need right now.
+2. Current matters from members – the topics you send in beforehand.
+3. Discussion of the theme.
+4. Food and drink, and time to keep talking.
+
+"""
+        tail = """
+
+The invitation is also in this e-mail as a calendar entry. Answering in your
+calendar (Accept/Decline) counts the same as replying YES or NO.
+
+Looking forward to seeing you,
+Kulturnätverket
+
+"""
+    return head + _real_answer(lang, token) + tail + _real_footer(lang, token, address)
+
+
+def _real_reminder(lang: str, first: str, token: str, address: str) -> str:
+    y, n, m = (_mailto(lang, token, w) for w in ("yes", "no", "maybe"))
+    if lang == "sv":
+        return f"""Hej {first}!
+
+En påminnelse om träffen torsdag 3.12 kl. 17.00–19.00. Vi har inte fått ditt svar ännu – svara JA, NEJ eller KANSKE på det här mejlet.
+
+{_REAL_MEETING["sv"]}
+
+Preliminär agenda
+17.00  Presentationsrunda
+17.30  Aktuellt från medlemmarna
+18.00  {THEME} ({GUEST})
+
+  JA:     {y}
+  NEJ:    {n}
+  KANSKE: {m}
+
+Väl mött!
+Kulturnätverket
+
+""" + _real_footer(lang, token, address)
+    if lang == "fi":
+        return f"""Hei {first}!
+
+Muistutus tapaamisesta torstaina 3.12. klo 17.00–19.00. Emme ole vielä saaneet vastaustasi – vastaa KYLLÄ, EI tai EHKÄ tähän viestiin.
+
+{_REAL_MEETING["fi"]}
+
+Alustava asialista
+17.00  Presentationsrunda
+17.30  Aktuellt från medlemmarna
+18.00  {THEME} ({GUEST})
+
+  KYLLÄ: {y}
+  EI:    {n}
+  EHKÄ:  {m}
+
+Nähdään!
+Kulturnätverket
+
+""" + _real_footer(lang, token, address)
+    return f"""Hello {first},
+
+A reminder of the meeting on Thursday 3 December, 17:00–19:00. We have not had your answer yet – just reply YES, NO or MAYBE to this e-mail.
+
+{_REAL_MEETING["en"]}
+
+Draft agenda
+17.00  Presentationsrunda
+17.30  Aktuellt från medlemmarna
+18.00  {THEME} ({GUEST})
+
+  YES:   {y}
+  NO:    {n}
+  MAYBE: {m}
+
+See you there,
+Kulturnätverket
+
+""" + _real_footer(lang, token, address)
+
+REAL_SUBJECTS = {
+    ("invitation", "sv"): f"Inbjudan: Nätverksträff torsdag 3.12 kl. 17.00 – {THEME}",
+    ("invitation", "fi"): f"Kutsu: Nätverksträff torstaina 3.12. klo 17.00 – {THEME}",
+    ("invitation", "en"): f"Invitation: Nätverksträff, Thursday 3 December at 17:00 – {THEME}",
+    ("reminder", "sv"): "Påminnelse: Nätverksträff torsdag 3.12 kl. 17.00",
+    ("reminder", "fi"): "Muistutus: Nätverksträff torstaina 3.12. klo 17.00",
+    ("reminder", "en"): "Reminder: Nätverksträff, Thursday 3 December at 17:00",
+}
+
+
 _BODIES = {"A": _body_A, "B": _body_B, "C": _body_C, "D": _body_D, "OLD": _body_OLD}
 
 
@@ -388,7 +627,14 @@ class Invitation:
         return token_for(self.member.id, self.mtg.number)
 
     @property
+    def real(self) -> bool:
+        """Meeting A is rendered by traffpunkt's current templates; the others by an older wording."""
+        return self.mtg.key == "A"
+
+    @property
     def subject(self) -> str:
+        if self.real:
+            return REAL_SUBJECTS[(self.kind, self.lang)]
         s = SUBJECTS[(self.mtg.key, self.lang)]
         if self.kind == "reminder":
             return REMINDER_PREFIX[self.lang] + s.split(": ", 1)[1]
@@ -396,6 +642,9 @@ class Invitation:
 
     @property
     def text(self) -> str:
+        if self.real:
+            f = _real_reminder if self.kind == "reminder" else _real_invitation
+            return f(self.lang, self.member.first, self.token, self.member.email)
         if self.kind == "reminder":
             return _reminder(self.mtg.key, self.lang, self.member.first)
         return _BODIES[self.mtg.key](self.lang, self.member.first)
@@ -410,13 +659,21 @@ class Invitation:
 
     @property
     def msgid(self) -> str:
+        if self.real:  # mailer.compose.make_message_id: <token.kind.sha256(key)[:10]@domain>
+            import hashlib
+
+            key = f"{self.kind}:2026-12-03:member-{self.member.id}"
+            return f"<{self.token}.{self.kind}.{hashlib.sha256(key.encode()).hexdigest()[:10]}@{DOMAIN}>"
         return f"<{self.token}.{self.kind}.1.x@{DOMAIN}>"
 
     @property
     def reply_to(self) -> str:
         return f"natverk+{self.token}@{DOMAIN}"
 
-    from_name = "Traffpunkt"
+    @property
+    def from_name(self) -> str:
+        return "Kulturnätverket" if self.real else "Traffpunkt"
+
     from_addr = LIST_ADDR
 
     def html(self) -> str:
@@ -436,9 +693,33 @@ class Invitation:
 
     def raw(self, to_name: str | None = None, with_html: bool = False) -> str:
         """The invitation as traffpunkt sent it (used inside bounces), "\n" line ends."""
-        from mimekit import enc_header, enc_name, qp
+        from mimekit import b64, enc_header, enc_name, hx, qp
 
         m = self.member
+        if self.real:  # as mailer/compose.py writes it
+            bnd = "=_tp_alt_" + hx(self.token, 16)
+            hdr = [
+                f"Date: {rfc_date(self.date)}",
+                "From: " + " ".join(enc_name(self.from_name, self.from_addr, "utf-8", "B", cs_label="utf-8").split()),
+                f"To: {enc_name(to_name or m.name, m.email, 'utf-8', 'B', cs_label='utf-8')}",
+                "Subject: " + enc_header(self.subject, "utf-8", "B", fold="\n ", cs_label="utf-8"),
+                f"Message-ID: {self.msgid}",
+                f"Reply-To: {self.reply_to}",
+                "List-Id: =?utf-8?b?S3VsdHVybsOkdHZlcmtldA==?= <natverk.kulturnatverket.fi>",
+                f"List-Unsubscribe: <mailto:{LIST_ADDR}?subject=leave%20%5B{self.token}%5D>",
+                "Auto-Submitted: auto-generated",
+                "X-Auto-Response-Suppress: OOF, AutoReply",
+                f"X-Traffpunkt-Kind: {self.kind}",
+                "MIME-Version: 1.0",
+                f'Content-Type: multipart/alternative; boundary="{bnd}"',
+            ]
+            html = ('<!DOCTYPE html>\n<html lang="' + self.lang + '">\n<head>\n<meta charset="utf-8">\n</head>\n'
+                    '<body style="margin:0;padding:0;background:#f4f1ec;">\n' + self.html() + "\n</body>\n</html>\n")
+            body = (f"--{bnd}\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: quoted-printable\n\n"
+                    + qp(self.text.encode("utf-8")) + "\n\n"
+                    + f"--{bnd}\nContent-Type: text/html; charset=\"utf-8\"\nContent-Transfer-Encoding: quoted-printable\n\n"
+                    + qp(html.encode("utf-8")) + f"\n--{bnd}--\n")
+            return "\n".join(hdr) + "\n\n" + body
         hdr = [
             "Return-Path: <bounces+" + self.token + "@" + DOMAIN + ">",
             f"From: {self.from_name} <{self.from_addr}>",

@@ -1,0 +1,117 @@
+"""What the coordinator and the memo need about one meeting, gathered from the store: the agenda built from
+the answers and topics, the catering list and presentation sheet, and the memo's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from mailer.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
+from mailer.config import Config
+from mailer.models import Meeting
+from mailer.planner import invitation_due
+from mailer.schedule import next_occurrence
+from mailer.store import Store
+
+
+@dataclass(frozen=True)
+class MeetingAgenda:
+    agenda: Agenda
+    #: topic row id by (text, proposer), to record which topics were scheduled and which rolled over
+    topic_ids: dict[tuple[str, str | None], int]
+
+
+def _display(row: dict[str, Any]) -> str:
+    return str(row.get("name") or "").strip() or str(row.get("address") or "?").partition("@")[0]
+
+
+def meeting_agenda(config: Config, store: Store, meeting: Meeting) -> MeetingAgenda:
+    """The time-boxed agenda from who said yes (with their guests), the topics, and the guest speaker."""
+    rows = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
+    needs: dict[int, str] = {}
+    for t in store.topics(meeting.id, kind="need"):
+        if t["member_id"] is not None:
+            needs.setdefault(int(t["member_id"]), str(t["text"]))
+    attendees = [Attendee(name=_display(r), organisation=r["organisation"], first_time=bool(r["first_time"]),
+                          need=needs.get(int(r["member_id"]))) for r in rows]
+    topics: list[TopicIn] = []
+    ids: dict[tuple[str, str | None], int] = {}
+    for t in store.agenda_topics(meeting):
+        proposer = t["name"] or None
+        topics.append(TopicIn(text=t["text"], proposer=proposer, received=datetime.fromisoformat(t["created_at"]),
+                              rolled_over=bool(t["rolled_over"])))
+        ids[(t["text"], proposer)] = int(t["id"])
+    agenda = build_agenda(meeting.start, meeting.end, attendees, topics, meeting.guest_speaker, config.agenda)
+    return MeetingAgenda(agenda, ids)
+
+
+def finalise_topics(store: Store, meeting: Meeting, built: MeetingAgenda, now: datetime) -> None:
+    """Record the final agenda: its topics are scheduled for this meeting; the rest roll over to the next."""
+    rolled = {(t.text, t.proposer) for t in built.agenda.rolled_over}
+    for key, topic_id in built.topic_ids.items():
+        store.set_topic_status(topic_id, "rolled" if key in rolled else "scheduled", meeting.id, now)
+
+
+def _language(config: Config) -> tuple[str, str]:
+    return config.network.language, config.network.locale
+
+
+def agenda_context(config: Config, store: Store, meeting: Meeting, built: MeetingAgenda | None = None
+                   ) -> dict[str, Any]:
+    """Context of the coordinator's `agenda` mail (and the `agenda` key of a reminder)."""
+    built = built or meeting_agenda(config, store, meeting)
+    language, locale = _language(config)
+    rows = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
+    return {
+        "agenda": template_items(built.agenda, language, locale),
+        "agenda_text": render_text(built.agenda, language, locale, notes=True),
+        "notices": notice_texts(built.agenda, language, locale),
+        "rolled_over": [{"text": t.text, "proposer": t.proposer} for t in built.agenda.rolled_over],
+        "attendees": len(rows) + sum(int(r["guests"]) for r in rows),
+    }
+
+
+def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
+    """Head count, diets, first-timers and the presentation-round sheet, for the coordinator."""
+    rows = store.attendance(meeting.id)
+    yes = [r for r in rows if r["answer"] == "yes"]
+    guests = sum(int(r["guests"]) for r in yes)
+    needs: dict[int, str] = {}
+    offers: dict[int, str] = {}
+    for kind, target in (("need", needs), ("offer", offers)):
+        for t in store.topics(meeting.id, kind=kind):
+            if t["member_id"] is not None:
+                target[int(t["member_id"])] = "; ".join(filter(None, [target.get(int(t["member_id"])), t["text"]]))
+    return {
+        "head_count": len(yes) + guests,
+        "members_yes": len(yes),
+        "guests": guests,
+        "maybe": sum(1 for r in rows if r["answer"] == "maybe"),
+        "dietary": [{"name": _display(r), "dietary": r["dietary"]} for r in yes if r["dietary"]],
+        "first_timers": [_display(r) for r in yes if r["first_time"]],
+        "sheet": [{"name": _display(r), "organisation": r["organisation"], "need": needs.get(int(r["member_id"])),
+                   "offer": offers.get(int(r["member_id"]))} for r in yes],
+    }
+
+
+def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now: datetime) -> dict[str, Any]:
+    """Context of the memo (and its draft): who came, the agenda as held, notes, needs, offers, next meeting."""
+    built = meeting_agenda(config, store, meeting)
+    language, locale = _language(config)
+    yes = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
+    nxt = next_occurrence(config.meetings, config.network.tz, meeting.end)
+    next_invitation: date | None = None
+    if nxt is not None:
+        next_invitation = invitation_due(config.meetings, nxt.date, config.network.tz).date()
+    return {
+        "notes": notes,
+        "attendees": [{"name": _display(r), "organisation": r["organisation"]} for r in yes],
+        "agenda": template_items(built.agenda, language, locale),
+        "needs": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="need")],
+        "offers": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="offer")],
+        "rolled_over": [{"text": t.text, "proposer": t.proposer} for t in built.agenda.rolled_over],
+        "next_meeting": None if nxt is None else {"start": nxt.start.isoformat(), "end": nxt.end.isoformat(),
+                                                  "place": nxt.place},
+        "next_invitation": next_invitation.isoformat() if next_invitation else None,
+    }
