@@ -241,6 +241,38 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_agenda(args: argparse.Namespace) -> int:
+    from mailer.agenda import render_text
+    from mailer.briefing import meeting_agenda
+
+    cfg = _load(args)
+    store = _open_store(cfg)
+    try:
+        meeting = _meeting_for(cfg, store, args.meeting, _now(args))
+        built = meeting_agenda(cfg, store, meeting)
+        title = cfg.meetings.title or cfg.network.name
+        print(f"{title} {meeting.date.isoformat()} — {meeting.place}")
+        print()
+        print(render_text(built.agenda, cfg.network.language, cfg.network.locale, notes=True), end="")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from mailer.publish import publish
+
+    cfg = _load(args)
+    store = _open_store(cfg)
+    try:
+        report = publish(cfg, store, _now(args))
+    finally:
+        store.close()
+    state = "updated" if report.changed else "unchanged"
+    print(f"{report.output}: {state} ({len(report.files)} files)")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailer.demo import run_demo
 
@@ -298,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--once", action="store_true", help="one tick (plan, send, read inbox), then exit")
     sp.add_argument("--now", metavar="ISO", help="with --once: pretend it is this time (for tests and catch-up)")
     sp.set_defaults(func=cmd_run)
+
+    sp = add("agenda", "Print the time-boxed agenda of a meeting as it stands now.")
+    sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_agenda)
+
+    sp = add("publish", "Write the public page, the .ics calendar and the Atom feed to the site folder.")
+    sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_publish)
 
     sp = add("status", "Show the next meetings, who answered what, and the outbox.")
     sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)

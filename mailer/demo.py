@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime as rfc_date
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
@@ -147,6 +148,72 @@ def build_reply(script: ScriptedReply, invitation: EmailMessage, config: Config,
     return reply.as_bytes()
 
 
+NOTES = """Minnesanteckningar från nätverksträffen 3.12
+
+Närvarande: se listan nedan. Maria Lind från Kulturkontakt Nord berättade om de nordiska
+mobilitetsbidragen: nästa ansökningsomgång öppnar i februari, och nätverk kan söka tillsammans.
+
+Gemensam bokningskalender: Anna tar fram ett förslag till nästa träff. Teater Forum och
+Kulturhuset Väst testar en delad kalender under januari.
+
+Tiedotus kesän festivaaleista: Sanna kokoaa yhteisen listan festivaalien päivämääristä.
+
+Nästa träff: vi fortsätter med kalenderfrågan och tar upp gemensam marknadsföring.
+"""
+
+
+def _coordinator_mail(config: Config, when: datetime, subject: str, body: str, *, to: str,
+                      in_reply_to: str | None = None) -> bytes:
+    """A mail from the coordinator as our receiving server stores it (it vouches for the sender's domain)."""
+    coordinator = config.network.coordinators[0]
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Authentication-Results"] = (f"mx.{config.network.domain}; dkim=pass header.d="
+                                     f"{coordinator.partition('@')[2]}; spf=pass; dmarc=pass")
+    msg["From"] = f"Koordinatorn <{coordinator}>"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = rfc_date(when)
+    msg["Message-ID"] = make_msgid(domain=coordinator.partition("@")[2])
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def _forwarded_notes(config: Config, when: datetime) -> bytes:
+    coordinator = config.network.coordinators[0]
+    body = (f"Här kommer anteckningarna från i går.\n\n---------- Vidarebefordrat meddelande ---------\n"
+            f"Från: Koordinatorn <{coordinator}>\nDatum: tors 3 dec. 2026 kl 19:10\n"
+            f"Ämne: anteckningar\nTill: <{coordinator}>\n\n{NOTES}\n-- \nKoordinatorn\nKulturnätverket\n")
+    return _coordinator_mail(config, when, "Fwd: anteckningar 3.12", body, to=config.network.memo_address)
+
+
+def _approval(config: Config, when: datetime, outbox: Path) -> bytes | None:
+    drafts = [m for msgs in _sent_to(outbox).values() for m in msgs if m["X-Traffpunkt-Kind"] == "memo-draft"]
+    if not drafts:
+        return None
+    draft = drafts[-1]
+    return _coordinator_mail(config, when, f"Re: {draft['Subject']}", "OK\n\nKoordinatorn\n",
+                             to=str(draft["Reply-To"]), in_reply_to=str(draft["Message-ID"]))
+
+
+_EVENTS = {
+    "rsvp": "{who} answered {detail}",
+    "rsvp-changed": "{who} changed their answer: {detail}",
+    "topic-proposed": "{who} proposed a topic: {detail}",
+    "need-proposed": "{who} needs: {detail}",
+    "offer-proposed": "{who} offers: {detail}",
+    "bounce": "a bounce for {detail}",
+    "member-bouncing": "{who} is now marked bouncing ({detail})",
+    "inbound-ignored": "not answered: {detail}",
+    "inbound-quarantined": "quarantined: {detail}",
+    "memo-draft": "memo draft {detail}",
+    "memo-approved": "memo approved ({detail})",
+    "topic-rolled-over": "a topic rolled over to the next meeting",
+}
+
+
 def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type: ignore[no-untyped-def]
     """Run the cycle and print a readable timeline; returns the exit code."""
     workdir = workdir.resolve()
@@ -163,41 +230,67 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
     start = datetime(2026, 11, 18, 8, 0, tzinfo=tz)
     added, _, problems = import_members(store, config.members_csv or Path(), config.network.language, start)
     print_fn(f"traffpunkt demo — {config.network.name}, {added} members, everything in {workdir}")
+    print_fn("Simulated clock: one tick an hour from 18.11 to 5.12.2026 (Helsinki time).")
     print_fn("")
     inbox = build_inbox(config, store)
     service = Service(config, store, inbox=inbox, clock=lambda: start)
     pending = list(REPLIES)
     invited_at: dict[str, datetime] = {}
     seen_log = 0
+    seen_files: set[str] = set()
     names = {m.id: m.name for m in store.members(None)}
+    inbox_box = mailbox.Maildir(config.mail.inbox_maildir, create=True)
+    notes_at = datetime(2026, 12, 4, 10, 0, tzinfo=tz)
+    approve_at = datetime(2026, 12, 4, 14, 0, tzinfo=tz)
+
+    def sent_kinds() -> Counter[str]:
+        new_dir = config.mail.outbox_maildir / "new"
+        fresh = sorted(set(p.name for p in new_dir.iterdir()) - seen_files) if new_dir.exists() else []
+        seen_files.update(fresh)
+        kinds: Counter[str] = Counter()
+        for name in fresh:
+            head = BytesHeaderParser().parsebytes((new_dir / name).read_bytes())
+            kinds[str(head["X-Traffpunkt-Kind"])] += 1
+        return kinds
 
     async def cycle() -> None:
         nonlocal seen_log
         now = start
-        end = start + timedelta(days=17)
+        end = datetime(2026, 12, 5, 12, 0, tzinfo=tz)
         while now <= end:
+            arrived: list[str] = []
             for script in list(pending):
                 sent_at = invited_at.get(script.address)
                 if sent_at and now >= sent_at + timedelta(hours=script.after_hours):
                     invitation = _sent_to(config.mail.outbox_maildir)[script.address][0]
-                    mailbox.Maildir(config.mail.inbox_maildir, create=True).add(
-                        build_reply(script, invitation, config, now))
+                    inbox_box.add(build_reply(script, invitation, config, now))
                     pending.remove(script)
+                    arrived.append(f"{script.kind.replace('_', '-')} from {script.address}")
+            if now == notes_at:
+                inbox_box.add(_forwarded_notes(config, now))
+                arrived.append("the coordinator forwards the meeting notes to the memo address")
+            if now == approve_at:
+                approval = _approval(config, now, config.mail.outbox_maildir)
+                if approval is not None:
+                    inbox_box.add(approval)
+                    arrived.append("the coordinator answers OK to the memo draft")
             report = await service.tick(now, simulated=True)
             if report.queued.get("invitation"):
                 for address in _sent_to(config.mail.outbox_maildir):
                     invited_at.setdefault(address, now)
-            entries = store.log_entries(limit=10_000)
-            fresh = [e for e in entries if e["id"] > seen_log]
-            if fresh or report.queued or report.sent:
-                stamp = format_datetime(now.astimezone(tz), "EEE d.M. HH:mm", locale=config.network.locale)
-                if report.queued or report.sent:
-                    print_fn(f"{stamp}  {report.summary().partition('; ')[2]}")
-                for e in fresh:
-                    if e["event"] in ("member-added",):
-                        continue
-                    who = names.get(e["member_id"] or 0, "")
-                    print_fn(f"{stamp}    {e['event']}: {who} {e['detail']}".rstrip())
+            fresh = [e for e in store.log_entries(limit=10_000) if e["id"] > seen_log]
+            kinds = sent_kinds() if report.sent else Counter()
+            lines = [f"inbox: {a}" for a in arrived]
+            lines += [f"sent {n} {k}" + ("s" if n > 1 and not k.endswith("s") else "") for k, n in sorted(kinds.items())]
+            for e in fresh:
+                template = _EVENTS.get(e["event"])
+                if template:
+                    lines.append(template.format(who=names.get(e["member_id"] or 0, ""), detail=e["detail"]))
+            if lines:
+                stamp = format_datetime(now.astimezone(tz), "EEE d.M. HH:mm", locale="en_GB")
+                print_fn(f"{stamp}  {lines[0]}")
+                for line in lines[1:]:
+                    print_fn(f"{' ' * len(stamp)}  {line}")
             if fresh:
                 seen_log = fresh[-1]["id"]
             if speed:
@@ -207,13 +300,14 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
 
     asyncio.run(cycle())
     sent = _sent_to(config.mail.outbox_maildir)
-    kinds: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
     for msgs in sent.values():
         for msg in msgs:
-            kinds[str(msg["X-Traffpunkt-Kind"])] += 1
+            totals[str(msg["X-Traffpunkt-Kind"])] += 1
     print_fn("")
-    print_fn("Sent: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    print_fn("Sent in all: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
     print_fn(f"Mail as members got it: {config.mail.outbox_maildir}/new/ (one file a message)")
+    print_fn(f"The public page: {config.site.output}/index.html")
     print_fn(f"Database: {config.database}   Config: {workdir / 'network.toml'}")
     print_fn(f"Try: traffpunkt status --config {workdir / 'network.toml'}")
     for p in problems:

@@ -28,6 +28,9 @@ from parsers.message import parse_message
 
 log = logging.getLogger("traffpunkt.handle")
 
+#: A short answer to a memo draft that starts like this approves it ("OK, skicka!", "Hyväksytty, kiitos").
+_APPROVAL = re.compile(r"^\s*(ok|okay|okej|okei|godkänn|godkänt|godkänd|hyväksy|hyväksytty|hyväksyn|approved?)\b",
+                       re.IGNORECASE)
 #: Hard bounces after which a member is marked bouncing and the coordinator told.
 BOUNCE_LIMIT = 3
 CONFIRMATION_INTERVAL = timedelta(hours=1)
@@ -154,7 +157,8 @@ class ReplyHandler:
             ".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
         text = parse_message(message.raw).text
         forwarded = forwarded_notes(text)
-        if p.approval and forwarded is None:
+        approval = p.approval or (replying_to_draft and len(p.body.strip()) < 60 and bool(_APPROVAL.match(p.body)))
+        if approval and forwarded is None:
             if draft is None:
                 return Outcome.QUARANTINED, "an approval, but there is no memo draft waiting", None
             self._send_memo(int(draft["id"]), now)

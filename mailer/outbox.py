@@ -130,7 +130,7 @@ async def drain(
     - `stop` set: the messages in flight are finished, then the drain returns.
 
     `concurrency` senders work in parallel (bounded again by the transport's own connection limit); a
-    crash can then re-send up to that many messages (each with its own Message-ID, as always).
+    crash can then re-send up to that many messages (each with the Message-ID it had before).
     """
     report = DrainReport()
     queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)

@@ -195,7 +195,19 @@ class Service:
             await asyncio.to_thread(self.read_inbox, t, report)
             self.queue_digest(t, report)
             await self.send(clock, stop, report)
+        if report.meetings_changed or report.queued or report.inbound:
+            self.publish(t, report)
         return report
+
+    def publish(self, now: datetime, report: TickReport | None = None) -> None:
+        """Bring the public page up to date; a failure is reported, never fatal to the tick."""
+        from mailer.publish import PublishError, publish
+
+        try:
+            publish(self.config, self.store, now)
+        except (PublishError, OSError) as exc:
+            if report is not None:
+                report.errors.append(f"publish: {exc}")
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         today = now.astimezone(self.config.network.tz).date()

@@ -215,9 +215,31 @@ def _headers(msg: Message) -> dict[str, list[str]]:
     return found
 
 
+_BOUNDARY_LINE = re.compile(rb"^--([ -~]{1,70}?)[ \t]*\r?$", re.MULTILINE)
+
+
+def _recover_boundary(raw: bytes, msg: Message) -> Message:
+    """A multipart whose declared boundary never occurs: re-parse with the boundary its body does use."""
+    if not any(type(d).__name__ == "StartBoundaryNotFoundDefect" for d in msg.defects):
+        return msg
+    declared = msg.get_boundary()
+    head_end = raw.find(b"\r\n\r\n") if b"\r\n\r\n" in raw[:65536] else raw.find(b"\n\n")
+    if declared is None or head_end < 0:
+        return msg
+    found = _BOUNDARY_LINE.search(raw, head_end)
+    if found is None:
+        return msg
+    boundary = found.group(1).decode("ascii")
+    head = raw[:head_end].replace(declared.encode("ascii", "replace"), boundary.encode("ascii"), 1)
+    repaired = email.message_from_bytes(head + raw[head_end:], policy=email.policy.compat32)
+    return repaired if repaired.is_multipart() else msg
+
+
 def parse_message(raw: bytes) -> Normalised:
     """Parse `raw` with the fast compat32 policy and normalise what parsers/ reads."""
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if msg.defects and msg.get_content_maintype() == "multipart":
+        msg = _recover_boundary(raw, msg)
     headers = _headers(msg)
     plain, html, calendars, dsn, rfc822 = _walk(msg)
     text, source = "", None

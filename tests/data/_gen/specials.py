@@ -68,18 +68,19 @@ def render_mailto(s: Spec) -> bytes:
     if style == "iphone":
         foot = FOOTERS["iphone"][s.opt.get("ui", "en")]
         plain = (s.text + "\n\n" if s.text else "") + foot
+        ascii_ = plain.isascii()
         head = c.envelope(c.m.email, "smtp.mail.me.com (smtp.mail.me.com [17.58.6.41])") + [
-            "Content-Type: text/plain;\n\tcharset=us-ascii",
-            "Content-Transfer-Encoding: 7bit",
+            "Content-Type: text/plain;\n\tcharset=" + ("us-ascii" if ascii_ else "utf-8"),
+            "Content-Transfer-Encoding: " + ("7bit" if ascii_ else "quoted-printable"),
             "Mime-Version: 1.0 (1.0)",
-            f"Subject: {subj}",
+            "Subject: " + enc_header(subj, "utf-8", "Q", fold="\n "),
             f"From: {enc_name(c.m.name, c.m.email, 'utf-8', 'Q')}",
             f"Date: {rfc_date(c.date)}",
             f"Message-Id: <{uuid_like(s.name, upper=True)}@{c.m.email.split('@')[1]}>",
             f"To: {c.to_addr}",
             "X-Mailer: iPhone Mail (22B91)",
         ]
-        return finish(head, plain, False)
+        return finish(head, plain if ascii_ else encode_body(plain, "utf-8", "quoted-printable"), False)
     # Outlook desktop: a new message from a mailto: link, no quote
     ui = s.lang or "sv"
     mid, bnd, tix = outlook_ids(s)
@@ -627,12 +628,12 @@ def render_bounce(s: Spec) -> bytes:
 # ============================================================================ iMIP replies
 def ics_reply(s: Spec, partstat: str, prodid: str, extra_att: str = "", comment: str | None = None,
               organizer: str = LIST_ADDR, lang_tag: str | None = None, crlf: bool = True,
-              x_num_guests: int | None = None, sequence: int = 0) -> str:
+              x_num_guests: int | None = None, sequence: int = 0, stamp: datetime | None = None) -> str:
     m = s.member
     start, end = EVENT_TIMES[s.mtg]
     uid = f"traffpunkt-{start:%Y-%m-%d}-series@{DOMAIN}"  # as mailer/ics.py writes it
     summary = SUMMARIES[(s.mtg, s.inv_lang or m.lang)]
-    stamp = (s.opt["date"] if "date" in s.opt else start - timedelta(days=6)).astimezone(UTC)
+    stamp = (stamp or s.opt.get("date") or start - timedelta(days=6)).astimezone(UTC)
     att_params = f"PARTSTAT={partstat}"
     if x_num_guests is not None:
         att_params = f"CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT={partstat};CN={m.email};X-NUM-GUESTS={x_num_guests}"
@@ -695,7 +696,7 @@ def render_imip(s: Spec) -> bytes:
         subj = prefix + summary
         mid, bnd, tix = outlook_ids(s)
         text = s.text
-        ics = ics_reply(s, partstat, "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
+        ics = ics_reply(s, partstat, stamp=c.date, prodid="-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
                         comment=text or None, lang_tag={"sv": "sv-SE", "fi": "fi-FI", "en": "en-US"}[lang])
         ics_b64 = b64(ics.encode("utf-8"))
         plain = (text + "\n") if text else "\n"
@@ -750,7 +751,7 @@ def render_imip(s: Spec) -> bytes:
                 + '"/></span></span><div style=""><table border="0" cellpadding="0" cellspacing="0" role="presentation" '
                 'style="width:100%"><tr><td style="padding:24px 0 0"><h2 class="primary-text">' + esc(f"{m.name} {who}")
                 + '</h2></td></tr><tr><td><span>' + esc(summary) + "</span></td></tr></table></div>\n")
-        ics = ics_reply(s, partstat, "-//Google Inc//Google Calendar 70.9054//EN", x_num_guests=ngu)
+        ics = ics_reply(s, partstat, stamp=c.date, prodid="-//Google Inc//Google Calendar 70.9054//EN", x_num_guests=ngu)
         bnd_mixed = "000000000000" + hx(s.name + "gm", 16)
         bnd_alt = "000000000000" + hx(s.name + "ga", 16)
         alt = multipart(bnd_alt, [
@@ -796,7 +797,7 @@ def render_imip(s: Spec) -> bytes:
                      "3 December 2026 at 17:00 (Europe/Helsinki).")
         from mimekit import flow
 
-        ics = ics_reply(s, partstat, "-//Apple Inc.//macOS 15.1//EN", extra_att=";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;EMAIL=" + m.email)
+        ics = ics_reply(s, partstat, stamp=c.date, prodid="-//Apple Inc.//macOS 15.1//EN", extra_att=";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;EMAIL=" + m.email)
         b1 = f"Apple-Mail={uuid_like(s.name + 'a1', upper=True)}"
         b2 = f"Apple-Mail={uuid_like(s.name + 'a2', upper=True)}"
         fname = f"iCal-{c.date:%Y%m%d-%H%M%S}.ics"
@@ -831,7 +832,7 @@ def render_imip(s: Spec) -> bytes:
         who = {"ACCEPTED": "has accepted your event invitation.", "DECLINED": "has declined your event invitation.",
                "TENTATIVE": "has tentatively accepted your event invitation."}[partstat]
         plain = f"{m.name} <{m.email}> {who}\n"
-        ics = ics_reply(s, partstat, "-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN",
+        ics = ics_reply(s, partstat, stamp=c.date, prodid="-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN",
                         extra_att=";RSVP=FALSE;ROLE=REQ-PARTICIPANT")
         bnd = "------------" + hx(s.name + "tb", 24, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         body = multipart(bnd, [
