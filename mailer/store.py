@@ -111,7 +111,7 @@ class Store:
 
     @classmethod
     def memory(cls) -> Store:
-        store = cls(Database(memory=True))
+        store = cls(Database(sqlite3.connect(":memory:", check_same_thread=False)))
         store._configure(wal=False)
         return store
 

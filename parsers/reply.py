@@ -117,7 +117,7 @@ def _read(message: Normalised) -> ParsedReply:
         if failure is not None:
             return ParsedReply(
                 category="bounce",
-                body=strip_quotes(message.text, keep_inline_quotes=True),  # MTA transcripts use ">>>"
+                body=body,
                 failed_recipients=failure.failed_recipients,
                 bounce_permanent=failure.permanent,
                 reason=failure.reason,
@@ -144,6 +144,8 @@ def _read(message: Normalised) -> ParsedReply:
     elif _unreadable(body):
         reason = "text is not readable (binary or wrong charset)"
         return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
+    elif not message.text.strip() and not rsvp and not intent.command:
+        return ParsedReply(category="unknown", reason="empty message", is_list_mail=auto.is_list_mail, **envelope)
     elif message.text_source is None:
         return ParsedReply(category="unknown", reason="no text part", is_list_mail=auto.is_list_mail, **envelope)
     elif intent.command and not (rsvp or intent.topics or intent.needs or intent.offers or intent.dietary):

@@ -81,4 +81,22 @@ def test_demo_replies_are_understood_and_auto_replies_get_no_answer(demo) -> Non
     assert auto.address not in confirmations and bounced.address not in confirmations
     answered = {r.address for r in REPLIES if r.kind == "reply"}
     assert confirmations == answered
-    assert any("rsvp" in line for line in lines)
+    assert any("answered yes" in line for line in lines)
+
+
+def test_demo_goes_on_to_agenda_catering_thanks_memo_and_the_site(demo) -> None:  # type: ignore[no-untyped-def]
+    workdir, _, messages = demo
+    store = Store.open(workdir / "traffpunkt.db")
+    kinds = Counter(_kind(m) for m in messages)
+    assert kinds["agenda"] == kinds["catering"] == kinds["memo-draft"] == 1
+    reminder = next(m for m in messages if _kind(m) == "reminder")
+    assert "Presentationsrunda" in reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    meeting = next(iter(store.meetings().values()))
+    said_yes = {r["address"] for r in store.rsvps(meeting.id) if r["answer"] == "yes"}
+    assert {_to(m) for m in messages if _kind(m) == "thanks"} == said_yes
+    memos = Counter(_to(m) for m in messages if _kind(m) == "memo")
+    assert set(memos) == {m.address for m in store.members("active")} and set(memos.values()) == {1}
+    index = (workdir / "site" / "index.html").read_text(encoding="utf-8")
+    assert "mailto:" in index and (workdir / "site" / "meetings.ics").exists()
+    site_text = "".join(p.read_text(encoding="utf-8") for p in (workdir / "site").glob("*") if p.is_file())
+    assert not any(m.address in site_text for m in store.members(None))

@@ -573,3 +573,31 @@ def test_plans_applied_through_the_real_store_are_not_repeated(config: Config) -
     assert plan(later, moved, store.planner_state(since)) == []
     meeting = store.meeting_on(date(2026, 3, 5))
     assert meeting is not None and (meeting.place, meeting.sequence) == ("Stoa", 1)
+
+
+# -- coordinator mail and thank-yous -----------------------------------------------------------------------
+
+
+def test_coordinators_get_the_catering_list_and_the_final_agenda_once_each_before_the_start(config: Config) -> None:
+    fake = store_with(config, date(2026, 3, 5), [member(1)], invited=[1])
+    assert sends(plan(local(2026, 3, 3, 8, 59), config, fake.state()), "catering") == []
+    catering = sends(plan(local(2026, 3, 3, 9, 0), config, fake.state()), "catering")
+    assert [(s.recipient, s.key) for s in catering] == [
+        (c, f"catering:2026-03-05:{c}") for c in config.network.coordinators]
+    fake.apply(local(2026, 3, 3, 9, 0), [a for a in plan(local(2026, 3, 3, 9, 0), config, fake.state())])
+    assert sends(plan(local(2026, 3, 3, 10, 0), config, fake.state()), "catering") == []
+    agenda = sends(plan(local(2026, 3, 4, 9, 0), config, fake.state()), "agenda")
+    assert [s.recipient for s in agenda] == list(config.network.coordinators)
+    assert sends(plan(local(2026, 3, 5, 17, 0), config, fake.state()), "agenda") == []  # never after the start
+
+
+def test_thanks_go_to_those_who_said_yes_after_the_end_and_not_days_later(config: Config) -> None:
+    fake = store_with(config, date(2026, 3, 5), [member(1), member(2), member(3)], invited=[1, 2, 3])
+    fake.answer(date(2026, 3, 5), 1, "yes")
+    fake.answer(date(2026, 3, 5), 2, "no")
+    assert sends(plan(local(2026, 3, 5, 18, 59), config, fake.state()), "thanks") == []
+    thanks = sends(plan(local(2026, 3, 5, 19, 0), config, fake.state()), "thanks")
+    assert [s.member_id for s in thanks] == [1]
+    assert sends(plan(local(2026, 3, 8, 12, 0), config, fake.state()), "thanks") == []
+    off = replace(config, meetings=replace(config.meetings, thanks=False))
+    assert sends(plan(local(2026, 3, 5, 19, 0), off, fake.state()), "thanks") == []

@@ -83,8 +83,8 @@ def tokens_in(raw: bytes) -> list[str]:
 def expected(s: Spec, raw: bytes) -> dict:
     e = s.exp
     body = s.body if s.body is not None else s.text
-    if s.category == "bounce":
-        body = s.opt["notification"]
+    if s.category == "bounce":  # the human-readable notice (an SMTP transcript is machine talk, not text)
+        body = s.body if s.body is not None else s.opt["notification"]
     lang = s.lang if collapse(body) or s.category in ("auto_reply",) else None
     if s.category == "bounce":
         lang = None

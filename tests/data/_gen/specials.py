@@ -3,7 +3,7 @@ auto-replies, bounces (DSN and non-DSN), iMIP calendar replies and malformed mes
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from clients import (
     FOOTERS,

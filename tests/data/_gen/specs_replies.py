@@ -159,6 +159,10 @@ SV: list[Spec] = [
     R("ipad_sv_yes_bring_dramaturg", "iphone", "anna", "sv",
       "Hej! Jag kommer, och jag tar med vår nya dramaturg Elsa om det är okej.\n\nAnna", rsvp="yes", guests=1,
       mtg="B", device="ipad"),
+    R("outlook_mobile_sv_yes_late_trap", "outlook_mobile", "gustav", "sv",
+      "Jag kan inte komma i tid, men jag kommer! Räkna med mig från ungefär sju.\n\nGustav", rsvp="yes", mtg="D"),
+    R("roundcube_sv_nej_ingen_specialkost_ja", "roundcube", "camilla", "sv",
+      "Hej,\n\nNej, jag har ingen specialkost. Och ja, jag kommer förstås!\n\nCamilla", rsvp="yes", mtg="B"),
 ]
 
 FI: list[Spec] = [
@@ -272,6 +276,8 @@ FI: list[Spec] = [
       platform="ios"),
     R("proton_fi_yes_by_train", "proton", "petra", "fi", "Hei! Tulen Turkuun junalla.\n\nPetra", rsvp="yes", mtg="C"),
     R("android_fi_no_emoji", "android", "antti", "fi", "En pääse Turkuun tällä kertaa 😕", rsvp="no", mtg="C"),
+    R("zimbra_fi_yes_late_trap", "zimbra", "kaisa", "fi",
+      "Kyllä tulen, mutta en pääse paikalle ennen puoli kuutta.\n\nKaisa", rsvp="yes", mtg="B"),
 ]
 
 EN: list[Spec] = [
@@ -378,6 +384,11 @@ EN: list[Spec] = [
     R("outlook_mac_html_en_yes_wheelchair", "outlook_mac", "ines", "en",
       "Hi,\n\nYes, I'll come. Is the venue wheelchair accessible? I use a wheelchair.\n\nThanks,\nInês",
       rsvp="yes", mtg="A"),
+    R("proton_en_yes_cant_stay_long", "proton", "kenji", "en",
+      "Hi,\n\nI can't stay long, but I'll come for the first hour.\n\nKenji", rsvp="yes", mtg="C"),
+    R("samsung_en_no_topic_next_time", "samsung", "nikolai", "en",
+      "Not this time, unfortunately. For the next meeting I'd like to raise the question of shared storage for "
+      "sets and props.", rsvp="no", topics=("shared storage for sets and props",), mtg="C"),
 ]
 
 

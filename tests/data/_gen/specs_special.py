@@ -350,6 +350,12 @@ This is a permanent error; I've given up. Sorry it didn't work out.
 Sorry, no mailbox here by that name. (#5.1.1)
 """),
     X("bounce_sendmail_dsn", "bounce", "gunilla", None, "", "bounce", failed=("gunilla.ek@parnet.fi",),
+      body="""The original message was received at Thu, 26 Nov 2026 10:02:13 +0200
+from mx1.kulturnatverket.fi [192.0.2.10]
+
+   ----- The following addresses had permanent fatal errors -----
+<gunilla.ek@parnet.fi>
+    (reason: 550 5.2.1 <gunilla.ek@parnet.fi>... Mailbox disabled for this recipient)""",
       kind="sendmail", host="mail.parnet.fi", notification="""The original message was received at Thu, 26 Nov 2026 10:02:13 +0200
 from mx1.kulturnatverket.fi [192.0.2.10]
 

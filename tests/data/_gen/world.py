@@ -436,19 +436,16 @@ If you change your mind, just reply again; the latest answer counts."""
 def _real_footer(lang: str, token: str, address: str) -> str:
     leave = _mailto(lang, token, "leave")
     if lang == "sv":
-        return f"""-- 
-Du får det här mejlet för att du finns på sändlistan för Kulturnätverket ({address}).
+        return "-- \n" + f"""Du får det här mejlet för att du finns på sändlistan för Kulturnätverket ({address}).
 Vill du inte längre få inbjudningar? Svara med ordet AVREGISTRERA, eller: {leave}
 Frågor? Skriv till koordinatorn: koordinator@kulturnatverket.fi
 Träffarna på webben: https://kulturnatverket.fi/traffar"""
     if lang == "fi":
-        return f"""-- 
-Saat tämän viestin, koska osoitteesi ({address}) on verkoston Kulturnätverket postituslistalla.
+        return "-- \n" + f"""Saat tämän viestin, koska osoitteesi ({address}) on verkoston Kulturnätverket postituslistalla.
 Etkö halua enää kutsuja? Vastaa sanalla EROA, tai: {leave}
 Kysyttävää? Kirjoita koordinaattorille: koordinator@kulturnatverket.fi
 Tapaamiset verkossa: https://kulturnatverket.fi/traffar"""
-    return f"""-- 
-You receive this e-mail because {address} is on the Kulturnätverket mailing list.
+    return "-- \n" + f"""You receive this e-mail because {address} is on the Kulturnätverket mailing list.
 No longer want invitations? Reply with the word LEAVE, or: {leave}
 Questions? Write to the coordinator: koordinator@kulturnatverket.fi
 The meetings on the web: https://kulturnatverket.fi/traffar"""
@@ -693,7 +690,7 @@ class Invitation:
 
     def raw(self, to_name: str | None = None, with_html: bool = False) -> str:
         """The invitation as traffpunkt sent it (used inside bounces), "\n" line ends."""
-        from mimekit import b64, enc_header, enc_name, hx, qp
+        from mimekit import enc_header, enc_name, hx, qp
 
         m = self.member
         if self.real:  # as mailer/compose.py writes it

@@ -1,0 +1,142 @@
+"""Meeting notes to the memo address, through the real inbox path: draft, approval, memo to everyone once."""
+
+from __future__ import annotations
+
+import mailbox
+from collections import Counter
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mailer.config import Config, load_config
+from mailer.inbox import MaildirInbox
+from mailer.service import Service
+from mailer.store import Store
+from mailer.transport import Envelope, MemoryTransport
+
+ROOT = Path(__file__).resolve().parent.parent
+HEL = ZoneInfo("Europe/Helsinki")
+INVITE = datetime(2026, 11, 19, 9, 0, tzinfo=HEL)
+AFTER = datetime(2026, 12, 4, 10, 0, tzinfo=HEL)
+COORDINATOR = "koordinator@kulturnatverket.fi"
+NOTES = "Maria Lind berättade om mobilitetsbidragen.\n\nAnna tar fram ett förslag om en gemensam kalender."
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Service, mailbox.Maildir, MemoryTransport]:
+    config: Config = load_config(ROOT / "config" / "network.example.toml")
+    store = Store.memory()
+    for i, name in enumerate(["Anna Lindqvist", "Bo Berg", "Cilla Carlsson"]):
+        store.add_member(f"m{i}@example.fi", name, "sv", INVITE - timedelta(days=30))
+    transport = MemoryTransport()
+    inbox_path = tmp_path / "inbox"
+    service = Service(config, store, transport=transport, inbox=MaildirInbox(inbox_path, store))
+    return service, mailbox.Maildir(inbox_path, create=True), transport
+
+
+def _mail(frm: str, subject: str, body: str, to: str = "memo@kulturnatverket.fi", *, vouched: bool = True,
+          in_reply_to: str | None = None) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    if vouched:  # what our receiving server writes when the sender's domain checks out
+        domain = frm.rpartition("@")[2].rstrip(">")
+        msg["Authentication-Results"] = f"mx.kulturnatverket.fi; dkim=pass header.d={domain}; dmarc=pass"
+    msg["From"] = frm
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(AFTER)
+    msg["Message-ID"] = make_msgid(domain="client.example")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def _forward(frm: str, **kw: bool) -> bytes:
+    body = ("Här kommer anteckningarna.\n\n---------- Vidarebefordrat meddelande ---------\n"
+            f"Från: Koordinatorn <{COORDINATOR}>\nDatum: tors 3 dec. 2026 kl 19:10\nÄmne: anteckningar\n\n"
+            f"{NOTES}\n\n-- \nKoordinatorn\n")
+    return _mail(frm, "Fwd: anteckningar", body, **kw)
+
+
+def _message(envelope: Envelope) -> EmailMessage:
+    msg = message_from_bytes(envelope.data, policy=default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def _kinds(transport: MemoryTransport) -> Counter[str]:
+    kinds: Counter[str] = Counter()
+    for envelope in transport.sent:
+        for line in envelope.data.split(b"\r\n"):
+            if line.startswith(b"X-Traffpunkt-Kind: "):
+                kinds[line.split(b": ", 1)[1].decode()] += 1
+    return kinds
+
+
+async def _meeting_held(service: Service) -> None:
+    await service.tick(INVITE)  # invitations for the 3.12 meeting go out; the meeting row exists
+
+
+async def test_forwarded_notes_become_a_draft_and_ok_sends_the_memo_to_every_member_once(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    inbox.add(_forward(f"Koordinatorn <{COORDINATOR}>"))
+    await service.tick(AFTER)
+    drafts = [e for e in transport.sent if b"X-Traffpunkt-Kind: memo-draft" in e.data]
+    assert [d.recipient for d in drafts] == [COORDINATOR]
+    draft_text = _message(drafts[0]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "mobilitetsbidragen" in draft_text and "Vidarebefordrat" not in draft_text
+    assert "Från: Koordinatorn" not in draft_text and "-- \nKoordinatorn" not in draft_text
+    assert _kinds(transport)["memo"] == 0
+
+    message = _message(drafts[0])
+    inbox.add(_mail(COORDINATOR, f"Re: {message['Subject']}", "OK\n", to=str(message["Reply-To"]),
+                    vouched=False, in_reply_to=str(message["Message-ID"])))
+    await service.tick(AFTER + timedelta(hours=1))
+    memos = [e.recipient for e in transport.sent if b"X-Traffpunkt-Kind: memo\r\n" in e.data]
+    assert sorted(memos) == ["m0@example.fi", "m1@example.fi", "m2@example.fi"]
+    inbox.add(_mail(COORDINATOR, f"Re: {message['Subject']}", "OK\n", to=str(message["Reply-To"]),
+                    vouched=False, in_reply_to=str(message["Message-ID"])))
+    await service.tick(AFTER + timedelta(hours=2))
+    assert _kinds(transport)["memo"] == 3
+    assert service.store.approved_memos()[0]["notes"].startswith("Maria Lind")
+
+
+async def test_a_reply_with_new_text_to_the_draft_replaces_the_notes_with_a_new_draft(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    inbox.add(_forward(f"Koordinatorn <{COORDINATOR}>"))
+    await service.tick(AFTER)
+    draft = _message(next(e for e in transport.sent if b"X-Traffpunkt-Kind: memo-draft" in e.data))
+    inbox.add(_mail(COORDINATOR, f"Re: {draft['Subject']}", "Nya anteckningar: vi beslöt att träffas i mars.\n",
+                    to=str(draft["Reply-To"]), vouched=False, in_reply_to=str(draft["Message-ID"])))
+    await service.tick(AFTER + timedelta(hours=1))
+    assert _kinds(transport)["memo-draft"] == 2 and _kinds(transport)["memo"] == 0
+    current = service.store.current_draft()
+    assert current is not None and current["version"] == 2 and "träffas i mars" in current["notes"]
+
+
+async def test_notes_from_a_member_who_is_not_a_coordinator_change_nothing(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    inbox.add(_forward("Anna Lindqvist <m0@example.fi>"))
+    await service.tick(AFTER)
+    assert service.store.current_draft() is None
+    assert _kinds(transport)["memo-draft"] == 0
+    assert [r.reason for r in service.store.inbound_rows("quarantined")] == [
+        "memo notes from m0@example.fi, who is not a coordinator"]
+
+
+async def test_notes_with_a_forged_coordinator_from_change_nothing(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    inbox.add(_forward(f"Koordinatorn <{COORDINATOR}>", vouched=False))
+    await service.tick(AFTER)
+    assert service.store.current_draft() is None
+    assert _kinds(transport)["memo-draft"] == 0 and _kinds(transport)["memo"] == 0
