@@ -281,7 +281,8 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
             fresh = [e for e in store.log_entries(limit=10_000) if e["id"] > seen_log]
             kinds = sent_kinds() if report.sent else Counter()
             lines = [f"inbox: {a}" for a in arrived]
-            lines += [f"sent {n} {k}" + ("s" if n > 1 and not k.endswith("s") else "") for k, n in sorted(kinds.items())]
+            lines += [f"sent {n} {k}" + ("s" if n > 1 and not k.endswith("s") else "")
+                      for k, n in sorted(kinds.items())]
             for e in fresh:
                 template = _EVENTS.get(e["event"])
                 if template:
