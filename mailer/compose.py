@@ -156,21 +156,29 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "thanks": ((), {"memo_follows": False}),
 }
-#: Per kind and list key: the fields each item of the list has (a missing field reads as none).
+#: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
+#: an item given as plain text becomes it); a missing other field reads as none.
 _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "agenda": {"rolled_over": ("text", "proposer")},
     "catering": {
-        "dietary": ("name", "dietary"),
+        "dietary": ("dietary", "name"),
         "sheet": ("name", "organisation", "need", "offer"),
     },
     "memo-draft": {
         "attendees": ("name", "organisation"),
-        "needs": ("name", "text"),
-        "offers": ("name", "text"),
+        "needs": ("text", "name"),
+        "offers": ("text", "name"),
         "rolled_over": ("text", "proposer"),
     },
 }
 _RECORDS["memo"] = _RECORDS["memo-draft"]
+#: Per kind: context keys that are counts (none reads as 0).
+_COUNTS: dict[str, tuple[str, ...]] = {
+    "agenda": ("attendees",),
+    "catering": ("head_count", "members_yes", "guests", "maybe"),
+    "memo-draft": ("version",),
+    "memo": ("version",),
+}
 
 _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
 _MEETING_SECONDS = 60  # a meeting read from the store is trusted this long within a fan-out
@@ -384,13 +392,17 @@ def _agenda(items: Any) -> list[dict[str, Any]]:
 
 
 def _records(items: Any, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """List items as mappings with every field present (none when missing); plain text fills the first."""
+    """List items as mappings with every field present; the first is text, the others none when missing."""
+    main, rest = fields[0], fields[1:]
     out = []
     for item in items or []:
         if isinstance(item, Mapping):
-            out.append({f: item.get(f) for f in fields})
+            record = {f: item.get(f) for f in rest}
+            record[main] = str(item.get(main) or "")
         else:
-            out.append({f: (str(item) if i == 0 else None) for i, f in enumerate(fields)})
+            record = {f: None for f in rest}
+            record[main] = str(item)
+        out.append(record)
     return out
 
 
@@ -425,6 +437,8 @@ def normalise_context(kind: str, context: Mapping[str, Any] | None) -> dict[str,
         for key in ("notices", "first_timers"):
             if key in ctx:
                 ctx[key] = [str(x) for x in ctx[key] or []]
+    for key in _COUNTS.get(kind, ()):
+        ctx[key] = int(ctx[key] or 0)
     if kind == "catering":
         new = set(ctx["first_timers"])
         for row in ctx["sheet"]:

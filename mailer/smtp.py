@@ -232,8 +232,8 @@ class SmtpTransport:
             encoding = "utf-8"
         if not data.isascii():
             if not smtp.supports_extension("8bitmime"):
-                raise PermanentFailure(f"{self._where} does not accept 8-bit messages (8BITMIME)",
-                                       address_failing=False)
+                raise TransportSetupError(f"{self._where} does not accept 8-bit messages (no 8BITMIME); "
+                                          "nothing was sent")
             mail_options.append("BODY=8BITMIME")
         stage = "MAIL"
         try:

@@ -38,11 +38,6 @@ def subject_says_automatic(subject: str) -> bool:
     return bool(_subject_pattern().search(subject))
 
 
-def body_says_away(text: str) -> bool:
-    """True when the text reads like an out-of-office notice in any of our languages."""
-    return any(lang.autoreply_body is not None and lang.autoreply_body.search(text) for lang in languages())
-
-
 def detect(message: Normalised) -> AutoReply:
     """Read the machine markers of `message`; X-Auto-Response-Suppress is ours, so it is no marker."""
     is_list = any(

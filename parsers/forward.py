@@ -14,10 +14,14 @@ _MARKER = re.compile(
 )
 _HEADER = re.compile(
     r"^\s*\**(from|från|lähettäjä|date|datum|päivämäärä|sent|skickat|lähetetty|subject|ämne|aihe|to|till|"
-    r"vastaanottaja|cc|kopia|reply-to|svara till)\**\s*:", re.IGNORECASE)
+    r"vastaanottaja|cc|kopia|reply-to|svara till)\**\s*:",
+    re.IGNORECASE,
+)
 _PHONE_SIGNATURE = re.compile(
     r"^\s*(sent from my .*|skickat från min .*|lähetetty .*(iphone|android|puhelim).*|get outlook for .*|"
-    r"hämta outlook för .*|skaffa outlook för .*)\s*$", re.IGNORECASE)
+    r"hämta outlook för .*|skaffa outlook för .*)\s*$",
+    re.IGNORECASE,
+)
 #: An own text shorter than this above a forward is a cover line ("Här kommer anteckningarna"), not notes.
 _COVER_LINE_CHARS = 160
 
@@ -52,10 +56,13 @@ def forwarded_notes(text: str) -> str | None:
     if start is None:
         return None
     own = _tidy(_without_signature(lines[:start]))
-    rest = lines[start + 1:]
+    rest = lines[start + 1 :]
     i = 0
-    while i < len(rest) and (not rest[i].strip() or _HEADER.match(rest[i])
-                             or (i > 0 and rest[i][:1] in " \t" and _HEADER.match(rest[i - 1] or ""))):
+    while i < len(rest) and (
+        not rest[i].strip()
+        or _HEADER.match(rest[i])
+        or (i > 0 and rest[i][:1] in " \t" and _HEADER.match(rest[i - 1] or ""))
+    ):
         i += 1
     body = rest[i:]
     if body and all(not line.strip() or line.startswith(">") for line in body):

@@ -65,7 +65,7 @@ def _leader(scores: dict[str, float], minimum: float) -> str | None:
 
 
 def detect_language(text: str) -> str | None:
-    """The language of the text: its first paragraph when that is clear, else the whole text; None for no words.
+    """The language of the text: its first paragraph when clear, else the whole text; None without words.
 
     Scores count each language's characteristic words (a bilingual out-of-office answer takes the language of
     its first paragraph); a text without known words falls back to letters only Swedish (å) or Finnish
@@ -129,6 +129,8 @@ def _answer_word(text: str, lang: Language) -> str | None:
 
 def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
     for candidate in langs:
+        if candidate.partial is not None:
+            sentence = candidate.partial.sub(" ", sentence)  # "can't stay long" limits the visit, no more
         answer = _answer_word(sentence, candidate)
         if answer:
             return answer

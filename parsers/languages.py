@@ -42,9 +42,9 @@ class Language:
     disclaimers: tuple[str, ...]
     calendar_generated: tuple[str, ...]
     autoreply_subjects: tuple[str, ...]
-    autoreply_body: re.Pattern[str] | None
     answers: dict[str, frozenset[str]]
     corrections: tuple[str, ...]
+    partial: re.Pattern[str] | None
     rsvp: dict[str, tuple[re.Pattern[str], ...]]
     guests_total: tuple[re.Pattern[str], ...]
     guests_extra: tuple[re.Pattern[str], ...]
@@ -62,7 +62,9 @@ class Language:
         phrases = [*self.greetings, *self.signoffs, *self.approval]
         phrases += [p for kind in self.answers.values() for p in kind]
         phrases += [p for kind in self.commands.values() for p in kind]
-        return self.words | {word for phrase in phrases for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", phrase)}
+        return self.words | {
+            word for phrase in phrases for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", phrase)
+        }
 
     def number(self, word: str) -> int | None:
         """The value of a number written as digits or as a word of this language."""
@@ -115,9 +117,9 @@ def _build(data: dict[str, Any]) -> Language:
         disclaimers=_strs(quotes, "disclaimers"),
         calendar_generated=_strs(quotes, "calendar_generated"),
         autoreply_subjects=_lower(data.get("autoreply", {}), "subjects"),
-        autoreply_body=_alternation(_strs(data.get("autoreply", {}), "body")),
         answers={kind: frozenset(_lower(rsvp, f"answer_{kind}")) for kind in ("yes", "no", "maybe")},
         corrections=_lower(rsvp, "corrections"),
+        partial=_alternation(_strs(rsvp, "partial")),
         rsvp={
             kind: tuple(re.compile(p, _FLAGS) for p in _strs(rsvp, kind)) for kind in ("yes", "no", "maybe")
         },

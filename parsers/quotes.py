@@ -13,7 +13,7 @@ from functools import cache
 
 from parsers.languages import languages
 
-EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT = "edsbhqt"
+EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT, SEPARATOR = "edsbhqtx"
 _MAX_ATTRIBUTION_LINES = 5
 _MAX_ATTRIBUTION_CHARS = 320
 
@@ -92,7 +92,9 @@ def _classify(lines: list[str]) -> list[str]:
             kinds.append(DELIMITER)
         elif rules.signature.fullmatch(stripped.strip("()*_")):
             kinds.append(SIGNATURE)
-        elif rules.separator.fullmatch(stripped) or _is_attribution(stripped, rules):
+        elif rules.separator.fullmatch(stripped):
+            kinds.append(SEPARATOR)
+        elif _is_attribution(stripped, rules):
             kinds.append(EMBEDDED)
         elif rules.quote.match(line):
             kinds.append(QUOTE)
@@ -160,6 +162,13 @@ def _trim(text: str) -> tuple[list[str], list[str]]:
         cut = pattern.index(DELIMITER)
         kinds, lines = kinds[:cut], lines[:cut]
     kinds, lines = _drop(kinds, lines, SIGNATURE)
+    pattern = "".join(kinds)
+    # "-----Original Message-----" after new text: everything below it is history.
+    match = re.search(r"t[^x]*x", pattern)
+    if match:
+        cut = match.end() - 1
+        kinds, lines = kinds[:cut], lines[:cut]
+    kinds = [EMBEDDED if kind == SEPARATOR else kind for kind in kinds]
     pattern = "".join(kinds)
     # Bottom-posted reply: quoted history first, the new text at the end.
     match = re.fullmatch(r"e*(?:[bh]+[eh]*)+q[eq]*(t[te]*)", pattern)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from parsers import autoreply, bounce
 from parsers.imip import ImipReply, read_reply
-from parsers.intent import read_intent
+from parsers.intent import detect_language, read_intent
 from parsers.message import Normalised, address, addresses, date, message_ids, parse_message
 from parsers.quotes import strip_calendar_text, strip_quotes
 from parsers.tokens import find_tokens
@@ -125,7 +125,7 @@ def _read(message: Normalised) -> ParsedReply:
                 **envelope,
             )
         if auto.automatic:
-            language = read_intent(body).language if body else None
+            language = detect_language(body) if body else None
             return ParsedReply(
                 category="auto_reply", body=body, language=language, reason=auto.reason,
                 is_list_mail=auto.is_list_mail, **envelope,
@@ -145,9 +145,8 @@ def _read(message: Normalised) -> ParsedReply:
         reason = "text is not readable (binary or wrong charset)"
         return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
     elif not message.text.strip() and not rsvp and not intent.command:
-        return ParsedReply(category="unknown", reason="empty message", is_list_mail=auto.is_list_mail, **envelope)
-    elif message.text_source is None:
-        return ParsedReply(category="unknown", reason="no text part", is_list_mail=auto.is_list_mail, **envelope)
+        reason = "no text part" if message.text_source is None else "empty message"
+        return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
     elif intent.command and not (rsvp or intent.topics or intent.needs or intent.offers or intent.dietary):
         category = "command"  # the mail's only meaning is join/leave/help
     elif not body:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import email
+import shutil
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 
-from mailer import PROJECT_ROOT, tokens
+from mailer import PROJECT_ROOT, compose, tokens
 from mailer.compose import Composer, Rendered, make_message_id
 from mailer.config import Config, load_config
+from mailer.errors import TemplateError
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
 from mailer.store import OutboxRow, Store
 
@@ -414,3 +417,313 @@ def test_long_and_tricky_subjects_survive_folding(config: Config, store: Store, 
     subject = head[head.index("\r\nSubject: ") + 2 :].split("\r\nMessage-ID:")[0]
     assert max(len(line) for line in subject.split("\r\n")) <= 78
     assert parse(Rendered("", "", data, ""))["Subject"].endswith(f"– {theme}")
+
+
+# -- the meeting itself: agenda, catering, memo draft, memo, thanks, help ----------------------------------
+
+COORDINATOR = "koordinator@kulturnatverket.fi"
+
+
+def queue_for_coordinator(
+    store: Store, kind: str, meeting: Meeting, context: dict[str, object], recipient: str = COORDINATOR
+) -> OutboxRow:
+    """A row as the service queues mail to a coordinator: no member, addressed by the recipient only."""
+    key = f"{kind}:{meeting.id}:{recipient}"
+    mid = make_message_id(tokens.make(SECRET, 0, meeting.id), kind, key, "kulturnatverket.fi")
+    with store.write():
+        store.enqueue(
+            key=key,
+            kind=kind,
+            recipient=recipient,
+            message_id=mid,
+            now=NOW,
+            member_id=None,
+            meeting_id=meeting.id,
+            sequence=meeting.sequence,
+            context=context,
+        )
+    return next(r for r in store.outbox_rows() if r.key == key)
+
+
+def memo_context(notes: str = "Vi bestämde att pröva en gemensam kalender.") -> dict[str, object]:
+    return {
+        "version": 1,
+        "notes": notes,
+        "attendees": [
+            {"name": "Åsa Öberg", "organisation": "Kulturhuset"},
+            {"name": "Jari Mäkinen", "organisation": None},
+        ],
+        "agenda": [
+            {"time": "17.00", "title": "Välkommen", "minutes": 5, "by": None},
+            {"time": "17.50", "title": "Aktuellt: Bokningskalender (Åsa Öberg)", "minutes": 15, "by": "Åsa Öberg"},
+        ],
+        "needs": [{"name": "Åsa Öberg", "text": "Lokal för en workshop"}],
+        "offers": [{"name": "Jari Mäkinen", "text": "Ljusteknik"}],
+        "rolled_over": [{"text": "Sommarens festivaler", "proposer": "Jari Mäkinen"}],
+        "next_meeting": {
+            "start": "2027-01-07T17:00:00+02:00",
+            "end": "2027-01-07T19:00:00+02:00",
+            "place": "Kulturhuset Caisa",
+        },
+        "next_invitation": "2026-12-24",
+    }
+
+
+def texts(msg: EmailMessage) -> tuple[str, str]:
+    """The text and HTML bodies, line ends as LF."""
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content().replace("\r\n", "\n"), html.get_content().replace("\r\n", "\n")
+
+
+def test_memo_draft_replies_to_the_memo_address_with_the_token_also_in_the_subject(
+    config: Config, store: Store
+) -> None:
+    meeting = add_meeting(store)
+    token = tokens.make(SECRET, 0, meeting.id)
+    context = {**memo_context(), "memo_id": 3, "version": 2, "token": token}
+    row = queue_for_coordinator(store, "memo-draft", meeting, context)
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, html = texts(msg)
+
+    assert msg["X-Traffpunkt-Kind"] == "memo-draft"
+    assert msg["Reply-To"] == f"memo+{token}@kulturnatverket.fi"
+    assert msg["To"].addresses[0].addr_spec == COORDINATOR
+    assert msg["Subject"].endswith(f"[{token}]")
+    assert msg["Subject"].startswith("Utkast: minnesanteckningar från träffen torsdag 3.12")
+    assert "List-Unsubscribe" not in msg
+    assert "Svara OK (eller godkänn)" in text and "Svara OK (eller godkänn)" in html
+    assert "Hej!" in text  # a coordinator without a name is greeted without one
+    approve = f"mailto:memo+{token}@kulturnatverket.fi?subject=OK%20%5B{token}%5D&body=OK"
+    assert approve in text and approve.replace("&", "&amp;") in html
+    # the memo itself, framed by the instructions
+    assert "Vi bestämde att pröva en gemensam kalender." in text
+    assert "- Åsa Öberg, Kulturhuset" in text
+
+
+def test_memo_draft_without_plus_addressing_replies_to_the_plain_memo_address(
+    config: Config, store: Store
+) -> None:
+    config = replace(config, network=replace(config.network, plus_addressing=False))
+    meeting = add_meeting(store)
+    token = tokens.make(SECRET, 0, meeting.id)
+    row = queue_for_coordinator(store, "memo-draft", meeting, {**memo_context(), "memo_id": 3, "token": token})
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    assert msg["Reply-To"] == "memo@kulturnatverket.fi"
+    assert f"[{token}]" in msg["Subject"]  # the reply still proves itself by its subject
+
+
+def test_memo_draft_subject_keeps_the_token_even_when_a_custom_template_drops_it(
+    config: Config, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(PROJECT_ROOT / "templates", folder)
+    (folder / "sv" / "memo-draft.subject.txt").write_text("Utkast {{ meeting.date }}\n", encoding="utf-8")
+    meeting = add_meeting(store)
+    token = tokens.make(SECRET, 0, meeting.id)
+    row = queue_for_coordinator(store, "memo-draft", meeting, {**memo_context(), "token": token})
+    msg = parse(Composer(replace(config, templates_dir=folder), store, SECRET).render(row, NOW))
+    assert msg["Subject"] == f"Utkast torsdag 3.12 [{token}]"
+
+
+def test_memo_notes_are_escaped_in_html_and_keep_their_line_breaks_in_text(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    member = add_member(store)
+    notes = "Punkt 1: <b>budget</b> & lokaler\r\nrad två\r\n\r\n<script>alert(1)</script> nytt stycke"
+    row = queue(store, "memo", member, meeting, memo_context(notes))
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, html = texts(msg)
+    assert "Punkt 1: <b>budget</b> & lokaler\nrad två\n\n<script>alert(1)</script> nytt stycke" in text
+    assert "<b>budget</b>" not in html and "<script>" not in html
+    assert "<p>Punkt 1: &lt;b&gt;budget&lt;/b&gt; &amp; lokaler<br>\nrad två</p>" in html
+    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt; nytt stycke</p>" in html
+
+
+def test_memo_to_members_carries_each_members_own_token_to_the_list(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    composer = Composer(config, store, SECRET)
+    for member in (add_member(store), add_member(store, "Päivi Mäkelä", "paivi@example.org", "fi")):
+        msg = parse(composer.render(queue(store, "memo", member, meeting, memo_context()), NOW))
+        token = tokens.make(SECRET, member.id, meeting.id)
+        assert msg["X-Traffpunkt-Kind"] == "memo"
+        assert msg["Reply-To"] == f"natverk+{token}@kulturnatverket.fi"
+        assert msg["List-Unsubscribe"] == f"<mailto:natverk@kulturnatverket.fi?subject=leave%20%5B{token}%5D>"
+        assert set(tokens.find_all(texts(msg)[0])) == {token}
+
+
+def test_memo_tells_who_came_what_was_said_and_when_the_next_meeting_is(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    row = queue(store, "memo", add_member(store), meeting, memo_context())
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, html = texts(msg)
+    assert msg["Subject"] == "Minnesanteckningar från träffen torsdag 3.12"
+    for needed in (
+        "Nätverksträff, torsdag 3 december 2026 kl. 17.00–19.00",
+        "Kulturhuset Caisa, Kajsaniemigatan 4, Helsingfors",
+        "Närvarande (2)",
+        "- Åsa Öberg, Kulturhuset\n- Jari Mäkinen\n",
+        "17.50  Aktuellt: Bokningskalender (Åsa Öberg)\n",
+        "- Åsa Öberg: Lokal för en workshop",
+        "- Jari Mäkinen: Ljusteknik",
+        "- Sommarens festivaler (Jari Mäkinen)",
+        "torsdag 7.1 kl. 17.00–19.00, Kulturhuset Caisa",
+        "Inbjudan kommer torsdag 24.12.",
+    ):
+        assert needed in text, needed
+    assert "(Åsa Öberg) (Åsa Öberg)" not in text  # the proposer is already in the title
+    assert "torsdag 7.1 kl. 17.00–19.00" in html and "Jari Mäkinen" in html
+
+
+def test_memo_without_a_next_meeting_leaves_that_part_out(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    context = {**memo_context(), "next_meeting": None, "next_invitation": None, "rolled_over": []}
+    row = queue(store, "memo", add_member(store), meeting, context)
+    text, _ = texts(parse(Composer(config, store, SECRET).render(row, NOW)))
+    assert "Nästa träff" not in text and "Inbjudan kommer" not in text and "Flyttas" not in text
+
+
+def test_catering_sheet_lists_each_person_in_aligned_lines_and_a_table(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    sheet = [
+        {"name": "Åsa Öberg", "organisation": "Kulturhuset", "need": "Lokal för en workshop", "offer": "Ljus"},
+        {"name": "Jari Mäkinen", "organisation": None, "need": None, "offer": None},
+        {"name": "Li <Wei>", "organisation": "Teater Q", "need": "Volontärer", "offer": None},
+    ]
+    context = {
+        "head_count": 5,
+        "members_yes": 3,
+        "guests": 2,
+        "maybe": 1,
+        "dietary": [{"name": "Åsa Öberg", "dietary": "vegetarisk"}],
+        "first_timers": ["Jari Mäkinen"],
+        "sheet": sheet,
+    }
+    row = queue_for_coordinator(store, "catering", meeting, context)
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, html = texts(msg)
+    assert msg["X-Traffpunkt-Kind"] == "catering"
+    assert msg["Subject"] == "Matbeställning och presentationslista för torsdag 3.12"
+    assert "Beställ för 5 personer: 3 medlemmar har svarat ja och tar med 2 gäster." in text
+    assert "En har svarat kanske och är inte medräknad." in text
+    assert "- Åsa Öberg: vegetarisk" in text
+    rows = [line for line in text.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert [r.split(". ", 1)[1].split("  ")[0].strip() for r in rows] == ["Åsa Öberg", "Jari Mäkinen (ny)", "Li <Wei>"]
+    assert rows[0].index("Kulturhuset") == rows[2].index("Teater Q")  # the organisation column lines up
+    assert "    Behöver:  Lokal för en workshop" in text and "    Behöver:  Volontärer" in text
+    body_rows = html.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+    assert body_rows == 3
+    assert "Li &lt;Wei&gt;" in html and "Li <Wei>" not in html
+    assert "Jari Mäkinen</strong> <span" in html  # marked as a first-timer
+
+
+def test_agenda_goes_to_the_coordinator_with_head_count_notices_and_the_printable_text(
+    config: Config, store: Store
+) -> None:
+    meeting = add_meeting(store)
+    context = {
+        "agenda": [
+            {"time": "17.00", "title": "Välkommen", "minutes": 5, "by": None},
+            {"time": "17.05", "title": "Presentationsrunda (4 min per person)", "minutes": 60, "by": None},
+        ],
+        "agenda_text": "17.00–17.05  Välkommen\n17.05–18.05  Presentationsrunda (4 min per person)\n"
+        "             - Åsa Öberg (Kulturhuset)\n",
+        "notices": ["Diskussionen förkortas från 60 till 40 min så att träffen slutar i tid."],
+        "rolled_over": [{"text": "Sommarens festivaler", "proposer": "Jari Mäkinen"}],
+        "attendees": 16,
+    }
+    row = queue_for_coordinator(store, "agenda", meeting, context)
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, html = texts(msg)
+    assert msg["Subject"] == "Agenda för träffen torsdag 3.12"
+    assert msg["X-Traffpunkt-Kind"] == "agenda"
+    assert msg["Reply-To"] == "natverk@kulturnatverket.fi" and "List-Unsubscribe" not in msg
+    assert "Vi räknar med 16 deltagare, gäster inräknade." in text
+    assert "17.05–18.05  Presentationsrunda (4 min per person)\n             - Åsa Öberg (Kulturhuset)\n" in text
+    assert "memo@kulturnatverket.fi" in text  # where the notes go afterwards
+    assert "Diskussionen förkortas från 60 till 40 min" in html and "Sommarens festivaler" in html
+    assert "Du får det här mejlet som koordinator" in text and "sändlistan" not in text
+
+
+def test_reminder_does_not_repeat_a_proposer_already_in_the_title(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    item = {"time": "17.45", "title": "Aktuellt: Bokningskalender (Åsa Öberg)", "minutes": 10, "by": "Åsa Öberg"}
+    row = queue(store, "reminder", add_member(store), meeting, {"agenda": [item, {"title": "Paus", "by": "Jari"}]})
+    text, html = texts(parse(Composer(config, store, SECRET).render(row, NOW)))
+    assert "17.45  Aktuellt: Bokningskalender (Åsa Öberg)\n" in text
+    assert "- Paus (Jari)" in text
+    assert html.count("Åsa Öberg") == 1
+
+
+@pytest.mark.parametrize(("memo_follows", "promised"), [(True, True), (False, False)])
+def test_thanks_promises_the_memo_only_when_it_follows(
+    config: Config, store: Store, memo_follows: bool, promised: bool
+) -> None:
+    meeting = add_meeting(store)
+    row = queue(store, "thanks", add_member(store), meeting, {"memo_follows": memo_follows})
+    msg = parse(Composer(config, store, SECRET).render(row, NOW))
+    text, _ = texts(msg)
+    assert msg["X-Traffpunkt-Kind"] == "thanks"
+    assert msg["Subject"] == "Tack för att du kom till träffen torsdag 3.12"
+    assert "Tack för att du var med" in text
+    assert ("Minnesanteckningarna kommer" in text) is promised
+
+
+def test_help_explains_answering_joining_and_leaving_without_a_meeting(config: Config, store: Store) -> None:
+    member = add_member(store)
+    msg = parse(Composer(config, store, SECRET).render(queue(store, "help", member, None), NOW))
+    text, html = texts(msg)
+    token = tokens.make(SECRET, member.id, 0)
+    assert msg["X-Traffpunkt-Kind"] == "help"
+    assert msg["Subject"] == "Så fungerar Kulturnätverket"
+    for needed in ("Svara JA, NEJ eller KANSKE", "Vi blir två", "Kost:", "Ärende:", "Behöver:", "Erbjuder:",
+                   "GÅ MED", "AVREGISTRERA", "koordinator@kulturnatverket.fi"):
+        assert needed in text, needed
+    assert f"mailto:natverk+{token}@kulturnatverket.fi?subject=Avregistrera%20%5B{token}%5D" in text
+    assert "Nästa träff" not in text
+    assert "koordinator@kulturnatverket.fi" in html
+
+
+def test_a_memo_draft_without_its_token_is_refused(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    row = queue_for_coordinator(store, "memo-draft", meeting, memo_context())
+    with pytest.raises(TemplateError, match="token"):
+        Composer(config, store, SECRET).render(row, NOW)
+
+
+def test_memo_to_many_members_builds_the_shared_part_once_per_language(
+    config: Config, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting = add_meeting(store)
+    calls: list[str] = []
+    real = compose.meeting_vars
+
+    def counting(m: Meeting, c: Config, language: str) -> dict[str, object]:
+        calls.append(language)
+        return real(m, c, language)
+
+    monkeypatch.setattr(compose, "meeting_vars", counting)
+    composer = Composer(config, store, SECRET)
+    for i in range(6):
+        member = add_member(store, f"Medlem {i}", f"m{i}@example.org", "fi" if i % 3 == 0 else "sv")
+        msg = parse(composer.render(queue(store, "memo", member, meeting, memo_context()), NOW))
+        assert f"Medlem {i}" in msg["To"].addresses[0].display_name
+    assert sorted(calls) == ["fi", "sv"]
+
+
+def test_memo_reads_plain_text_items_and_missing_fields_without_printing_none(config: Config, store: Store) -> None:
+    meeting = add_meeting(store)
+    context = {
+        "notes": "Kort träff.",
+        "version": None,
+        "attendees": ["Åsa Öberg", {"name": "Jari Mäkinen"}],
+        "needs": ["Lokal för en workshop", {"name": "Li Wei"}],
+        "offers": [],
+        "rolled_over": ["Sommarens festivaler"],
+        "next_meeting": {"start": "not a time"},
+    }
+    row = queue(store, "memo", add_member(store), meeting, context)
+    text, html = texts(parse(Composer(config, store, SECRET).render(row, NOW)))
+    assert "- Åsa Öberg\n- Jari Mäkinen\n" in text
+    assert "- Lokal för en workshop\n" in text and "- Sommarens festivaler\n" in text
+    assert "None" not in text and "None" not in html
+    assert "Nästa träff" not in text

@@ -20,10 +20,15 @@ def test_quoted_svara_ja_in_invitation_is_not_a_yes() -> None:
     assert reply.body == "Tack för infon!"
 
 
-def test_reply_that_is_only_the_quoted_invitation_is_unknown() -> None:
+def test_reply_that_is_only_the_quoted_invitation_is_an_empty_reply() -> None:
     reply = parse_reply(plain(f"{ATTRIBUTION}\n\n{quoted(INVITATION_SV)}"))
-    assert (reply.category, reply.rsvp, reply.body) == ("unknown", None, "")
+    assert (reply.category, reply.rsvp, reply.body, reply.language) == ("reply", None, "", None)
     assert reply.reason == "no new text"
+
+
+def test_mail_with_no_text_at_all_is_unknown() -> None:
+    reply = parse_reply(plain(""))
+    assert (reply.category, reply.reason) == ("unknown", "empty message")
 
 
 def test_html_blockquoted_invitation_is_not_read() -> None:
