@@ -82,7 +82,7 @@ class Meetings:
     catering_lead_days: int = 2
     #: Attendees get a short thank-you after the meeting.
     thanks: bool = True
-    #: Memo drafts go to the coordinators for approval first (false: the memo goes out at once).
+    #: Memo drafts go to the coordinators for approval first (false: the memo goes out at once); [memo] review.
     memo_review: bool = True
 
 
@@ -423,7 +423,7 @@ def load_config(path: str | Path) -> Config:
         agenda_lead_days=r.get(m, "meetings", "agenda_lead_days", int, "days as an integer", 1),
         catering_lead_days=r.get(m, "meetings", "catering_lead_days", int, "days as an integer", 2),
         thanks=r.get(m, "meetings", "thanks", bool, "true or false", True),
-        memo_review=r.get(m, "meetings", "memo_review", bool, "true or false", True),
+        memo_review=r.get(_table(r, data, "memo", required=False), "memo", "review", bool, "true or false", True),
     )
 
     mail_t = _table(r, data, "mail", required=False)
@@ -479,7 +479,7 @@ def load_config(path: str | Path) -> Config:
             r.problem(f"site.{key}", "a [site] setting: output or show_names (unknown key)")
     site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "var/site")),
                 show_names=r.get(site_t, "site", "show_names", bool, "true or false", False))
-    known = {"network", "meetings", "mail", "storage", "members", "templates", "agenda", "site"}
+    known = {"network", "meetings", "mail", "storage", "members", "templates", "agenda", "site", "memo"}
     extra = {k: v for k, v in data.items() if k not in known}
     cfg = Config(
         path=file,

@@ -125,3 +125,31 @@ def test_members_import_reports_bad_rows_by_line(tmp_path: Path, capsys: pytest.
     captured = capsys.readouterr()
     assert "1 added" in captured.out
     assert f"{csv_file}:3: address" in captured.err and f"{csv_file}:4: language" in captured.err
+
+
+def test_preview_prints_the_invitation_with_its_calendar_for_a_member(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _example_with(tmp_path)
+    assert main(["members", "import", "--config", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["preview", "invitation", "--member", "paivi.makela@galleriavalo.fi", "--meeting", "2026-12-03",
+                 "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "X-Traffpunkt-Kind: invitation" in out and "method=REQUEST" in out
+    assert "Content-Type: text/calendar" in out and "paivi.makela@galleriavalo.fi" in out
+    assert main(["preview", "invitation", "--meeting", "2026-12-04", "--config", str(path)]) == 2
+
+
+def test_run_once_at_invitation_time_then_status_shows_the_meeting_and_the_sent_mail(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _example_with(tmp_path)
+    assert main(["members", "import", "--config", str(path)]) == 0
+    assert main(["run", "--once", "--now", "2026-11-19T09:00+02:00", "--config", str(path)]) == 0
+    assert "queued 8 invitation" in capsys.readouterr().out
+    assert len(list((tmp_path / "var" / "outbox" / "new").iterdir())) == 8
+    assert main(["run", "--once", "--now", "2026-11-19T10:00+02:00", "--config", str(path)]) == 0
+    assert len(list((tmp_path / "var" / "outbox" / "new").iterdir())) == 8
+    capsys.readouterr()
+    assert main(["status", "--now", "2026-11-20T10:00+02:00", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "2026-12-03" in out and "8 sent" in out and "0 yes" in out

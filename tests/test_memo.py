@@ -140,3 +140,34 @@ async def test_notes_with_a_forged_coordinator_from_change_nothing(setup) -> Non
     await service.tick(AFTER)
     assert service.store.current_draft() is None
     assert _kinds(transport)["memo-draft"] == 0 and _kinds(transport)["memo"] == 0
+
+
+async def test_without_review_the_notes_go_straight_to_every_member(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8").replace(
+        "[memo]\n# Meeting", "[memo]\nreview = false\n# Meeting").replace("\nreview = true\n", "\n")
+    path = tmp_path / "network.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    assert config.meetings.memo_review is False
+    store = Store.memory()
+    store.add_member("m0@example.fi", "Anna Lindqvist", "sv", INVITE - timedelta(days=30))
+    transport = MemoryTransport()
+    service = Service(config, store, transport=transport, inbox=MaildirInbox(tmp_path / "in", store))
+    await service.tick(INVITE)
+    mailbox.Maildir(tmp_path / "in", create=True).add(_forward(f"Koordinatorn <{COORDINATOR}>"))
+    await service.tick(AFTER)
+    assert _kinds(transport)["memo-draft"] == 0 and _kinds(transport)["memo"] == 1
+
+
+async def test_quarantined_mail_reaches_the_coordinators_in_one_daily_digest(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    inbox.add(_mail("stranger@example.org", "Hej", "Ja, jag kommer!", to="natverk@kulturnatverket.fi"))
+    inbox.add(_mail("other@example.org", "Fråga", "Kommer ni ihåg mig?", to="natverk@kulturnatverket.fi"))
+    await service.tick(INVITE + timedelta(hours=1))
+    await service.tick(INVITE + timedelta(hours=2))
+    digests = [e for e in transport.sent if b"X-Traffpunkt-Kind: digest" in e.data]
+    assert [d.recipient for d in digests] == [COORDINATOR]
+    text = _message(digests[0]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "stranger@example.org" in text and "other@example.org" in text
+    assert not any(e.recipient in ("stranger@example.org", "other@example.org") for e in transport.sent)
