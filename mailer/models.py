@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -17,7 +17,7 @@ MailKind = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: int
     name: str
@@ -82,7 +82,8 @@ class PlannerState:
     """What the planner needs to know of the database, read in one go by the service."""
 
     meetings: Mapping[date, Meeting]
-    members: tuple[Member, ...]
+    #: active members; any re-iterable collection (the store streams them from SQLite in batches)
+    members: Iterable[Member]
     #: meeting id -> member id -> highest SEQUENCE queued to them (invitation or update)
     invited: Mapping[int, Mapping[int, int]]
     #: meeting id -> member id -> answer
@@ -103,7 +104,7 @@ class MeetingChange:
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Send:
     """Queue one mail of `kind` about a meeting to a member; `key` makes it happen once."""
 
@@ -112,7 +113,8 @@ class Send:
     member_id: int
     sequence: int
     key: str
-    #: For mail to a coordinator (agenda, catering): their address; member_id is then 0.
+    #: The address it goes to: the member's, or for mail to a coordinator (agenda, catering) theirs, with
+    #: member_id 0.
     recipient: str | None = None
 
 

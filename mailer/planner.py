@@ -34,7 +34,7 @@ sends its cancellation notice once per member (the restoring update is sent norm
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from mailer.config import Config, Meetings
 from mailer.models import Action, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
 from mailer.schedule import at_local, occurrences
 
-__all__ = ["plan", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
+__all__ = ["plan", "iter_plan", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
 
 #: Answers that still get a reminder; a member who has not answered (None) gets one too.
 _REMINDED_ANSWERS = frozenset({"yes", "maybe", None})
@@ -132,43 +132,40 @@ def _joined_before(member: Member, moment: datetime) -> bool:
 
 
 def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
-           members: Sequence[Member]) -> Iterable[Send]:
+           members: Callable[[], Iterable[Member]]) -> Iterator[Send]:
+    """A meeting's mail: updates, then invitations, then reminders (one pass over the members each, so
+    100,000 members are streamed, never held), then the coordinators' mail."""
     occ, seq = eff.occurrence, eff.sequence
     day = occ.date.isoformat()
     meeting_id = eff.stored.id if eff.stored is not None else None
     invited = state.invited.get(meeting_id, _EMPTY) if meeting_id is not None else _EMPTY
-    out: list[Send] = []
     if occ.cancelled:
         cancelled_to = state.cancelled_to.get(meeting_id, _NONE) if meeting_id is not None else _NONE
-        for m in members:
+        for m in members():
             if m.id in invited and m.id not in cancelled_to:
-                out.append(Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}"))
-        return out
+                yield Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}", m.address)
+        return
     tz = config.network.tz
     invitations_due = now >= invitation_due(config.meetings, occ.date, tz)
     rem_due = reminder_due(config.meetings, occ.date, tz)
     reminders_due = now >= rem_due
     answers = state.answers.get(meeting_id, {}) if meeting_id is not None else {}
     reminded = state.reminded.get(meeting_id, _NONE) if meeting_id is not None else _NONE
-    updates: list[Send] = []
-    invitations: list[Send] = []
-    reminders: list[Send] = []
-    for m in members:
-        told = invited.get(m.id)
-        if told is None:
-            if invitations_due:
-                invitations.append(Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}"))
-            continue
-        if told < seq:
-            updates.append(Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}"))
-        if (reminders_due and m.id not in reminded and answers.get(m.id) in _REMINDED_ANSWERS
-                and _joined_before(m, rem_due)):
-            reminders.append(Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}"))
-    out.extend(updates)
-    out.extend(invitations)
-    out.extend(reminders)
-    out.extend(_coordinator_mail(now, config, occ, state))
-    return out
+    if invited and any(told < seq for told in invited.values()):
+        for m in members():
+            told = invited.get(m.id)
+            if told is not None and told < seq:
+                yield Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}", m.address)
+    if invitations_due:
+        for m in members():
+            if m.id not in invited:
+                yield Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}", m.address)
+    if reminders_due and invited:
+        for m in members():
+            if (m.id in invited and m.id not in reminded and answers.get(m.id) in _REMINDED_ANSWERS
+                    and _joined_before(m, rem_due)):
+                yield Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}", m.address)
+    yield from _coordinator_mail(now, config, occ, state)
 
 
 def _coordinator_mail(now: datetime, config: Config, occ: Occurrence, state: PlannerState) -> list[Send]:
@@ -190,37 +187,45 @@ def _coordinator_mail(now: datetime, config: Config, occ: Occurrence, state: Pla
 THANKS_WINDOW = timedelta(days=2)
 
 
-def _thanks(now: datetime, config: Config, state: PlannerState, members: Sequence[Member]) -> list[Send]:
+def _thanks(now: datetime, config: Config, state: PlannerState,
+            members: Callable[[], Iterable[Member]]) -> Iterator[Send]:
     if not config.meetings.thanks:
-        return []
-    out: list[Send] = []
+        return
     for meeting in state.meetings.values():
         if meeting.cancelled or not meeting.end <= now < meeting.end + THANKS_WINDOW:
             continue
         answers = state.answers.get(meeting.id, {})
+        if "yes" not in answers.values():
+            continue
         day = meeting.date.isoformat()
-        for m in members:
+        for m in members():
             key = f"thanks:{day}:{m.id}"
             if answers.get(m.id) == "yes" and key not in state.queued_keys:
-                out.append(Send("thanks", meeting.date, m.id, meeting.sequence, key))
-    return out
+                yield Send("thanks", meeting.date, m.id, meeting.sequence, key, m.address)
+
+
+def iter_plan(now: datetime, config: Config, state: PlannerState) -> Iterator[Action]:
+    """Everything due at `now`, streamed: thank-yous for ended meetings, then meeting by meeting in date
+    order, its MeetingChange first, then its mail. `state.members` is iterated once per kind of mail."""
+    if now.tzinfo is None:
+        raise ValueError("now must be zone-aware")
+
+    def members() -> Iterator[Member]:
+        return (m for m in state.members if m.status == "active")
+
+    yield from _thanks(now, config, state, members)
+    for eff in _meetings_in_view(now, config, state):
+        if eff.change is not None:
+            yield eff.change
+        yield from _sends(now, config, eff, state, members)
 
 
 def plan(now: datetime, config: Config, state: PlannerState) -> list[Action]:
-    """Everything due at `now`, in meeting-date order; per meeting its MeetingChange first, then the mail.
+    """Everything due at `now` as a list (see `iter_plan`).
 
     Same inputs, same list. Each action's key names the effect, so applying a plan twice changes nothing.
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be zone-aware")
-    actions: list[Action] = []
-    members = [m for m in state.members if m.status == "active"]
-    actions.extend(_thanks(now, config, state, members))
-    for eff in _meetings_in_view(now, config, state):
-        if eff.change is not None:
-            actions.append(eff.change)
-        actions.extend(_sends(now, config, eff, state, members))
-    return actions
+    return list(iter_plan(now, config, state))
 
 
 def next_due(now: datetime, config: Config, state: PlannerState) -> datetime | None:

@@ -70,56 +70,67 @@ class Service:
 
     # -- planning ------------------------------------------------------------------------------------
 
-    def plan(self, now: datetime) -> tuple[list[Action], PlannerState]:
+    def _state(self, now: datetime) -> PlannerState:
         today = now.astimezone(self.config.network.tz).date()
-        state = self.store.planner_state(today - timedelta(days=3))
-        return planner.plan(now, self.config, state), state
+        return self.store.planner_state(today - timedelta(days=3))
+
+    def plan(self, now: datetime) -> list[Action]:
+        """What is due now (for inspection; `queue` streams the same actions)."""
+        return planner.plan(now, self.config, self._state(now))
 
     def queue(self, now: datetime, report: TickReport | None = None) -> TickReport:
-        """Plan and commit each meeting's changes together with the mail they cause (one transaction each)."""
+        """Plan and commit each meeting's changes together with the mail they cause (one transaction each).
+
+        Actions are streamed from the planner and members from SQLite, so a fan-out to 100,000 members
+        never holds them all in memory.
+        """
         report = report or TickReport(now)
-        actions, state = self.plan(now)
-        if not actions:
-            return report
-        members = {m.id: m for m in state.members}
-        by_date: dict[date, list[Action]] = {}
-        for action in actions:
-            day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
-            by_date.setdefault(day, []).append(action)
-        for day, group in by_date.items():
-            with self.store.write():
-                before = self.store.meeting_on(day)
-                for action in group:
-                    if isinstance(action, MeetingChange):
-                        m = self.store.apply_meeting_change(action, self.config.network.domain, now)
-                        report.meetings_changed.append(f"{m.date} seq {m.sequence}"
-                                                       + (" cancelled" if m.cancelled else ""))
-                meeting = self.store.meeting_on(day)
-                sends = [a for a in group if isinstance(a, Send)]
-                if meeting is None:
-                    if sends:
-                        report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
-                    continue
-                contexts = _Contexts(self, meeting, before, state, now)
-                for send in sends:
-                    if send.recipient:
-                        queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
-                                                   recipient=send.recipient, now=now, meeting_id=meeting.id,
-                                                   context=contexts.for_coordinator(send.kind))
-                    else:
-                        member = members.get(send.member_id)
-                        if member is None or member.status != "active":
-                            continue
-                        queued = self._enqueue(send, member, meeting.id, now, contexts.for_member(send, member))
-                    if queued:
-                        report.queued[send.kind] = report.queued.get(send.kind, 0) + 1
+        state = self._state(now)
+        group: list[Action] = []
+        day: date | None = None
+        before: Meeting | None = None  # the meeting as members knew it, before this tick's change
+        for action in planner.iter_plan(now, self.config, state):
+            action_day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
+            if action_day != day or len(group) >= 5000:
+                if group and day is not None:
+                    self._queue_group(day, group, before, state, now, report)
+                if action_day != day:
+                    before = self.store.meeting_on(action_day)
+                group, day = [], action_day
+            group.append(action)
+        if group and day is not None:
+            self._queue_group(day, group, before, state, now, report)
         return report
 
-    def _enqueue(self, send: Send, member: Member, meeting_id: int, now: datetime,
-                 context: dict[str, Any] | None = None) -> bool:
-        token = make_token(self.secret, member.id, meeting_id)
+    def _queue_group(self, day: date, group: list[Action], before: Meeting | None, state: PlannerState,
+                     now: datetime, report: TickReport) -> None:
+        """One transaction: a meeting's change and (a batch of up to 5,000 of) the mail about it."""
+        with self.store.write():
+            for action in group:
+                if isinstance(action, MeetingChange):
+                    m = self.store.apply_meeting_change(action, self.config.network.domain, now)
+                    report.meetings_changed.append(f"{m.date} seq {m.sequence}" + (" cancelled" if m.cancelled else ""))
+            meeting = self.store.meeting_on(day)
+            sends = [a for a in group if isinstance(a, Send)]
+            if meeting is None:
+                if sends:
+                    report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
+                return
+            contexts = _Contexts(self, meeting, before, state, now)
+            for send in sends:
+                if send.member_id == 0:
+                    queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
+                                               recipient=send.recipient or "", now=now, meeting_id=meeting.id,
+                                               context=contexts.for_coordinator(send.kind))
+                else:
+                    queued = self._enqueue(send, meeting.id, now, contexts.for_member(send))
+                if queued:
+                    report.queued[send.kind] = report.queued.get(send.kind, 0) + 1
+
+    def _enqueue(self, send: Send, meeting_id: int, now: datetime, context: dict[str, Any] | None = None) -> bool:
+        token = make_token(self.secret, send.member_id, meeting_id)
         return self.store.enqueue(
-            key=send.key, kind=send.kind, recipient=member.address, now=now, member_id=member.id,
+            key=send.key, kind=send.kind, recipient=send.recipient or "", now=now, member_id=send.member_id,
             meeting_id=meeting_id, sequence=send.sequence, context=context,
             message_id=make_message_id(token, send.kind, send.key, self.config.network.domain))
 
@@ -291,6 +302,7 @@ class _Contexts:
             "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
             "address": before.address, "online_link": before.online_link}
         self._agenda: Any = None
+        self._items: list[dict[str, Any]] | None = None
         self._finalised = False
 
     def agenda(self) -> Any:
@@ -300,15 +312,17 @@ class _Contexts:
             self._agenda = meeting_agenda(self.service.config, self.service.store, self.meeting)
         return self._agenda
 
-    def for_member(self, send: Send, member: Member) -> dict[str, Any] | None:
+    def for_member(self, send: Send) -> dict[str, Any] | None:
         from mailer.agenda import template_items
 
         if send.kind == "update":
             return {"previous": self.previous} if self.previous else None
         if send.kind == "reminder":
             cfg = self.service.config
-            items = template_items(self.agenda().agenda, cfg.network.language, cfg.network.locale)
-            return {"agenda": items, "answer": self.answers.get(member.id)}
+            if self._items is None:
+                self._items = template_items(self.agenda().agenda, cfg.network.language, cfg.network.locale)
+            items = self._items
+            return {"agenda": items, "answer": self.answers.get(send.member_id)}
         if send.kind == "thanks":
             return {"memo_follows": True}
         return None

@@ -86,6 +86,16 @@ def _inbound(row: Mapping[str, Any]) -> InboundRow:
                       received_at=row["received_at"])
 
 
+class _MemberStream:
+    """The active members, streamed from the store afresh on every iteration (never all in memory)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __iter__(self) -> Iterator[Member]:
+        return self._store.members_in_batches("active")
+
+
 class Store:
     """State of one network in one SQLite file."""
 
@@ -253,6 +263,19 @@ class Store:
         for row in rows:
             yield _member(row)
 
+    def members_in_batches(self, status: str = "active", batch: int = 2000) -> Iterator[Member]:
+        """Members in id order, read a batch at a time: no cursor stays open between batches, so the
+        caller may write to the database while iterating."""
+        last_id = 0
+        while True:
+            rows = list(self.db.query("SELECT * FROM members WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                                      [status, last_id, batch]))
+            if not rows:
+                return
+            for row in rows:
+                yield _member(row)
+            last_id = rows[-1]["id"]
+
     def count_members(self, status: str = "active") -> int:
         row = self._one("SELECT count(*) AS n FROM members WHERE status = ?", [status])
         return int(row["n"]) if row else 0
@@ -326,7 +349,7 @@ class Store:
                 queued_keys = frozenset(row[0] for row in self.db.execute(keys_sql, ids).fetchall())
             else:
                 queued_keys = frozenset()
-            members = tuple(self.members("active"))
+            members = _MemberStream(self)
         return PlannerState(meetings=meetings, members=members, invited=invited, answers=answers,
                             reminded={k: frozenset(v) for k, v in reminded.items()},
                             cancelled_to={k: frozenset(v) for k, v in cancelled.items()},
