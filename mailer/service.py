@@ -173,8 +173,11 @@ class Service:
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
                    report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now())
+        smtp = self.config.mail.smtp
+        # one sender per allowed connection; after a kill -9, at most that many in-flight messages go again
+        concurrency = smtp.max_connections if self.config.mail.transport == "smtp" and smtp else 1
         result = await drain(self.store, lambda row: self.composer.render(row, now()), self.transport, now,
-                             config=self.config.mail, stop=stop)
+                             config=self.config.mail, stop=stop, concurrency=max(1, concurrency))
         report.sent += result.sent
         report.retried += result.retried
         report.failed += result.failed
