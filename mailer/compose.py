@@ -94,7 +94,7 @@ ANSWER_WORDS: dict[str, dict[str, str]] = {
 #: Per kind: context keys the caller must give, and optional ones with their defaults.
 CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "invitation": ((), {}),
-    "reminder": ((), {"agenda": [], "answer": None}),
+    "reminder": ((), {"agenda": [], "answer": None, "attending": 0, "maybe": 0}),
     "cancellation": ((), {"reason": None}),
     "update": ((), {"previous": None}),
     "confirmation": (
@@ -915,6 +915,8 @@ def sample_context(kind: str) -> dict[str, Any]:
                 "Aktuellt från medlemmarna",
             ],
             "answer": "yes",
+            "attending": 14,
+            "maybe": 3,
         },
         "cancellation": {"reason": None},
         "update": {

@@ -306,6 +306,7 @@ class _Contexts:
             "address": before.address, "online_link": before.online_link}
         self._agenda: Any = None
         self._items: list[dict[str, Any]] | None = None
+        self._head: dict[str, int] | None = None
         self._finalised = False
 
     def agenda(self) -> Any:
@@ -325,10 +326,19 @@ class _Contexts:
             if self._items is None:
                 self._items = template_items(self.agenda().agenda, cfg.network.language, cfg.network.locale)
             items = self._items
-            return {"agenda": items, "answer": self.answers.get(send.member_id)}
+            return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
         if send.kind == "thanks":
             return {"memo_follows": True}
         return None
+
+    def _counts(self) -> dict[str, int]:
+        """How many have signed up (with their guests) and said maybe, for the reminder."""
+        if self._head is None:
+            rows = self.service.store.attendance(self.meeting.id)
+            yes = [r for r in rows if r["answer"] == "yes"]
+            self._head = {"attending": len(yes) + sum(int(r["guests"]) for r in yes),
+                          "maybe": sum(1 for r in rows if r["answer"] == "maybe")}
+        return self._head
 
     def for_coordinator(self, kind: str) -> dict[str, Any]:
         from mailer.briefing import agenda_context, catering_context, finalise_topics

@@ -100,3 +100,15 @@ def test_demo_goes_on_to_agenda_catering_thanks_memo_and_the_site(demo) -> None:
     assert "mailto:" in index and (workdir / "site" / "meetings.ics").exists()
     site_text = "".join(p.read_text(encoding="utf-8") for p in (workdir / "site").glob("*") if p.is_file())
     assert not any(m.address in site_text for m in store.members(None))
+
+
+def test_demo_reminder_counts_those_who_signed_up(demo) -> None:  # type: ignore[no-untyped-def]
+    workdir, _, messages = demo
+    store = Store.open(workdir / "traffpunkt.db")
+    meeting = next(iter(store.meetings().values()))
+    rows = store.rsvps(meeting.id)
+    attending = sum(1 + r["guests"] for r in rows if r["answer"] == "yes")
+    maybe = sum(1 for r in rows if r["answer"] == "maybe")
+    reminder = next(m for m in messages if _kind(m) == "reminder" and _to(m) == "anna.lindqvist@teaterforum.fi")
+    text = reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"Hittills har {attending} anmält sig och {maybe} svarat kanske." in text
