@@ -654,6 +654,7 @@ class Composer:
             paths = [base / language]
             if not strict and language != self.config.network.language:
                 paths.append(base / self.config.network.language)  # a file missing here comes from there
+            paths.append(base / "_shared")  # partials that read the same in every language
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader([str(p) for p in paths]),
                 autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
