@@ -251,7 +251,10 @@ class ReplyHandler:
                 self.store.add_topic(meeting.id, member.id, offer, now, kind="offer")
             if p.dietary and not p.rsvp:
                 self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
-            if not self.store.mail_queued_since(member.id, "confirmation", now - CONFIRMATION_INTERVAL):
+            # A calendar's Accept/Decline is machine-made (Google marks it Auto-Submitted): the member's
+            # calendar already shows the answer, and RFC 3834 says not to answer it.
+            if p.imip is None and not self.store.mail_queued_since(member.id, "confirmation",
+                                                                   now - CONFIRMATION_INTERVAL):
                 self.enqueue(
                     key=f"confirmation:{meeting.id}:{member.id}:{p.message_id or now.isoformat()}",
                     kind="confirmation", member=member, recipient=member.address, now=now, meeting_id=meeting.id,

@@ -186,3 +186,17 @@ def test_leave_takes_effect_at_once_and_is_confirmed(service: Service) -> None:
     assert _member(service, "bo@galleri.fi").status == "left"
     assert _kinds(service, "bo@galleri.fi") == ["leave-confirm"]
     assert any(e["event"] == "member-left" for e in service.store.log_entries())
+
+
+def test_a_calendar_accept_records_the_answer_but_is_never_answered(service: Service) -> None:
+    """Google's Accept is Auto-Submitted: the RSVP counts, no confirmation goes back (RFC 3834)."""
+    assert service.handler is not None
+    service.store.add_member("laura.bennett@gmail.com", "Laura Bennett", "en", NOW - timedelta(days=30))
+    raw = (ROOT / "tests" / "data" / "imip_google_accept_guest.eml").read_bytes()
+    vouched = b"Authentication-Results: mx.kulturnatverket.fi; dkim=pass header.d=gmail.com; dmarc=pass\r\n" + raw
+    outcome, _ = service.handler.handle(InboundMessage("test:imip", vouched, None), NOW)
+    assert outcome is Outcome.PROCESSED
+    assert _answer(service, "laura.bennett@gmail.com") == "yes"
+    assert _kinds(service, "laura.bennett@gmail.com") == []
+    unvouched = service.handler.handle(InboundMessage("test:imip2", raw.replace(b"Laura", b"Lauri"), None), NOW)
+    assert unvouched[0] is Outcome.QUARANTINED
