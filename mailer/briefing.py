@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mailer.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
-from mailer.config import Config
+from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Meeting
 from mailer.planner import invitation_due
 from mailer.schedule import next_occurrence
@@ -53,8 +53,11 @@ def finalise_topics(store: Store, meeting: Meeting, built: MeetingAgenda, now: d
         store.set_topic_status(topic_id, "rolled" if key in rolled else "scheduled", meeting.id, now)
 
 
-def _language(config: Config) -> tuple[str, str]:
-    return config.network.language, config.network.locale
+def _language(config: Config, language: str | None = None) -> tuple[str, str]:
+    """A language and its locale: the network's own locale for its language, the default one otherwise."""
+    if language is None or language == config.network.language:
+        return config.network.language, config.network.locale
+    return language, DEFAULT_LOCALES.get(language, "en_GB")
 
 
 def agenda_context(config: Config, store: Store, meeting: Meeting, built: MeetingAgenda | None = None
@@ -95,10 +98,12 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now: datetime) -> dict[str, Any]:
-    """Context of the memo (and its draft): who came, the agenda as held, notes, needs, offers, next meeting."""
+def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now: datetime,
+                 language: str | None = None) -> dict[str, Any]:
+    """Context of the memo (and its draft): who came, the agenda as held, notes, needs, offers, next meeting;
+    the agenda's headings in `language` (default: the network's)."""
     built = meeting_agenda(config, store, meeting)
-    language, locale = _language(config)
+    language, locale = _language(config, language)
     yes = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
     nxt = next_occurrence(config.meetings, config.network.tz, meeting.end)
     next_invitation: date | None = None

@@ -125,6 +125,9 @@ class Mail:
     poll_seconds: int
     max_attempts: int
     retry_base_seconds: int
+    #: The authserv-id your receiving server writes in Authentication-Results (e.g. "mx.example.org");
+    #: only its verdicts are trusted for replies without a token. None: never trust that header.
+    authserv_id: str | None = None
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
@@ -465,6 +468,8 @@ def load_config(path: str | Path) -> Config:
         poll_seconds=r.get(mail_t, "mail", "poll_seconds", int, "seconds as an integer", 60),
         max_attempts=r.get(mail_t, "mail", "max_attempts", int, "an integer", 8),
         retry_base_seconds=r.get(mail_t, "mail", "retry_base_seconds", int, "seconds as an integer", 60),
+        authserv_id=(r.get(mail_t, "mail", "authserv_id", str, "your receiving server's authserv-id", None)
+                     or None),
     )
 
     storage = _table(r, data, "storage", required=False)

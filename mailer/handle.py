@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -28,9 +29,16 @@ from parsers.message import parse_message
 
 log = logging.getLogger("traffpunkt.handle")
 
-#: A short answer to a memo draft that starts like this approves it ("OK, skicka!", "Hyväksytty, kiitos").
-_APPROVAL = re.compile(r"^\s*(ok|okay|okej|okei|godkänn|godkänt|godkänd|hyväksy|hyväksytty|hyväksyn|approved?)\b",
-                       re.IGNORECASE)
+#: An answer to a memo draft that is only this approves it ("OK!", "Godkänt, tack", "Hyväksytty, kiitos").
+_APPROVAL = re.compile(
+    r"^(ok|okay|okej|okei|godkänn|godkänt|godkänd|hyväksy|hyväksytty|hyväksyn|approved?)[\s.,!]*"
+    r"((tack|kiitos|thanks|thank you|skicka|skicka den|lähetä|send it)[\s.,!]*)?$", re.IGNORECASE)
+
+
+def _is_approval(body: str) -> bool:
+    """The first line approves and nothing but a short sign-off follows (so "OK men stryk ..." is no)."""
+    lines = [line.strip() for line in body.strip().splitlines() if line.strip()]
+    return bool(lines) and bool(_APPROVAL.match(lines[0])) and len(lines) <= 3 and sum(map(len, lines[1:])) <= 40
 #: Hard bounces after which a member is marked bouncing and the coordinator told.
 BOUNCE_LIMIT = 3
 CONFIRMATION_INTERVAL = timedelta(hours=1)
@@ -42,15 +50,34 @@ class Enqueue(Protocol):
                  join_request: int | None = None) -> bool: ...
 
 
-def _authenticated(raw: bytes, address: str) -> bool:
-    """Whether our receiving server vouched for the From domain (DMARC or aligned DKIM pass)."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    results = headers.get_all("Authentication-Results") or []
-    if not results:
+def _aligned(domain: str, signer: str) -> bool:
+    """Relaxed alignment (RFC 7489): the From domain is the signing domain or below it."""
+    signer = signer.strip().lstrip("@").lower().rstrip(".")
+    return bool(signer) and (domain == signer or domain.endswith("." + signer))
+
+
+def _authenticated(raw: bytes, address: str, authserv_id: str | None) -> bool:
+    """Whether OUR receiving server (its authserv-id) vouched for the From domain: DMARC pass for it, or a
+    DKIM pass aligned with it. Headers from any other server, including ones the sender wrote, never count."""
+    if not authserv_id:
         return False
-    first = str(results[0]).lower()  # the topmost one is our own server's; lower ones could be forged
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
     domain = address.rpartition("@")[2].lower()
-    return "dmarc=pass" in first or bool(re.search(r"dkim=pass[^;]*header\.d=@?" + re.escape(domain), first))
+    for value in headers.get_all("Authentication-Results") or []:
+        parts = [p.strip() for p in re.sub(r"\s+", " ", str(value)).split(";")]
+        if parts[0].split(" ")[0].lower() != authserv_id.lower():
+            continue
+        for result in parts[1:]:
+            words = result.split(" ")
+            method, _, verdict = words[0].partition("=")
+            props = dict(w.lower().partition("=")[::2] for w in words[1:] if "=" in w)
+            if verdict.lower() != "pass":
+                continue
+            if method.lower() == "dmarc" and _aligned(domain, props.get("header.from", domain)):
+                return True
+            if method.lower() == "dkim" and _aligned(domain, props.get("header.d", "")):
+                return True
+    return False
 
 
 class ReplyHandler:
@@ -104,7 +131,7 @@ class ReplyHandler:
             return self._join_request(p, now)
         if sender is None:
             return Outcome.QUARANTINED, f"{p.from_address or 'unknown sender'} is not a member", None
-        if token is None and not _authenticated(message.raw, sender.address):
+        if token is None and not _authenticated(message.raw, sender.address, self.config.mail.authserv_id):
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id
@@ -141,7 +168,8 @@ class ReplyHandler:
             a_local, _, a_domain = address.lower().partition("@")
             if a_domain == domain and a_local.partition("+")[0] == local:
                 return True
-        return token is not None and token.member_id == 0 and token.meeting_id == 0
+        # an answer to a memo draft whose reply address a forwarder rewrote still counts as memo mail
+        return any(".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
 
     def _memo(self, message: InboundMessage, p: ParsedReply, token: Token | None,
               now: datetime) -> tuple[Outcome, str | None, int | None]:
@@ -150,14 +178,15 @@ class ReplyHandler:
         if p.from_address not in coordinators:
             return Outcome.QUARANTINED, f"memo notes from {p.from_address or '?'}, who is not a coordinator", None
         coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-        if not coordinator_token and not _authenticated(message.raw, p.from_address):
+        if not coordinator_token and not _authenticated(message.raw, p.from_address, self.config.mail.authserv_id):
             return Outcome.QUARANTINED, "memo notes without the coordinator's token from an unverified sender", None
         draft = self.store.current_draft()
         replying_to_draft = draft is not None and any(
             ".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
-        text = parse_message(message.raw).text
-        forwarded = forwarded_notes(text)
-        approval = p.approval or (replying_to_draft and len(p.body.strip()) < 60 and bool(_APPROVAL.match(p.body)))
+        # In an answer to the draft the quoted draft (Outlook quotes it under "-----Original Message-----",
+        # which looks like a forward) is not notes: look for a forward only in the new text.
+        forwarded = forwarded_notes(p.body if replying_to_draft else parse_message(message.raw).text)
+        approval = p.approval or (replying_to_draft and _is_approval(p.body))
         if approval and forwarded is None:
             if draft is None:
                 return Outcome.QUARANTINED, "an approval, but there is no memo draft waiting", None
@@ -205,10 +234,14 @@ class ReplyHandler:
         assert memo is not None
         meeting = self.store.meeting(int(memo["meeting_id"]))
         assert meeting is not None
-        context = memo_context(self.config, self.store, meeting, str(memo["notes"]), now)
-        context["version"] = memo["version"]
+        contexts: dict[str, dict[str, Any]] = {}  # one per language: the agenda's headings are translated
         self.store.approve_memo(memo_id, now)
-        for member in self.store.members("active"):
+        for member in self.store.members_in_batches("active"):
+            context = contexts.get(member.language)
+            if context is None:
+                context = memo_context(self.config, self.store, meeting, str(memo["notes"]), now, member.language)
+                context["version"] = memo["version"]
+                contexts[member.language] = context
             self.enqueue(key=f"memo:{meeting.id}:{member.id}", kind="memo", member=member, recipient=member.address,
                          now=now, meeting_id=meeting.id, context=context)
 
@@ -234,8 +267,16 @@ class ReplyHandler:
             return Outcome.QUARANTINED, "no upcoming meeting to apply the reply to", member.id
         if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers):
             return Outcome.QUARANTINED, "no answer, topic or diet found in the text", member.id
-        if meeting.end <= now and p.rsvp:
-            return Outcome.QUARANTINED, f"the meeting {meeting.date} is over", member.id
+        if meeting.end <= now or meeting.cancelled:
+            # an answer to the thank-you, the memo or a cancellation: its topics are for the next meeting
+            why = "is over" if meeting.end <= now else "is cancelled"
+            if p.rsvp and not (p.topics or p.needs or p.offers):
+                return Outcome.QUARANTINED, f"an answer for the meeting {meeting.date}, which {why}", member.id
+            nxt = self._meeting(p, None, now) if p.imip is None else None
+            if nxt is None or nxt.id == meeting.id:
+                return Outcome.QUARANTINED, f"the meeting {meeting.date} {why} and no next one is planned", member.id
+            meeting = nxt
+            p = replace(p, rsvp=None)  # the answer was about the other meeting
         changed: dict[str, Any] = {}
         with self.store.write():
             if p.rsvp:

@@ -11,7 +11,7 @@ import socket
 import time
 from pathlib import Path
 
-from mailer.errors import TemporaryFailure, TransportError
+from mailer.errors import TransportError, TransportSetupError
 
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")
@@ -87,7 +87,9 @@ class MaildirTransport:
         try:
             await asyncio.to_thread(self._deliver, sender, recipient, data)
         except OSError as exc:
-            raise TemporaryFailure(f"cannot write to the Maildir {self.path}: {exc}") from None
+            # the folder, not the message, is the problem (permissions, disk full): stop the drain without
+            # charging the message an attempt, so nothing is given up while the admin fixes it
+            raise TransportSetupError(f"cannot write to the Maildir {self.path}: {exc}") from None
 
     async def aclose(self) -> None:
         self._closed = True

@@ -116,6 +116,8 @@ class Send:
     #: The address it goes to: the member's, or for mail to a coordinator (agenda, catering) theirs, with
     #: member_id 0.
     recipient: str | None = None
+    #: The member's language (their agenda and other context come in it); None for coordinators.
+    language: str | None = None
 
 
 Action = MeetingChange | Send

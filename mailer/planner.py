@@ -143,7 +143,7 @@ def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
         cancelled_to = state.cancelled_to.get(meeting_id, _NONE) if meeting_id is not None else _NONE
         for m in members():
             if m.id in invited and m.id not in cancelled_to:
-                yield Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}", m.address)
+                yield Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}", m.address, m.language)
         return
     tz = config.network.tz
     invitations_due = now >= invitation_due(config.meetings, occ.date, tz)
@@ -155,16 +155,16 @@ def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
         for m in members():
             told = invited.get(m.id)
             if told is not None and told < seq:
-                yield Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}", m.address)
+                yield Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}", m.address, m.language)
     if invitations_due:
         for m in members():
             if m.id not in invited:
-                yield Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}", m.address)
+                yield Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}", m.address, m.language)
     if reminders_due and invited:
         for m in members():
             if (m.id in invited and m.id not in reminded and answers.get(m.id) in _REMINDED_ANSWERS
                     and _joined_before(m, rem_due)):
-                yield Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}", m.address)
+                yield Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}", m.address, m.language)
     yield from _coordinator_mail(now, config, occ, state)
 
 
@@ -201,7 +201,7 @@ def _thanks(now: datetime, config: Config, state: PlannerState,
         for m in members():
             key = f"thanks:{day}:{m.id}"
             if answers.get(m.id) == "yes" and key not in state.queued_keys:
-                yield Send("thanks", meeting.date, m.id, meeting.sequence, key, m.address)
+                yield Send("thanks", meeting.date, m.id, meeting.sequence, key, m.address, m.language)
 
 
 def iter_plan(now: datetime, config: Config, state: PlannerState) -> Iterator[Action]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from mailer import planner
 from mailer.compose import Composer, make_message_id
-from mailer.config import Config
+from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
 from mailer.outbox import drain
 from mailer.store import Store
@@ -173,6 +173,7 @@ class Service:
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
                    report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now())
+        self.store.drop_stale(now())  # never an invitation after the meeting, nor one for a cancelled meeting
         smtp = self.config.mail.smtp
         # one sender per allowed connection; after a kill -9, at most that many in-flight messages go again
         concurrency = smtp.max_connections if self.config.mail.transport == "smtp" and smtp else 1
@@ -305,7 +306,7 @@ class _Contexts:
             "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
             "address": before.address, "online_link": before.online_link}
         self._agenda: Any = None
-        self._items: list[dict[str, Any]] | None = None
+        self._items: dict[str, list[dict[str, Any]]] = {}
         self._head: dict[str, int] | None = None
         self._finalised = False
 
@@ -323,9 +324,11 @@ class _Contexts:
             return {"previous": self.previous} if self.previous else None
         if send.kind == "reminder":
             cfg = self.service.config
-            if self._items is None:
-                self._items = template_items(self.agenda().agenda, cfg.network.language, cfg.network.locale)
-            items = self._items
+            language = send.language or cfg.network.language
+            if language not in self._items:
+                locale = cfg.network.locale if language == cfg.network.language else DEFAULT_LOCALES[language]
+                self._items[language] = template_items(self.agenda().agenda, language, locale)
+            items = self._items[language]
             return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
         if send.kind == "thanks":
             return {"memo_follows": True}

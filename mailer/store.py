@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -226,6 +226,7 @@ class Store:
                     "INSERT INTO members (name, address, organisation, language, status, joined, source) "
                     "VALUES (?, ?, ?, ?, 'active', ?, ?)", [name, address, organisation, language, _iso(now), source])
                 member_id = int(cur.lastrowid or 0)
+            self.db.execute("DELETE FROM address_failures WHERE address = ?", [address])  # a fresh start
             self.log("member-added", now, member_id=member_id, detail=f"{address} ({source})")
         member = self.member(member_id)
         assert member is not None
@@ -404,6 +405,33 @@ class Store:
             for row in rows:
                 yield _outbox(row)
             last_id = rows[-1]["id"]
+
+    def drop_stale(self, now: datetime) -> int:
+        """Drop queued mail that would come too late: anything before a meeting once it has started, and an
+        invitation, reminder, update, agenda or catering list for a meeting since cancelled. Returns how many."""
+        before_kinds: tuple[str, ...] = ("invitation", "reminder", "update", "cancellation", "agenda", "catering")
+        marks = ",".join("?" * len(before_kinds))
+        rows = list(self.db.query(
+            f"SELECT DISTINCT m.id, m.start, m.cancelled FROM outbox o JOIN meetings m ON m.id = o.meeting_id "
+            f"WHERE o.status = 'queued' AND o.kind IN ({marks})", list(before_kinds)))
+        dropped = 0
+        with self.write():
+            for row in rows:
+                started = datetime.fromisoformat(row["start"]) <= now
+                if started:
+                    kinds, why = before_kinds, "the meeting has started"
+                elif row["cancelled"]:
+                    kinds, why = tuple(k for k in before_kinds if k != "cancellation"), "the meeting is cancelled"
+                else:
+                    continue
+                km = ",".join("?" * len(kinds))
+                cur = self.db.execute(
+                    f"UPDATE outbox SET status = 'dropped', last_error = ? WHERE status = 'queued' "
+                    f"AND meeting_id = ? AND kind IN ({km})", [f"not sent: {why}", row["id"], *kinds])
+                if cur.rowcount:
+                    dropped += cur.rowcount
+                    self.log("outbox-dropped", now, meeting_id=row["id"], detail=f"{cur.rowcount} mails: {why}")
+        return dropped
 
     def next_outbox_time(self) -> datetime | None:
         row = self._one("SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'queued'")
@@ -595,6 +623,11 @@ class Store:
             self.log("bounce", now, member_id=row["id"], detail=f"{address} ({'hard' if permanent else 'soft'})")
             if not permanent:
                 return None
+            last = self._one("SELECT at FROM log WHERE event = 'bounce-counted' AND member_id = ? "
+                             "ORDER BY id DESC LIMIT 1", [row["id"]])
+            if last and datetime.fromisoformat(last["at"]) > now - timedelta(hours=20):
+                return None  # several reports of one outage (or a forger's burst) count once a day
+            self.log("bounce-counted", now, member_id=row["id"], detail=address)
             count = int(row["hard_bounces"]) + 1
             self.db.execute("UPDATE members SET hard_bounces = ? WHERE id = ?", [count, row["id"]])
             if count >= limit and row["status"] == "active":

@@ -112,3 +112,16 @@ def test_demo_reminder_counts_those_who_signed_up(demo) -> None:  # type: ignore
     reminder = next(m for m in messages if _kind(m) == "reminder" and _to(m) == "anna.lindqvist@teaterforum.fi")
     text = reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"Hittills har {attending} anmält sig och {maybe} svarat kanske." in text
+
+
+def test_demo_agenda_in_reminders_and_memos_speaks_each_members_language(demo) -> None:  # type: ignore[no-untyped-def]
+    _, _, messages = demo
+
+    def text(kind: str, to: str) -> str:
+        msg = next(m for m in messages if _kind(m) == kind and _to(m) == to)
+        return str(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    assert "Esittelykierros" in text("reminder", "sanna@tanssifestivaali.fi")
+    assert "Presentationsrunda" not in text("reminder", "sanna@tanssifestivaali.fi")
+    assert "Esittelykierros" in text("memo", "paivi.makela@galleriavalo.fi")
+    assert "Presentationsrunda" in text("memo", "anna.lindqvist@teaterforum.fi")

@@ -200,3 +200,28 @@ def test_a_calendar_accept_records_the_answer_but_is_never_answered(service: Ser
     assert _kinds(service, "laura.bennett@gmail.com") == []
     unvouched = service.handler.handle(InboundMessage("test:imip2", raw.replace(b"Laura", b"Lauri"), None), NOW)
     assert unvouched[0] is Outcome.QUARANTINED
+
+
+@pytest.mark.parametrize("results", [
+    "evil.example; dkim=pass header.d=teater.fi; dmarc=pass",  # written by someone else's server (or the sender)
+    "mx.kulturnatverket.fi; dkim=pass header.d=teater.fi.evil.example; dmarc=fail",  # a look-alike signer
+    "mx.kulturnatverket.fi; dkim=fail header.d=teater.fi; dmarc=fail",
+])
+def test_a_tokenless_reply_is_not_trusted_on_anyone_elses_word(service: Service, results: str) -> None:
+    assert service.handler is not None
+    mail = _mail("anna@teater.fi", "Nej, jag kommer inte.", headers={"Authentication-Results": results})
+    assert service.handler.handle(mail, NOW)[0] is Outcome.QUARANTINED
+    assert _answer(service, "anna@teater.fi") is None
+
+
+def test_a_topic_sent_in_answer_to_a_past_meeting_goes_to_the_next_one(service: Service) -> None:
+    assert service.handler is not None
+    after = datetime(2026, 12, 4, 10, 0, tzinfo=HEL)
+    service.queue(datetime(2027, 1, 21, 9, 0, tzinfo=HEL))  # the February meeting exists (January is cancelled)
+    mail = _mail("anna@teater.fi", "Tack för i går!\nÄrende: gemensam marknadsföring",
+                 to=_reply_to(service, "anna@teater.fi"))
+    assert service.handler.handle(mail, after)[0] is Outcome.PROCESSED
+    february = service.store.meeting_on(datetime(2027, 2, 4).date())
+    assert february is not None
+    assert [t["text"] for t in service.store.topics(february.id)] == ["gemensam marknadsföring"]
+    assert service.store.topics(_meeting_id(service)) == []

@@ -171,3 +171,60 @@ async def test_quarantined_mail_reaches_the_coordinators_in_one_daily_digest(set
     text = _message(digests[0]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "stranger@example.org" in text and "other@example.org" in text
     assert not any(e.recipient in ("stranger@example.org", "other@example.org") for e in transport.sent)
+
+
+async def _draft(service: Service, inbox: mailbox.Maildir, transport: MemoryTransport) -> EmailMessage:
+    await _meeting_held(service)
+    inbox.add(_forward(f"Koordinatorn <{COORDINATOR}>"))
+    await service.tick(AFTER)
+    return _message(next(e for e in transport.sent if b"X-Traffpunkt-Kind: memo-draft" in e.data))
+
+
+async def test_ok_with_a_change_request_is_not_an_approval(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    draft = await _draft(service, inbox, transport)
+    inbox.add(_mail(COORDINATOR, f"Re: {draft['Subject']}", "Ok men stryk stycket om Anna.\n",
+                    to=str(draft["Reply-To"]), vouched=False, in_reply_to=str(draft["Message-ID"])))
+    await service.tick(AFTER + timedelta(hours=1))
+    assert _kinds(transport)["memo"] == 0 and _kinds(transport)["memo-draft"] == 2
+
+
+async def test_an_outlook_ok_under_a_quoted_draft_approves_it(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    draft = await _draft(service, inbox, transport)
+    body = (f"OK\n\n-----Original Message-----\nFrom: Kulturnätverket <natverk@kulturnatverket.fi>\n"
+            f"Sent: Friday, December 4, 2026 10:00 AM\nTo: {COORDINATOR}\nSubject: {draft['Subject']}\n\n"
+            f"Hej!\n\nHär är utkastet till minnesanteckningarna ...\n")
+    inbox.add(_mail(COORDINATOR, f"RE: {draft['Subject']}", body, to=str(draft["Reply-To"]), vouched=False,
+                    in_reply_to=str(draft["Message-ID"])))
+    await service.tick(AFTER + timedelta(hours=1))
+    assert _kinds(transport)["memo"] == 3 and _kinds(transport)["memo-draft"] == 1
+
+
+async def test_a_coordinators_answer_to_the_catering_list_is_not_memo_notes(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    await _meeting_held(service)
+    await service.tick(datetime(2026, 12, 1, 9, 0, tzinfo=HEL))
+    catering = _message(next(e for e in transport.sent if b"X-Traffpunkt-Kind: catering" in e.data))
+    inbox.add(_mail(COORDINATOR, f"Re: {catering['Subject']}", "Tack, jag har beställt mat för fem.\n",
+                    to=str(catering["Reply-To"] or "natverk@kulturnatverket.fi"), vouched=False,
+                    in_reply_to=str(catering["Message-ID"])))
+    await service.tick(AFTER)
+    assert service.store.current_draft() is None and _kinds(transport)["memo-draft"] == 0
+
+
+async def test_mail_held_up_past_the_meeting_start_is_dropped_not_sent(setup) -> None:  # type: ignore[no-untyped-def]
+    service, inbox, transport = setup
+    service.transport = MemoryTransport(handler=_refuse)  # the mail server is down from the start
+    await service.tick(INVITE)
+    assert _kinds(transport)["invitation"] == 0
+    service.transport = transport  # back after the meeting
+    await service.tick(datetime(2026, 12, 10, 9, 0, tzinfo=HEL))
+    assert _kinds(transport)["invitation"] == 0 and _kinds(transport)["reminder"] == 0
+    assert {r.status for r in service.store.outbox_rows() if r.kind == "invitation"} == {"dropped"}
+
+
+def _refuse(envelope: Envelope) -> None:
+    from mailer.errors import TemporaryFailure
+
+    raise TemporaryFailure("451 4.3.0 try again later")
