@@ -47,6 +47,7 @@ def _open_store(cfg: Config):  # type: ignore[no-untyped-def]
 
 
 def _now(args: argparse.Namespace) -> datetime:
+    """--now as an aware time; without an offset it is read in the network's time zone."""
     value = getattr(args, "now", None)
     if not value:
         return datetime.now(UTC)
@@ -54,7 +55,9 @@ def _now(args: argparse.Namespace) -> datetime:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise CliError(f"--now: expected an ISO date-time such as 2026-11-19T09:00+02:00, got {value!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if dt.tzinfo:
+        return dt
+    return dt.replace(tzinfo=load_config(_config_path(getattr(args, "config", None))).network.tz)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -99,8 +102,14 @@ def cmd_members(args: argparse.Namespace) -> int:
             print(f"{m.id:>5}  {m.status:<8} {m.language}  {m.name} <{m.address}>{org}")
         print(f"{len(rows)} member(s)")
     elif args.action == "add":
+        from mailer.config import _address
+
         language = args.language or cfg.network.language
-        member, created = store.add_member(args.address, args.name or "", language, now, args.organisation)
+        try:
+            address = _address(args.address)
+        except ValueError:
+            raise CliError(f"members add: expected an e-mail address, got {args.address!r}") from None
+        member, created = store.add_member(address, args.name or "", language, now, args.organisation)
         print(("added" if created else "already a member:") + f" {member.name} <{member.address}>")
     elif args.action == "remove":
         removed = store.remove_member(args.address, now)
@@ -114,7 +123,7 @@ def cmd_members(args: argparse.Namespace) -> int:
         added, seen, errors = import_members(store, path, cfg.network.language, now)
         for e in errors:
             print(e, file=sys.stderr)
-        print(f"{added} added, {seen - added} already members, {len(errors)} rows skipped")
+        print(f"{added} added, {seen - added - len(errors)} already members, {len(errors)} rows skipped")
         return EXIT_USAGE if errors and not added else EXIT_OK
     return EXIT_OK
 

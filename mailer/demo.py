@@ -61,12 +61,12 @@ def _write_config(workdir: Path) -> Path:
         'inbox = "../var/inbox"': f'inbox = "{workdir / "inbox"}"',
         'database = "../var/traffpunkt.db"': f'database = "{workdir / "traffpunkt.db"}"',
         'import_csv = "members.example.csv"': f'import_csv = "{PROJECT_ROOT / "config" / "members.example.csv"}"',
+        'output = "../var/site"': f'output = "{workdir / "site"}"',
     }
     for old, new in replacements.items():
         if old not in text:
             raise RuntimeError(f"the example config no longer contains {old!r}; update mailer/demo.py")
         text = text.replace(old, new)
-    text += f'\n[site]\noutput = "{workdir / "site"}"\n'
     path = workdir / "network.toml"
     path.write_text(text, encoding="utf-8")
     return path

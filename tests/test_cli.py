@@ -153,3 +153,22 @@ def test_run_once_at_invitation_time_then_status_shows_the_meeting_and_the_sent_
     assert main(["status", "--now", "2026-11-20T10:00+02:00", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "2026-12-03" in out and "8 sent" in out and "0 yes" in out
+
+
+def test_members_add_refuses_something_that_is_not_an_address(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = _example_with(tmp_path)
+    assert main(["members", "add", "notanaddress", "--config", str(path)]) == 2
+    assert "expected an e-mail address" in capsys.readouterr().err
+
+
+def test_now_without_an_offset_is_the_networks_local_time(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = _example_with(tmp_path)
+    assert main(["members", "import", "--config", str(path)]) == 0
+    # 09:00 in Helsinki is when the invitation is due; read as UTC it would be 11:00 local, also due,
+    # so check the moment just before instead: 08:59 local sends nothing.
+    assert main(["run", "--once", "--now", "2026-11-19T08:59", "--config", str(path)]) == 0
+    assert "invitation" not in capsys.readouterr().out
+    assert main(["run", "--once", "--now", "2026-11-19T09:00", "--config", str(path)]) == 0
+    assert "queued 8 invitation" in capsys.readouterr().out

@@ -225,3 +225,11 @@ def test_a_topic_sent_in_answer_to_a_past_meeting_goes_to_the_next_one(service: 
     assert february is not None
     assert [t["text"] for t in service.store.topics(february.id)] == ["gemensam marknadsföring"]
     assert service.store.topics(_meeting_id(service)) == []
+
+
+def test_a_burst_of_bounces_on_one_day_counts_once(service: Service) -> None:
+    """Three reports in an hour (one outage, or a forger) do not silence a member; three days running do."""
+    assert service.handler is not None
+    for minutes in (0, 20, 40):
+        service.handler.handle(_bounce("bo@galleri.fi"), NOW + timedelta(minutes=minutes))
+    assert _member(service, "bo@galleri.fi").status == "active"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+from dataclasses import replace
 from collections import Counter
 from datetime import datetime, timedelta
 from email import message_from_bytes
@@ -30,7 +31,8 @@ NOTES = "Maria Lind berättade om mobilitetsbidragen.\n\nAnna tar fram ett förs
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Service, mailbox.Maildir, MemoryTransport]:
-    config: Config = load_config(ROOT / "config" / "network.example.toml")
+    example: Config = load_config(ROOT / "config" / "network.example.toml")
+    config = replace(example, site=replace(example.site, output=tmp_path / "site"))  # never into the checkout
     store = Store.memory()
     for i, name in enumerate(["Anna Lindqvist", "Bo Berg", "Cilla Carlsson"]):
         store.add_member(f"m{i}@example.fi", name, "sv", INVITE - timedelta(days=30))
@@ -148,6 +150,7 @@ async def test_without_review_the_notes_go_straight_to_every_member(tmp_path: Pa
     path = tmp_path / "network.toml"
     path.write_text(text, encoding="utf-8")
     config = load_config(path)
+    config = replace(config, site=replace(config.site, output=tmp_path / "site"))
     assert config.meetings.memo_review is False
     store = Store.memory()
     store.add_member("m0@example.fi", "Anna Lindqvist", "sv", INVITE - timedelta(days=30))
