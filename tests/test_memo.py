@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import mailbox
-from dataclasses import replace
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
