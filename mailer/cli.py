@@ -275,6 +275,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     store = _open_store(cfg)
     try:
         report = publish(cfg, store, _now(args))
+    except OSError as exc:
+        raise CliError(f"publish: cannot write the site to {cfg.site.output}: {exc.strerror or exc}") from None
     finally:
         store.close()
     state = "updated" if report.changed else "unchanged"
