@@ -60,18 +60,37 @@ def _language(config: Config, language: str | None = None) -> tuple[str, str]:
     return language, DEFAULT_LOCALES.get(language, "en_GB")
 
 
+@dataclass(frozen=True)
+class HeadCount:
+    """Who is coming to a meeting, as the answers stand."""
+
+    members_yes: int
+    guests: int
+    maybe: int
+
+    @property
+    def attending(self) -> int:
+        return self.members_yes + self.guests
+
+
+def head_count(rows: list[dict[str, Any]]) -> HeadCount:
+    """Count `store.attendance` rows: members who said yes, the guests they bring, and the maybes."""
+    yes = [r for r in rows if r["answer"] == "yes"]
+    return HeadCount(members_yes=len(yes), guests=sum(int(r["guests"]) for r in yes),
+                     maybe=sum(1 for r in rows if r["answer"] == "maybe"))
+
+
 def agenda_context(config: Config, store: Store, meeting: Meeting, built: MeetingAgenda | None = None
                    ) -> dict[str, Any]:
     """Context of the coordinator's `agenda` mail (and the `agenda` key of a reminder)."""
     built = built or meeting_agenda(config, store, meeting)
     language, locale = _language(config)
-    rows = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
     return {
         "agenda": template_items(built.agenda, language, locale),
         "agenda_text": render_text(built.agenda, language, locale, notes=True),
         "notices": notice_texts(built.agenda, language, locale),
         "rolled_over": [{"text": t.text, "proposer": t.proposer} for t in built.agenda.rolled_over],
-        "attendees": len(rows) + sum(int(r["guests"]) for r in rows),
+        "attendees": head_count(store.attendance(meeting.id)).attending,
     }
 
 
@@ -79,7 +98,7 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
     """Head count, diets, first-timers and the presentation-round sheet, for the coordinator."""
     rows = store.attendance(meeting.id)
     yes = [r for r in rows if r["answer"] == "yes"]
-    guests = sum(int(r["guests"]) for r in yes)
+    count = head_count(rows)
     needs: dict[int, str] = {}
     offers: dict[int, str] = {}
     for kind, target in (("need", needs), ("offer", offers)):
@@ -87,10 +106,10 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
             if t["member_id"] is not None:
                 target[int(t["member_id"])] = "; ".join(filter(None, [target.get(int(t["member_id"])), t["text"]]))
     return {
-        "head_count": len(yes) + guests,
-        "members_yes": len(yes),
-        "guests": guests,
-        "maybe": sum(1 for r in rows if r["answer"] == "maybe"),
+        "head_count": count.attending,
+        "members_yes": count.members_yes,
+        "guests": count.guests,
+        "maybe": count.maybe,
         "dietary": [{"name": _display(r), "dietary": r["dietary"]} for r in yes if r["dietary"]],
         "first_timers": [_display(r) for r in yes if r["first_time"]],
         "sheet": [{"name": _display(r), "organisation": r["organisation"], "need": needs.get(int(r["member_id"])),

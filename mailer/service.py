@@ -336,11 +336,11 @@ class _Contexts:
 
     def _counts(self) -> dict[str, int]:
         """How many have signed up (with their guests) and said maybe, for the reminder."""
+        from mailer.briefing import head_count
+
         if self._head is None:
-            rows = self.service.store.attendance(self.meeting.id)
-            yes = [r for r in rows if r["answer"] == "yes"]
-            self._head = {"attending": len(yes) + sum(int(r["guests"]) for r in yes),
-                          "maybe": sum(1 for r in rows if r["answer"] == "maybe")}
+            count = head_count(self.service.store.attendance(self.meeting.id))
+            self._head = {"attending": count.attending, "maybe": count.maybe}
         return self._head
 
     def for_coordinator(self, kind: str) -> dict[str, Any]:
