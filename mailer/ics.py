@@ -287,6 +287,9 @@ def request(
     ev = meeting_event(meeting, config, stamp=stamp, language=language, sequence=sequence)
     for name, address in attendees:
         ev.add("attendee", attendee(name, address))
+    # The series is the whole network's: one member's "Propose new time" (iMIP COUNTER) cannot move it,
+    # so Outlook is told not to offer it; a member who cannot come at that time answers no or asks.
+    ev.add("x-microsoft-disallow-counter", "TRUE")
     return _calendar("REQUEST", meeting, config, ev)
 
 

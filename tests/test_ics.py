@@ -120,3 +120,11 @@ def test_series_calendar_is_a_stable_publish_feed(config: Config) -> None:
     assert len(cal.walk("VTIMEZONE")) == 1
     assert data.count(b"\n") == data.count(b"\r\n")
     assert str(events[0]["URL"]) == "https://kulturnatverket.fi/traffar"
+
+
+def test_invitation_tells_outlook_not_to_offer_propose_new_time(config: Config) -> None:
+    raw = ics.request(meeting(date(2026, 12, 3)), config, attendees=[("Anna", "anna@example.fi")]).to_ical()
+    event = icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]
+    assert str(event["X-MICROSOFT-DISALLOW-COUNTER"]) == "TRUE"
+    cancel = ics.cancel(meeting(date(2026, 12, 3), sequence=1, cancelled=True), config).to_ical()
+    assert b"DISALLOW-COUNTER" not in cancel
