@@ -41,14 +41,17 @@ def header_fields(raw: bytes) -> list[tuple[str, str]]:
     blank = _BLANK_LINE.search(block)
     text = block[: blank.start() if blank else len(block)].decode("utf-8", "replace")
     fields: list[tuple[str, list[str]]] = []
+    size = 0  # of the field being read, so a field of many short continuation lines stays linear
     for line in text.replace("\r\n", "\n").split("\n"):
         if line[:1] in (" ", "\t"):
-            if fields and sum(map(len, fields[-1][1])) < MAX_VALUE:
+            if fields and size < MAX_VALUE:
                 fields[-1][1].append(line)
+                size += len(line)
             continue
         name, colon, value = line.partition(":")
         if colon and name and " " not in name.strip():
             fields.append((name.strip().lower(), [value]))
+            size = len(value)
     return [(name, " ".join(" ".join(parts).split())[:MAX_VALUE]) for name, parts in fields]
 
 
