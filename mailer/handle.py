@@ -1,8 +1,10 @@
 """Apply one parsed inbound mail to the state: RSVPs, topics, bounces, join/leave; queue the answers it earns.
 
 Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
-sender's address. A token that is not the sender's own changes nothing; so does mail from a stranger,
-except a join request. Auto-replies, bounces and list mail are never answered.
+sender's raw From address, or by our receiving server's own verdict (mailer/trust.py). A token that is
+not the sender's own changes nothing; so does mail from a stranger, except a join request (capped per
+day). A bounce counts only when it proves it answers our mail. Auto-replies, bounces and list mail are
+never answered.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Read Authentication-Results (RFC 8601) and decide whether OUR receiving server vouched for the From domain.
 
-Only verdicts that stand above our server's own SMTP receipt (the topmost `Received: ... by <authserv-id>
-with (E)SMTP...`) are its own; the same header further down is text the sender wrote. Linear time.
+Only our server's own verdicts count: those above its SMTP receipt (the topmost `Received: ... by
+<authserv-id> with (E)SMTP...`), else the first one right below it; further down is the sender's text.
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def parse(value: str) -> AuthResults | None:
     return AuthResults(authserv_id=head[0].lower().rstrip("."), results=tuple(results))
 
 
-def _received_by_smtp(value: str) -> str | None:
-    """The `by` host of a Received value when it records an SMTP receipt ('with SMTP/ESMTP/ESMTPS...')."""
+def _received(value: str) -> tuple[str | None, bool]:
+    """(the `by` host, whether it records an SMTP receipt: 'with SMTP/ESMTP/ESMTPS...') of a Received value."""
     tokens = _tokens(value)
     words = [w.lower() for w in tokens[: tokens.index(";") if ";" in tokens else len(tokens)]]
     by = with_ = None
@@ -141,27 +141,42 @@ def _received_by_smtp(value: str) -> str | None:
             by = words[i + 1].rstrip(".")
         elif word == "with" and with_ is None:
             with_ = " ".join(words[i + 1:i + 3])  # "ESMTPS", "Microsoft SMTP Server"
-    if by is None or with_ is None:
-        return None
-    return by if "smtp" in with_ else None
+    return by, with_ is not None and "smtp" in with_
 
 
 def trusted(fields: list[tuple[str, str]], authserv_id: str | None) -> list[AuthResults]:
-    """The A-R fields our server wrote: naming `authserv_id` and standing above its topmost SMTP receipt.
+    """The A-R fields our server wrote, found from our server's receipt: the topmost Received header
+    `by <authserv_id>` `with` an SMTP protocol (above it only our own hops write).
 
-    No such Received header (the mail did not come in through our server): nothing is trusted.
+    - Fields naming `authserv_id` above that receipt are ours (Yahoo, Microsoft and some MTAs write there);
+      then nothing below it counts.
+    - Else only the first field naming `authserv_id` below the receipt, before any Received header by
+      another host (milters, Gmail and most MTAs insert their verdict right under their own Received;
+      anything after it came with the message).
+    - No such receipt (the mail did not come in through our server): nothing counts.
     """
     if not authserv_id:
         return []
     ours = authserv_id.strip().lower().rstrip(".")
-    found: list[AuthResults] = []
+    above: list[AuthResults] = []
+    received = False
     for name, value in fields:
-        if name == "received" and _received_by_smtp(value) == ours:
-            return found
-        if name == "authentication-results":
+        if name == "received":
+            by, smtp = _received(value)
+            if not received:
+                received = by == ours and smtp
+                if received and above:
+                    return above
+            elif by != ours:
+                return []  # a hop by another host: what follows is the message as it came
+        elif name == "authentication-results":
             parsed = parse(value)
-            if parsed is not None and parsed.authserv_id == ours:
-                found.append(parsed)
+            if parsed is None or parsed.authserv_id != ours:
+                continue
+            if not received:
+                above.append(parsed)
+            else:
+                return [parsed]
     return []
 
 

@@ -132,6 +132,10 @@ def _ar(value: str) -> tuple[str, str]:
     return ("Authentication-Results", value)
 
 
+#: What our server writes for mail from a host that may not send for the From domain (no signature, no policy).
+OUR_NONE = _ar(f"{OURS}; dkim=none; spf=softfail smtp.mailfrom=evil.example; dmarc=none header.from=teater.fi")
+
+
 # -- Authentication-Results ---------------------------------------------------------------------------
 
 
@@ -146,9 +150,12 @@ async def _anna_said_yes(net: Network) -> None:
     pytest.param((_ar(f"{OURS}; dmarc=fail header.from=teater.fi; dkim=none"), _receipt(),
                   _ar(f"{OURS}; dkim=pass header.d=teater.fi; dmarc=pass header.from=teater.fi")),
                  id="ours-on-top-fails-forged-below-passes"),
-    pytest.param((("Received", OUR_LMTP), _receipt(),
+    pytest.param((("Received", OUR_LMTP), _receipt(), OUR_NONE,
                   _ar(f"{OURS}; dkim=pass header.d=teater.fi; dmarc=pass header.from=teater.fi")),
-                 id="forged-below-our-receipt-and-our-lmtp-hop"),
+                 id="ours-under-our-receipt-forged-below-it"),
+    pytest.param((_receipt(), ("Received", "from mail.evil.example by mail.evil.example with ESMTP id 7"),
+                  _ar(f"{OURS}; dkim=pass header.d=teater.fi; dmarc=pass header.from=teater.fi")),
+                 id="forged-below-another-hosts-received"),
     pytest.param((_ar(f"{OURS}; dkim=pass header.d=teater.fi; dmarc=pass header.from=teater.fi"),),
                  id="no-received-at-all-never-came-through-our-server"),
     pytest.param((_ar(f"{OURS}; spf=pass smtp.mailfrom=teater.fi; dmarc=pass"), _receipt()),
@@ -170,7 +177,7 @@ async def test_a_forged_verdict_changes_no_answer_and_mails_nobody(net: Network,
 
 async def test_a_forged_verdict_cannot_make_a_member_leave(net: Network) -> None:
     await net.deliver(INVITE)
-    forged = (_receipt(), _ar(f"{OURS}; dmarc=pass header.from=teater.fi"))
+    forged = (_receipt(), OUR_NONE, _ar(f"{OURS}; dmarc=pass header.from=teater.fi"))
     sent = await net.deliver(LATER, _mail(ANNA, "avregistrera", subject="leave", top=forged))
     assert net.member(ANNA) == ("active", 0)
     assert _not_digest(sent) == []
@@ -183,6 +190,18 @@ async def test_our_servers_aligned_dkim_verdict_above_its_receipt_proves_a_token
                    'spf=pass smtp.mailfrom="anna@teater.fi"'),
                _receipt("mail.teater.fi"),
                _ar(f"{OURS}; dmarc=fail header.from=teater.fi"))  # the sender's own text below: not ours
+    sent = await net.deliver(LATER, _mail(f"Anna Lindqvist <{ANNA}>", "Ja, jag kommer.", top=genuine))
+    assert net.answers() == {ANNA: "yes"}
+    assert ("confirmation", ANNA) in _kinds(sent)
+
+
+async def test_our_servers_verdict_right_under_its_receipt_proves_a_tokenless_reply(net: Network) -> None:
+    """Milters, Gmail and most MTAs insert their verdict right under their own Received header."""
+    await net.deliver(INVITE)
+    genuine = (("Received", "by 2002:a05:7300:8f0b with SMTP id x1; Fri, 20 Nov 2026"),
+               _receipt("mail.teater.fi"), ("Received-SPF", "pass (mx: domain of anna@teater.fi)"),
+               _ar(f"{OURS}; dkim=pass header.i=@teater.fi; dmarc=pass (p=NONE) header.from=teater.fi"),
+               ("Received", "from [10.0.0.5] by mail.teater.fi with ESMTPSA id 9"))
     sent = await net.deliver(LATER, _mail(f"Anna Lindqvist <{ANNA}>", "Ja, jag kommer.", top=genuine))
     assert net.answers() == {ANNA: "yes"}
     assert ("confirmation", ANNA) in _kinds(sent)
@@ -345,8 +364,8 @@ def _notes(frm: str, top: tuple[tuple[str, str], ...]) -> bytes:
     return _mail(frm, body, top=top, to="memo@kulturnatverket.fi", subject="Fwd: anteckningar", when=AFTER)
 
 
-FORGED_FOR_US = (_receipt(), _ar(f"{OURS}; dkim=pass header.d=kulturnatverket.fi; "
-                                 "dmarc=pass header.from=kulturnatverket.fi"))
+FORGED_FOR_US = (_receipt(), _ar(f"{OURS}; dkim=none; dmarc=fail header.from=kulturnatverket.fi"),
+                 _ar(f"{OURS}; dkim=pass header.d=kulturnatverket.fi; dmarc=pass header.from=kulturnatverket.fi"))
 GENUINE_FOR_US = (_ar(f"{OURS}; dkim=pass header.d=kulturnatverket.fi; dmarc=pass header.from=kulturnatverket.fi"),
                   _receipt("mail.kulturnatverket.fi"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 from parsers import authres, bounceproof
 
 ROOT = Path(__file__).resolve().parents[2]
+CORPORA = Path(os.environ.get("TRAFFPUNKT_CORPORA", ROOT.parent / "shared" / "corpora"))
 OURS = "mx.ours.example"
 RECEIPT = "Received: from mail.sender.example (mail.sender.example [192.0.2.1]) by mx.ours.example with ESMTPS id 1"
 
@@ -55,6 +57,24 @@ def test_only_verdicts_above_our_servers_smtp_receipt_are_ours() -> None:
     assert [r.results[0].props["header.from"] for r in trusted] == ["a.example"]
     assert authres.vouches(fields, OURS, "x@a.example")
     assert not authres.vouches(fields, OURS, "x@b.example") and not authres.vouches(fields, OURS, "x@c.example")
+
+
+def test_without_a_verdict_above_the_receipt_only_the_first_right_under_it_is_ours() -> None:
+    fields = _fields(
+        "Received: by 2002:a05:7300:8f0b with SMTP id x1",  # an internal hop of our own, by no name of ours
+        RECEIPT,
+        "Received-SPF: pass",
+        f"Authentication-Results: {OURS}; dkim=none; dmarc=fail header.from=a.example",
+        f"Authentication-Results: {OURS}; dmarc=pass header.from=a.example",  # the sender's: below ours
+    )
+    assert [r.results[0].method for r in authres.trusted(fields, OURS)] == ["dkim"]
+    assert not authres.vouches(fields, OURS, "x@a.example")
+    behind_a_foreign_hop = _fields(RECEIPT, "Received: from x by mail.sender.example with ESMTP id 3",
+                                   f"Authentication-Results: {OURS}; dmarc=pass header.from=a.example")
+    assert authres.trusted(behind_a_foreign_hop, OURS) == []
+    reinjected = _fields("Received: from localhost by mx.ours.example with ESMTP id 2", RECEIPT,
+                         f"Authentication-Results: {OURS}; dmarc=pass header.from=a.example")
+    assert authres.vouches(reinjected, OURS, "x@a.example")  # a content filter's second receipt by our host
 
 
 def test_without_our_receipt_nothing_is_ours() -> None:
@@ -131,6 +151,23 @@ def test_a_bounce_offers_its_envelope_recipients_and_the_quoted_message_ids() ->
     proof = bounceproof.read(raw)
     assert proof.recipients == ("list+bounce-tp1-0-abcdefghijkm@ours.example", "other@ours.example")
     assert proof.original_message_ids == ("in-text@ours.example", "original@ours.example")
+
+
+@pytest.mark.parametrize("name, authserv_id, sender, proven", [
+    ("rhost-gsuite-09.eml", "mx.google.com", "x@googlemail.com", True),  # Gmail: right under its receipt
+    ("rhost-gsuite-05.eml", "mx.google.com", "x@googlemail.com", True),
+    ("lhost-amazonses-13.eml", "mx.google.com", "x@sns.amazonaws.com", False),  # DKIM by amazonses.com only
+    ("lhost-amazonses-13.eml", "aneyakoji.example.jp", "x@sns.amazonaws.com", False),  # sender-id is no proof
+    ("rhost-gsuite-09.eml", "mx.example.org", "x@googlemail.com", False),  # another server's verdict
+])
+def test_real_receivers_layouts_are_read_as_the_rule_says(name: str, authserv_id: str, sender: str,
+                                                          proven: bool) -> None:
+    path = CORPORA / "sisimai" / "maildir" / "bsd" / name
+    if not path.exists():
+        if os.environ.get("TRAFFPUNKT_REQUIRE_CORPORA") == "1":
+            pytest.fail(f"shared corpora required but {path} is missing")
+        pytest.skip(f"shared corpora not found at {CORPORA}")
+    assert authres.vouches(authres.header_fields(path.read_bytes()), authserv_id, sender) is proven
 
 
 def test_the_new_parsers_import_nothing_from_the_daemon() -> None:
