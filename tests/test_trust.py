@@ -5,6 +5,7 @@ Each changes nothing and mails nobody; the genuine counterparts still work."""
 from __future__ import annotations
 
 import mailbox
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -41,20 +42,25 @@ OURS = "mx.kulturnatverket.fi"
 class Network:
     """A daemon on a SQLite file with a Maildir inbox and a transport that keeps what it sent."""
 
-    def __init__(self, tmp_path: Path, config: Config) -> None:
-        self.store = Store.open(tmp_path / "traffpunkt.db")
+    def __init__(self, tmp_path: Path, config: Config, *, in_memory: bool = False) -> None:
+        self.store = Store.memory() if in_memory else Store.open(tmp_path / "traffpunkt.db")
         for address, name in ((ANNA, "Anna Lindqvist"), (BO, "Bo Berg")):
             self.store.add_member(address, name, "sv", INVITE - timedelta(days=30))
         self.transport = MemoryTransport()
-        self.inbox = mailbox.Maildir(tmp_path / "inbox", create=True)
+        self.inbox_path = tmp_path / "inbox"
+        mailbox.Maildir(self.inbox_path, create=True)
+        self.serial = 0
         self.service = Service(config, self.store, transport=self.transport,
                                inbox=MaildirInbox(tmp_path / "inbox", self.store))
 
     async def deliver(self, now: datetime, *raws: bytes) -> list[Envelope]:
         """Put mails in the inbox, run one tick; the mail that tick sent."""
         before = len(self.transport.sent)
-        for raw in raws:
-            self.inbox.add(raw)
+        for raw in raws:  # as a delivery agent does: write in tmp/, rename into new/ (no fsync: a test)
+            self.serial += 1
+            name = f"{now.timestamp():.0f}.T{self.serial}.test"
+            (self.inbox_path / "tmp" / name).write_bytes(raw)
+            os.rename(self.inbox_path / "tmp" / name, self.inbox_path / "new" / name)
         await self.service.tick(now)
         return self.transport.sent[before:]
 
@@ -315,7 +321,10 @@ async def test_a_plain_text_bounce_quoting_our_message_id_counts(net: Network) -
 # -- join requests ---------------------------------------------------------------------------------------
 
 
-async def test_a_join_flood_mails_at_most_the_daily_cap_and_the_rest_wait_in_the_digest(net: Network) -> None:
+async def test_a_join_flood_mails_at_most_the_daily_cap_and_the_rest_wait_in_the_digest(
+        tmp_path: Path, config: Config) -> None:
+    # the same SQLite in memory: 1,000 mails are 2,000 commits, and this test counts, it does not crash
+    net = Network(tmp_path, config, in_memory=True)
     await net.deliver(INVITE)
     flood = [_mail(f"person{i}@victims.example", "Jag vill gå med.", subject="join") for i in range(1000)]
     sent = await net.deliver(LATER, *flood)
@@ -330,6 +339,7 @@ async def test_a_join_flood_mails_at_most_the_daily_cap_and_the_rest_wait_in_the
     assert [k for k, _ in _kinds(sent) if k == "join-confirm"] == []
     sent = await net.deliver(LATER + timedelta(hours=25), _mail("next@victims.example", "join", subject="join"))
     assert [to for k, to in _kinds(sent) if k == "join-confirm"] == ["next@victims.example"]
+    net.store.close()
 
 
 # -- topics ----------------------------------------------------------------------------------------------
@@ -350,6 +360,26 @@ async def test_a_member_gets_at_most_three_topics_and_the_confirmation_says_so(n
     await net.deliver(LATER + timedelta(hours=2), _mail(ANNA, "Ärende: ett till",
                                                         to=f"natverk+{net.token(ANNA)}@kulturnatverket.fi"))
     assert len(net.store.topics(meeting.id)) == 3
+
+
+@pytest.mark.parametrize("language, body, sentence", [
+    ("fi", "Kyllä, tulen.\n\nAihe: yhteinen kalenteri\n\nAihe: kesän festivaalit\n\nAihe: markkinointi\n\n"
+           "Aihe: rahoitus", "voi ehdottaa tapaamiseen enintään 3 aihetta"),
+    ("en", "Yes, I'll be there.\nTopic: shared calendar\nTopic: summer festivals\nTopic: marketing\n"
+           "Topic: funding", "can put at most 3 topics on the list for a meeting"),
+])
+async def test_the_topic_cap_is_explained_in_the_members_language(net: Network, language: str, body: str,
+                                                                  sentence: str) -> None:
+    net.store.add_member("kim@example.fi", "Kim", language, INVITE - timedelta(days=30))
+    await net.deliver(INVITE)
+    sent = await net.deliver(LATER, _mail("kim@example.fi", body,
+                                          to=f"natverk+{net.token('kim@example.fi')}@kulturnatverket.fi"))
+    confirmation = next(e for e in sent if e.recipient == "kim@example.fi")
+    msg = message_from_bytes(confirmation.data, policy=default)
+    for kind in ("plain", "html"):
+        part = msg.get_body((kind,))
+        assert part is not None
+        assert sentence in " ".join(part.get_content().split())  # type: ignore[attr-defined]
 
 
 # -- memos -----------------------------------------------------------------------------------------------
