@@ -99,7 +99,8 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "update": ((), {"previous": None}),
     "confirmation": (
         ("answer",),
-        {"guests": 0, "dietary": None, "topics": [], "needs": [], "offers": [], "previous_answer": None},
+        {"guests": 0, "dietary": None, "topics": [], "needs": [], "offers": [], "previous_answer": None,
+         "topics_capped": False, "max_topics": 3},
     ),
     "join-confirm": (("token",), {"name": None, "language": None}),
     "welcome": ((), {}),
@@ -859,9 +860,10 @@ class Composer:
         if sk.cal_before:
             calendar = _b64(sk.cal_before + ics.attendee_line(name, recipient) + sk.cal_after)
             parts += [calendar, sk.attachment_head, calendar, sk.closing]
-        return Rendered(
-            sender=self.config.mail.from_address, recipient=recipient, data=b"".join(parts), message_id=mid
-        )
+        sender = self.config.mail.from_address
+        if member is not None and net.plus_addressing:  # VERP: a bounce names the member it answers
+            sender = tokens.bounce_address(sender, tokens.make(self.secret, member.id, 0))
+        return Rendered(sender=sender, recipient=recipient, data=b"".join(parts), message_id=mid)
 
 
 # -- sample data (previews and check_templates) ------------------------------------------------------------

@@ -84,6 +84,8 @@ class Meetings:
     thanks: bool = True
     #: Memo drafts go to the coordinators for approval first (false: the memo goes out at once); [memo] review.
     memo_review: bool = True
+    #: A member's topics per meeting beyond this many are not added (the confirmation says so).
+    max_topics_per_member: int = 3
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Mail:
     #: The authserv-id your receiving server writes in Authentication-Results (e.g. "mx.example.org");
     #: only its verdicts are trusted for replies without a token. None: never trust that header.
     authserv_id: str | None = None
+    #: Join confirmations (the only mail to non-members) per rolling 24 hours; the rest wait in the digest.
+    join_confirmations_per_day: int = 20
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
@@ -231,6 +235,16 @@ def _address(value: str) -> str:
     if not at or not local or "." not in domain or " " in addr:
         raise ValueError(value)
     return addr.lower()
+
+
+def _at_least(r: _Reader, key: str, value: Any, low: int, default: int) -> int:
+    """An integer setting that must be `low` or more; a smaller one is a problem (and reads as the default)."""
+    if not isinstance(value, int):
+        return default
+    if value < low:
+        r.problem(key, f"expected {low} or more, got {value}")
+        return default
+    return value
 
 
 def _time(value: Any) -> time:
@@ -427,6 +441,9 @@ def load_config(path: str | Path) -> Config:
         catering_lead_days=r.get(m, "meetings", "catering_lead_days", int, "days as an integer", 2),
         thanks=r.get(m, "meetings", "thanks", bool, "true or false", True),
         memo_review=r.get(_table(r, data, "memo", required=False), "memo", "review", bool, "true or false", True),
+        max_topics_per_member=_at_least(r, "meetings.max_topics_per_member",
+                                        r.get(m, "meetings", "max_topics_per_member", int, "a number of topics", 3),
+                                        1, 3),
     )
 
     mail_t = _table(r, data, "mail", required=False)
@@ -470,6 +487,9 @@ def load_config(path: str | Path) -> Config:
         retry_base_seconds=r.get(mail_t, "mail", "retry_base_seconds", int, "seconds as an integer", 60),
         authserv_id=(r.get(mail_t, "mail", "authserv_id", str, "your receiving server's authserv-id", None)
                      or None),
+        join_confirmations_per_day=_at_least(r, "mail.join_confirmations_per_day",
+                                             r.get(mail_t, "mail", "join_confirmations_per_day", int,
+                                                   "a number of mails", 20), 0, 20),
     )
 
     storage = _table(r, data, "storage", required=False)

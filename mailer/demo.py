@@ -169,6 +169,7 @@ def _coordinator_mail(config: Config, when: datetime, subject: str, body: str, *
     msg = EmailMessage(policy=policy.SMTP)
     msg["Authentication-Results"] = (f"mx.{config.network.domain}; dkim=pass header.d="
                                      f"{coordinator.partition('@')[2]}; spf=pass; dmarc=pass")
+    msg["Received"] = f"from mail.example (mail.example [192.0.2.25]) by mx.{config.network.domain} with ESMTPS"
     msg["From"] = f"Koordinatorn <{coordinator}>"
     msg["To"] = to
     msg["Subject"] = subject

@@ -1,8 +1,10 @@
 """Apply one parsed inbound mail to the state: RSVPs, topics, bounces, join/leave; queue the answers it earns.
 
 Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
-sender's address. A token that is not the sender's own changes nothing; so does mail from a stranger,
-except a join request. Auto-replies, bounces and list mail are never answered.
+sender's raw From address, or by our receiving server's own verdict (mailer/trust.py). A token that is
+not the sender's own changes nothing; so does mail from a stranger, except a join request (capped per
+day). A bounce counts only when it proves it answers our mail. Auto-replies, bounces and list mail are
+never answered.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any, Protocol
 
 from mailer.briefing import memo_context
@@ -23,6 +23,7 @@ from mailer.models import Meeting, Member
 from mailer.store import Store
 from mailer.tokens import Token, verify
 from mailer.tokens import make as make_token
+from mailer.trust import from_agrees, proven_bounce_addresses, server_vouches
 from parsers import ParsedReply, parse_reply
 from parsers.forward import date_in_subject, forwarded_notes, plain_notes
 from parsers.message import parse_message
@@ -42,42 +43,14 @@ def _is_approval(body: str) -> bool:
 #: Hard bounces after which a member is marked bouncing and the coordinator told.
 BOUNCE_LIMIT = 3
 CONFIRMATION_INTERVAL = timedelta(hours=1)
+#: The rolling window of mail.join_confirmations_per_day.
+JOIN_CAP_WINDOW = timedelta(hours=24)
 
 
 class Enqueue(Protocol):
     def __call__(self, *, key: str, kind: str, member: Member | None, recipient: str, now: datetime,
                  meeting_id: int | None = None, context: dict[str, Any] | None = None,
                  join_request: int | None = None) -> bool: ...
-
-
-def _aligned(domain: str, signer: str) -> bool:
-    """Relaxed alignment (RFC 7489): the From domain is the signing domain or below it."""
-    signer = signer.strip().lstrip("@").lower().rstrip(".")
-    return bool(signer) and (domain == signer or domain.endswith("." + signer))
-
-
-def _authenticated(raw: bytes, address: str, authserv_id: str | None) -> bool:
-    """Whether OUR receiving server (its authserv-id) vouched for the From domain: DMARC pass for it, or a
-    DKIM pass aligned with it. Headers from any other server, including ones the sender wrote, never count."""
-    if not authserv_id:
-        return False
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    domain = address.rpartition("@")[2].lower()
-    for value in headers.get_all("Authentication-Results") or []:
-        parts = [p.strip() for p in re.sub(r"\s+", " ", str(value)).split(";")]
-        if parts[0].split(" ")[0].lower() != authserv_id.lower():
-            continue
-        for result in parts[1:]:
-            words = result.split(" ")
-            method, _, verdict = words[0].partition("=")
-            props = dict(w.lower().partition("=")[::2] for w in words[1:] if "=" in w)
-            if verdict.lower() != "pass":
-                continue
-            if method.lower() == "dmarc" and _aligned(domain, props.get("header.from", domain)):
-                return True
-            if method.lower() == "dkim" and _aligned(domain, props.get("header.d", "")):
-                return True
-    return False
 
 
 class ReplyHandler:
@@ -111,7 +84,7 @@ class ReplyHandler:
     def _dispatch(self, message: InboundMessage, p: ParsedReply,
                   now: datetime) -> tuple[Outcome, str | None, int | None]:
         if p.category == "bounce":
-            return self._bounce(p, now)
+            return self._bounce(message, p, now)
         if p.category == "auto_reply":
             log.info("auto-reply from %s ignored", p.from_address)
             return Outcome.IGNORED, "auto-reply", None
@@ -121,6 +94,8 @@ class ReplyHandler:
             return Outcome.IGNORED, "mail from traffpunkt itself", None
         if p.category == "unknown" and p.reason:
             return Outcome.QUARANTINED, p.reason, None
+        if not from_agrees(message.raw, p.from_address):
+            return Outcome.QUARANTINED, "the From header does not name exactly one plain address", None
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
         if self._is_memo_mail(p, token):
@@ -131,7 +106,7 @@ class ReplyHandler:
             return self._join_request(p, now)
         if sender is None:
             return Outcome.QUARANTINED, f"{p.from_address or 'unknown sender'} is not a member", None
-        if token is None and not _authenticated(message.raw, sender.address, self.config.mail.authserv_id):
+        if token is None and not server_vouches(message.raw, sender.address, self.config.mail.authserv_id):
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id
@@ -178,7 +153,7 @@ class ReplyHandler:
         if p.from_address not in coordinators:
             return Outcome.QUARANTINED, f"memo notes from {p.from_address or '?'}, who is not a coordinator", None
         coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-        if not coordinator_token and not _authenticated(message.raw, p.from_address, self.config.mail.authserv_id):
+        if not coordinator_token and not server_vouches(message.raw, p.from_address, self.config.mail.authserv_id):
             return Outcome.QUARANTINED, "memo notes without the coordinator's token from an unverified sender", None
         draft = self.store.current_draft()
         replying_to_draft = draft is not None and any(
@@ -285,7 +260,7 @@ class ReplyHandler:
                 changed["rsvp"] = p.rsvp
                 changed["changed_from"] = before if before and before != p.rsvp else None
                 changed["guests"] = p.guests
-            new_topics = [t for t in p.topics if self.store.add_topic(meeting.id, member.id, t, now)]
+            new_topics, capped = self._add_topics(p.topics, meeting, member, now)
             for need in p.needs:
                 self.store.add_topic(meeting.id, member.id, need, now, kind="need")
             for offer in p.offers:
@@ -301,17 +276,39 @@ class ReplyHandler:
                     kind="confirmation", member=member, recipient=member.address, now=now, meeting_id=meeting.id,
                     context={"answer": p.rsvp, "guests": p.guests, "topics": new_topics, "dietary": p.dietary,
                              "previous_answer": changed.get("changed_from"), "needs": list(p.needs),
-                             "offers": list(p.offers)})
+                             "offers": list(p.offers), "topics_capped": capped,
+                             "max_topics": self.config.meetings.max_topics_per_member})
         return Outcome.PROCESSED, None, member.id
+
+    def _add_topics(self, topics: tuple[str, ...], meeting: Meeting, member: Member,
+                    now: datetime) -> tuple[list[str], bool]:
+        """Add the member's new topics up to meetings.max_topics_per_member; (added, whether any were left out)."""
+        room = self.config.meetings.max_topics_per_member - self.store.count_topics(meeting.id, member.id)
+        added: list[str] = []
+        for i, text in enumerate(topics):
+            if len(added) >= room:
+                self.store.log("topic-over-cap", now, member_id=member.id, meeting_id=meeting.id,
+                               detail=f"{len(topics) - i} not added")
+                return added, True
+            if self.store.add_topic(meeting.id, member.id, text, now):
+                added.append(text)
+        return added, False
 
     # -- bounces -------------------------------------------------------------------------------------
 
-    def _bounce(self, p: ParsedReply, now: datetime) -> tuple[Outcome, str | None, int | None]:
+    def _bounce(self, message: InboundMessage, p: ParsedReply,
+                now: datetime) -> tuple[Outcome, str | None, int | None]:
+        """A bounce counts only for the addresses it proves it answers our mail to (VERP or our Message-ID)."""
         if not p.failed_recipients:
             return Outcome.QUARANTINED, "a bounce that names no failed address", None
+        proven = proven_bounce_addresses(message.raw, p.failed_recipients, store=self.store, secret=self.secret,
+                                         from_address=self.config.mail.from_address,
+                                         plus_addressing=self.config.network.plus_addressing)
+        if not proven:
+            return Outcome.QUARANTINED, "a bounce that does not prove it answers our mail", None
         permanent = p.bounce_permanent is not False
         member_id = None
-        for address in p.failed_recipients:
+        for address in proven:
             member = self.store.member_by_address(address)
             if member is None:
                 continue
@@ -334,6 +331,13 @@ class ReplyHandler:
             return Outcome.QUARANTINED, "a join request without a sender address", None
         language = p.language or self.config.network.language
         request_id = self.store.add_join_request(p.from_address, p.from_name or "", language, now)
+        cap = self.config.mail.join_confirmations_per_day
+        if self.store.join_confirmations_since(now - JOIN_CAP_WINDOW) >= cap:
+            # a flood of requests must not make us mail strangers in bulk: it waits in the coordinators' digest
+            with self.store.write():
+                self.store.hold_join_request(request_id, now)
+            return (Outcome.QUARANTINED, f"join request waits for a coordinator: {cap} join confirmations went out "
+                    "in the last 24 hours (mail.join_confirmations_per_day)", None)
         with self.store.write():
             self.enqueue(key=f"join-confirm:{request_id}:{now:%Y-%m-%d}", kind="join-confirm", member=None,
                          recipient=p.from_address, now=now, join_request=request_id,

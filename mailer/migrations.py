@@ -173,3 +173,15 @@ def m004_memos(db: Database) -> None:
         CREATE INDEX memos_meeting ON memos (meeting_id, status)
         """
     )
+
+
+@migrations()
+def m006_trust(db: Database) -> None:
+    """Join requests whose confirmation waits (the daily cap); counting join confirmations stays fast."""
+    _run(
+        db,
+        """
+        ALTER TABLE join_requests ADD COLUMN held_at TEXT;
+        CREATE INDEX outbox_kind_created ON outbox (kind, created_at)
+        """
+    )

@@ -648,6 +648,36 @@ class Store:
             self.log("join-requested", now, detail=address)
             return int(cur.lastrowid or 0)
 
+    def join_confirmations_since(self, since: datetime) -> int:
+        """How many join confirmations (the only mail to non-members) were queued since `since`."""
+        row = self._one("SELECT count(*) AS n FROM outbox WHERE kind = 'join-confirm' AND created_at >= ?",
+                        [_iso(since)])
+        return int(row["n"]) if row else 0
+
+    def hold_join_request(self, request_id: int, now: datetime) -> None:
+        """Mark a request whose confirmation was not sent (the daily cap): it waits for the coordinator."""
+        self.db.execute("UPDATE join_requests SET held_at = COALESCE(held_at, ?) WHERE id = ?", [_iso(now), request_id])
+        self.log("join-held", now, detail=str(request_id))
+
+    def held_join_requests(self) -> list[dict[str, Any]]:
+        """Open join requests that got no confirmation mail, oldest first."""
+        return list(self.db.query("SELECT * FROM join_requests WHERE held_at IS NOT NULL AND confirmed_at IS NULL "
+                                  "ORDER BY id"))
+
+    def count_topics(self, meeting_id: int, member_id: int) -> int:
+        """How many topics this member has on this meeting (the per-member cap)."""
+        row = self._one("SELECT count(*) AS n FROM topics WHERE meeting_id = ? AND member_id = ? AND kind = 'topic'",
+                        [meeting_id, member_id])
+        return int(row["n"]) if row else 0
+
+    def sent_mail(self, message_id: str) -> OutboxRow | None:
+        """The outbox row that carried this Message-ID (with or without angle brackets), if we sent it."""
+        mid = message_id.strip().strip("<>")
+        if not mid:
+            return None
+        row = self._one("SELECT * FROM outbox WHERE message_id = ? AND status = 'sent'", [f"<{mid}>"])
+        return _outbox(row) if row else None
+
     def join_request(self, request_id: int) -> dict[str, Any] | None:
         return self._one("SELECT * FROM join_requests WHERE id = ?", [request_id])
 

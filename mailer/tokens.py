@@ -31,12 +31,16 @@ def make(secret: bytes, member_id: int, meeting_id: int = 0) -> str:
 
 
 def verify(secret: bytes, text: str) -> Token | None:
-    """The token's member and meeting if `text` is a token this secret made, else None."""
-    m = TOKEN_RE.fullmatch(text.strip())
+    """The token's member and meeting if `text` is exactly a token this secret made, else None.
+
+    Only the one canonical spelling make() writes counts: no leading zeros, no upper case, nothing around it
+    (the parsers lower-case the tokens they find, which is that spelling), so one token has one text.
+    """
+    m = TOKEN_RE.fullmatch(text) if text.isascii() else None
     if not m:
         return None
     member_id, meeting_id = int(m.group(1)), int(m.group(2))
-    if hmac.compare_digest(_mac(secret, member_id, meeting_id), m.group(3).lower()):
+    if hmac.compare_digest(make(secret, member_id, meeting_id).encode(), text.encode()):
         return Token(member_id, meeting_id)
     return None
 
@@ -44,3 +48,22 @@ def verify(secret: bytes, text: str) -> Token | None:
 def find_all(text: str) -> list[str]:
     """Every token-shaped string in `text`, lower-cased (not yet verified)."""
     return [m.group(0).lower() for m in TOKEN_RE.finditer(text)]
+
+
+def bounce_address(from_address: str, token: str) -> str:
+    """The VERP envelope sender for mail to one member: natverk+bounce-TOKEN@example.org (RFC 5321 MAIL FROM).
+
+    A bounce comes back to it, so the token it carries proves the bounce answers our mail to that member.
+    """
+    local, _, domain = from_address.rpartition("@")
+    return f"{local}+bounce-{token}@{domain}"
+
+
+def bounce_token(from_address: str, recipient: str) -> str | None:
+    """The token text of a VERP address made by bounce_address(from_address, ...), else None (unverified)."""
+    local, _, domain = from_address.lower().rpartition("@")
+    r_local, _, r_domain = recipient.strip().lower().rpartition("@")
+    prefix = f"{local}+bounce-"
+    if r_domain != domain or not r_local.startswith(prefix):
+        return None
+    return r_local[len(prefix):] or None

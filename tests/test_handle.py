@@ -16,12 +16,15 @@ from mailer.inbox import InboundMessage, Outcome
 from mailer.models import Member
 from mailer.service import Service
 from mailer.store import Store
+from mailer.tokens import bounce_address
 from mailer.tokens import make as make_token
 from mailer.transport import MemoryTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 HEL = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=HEL)
+#: Our receiving server's own Received header: the Authentication-Results above it are its verdicts.
+OUR_RECEIPT = "from mail.teater.fi (mail.teater.fi [192.0.2.25]) by mx.kulturnatverket.fi with ESMTPS id 4Fx"
 
 
 @pytest.fixture
@@ -119,7 +122,8 @@ def test_a_reply_without_token_counts_only_when_the_receiving_server_authenticat
     assert service.handler.handle(plain, NOW)[0] is Outcome.QUARANTINED
     assert _answer(service, "anna@teater.fi") is None
     vouched = _mail("anna@teater.fi", "Ja, jag kommer.", headers={
-        "Authentication-Results": "mx.kulturnatverket.fi; dkim=pass header.d=teater.fi; spf=pass; dmarc=pass"})
+        "Authentication-Results": "mx.kulturnatverket.fi; dkim=pass header.d=teater.fi; spf=pass; dmarc=pass",
+        "Received": OUR_RECEIPT})
     assert service.handler.handle(vouched, NOW)[0] is Outcome.PROCESSED
     assert _answer(service, "anna@teater.fi") == "yes"
 
@@ -140,8 +144,10 @@ def test_an_out_of_office_gets_no_answer_and_no_rsvp(service: Service) -> None:
     assert _answer(service, "anna@teater.fi") is None and _kinds(service, "anna@teater.fi") == []
 
 
-def _bounce(address: str) -> InboundMessage:
-    raw = (f"From: MAILER-DAEMON@mx.galleri.fi (Mail Delivery System)\r\nTo: natverk@kulturnatverket.fi\r\n"
+def _bounce(service: Service, address: str) -> InboundMessage:
+    """A DSN sent back to our VERP envelope sender for this member (so it proves it answers our mail)."""
+    verp = bounce_address("natverk@kulturnatverket.fi", make_token(service.secret, _member(service, address).id))
+    raw = (f"From: MAILER-DAEMON@mx.galleri.fi (Mail Delivery System)\r\nTo: {verp}\r\n"
            f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: {make_msgid()}\r\nMIME-Version: 1.0\r\n"
            'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
            "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
@@ -153,7 +159,7 @@ def _bounce(address: str) -> InboundMessage:
 def test_repeated_hard_bounces_mark_the_member_bouncing_and_tell_the_coordinator_once(service: Service) -> None:
     assert service.handler is not None
     for i in range(4):
-        service.handler.handle(_bounce("bo@galleri.fi"), NOW + timedelta(days=i))
+        service.handler.handle(_bounce(service, "bo@galleri.fi"), NOW + timedelta(days=i))
     assert _member(service, "bo@galleri.fi").status == "bouncing"
     notices = [r for r in service.store.outbox_rows() if r.kind == "bounce-notice"]
     assert [r.recipient for r in notices] == list(service.config.network.coordinators)
@@ -193,7 +199,8 @@ def test_a_calendar_accept_records_the_answer_but_is_never_answered(service: Ser
     assert service.handler is not None
     service.store.add_member("laura.bennett@gmail.com", "Laura Bennett", "en", NOW - timedelta(days=30))
     raw = (ROOT / "tests" / "data" / "imip_google_accept_guest.eml").read_bytes()
-    vouched = b"Authentication-Results: mx.kulturnatverket.fi; dkim=pass header.d=gmail.com; dmarc=pass\r\n" + raw
+    vouched = (b"Authentication-Results: mx.kulturnatverket.fi; dkim=pass header.d=gmail.com; dmarc=pass\r\n"
+               b"Received: " + OUR_RECEIPT.encode() + b"\r\n" + raw)
     outcome, _ = service.handler.handle(InboundMessage("test:imip", vouched, None), NOW)
     assert outcome is Outcome.PROCESSED
     assert _answer(service, "laura.bennett@gmail.com") == "yes"
@@ -209,7 +216,8 @@ def test_a_calendar_accept_records_the_answer_but_is_never_answered(service: Ser
 ])
 def test_a_tokenless_reply_is_not_trusted_on_anyone_elses_word(service: Service, results: str) -> None:
     assert service.handler is not None
-    mail = _mail("anna@teater.fi", "Nej, jag kommer inte.", headers={"Authentication-Results": results})
+    mail = _mail("anna@teater.fi", "Nej, jag kommer inte.",
+                 headers={"Authentication-Results": results, "Received": OUR_RECEIPT})
     assert service.handler.handle(mail, NOW)[0] is Outcome.QUARANTINED
     assert _answer(service, "anna@teater.fi") is None
 
@@ -231,5 +239,5 @@ def test_a_burst_of_bounces_on_one_day_counts_once(service: Service) -> None:
     """Three reports in an hour (one outage, or a forger) do not silence a member; three days running do."""
     assert service.handler is not None
     for minutes in (0, 20, 40):
-        service.handler.handle(_bounce("bo@galleri.fi"), NOW + timedelta(minutes=minutes))
+        service.handler.handle(_bounce(service, "bo@galleri.fi"), NOW + timedelta(minutes=minutes))
     assert _member(service, "bo@galleri.fi").status == "active"

@@ -48,6 +48,7 @@ def _mail(frm: str, subject: str, body: str, to: str = "memo@kulturnatverket.fi"
     if vouched:  # what our receiving server writes when the sender's domain checks out
         domain = frm.rpartition("@")[2].rstrip(">")
         msg["Authentication-Results"] = f"mx.kulturnatverket.fi; dkim=pass header.d={domain}; dmarc=pass"
+        msg["Received"] = "from mail.example (mail.example [192.0.2.25]) by mx.kulturnatverket.fi with ESMTPS"
     msg["From"] = frm
     msg["To"] = to
     msg["Subject"] = subject

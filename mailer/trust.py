@@ -1,0 +1,48 @@
+"""Proof for inbound mail: our server's verdict on the sender, the raw From address, and whether a bounce
+answers mail we sent (VERP token or our Message-ID). Reads the store; changes nothing."""
+
+from __future__ import annotations
+
+from mailer.store import Store
+from mailer.tokens import bounce_token, verify
+from parsers import authres, bounceproof
+
+
+def server_vouches(raw: bytes, address: str | None, authserv_id: str | None) -> bool:
+    """Whether our receiving server's own Authentication-Results prove `address`'s domain (see parsers.authres)."""
+    if not address or not authserv_id:
+        return False
+    return authres.vouches(authres.header_fields(raw), authserv_id, address)
+
+
+def from_agrees(raw: bytes, parsed_from: str | None) -> bool:
+    """The parsed From address is the one address the raw, undecoded From header names (so no display
+    name, encoded word or second From supplied it). Both missing agrees: there is then nothing to act on."""
+    return authres.from_address(authres.header_fields(raw)) == (parsed_from or None)
+
+
+def proven_bounce_addresses(raw: bytes, failed: tuple[str, ...], *, store: Store, secret: bytes,
+                            from_address: str, plus_addressing: bool) -> list[str]:
+    """The failed addresses this bounce proves it answers our mail to, in order; [] when it proves none.
+
+    Proof is either our VERP envelope sender (natverk+bounce-TOKEN@...) among the addresses the bounce was
+    delivered to, with TOKEN that member's own token and the member's address among the failed ones; or
+    the Message-ID of a message we sent, quoted in the bounce, whose recipient is a failed address.
+    """
+    wanted = {a.strip().lower() for a in failed}
+    proof = bounceproof.read(raw)
+    proven: list[str] = []
+    if plus_addressing:
+        for rcpt in proof.recipients:
+            text = bounce_token(from_address, rcpt)
+            token = verify(secret, text) if text else None
+            if token is None or token.member_id == 0:
+                continue
+            member = store.member(token.member_id)
+            if member is not None and member.address.lower() in wanted and member.address.lower() not in proven:
+                proven.append(member.address.lower())
+    for mid in proof.original_message_ids:
+        row = store.sent_mail(mid)
+        if row is not None and row.recipient.lower() in wanted and row.recipient.lower() not in proven:
+            proven.append(row.recipient.lower())
+    return proven
