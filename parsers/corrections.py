@@ -28,6 +28,7 @@ _NOT_WHO = frozenset(
     behöver need needs tarvitsen erbjuder offer offers tarjoan obs ps note huom rsvp ja nej kanske kyllä ei ehkä
     yes no maybe hej hei hi hello tack kiitos thanks jag vi minä me i we""".split()
 )
+_PARTICLES = frozenset({"af", "av", "von", "van", "de", "der", "den", "la", "le", "di", "da", "du"})
 _ADDRESS = re.compile(r"[^\s@<>:,;]{1,64}@[^\s@<>:,;.]{1,63}(?:\.[^\s@<>:,;.]{1,63}){1,8}")
 
 
@@ -46,7 +47,8 @@ class Correction:
 
 
 def _who(text: str) -> str | None:
-    """The member a line's left side names: an address (also inside <...>), or a name of 1-5 words."""
+    """The member a line's left side names: an address (also inside <...>), or a capitalised name of 1-5
+    words ("Anna Berg", "Carl von Linné")."""
     text = text.strip().strip("-*•").strip()
     if not text or len(text) > MAX_WHO:
         return None
@@ -58,6 +60,8 @@ def _who(text: str) -> str | None:
     if not 1 <= len(words) <= 5 or text.casefold() in _NOT_WHO:
         return None
     if not all(w.replace("-", "").replace("'", "").replace(".", "").isalpha() for w in words):
+        return None
+    if not all(w[0].isupper() or w in _PARTICLES for w in words):  # a name is capitalised ("Jag och min": no)
         return None
     return " ".join(words)
 
