@@ -52,11 +52,11 @@ def quote(p: ParsedReply, fields: tuple[str, ...]) -> str:
 
 
 def ask(h: ReplyHandler, p: ParsedReply, member: Member, meeting: Meeting | None, now: datetime, *,
-        applied: ParsedReply, question_forwarded: bool = False) -> bool:
+        applied: ParsedReply, fields: tuple[str, ...] | None = None, question_forwarded: bool = False) -> bool:
     """Queue the one question to the member (at most once per member, meeting and day) and log it for the
     coordinators' digest. `applied` is what was taken from the same mail anyway (topics, needs, offers).
     Call inside the handler's transaction. True when a mail was queued."""
-    fields = held(p)
+    fields = held(p) if fields is None else fields
     words = quote(p, fields)
     day = now.astimezone(h.config.network.tz).date()
     meeting_id = meeting.id if meeting else None

@@ -319,7 +319,7 @@ class ReplyHandler:
                                                           applied=_reading(p, held))
             if held:  # one mail: the question, and what was noted anyway
                 ask.ask(self, asked, member, meeting, now, applied=replace(p, topics=tuple(new_topics)),
-                        question_forwarded=forwarded)
+                        fields=held, question_forwarded=forwarded)
                 return Outcome.PROCESSED, "asked the member: unsure " + ", ".join(held), member.id
             # A calendar's Accept/Decline is machine-made (Google marks it Auto-Submitted): the member's
             # calendar already shows the answer, and RFC 3834 says not to answer it.
