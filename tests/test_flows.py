@@ -361,3 +361,16 @@ async def test_a_topic_only_reply_after_an_answer_says_the_answer_stands(setup: 
     assert "en gäst" in _text(first)
     assert 'Ditt svar sedan tidigare står kvar: "ja"' in _text(second)
     assert s.answer("anna@teater.fi") == ("yes", 1)
+
+
+async def test_a_coordinators_forward_of_a_members_mail_with_a_line_on_top_is_applied(setup: Setup) -> None:
+    s = setup
+    await _invited(s)
+    body = ("Sam Smith: no\n\n---------- Forwarded message ---------\nFrom: Sam Smith <sam@festival.org>\n"
+            "Date: Fri, 20 Nov 2026 at 09:12\nSubject: meeting\nTo: <koordinator@kulturnatverket.fi>\n\n"
+            "Yes, I'll be there, Sam Smith: yes\n")
+    s.deliver(_mail(COORDINATOR, body, vouched=True, subject="Fwd: meeting"))
+    await s.service.tick(LATER)
+    assert s.answer("sam@festival.org") == ("no", 0)  # the coordinator's line, not the forwarded text
+    [confirmed] = s.sent("corrections", COORDINATOR)
+    assert "Sam Smith <sam@festival.org>: nej" in _text(confirmed) and "förstod jag inte" not in _text(confirmed)
