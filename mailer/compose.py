@@ -184,7 +184,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "question": (
         ("address", "text"),
-        {"name": None, "subject": "", "proposed": None, "comment": None, "applied": None, "reply_to": None},
+        {"sender_name": None, "subject": "", "proposed": None, "comment": None, "applied": [], "reply_to": None},
     ),
     "question-ack": ((), {"counter": False, "subject": ""}),
     "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
@@ -205,6 +205,7 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 _RECORDS["memo"] = _RECORDS["memo-draft"]
+_RECORDS["question"] = {"applied": ("value", "what")}
 _RECORDS["digest"] = {"asked": ("quote", "name", "address", "received")}
 _RECORDS["corrections"] = {
     "applied": ("line", "name", "address", "answer", "guests", "previous"),
@@ -553,7 +554,7 @@ def _reply_to(kind: str, ctx: Mapping[str, Any], reply_address: str) -> bytes:
     """Reply-To: the list (or memo) address; a forwarded question is answered to the member who asked."""
     member = str(ctx.get("reply_to") or "") if kind == "question" else ""
     if member and _PLAIN_ADDRESS.fullmatch(member):
-        return encode_address("Reply-To", str(ctx.get("name") or ""), member)
+        return encode_address("Reply-To", str(ctx.get("sender_name") or ""), member)
     return f"Reply-To: {reply_address}\r\n".encode()
 
 
@@ -1085,12 +1086,16 @@ def sample_context(kind: str) -> dict[str, Any]:
         },
         "question": {
             "address": "asa@example.org",
-            "name": "Åsa Öberg",
+            "sender_name": "Åsa Öberg",
             "subject": "Re: Inbjudan",
             "text": "Får man ta med barn <under 12>?\n\nHälsningar\nÅsa",
             "proposed": {"start": "2026-12-03T18:00:00+02:00", "end": "2026-12-03T20:00:00+02:00"},
             "comment": "Kan vi börja en timme senare?",
-            "applied": "ja, 1 gäst",
+            "applied": [
+                {"what": "answer", "value": "yes"},
+                {"what": "guests", "value": "1"},
+                {"what": "topic", "value": "Barn <på> träffen"},
+            ],
             "reply_to": "asa@example.org",
         },
         "question-ack": {"counter": False, "subject": "Re: Inbjudan"},

@@ -45,15 +45,6 @@ BOUNCE_LIMIT = 3
 CONFIRMATION_INTERVAL = timedelta(hours=1)
 
 
-def _reading(p: ParsedReply, held: tuple[str, ...]) -> str | None:
-    """What was applied from a mail, in a few words for the coordinators (none when nothing was)."""
-    parts = [f"{p.rsvp}" + (f" +{p.guests}" if p.guests else "")] if p.rsvp else []
-    parts += [f"diet: {p.dietary}"] if p.dietary else []
-    parts += [f"topic: {t}" for t in p.topics] + [f"need: {t}" for t in p.needs] + [f"offer: {t}" for t in p.offers]
-    parts += [f"asked about: {', '.join(held)}"] if held else []
-    return "; ".join(parts) or None
-
-
 class Enqueue(Protocol):
     def __call__(self, *, key: str, kind: str, member: Member | None, recipient: str, now: datetime,
                  meeting_id: int | None = None, context: dict[str, Any] | None = None,
@@ -316,7 +307,7 @@ class ReplyHandler:
             if p.dietary and not p.rsvp:
                 self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
             forwarded = p.question and questions.forward(self, p, member, meeting, now,
-                                                          applied=_reading(p, held))
+                                                          applied=questions.reading(p, held))
             if held:  # one mail: the question, and what was noted anyway
                 ask.ask(self, asked, member, meeting, now, applied=replace(p, topics=tuple(new_topics)),
                         fields=held, question_forwarded=forwarded)

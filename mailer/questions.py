@@ -25,8 +25,20 @@ def _key(p: ParsedReply) -> str:
     return hashlib.sha256(f"{p.from_address}\n{p.subject}\n{p.body}".encode()).hexdigest()[:24]
 
 
+def reading(p: ParsedReply, held: tuple[str, ...]) -> list[dict[str, str]]:
+    """What was applied from a mail, as `{what, value}` items (what: answer, guests, dietary, topic, need,
+    offer, asked) for the coordinators' copy; the template words them."""
+    items = [{"what": "answer", "value": p.rsvp}] if p.rsvp else []
+    items += [{"what": "guests", "value": str(p.guests)}] if p.rsvp and p.guests else []
+    items += [{"what": "dietary", "value": p.dietary}] if p.dietary else []
+    for what, texts in (("topic", p.topics), ("need", p.needs), ("offer", p.offers)):
+        items += [{"what": what, "value": t} for t in texts]
+    items += [{"what": "asked", "value": field} for field in held]
+    return items
+
+
 def forward(h: ReplyHandler, p: ParsedReply, member: Member, meeting: Meeting | None, now: datetime,
-            applied: str | None = None) -> bool:
+            applied: list[dict[str, str]] | None = None) -> bool:
     """Queue a copy of the member's new text to every coordinator, once per message (inside the handler's
     transaction). `applied` says what was taken from the same mail as an answer. True when queued."""
     proposed = None
@@ -34,9 +46,9 @@ def forward(h: ReplyHandler, p: ParsedReply, member: Member, meeting: Meeting | 
         start, end = parse_interval(p.why["counter"])
         proposed = {"start": start.isoformat(), "end": end.isoformat() if end else None} if start else None
     text = p.body.strip()[:TEXT_CHARS]
-    context = {"address": member.address, "name": member.name, "subject": p.subject, "text": text,
+    context = {"address": member.address, "sender_name": member.name, "subject": p.subject, "text": text,
                "proposed": proposed, "comment": p.why.get("question") if proposed else None,
-               "applied": applied, "reply_to": member.address}
+               "applied": applied or [], "reply_to": member.address}
     queued = False
     for coordinator in h.config.network.coordinators:
         queued |= h.enqueue(key=f"question:{_key(p)}:{coordinator}", kind="question", member=None,

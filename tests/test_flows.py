@@ -237,7 +237,8 @@ async def test_a_question_with_an_answer_applies_the_answer_and_forwards_the_que
     await s.service.tick(LATER)
     assert s.answer("sam@festival.org") == ("yes", 0)
     [forward] = s.sent("question", COORDINATOR)
-    assert "Is there parking nearby?" in _text(forward) and "yes" in _text(forward)
+    assert "Is there parking nearby?" in _text(forward) and "svar: ja" in _text(forward)
+    assert _text(forward).startswith("Hej!") and parseaddr(str(forward["To"])) == ("", COORDINATOR)
     [confirmation] = s.sent("confirmation", "sam@festival.org")
     assert "passed your question on to the coordinator" in _text(confirmation)
     assert s.sent("question-ack") == []  # the confirmation says it: one mail
