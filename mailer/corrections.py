@@ -32,9 +32,15 @@ def lines_of(p: ParsedReply) -> list[Correction]:
     return read_corrections(p.body)
 
 
-def is_correction_mail(p: ParsedReply, lines: list[Correction]) -> bool:
-    """An answer to the digest, or mail whose new text has at least one understood `who: answer` line."""
-    return answers_digest(p) or any(c.answer for c in lines)
+def is_correction_mail(p: ParsedReply, lines: list[Correction], sender: Member | None = None) -> bool:
+    """An answer to the digest, or mail whose new text has an understood `who: answer` line naming someone
+    other than the sender (a member who signs "Anna Berg: ja" answers for herself, the ordinary way)."""
+    def other(c: Correction) -> bool:
+        if sender is None:
+            return True
+        return c.who != sender.address and c.who.casefold() != " ".join(sender.name.split()).casefold()
+
+    return answers_digest(p) or any(c.answer and other(c) for c in lines)
 
 
 def _member(h: ReplyHandler, c: Correction) -> tuple[Member | None, str]:

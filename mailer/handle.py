@@ -125,7 +125,7 @@ class ReplyHandler:
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
         lines = corrections.lines_of(p)
-        if corrections.is_correction_mail(p, lines):
+        if corrections.is_correction_mail(p, lines, sender):
             return corrections.apply(self, message, p, token, lines, now)
         if self._is_memo_mail(p, token):
             return self._memo(message, p, token, now)

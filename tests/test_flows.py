@@ -316,6 +316,15 @@ async def test_a_members_lines_for_other_members_are_quarantined_not_applied(set
     assert s.sent("corrections") == []
 
 
+async def test_a_member_who_writes_her_own_name_before_the_answer_answers_for_herself(setup: Setup) -> None:
+    s = setup
+    await _invited(s)
+    s.deliver(_mail("Anna Berg <anna.berg@dans.se>", "Anna Berg: ja", to=s.reply_address("anna.berg@dans.se")))
+    await s.service.tick(LATER)
+    assert s.store.inbound_rows("quarantined") == [] and s.sent("corrections") == []
+    assert len(s.sent("confirmation", "anna.berg@dans.se")) == 1 and s.answer("anna.berg@dans.se") == ("yes", 0)
+
+
 async def test_a_coordinator_who_is_a_member_still_answers_for_themselves(setup: Setup) -> None:
     s = setup
     s.store.add_member(COORDINATOR, "Kim Koordinator", "sv", INVITE - timedelta(days=30))
