@@ -9,7 +9,7 @@ Message-ID). Everything else (the parse, the handler, the outbox, the composer) 
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email import message_from_bytes
@@ -138,9 +138,6 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     s.store.close()
 
 
-Tick = Callable[[datetime], Any]
-
-
 async def _invited(s: Setup) -> None:
     await s.service.tick(INVITE)  # the 3.12 meeting is stored and its invitations go out
 
@@ -196,6 +193,21 @@ async def test_the_members_one_tap_answer_to_the_question_is_applied(setup: Setu
     assert s.answer("paivi@galleria.fi") == ("yes", 0)
     [confirmation] = s.sent("confirmation", "paivi@galleria.fi")
     assert "Olet ilmoittautunut" in _text(confirmation)
+
+
+async def test_a_sure_answer_with_unsure_guests_is_applied_and_only_the_guests_asked_about(setup: Setup) -> None:
+    s = setup
+    await _invited(s)
+    s.deliver(_mail("anna@teater.fi", "Ja, jag kommer!", to=s.reply_address("anna@teater.fi")))
+    await s.service.tick(LATER)
+    s.deliver(_mail("anna@teater.fi", "Ja. Kanske tar jag med några från ensemblen.",
+                    to=s.reply_address("anna@teater.fi")),
+              {"guests": 3, "unsure": ("guests",), "why": {"guests": "Kanske tar jag med några från ensemblen"}})
+    await s.service.tick(LATER + timedelta(hours=2))
+    assert s.answer("anna@teater.fi") == ("yes", 0)  # the answer stands; no guests were guessed
+    [asked] = s.sent("ask", "anna@teater.fi")
+    assert "Hur många tar du med dig?" in _text(asked) and "Kommer du" not in _text(asked)
+    assert len(s.sent("confirmation", "anna@teater.fi")) == 1  # only the first reply's
 
 
 async def test_an_unsure_leave_asks_instead_of_removing_the_member(setup: Setup) -> None:
