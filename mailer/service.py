@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mailer import planner
+from mailer.ask import asked_since
 from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
@@ -160,12 +161,14 @@ class Service:
         items = [{"from": row.summary.get("from_address") or "?", "subject": row.summary.get("subject") or "",
                   "reason": row.reason or "", "received": row.received_at}
                  for row in self.store.quarantined_since(now - timedelta(days=1))]
-        if not items:
+        asked = asked_since(self.store, now - timedelta(days=1))  # unsure replies the members were asked about
+        if not items and not asked:
             return
         with self.store.write():
             for coordinator in self.config.network.coordinators:
                 if self.enqueue_mail(key=f"digest:{local.date()}:{coordinator}", kind="digest", member=None,
-                                     recipient=coordinator, now=now, context={"messages": items}) and report:
+                                     recipient=coordinator, now=now,
+                                     context={"messages": items, "asked": asked}) and report:
                     report.queued["digest"] = report.queued.get("digest", 0) + 1
 
     # -- sending and reading -------------------------------------------------------------------------

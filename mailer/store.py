@@ -609,6 +609,32 @@ class Store:
         return {int(r["id"]): datetime.fromisoformat(r["updated_at"])
                 for r in self.db.query("SELECT id, updated_at FROM meetings")}
 
+    def rsvp_of(self, meeting_id: int, member_id: int) -> dict[str, Any] | None:
+        """One member's recorded answer (answer, guests, dietary) for a meeting, or None."""
+        return self._one("SELECT answer, guests, dietary FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                         [meeting_id, member_id])
+
+    def members_named(self, name: str) -> list[Member]:
+        """Active members whose name is `name`, or whose first name it is when it is one word (any case)."""
+        wanted = " ".join(name.split()).casefold()
+        first = wanted.split(" ")[0]
+        rows = self.db.query("SELECT * FROM members WHERE status = 'active' AND (name LIKE ? OR name LIKE ?) "
+                             "ORDER BY id LIMIT 200", [first, f"{first} %"])
+        found = [_member(r) for r in rows]
+        if not found and first != first.title():  # SQLite's LIKE folds ASCII only: "åsa" for "Åsa"
+            rows = self.db.query("SELECT * FROM members WHERE status = 'active' AND (name = ? OR name LIKE ?) "
+                                 "ORDER BY id LIMIT 200", [first.title(), f"{first.title()} %"])
+            found = [_member(r) for r in rows]
+        exact = [m for m in found if " ".join(m.name.split()).casefold() == wanted]
+        if exact or " " in wanted:
+            return exact
+        return [m for m in found if m.name.split()[0].casefold() == wanted]
+
+    def log_since(self, event: str, since: datetime) -> list[dict[str, Any]]:
+        """Log entries of one event at or after `since`, oldest first."""
+        rows = self.db.query("SELECT * FROM log WHERE event = ? ORDER BY id DESC LIMIT 1000", [event])
+        return [r for r in rows if datetime.fromisoformat(r["at"]) >= since][::-1]
+
     def mail_queued_since(self, member_id: int, kind: str, since: datetime) -> bool:
         """Whether a mail of `kind` was queued to this member since `since` (rate limits for answers)."""
         return self._one("SELECT 1 AS x FROM outbox WHERE member_id = ? AND kind = ? AND created_at >= ?",
