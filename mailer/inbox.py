@@ -34,8 +34,10 @@ from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
+from mailer import intake
 from mailer.config import ImapSettings
 from mailer.errors import TraffpunktError
+from mailer.parse_worker import ParseFailure
 from mailer.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,11 @@ log = logging.getLogger(__name__)
 #: RFC 2177: a client must re-issue IDLE within 29 minutes; we do it at least every 10.
 IDLE_RENEW_SECONDS = 600.0
 FETCH_BATCH = 20
+#: A body fetch asks for at most this many bytes of mail at once (one message may be larger, up to the limit).
+FETCH_BATCH_BYTES = 32_000_000
+#: Processed and quarantined mail is members' mail: owner-only folders and files.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 class InboxError(TraffpunktError, ConnectionError):
@@ -114,10 +121,14 @@ def _utcnow() -> datetime:
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
+#: Only this much of a message is read for its Message-ID, whatever its size.
+HEADER_SCAN_BYTES = 256 * 1024
+
+
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID as `<local@domain>` (or its stripped text when it has no brackets); None if absent."""
     try:
-        value = BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-ID")
+        value = BytesHeaderParser(policy=compat32).parsebytes(raw[:HEADER_SCAN_BYTES]).get("Message-ID")
     except Exception:  # a header block so broken the stdlib gives up: treat as having no Message-ID
         return None
     if value is None:
@@ -127,12 +138,24 @@ def message_id_of(raw: bytes) -> str | None:
     return found.group(0) if found else (text or None)
 
 
+def _tighten(path: Path, mode: int) -> None:
+    """Give a folder or file traffpunkt keeps `mode` when it is looser; best effort (it may not be ours)."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
 def _folder_for(status: str) -> str:
     return "quarantine" if status == Outcome.QUARANTINED.value else "processed"
 
 
-def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, report: InboxReport) -> str:
-    """Apply one message not seen under this source; returns the inbound status that decides its folder."""
+def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, report: InboxReport,
+            size: int | None = None) -> str:
+    """Handle one message not applied under this source; returns the inbound status that decides its folder.
+
+    It is recorded as 'handling' (committed) before the handler parses it: see mailer/intake.py."""
     digest = hashlib.sha256(msg.raw).hexdigest()
     earlier = store.inbound_applied(msg.message_id, None if msg.message_id else digest)
     if earlier is not None:
@@ -140,14 +163,20 @@ def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, 
                              digest=digest, reason=f"already handled as {earlier.source}")
         report.already_handled += 1
         return earlier.status
+    store.begin_inbound(msg.source, now=now, message_id=msg.message_id, digest=digest,
+                        size=len(msg.raw) if size is None else size)
+    summary: dict[str, Any] | None = None
     try:
         outcome, reason = handler(msg)
         outcome = Outcome(outcome)
+    except ParseFailure as exc:  # overran the deadline or crashed the parser: quarantined, never parsed again
+        outcome, reason, summary = Outcome.QUARANTINED, str(exc), intake.head_summary(msg.raw[:intake.HEAD_BYTES])
     except Exception as exc:  # one bad message must not stop the others
         log.exception("handling %s (%s) failed; quarantined", msg.source, msg.message_id)
         outcome, reason = Outcome.QUARANTINED, f"{type(exc).__name__}: {exc}"
+        summary = intake.head_summary(msg.raw[:intake.HEAD_BYTES])
     store.record_inbound(msg.source, status=outcome.value, now=now, message_id=msg.message_id, digest=digest,
-                         reason=reason)
+                         reason=reason, summary=summary)
     if outcome is Outcome.QUARANTINED:
         log.warning("quarantined %s (%s): %s", msg.source, msg.message_id, reason)
         report.quarantined += 1
@@ -161,6 +190,7 @@ def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, 
 # -- IMAP -------------------------------------------------------------------------------------------
 
 _UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _LIST_DELIM = re.compile(r'\([^)]*\) (?:"(.)"|NIL)')
 
 
@@ -206,13 +236,15 @@ class ImapInbox:
 
     def __init__(self, settings: ImapSettings, password: str | None, store: Store, *,
                  clock: Callable[[], datetime] = _utcnow, ssl_context: ssl.SSLContext | None = None,
-                 batch: int = FETCH_BATCH) -> None:
+                 batch: int = FETCH_BATCH, max_bytes: int | None = None) -> None:
         self.settings = settings
         self.password = password
         self.store = store
         self.clock = clock
         self.ssl_context = ssl_context
         self.batch = max(1, batch)
+        #: Larger messages (by RFC822.SIZE, asked before the body) are quarantined unread; None: no limit.
+        self.max_bytes = max_bytes
         self.mailbox_key = f"imap:{settings.username}@{settings.host}:{settings.port}/{settings.folder}"
         self._caps: frozenset[str] = frozenset()
         self._delim = "/"
@@ -347,6 +379,13 @@ class ImapInbox:
                 status = known.get(f"{prefix}{uid}")
                 if status is None:
                     fresh.append(uid)
+                elif status == "handling":  # the daemon stopped while reading it
+                    why = intake.retry_or_reason(self.store, f"{prefix}{uid}")
+                    if why is None:
+                        fresh.append(uid)
+                    else:
+                        self._quarantine_unread(box, uid, prefix, why, None, now, report)
+                        last_uid = max(last_uid, uid)
                 else:  # handled before, not moved (the run died or the move failed): move it now
                     report.already_handled += 1
                     self._move(box, uid, status, report)
@@ -356,17 +395,25 @@ class ImapInbox:
                 fresh = fresh[:limit]
             for start in range(0, len(fresh), self.batch):
                 chunk = fresh[start:start + self.batch]
-                data = _check(box.client.uid("FETCH", ",".join(map(str, chunk)), "(UID BODY.PEEK[])"),
-                              "UID FETCH")
-                raws = _parse_fetch(data)
-                for uid in chunk:
-                    raw = raws.get(uid)
-                    if raw is None:  # expunged by someone else meanwhile
+                sizes = self._sizes(box, chunk)
+                for group in self._groups(chunk, sizes):
+                    if len(group) == 1 and (why := intake.size_reason(sizes[group[0]], self.max_bytes)):
+                        self._quarantine_unread(box, group[0], prefix, why, sizes[group[0]], now, report)
+                        last_uid = max(last_uid, group[0])
                         continue
-                    msg = InboundMessage(f"{prefix}{uid}", raw, message_id_of(raw))
-                    status = _settle(self.store, handler, msg, now, report)
-                    self._move(box, uid, status, report)
-                    last_uid = max(last_uid, uid)
+                    data = _check(box.client.uid("FETCH", ",".join(map(str, group)), "(UID BODY.PEEK[])"),
+                                  "UID FETCH")
+                    raws = _parse_fetch(data)
+                    del data
+                    for uid in group:
+                        raw = raws.pop(uid, None)
+                        if raw is None:  # expunged by someone else meanwhile
+                            continue
+                        msg = InboundMessage(f"{prefix}{uid}", raw, message_id_of(raw))
+                        status = _settle(self.store, handler, msg, now, report, sizes[uid])
+                        del msg, raw
+                        self._move(box, uid, status, report)
+                        last_uid = max(last_uid, uid)
                 self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self._seen = (uidvalidity, last_uid)
@@ -375,6 +422,48 @@ class ImapInbox:
         finally:
             self._drop(box)
         return report
+
+    def _sizes(self, box: BaseMailBox, uids: list[int]) -> dict[int, int]:
+        """{uid: RFC822.SIZE}, asked before any body is fetched; a UID missing was expunged meanwhile."""
+        data = _check(box.client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)"), "UID FETCH")
+        sizes: dict[int, int] = {}
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes):
+                uid, size = _UID.search(line), _SIZE.search(line)
+                if uid and size:
+                    sizes[int(uid.group(1))] = int(size.group(1))
+        return sizes
+
+    def _groups(self, uids: list[int], sizes: dict[int, int]) -> Iterable[list[int]]:
+        """UIDs in order, in body fetches of at most FETCH_BATCH_BYTES; an oversized one alone."""
+        group: list[int] = []
+        total = 0
+        for uid in uids:
+            size = sizes.get(uid)
+            if size is None:
+                continue
+            oversized = intake.size_reason(size, self.max_bytes) is not None
+            if group and (oversized or total + size > FETCH_BATCH_BYTES):
+                yield group
+                group, total = [], 0
+            if oversized:
+                yield [uid]
+                continue
+            group.append(uid)
+            total += size
+        if group:
+            yield group
+
+    def _quarantine_unread(self, box: BaseMailBox, uid: int, prefix: str, reason: str, size: int | None,
+                           now: datetime, report: InboxReport) -> None:
+        """Quarantine without downloading the body: only the first 64 KB of the header, for the digest."""
+        data = _check(box.client.uid("FETCH", str(uid), f"(UID BODY.PEEK[HEADER]<0.{intake.HEAD_BYTES}>)"),
+                      "UID FETCH")
+        head = _parse_fetch(data).get(uid, b"")
+        status = intake.quarantine_unread(self.store, f"{prefix}{uid}", now=now, reason=reason, head=head,
+                                          message_id=message_id_of(head), size=size, report=report)
+        self._move(box, uid, status, report)
 
     # -- waiting -----------------------------------------------------------------------------------
 
@@ -455,21 +544,25 @@ class MaildirInbox:
     and `.quarantine` (a rename on the same file system, so a message is never in two places or none)."""
 
     def __init__(self, path: Path | str, store: Store, *, clock: Callable[[], datetime] = _utcnow,
-                 poll_interval: float = 2.0) -> None:
+                 poll_interval: float = 2.0, max_bytes: int | None = None) -> None:
         self.path = Path(path)
         self.store = store
         self.clock = clock
         self.poll_interval = poll_interval
+        #: Larger messages are quarantined unread (mail.max_message_bytes); None: no limit.
+        self.max_bytes = max_bytes
         self._seen: set[str] = set()
         self._interrupted = threading.Event()
 
     def _ensure(self) -> None:
         for sub in ("cur", "new", "tmp"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
-        for folder in (".processed", ".quarantine"):
-            for sub in ("cur", "new", "tmp"):
-                (self.path / folder / sub).mkdir(parents=True, exist_ok=True)
-            (self.path / folder / "maildirfolder").touch()
+            (self.path / sub).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        for folder in (".processed", ".quarantine"):  # members' mail, kept: owner-only, tightened if looser
+            for sub in ("", "cur", "new", "tmp"):
+                (self.path / folder / sub).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+                _tighten(self.path / folder / sub, PRIVATE_DIR_MODE)
+            marker = self.path / folder / "maildirfolder"
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
 
     def _pending(self) -> list[Path]:
         files: list[Path] = []
@@ -500,6 +593,7 @@ class MaildirInbox:
             target = target.with_name(f"{name.split(':', 1)[0]}.{n}:{name.split(':', 1)[1]}")
             n += 1
         os.rename(path, target)
+        _tighten(target, PRIVATE_FILE_MODE)
 
     def _move(self, path: Path, status: str, report: InboxReport) -> None:
         folder = ".quarantine" if _folder_for(status) == "quarantine" else ".processed"
@@ -523,6 +617,12 @@ class MaildirInbox:
             status = known.get(self._source(path))
             if status is None:
                 fresh.append(path)
+            elif status == "handling":  # the daemon stopped while reading it
+                why = intake.retry_or_reason(self.store, self._source(path))
+                if why is None:
+                    fresh.append(path)
+                else:
+                    self._quarantine_unread(path, why, now, report)
             else:
                 report.already_handled += 1
                 self._move(path, status, report)
@@ -531,13 +631,33 @@ class MaildirInbox:
             fresh = fresh[:limit]
         for path in fresh:
             try:
-                raw = path.read_bytes()
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    too_big = intake.size_reason(size, self.max_bytes)
+                    raw = f.read() if too_big is None else b""
+                    if too_big is None and self.max_bytes is not None and len(raw) > self.max_bytes:
+                        too_big = intake.size_reason(len(raw), self.max_bytes)  # it grew after the stat
             except FileNotFoundError:  # taken by someone else meanwhile
                 continue
+            if too_big is not None:
+                self._quarantine_unread(path, too_big, now, report, size)
+                continue
             msg = InboundMessage(self._source(path), raw, message_id_of(raw))
-            status = _settle(self.store, handler, msg, now, report)
+            status = _settle(self.store, handler, msg, now, report, size)
             self._move(path, status, report)
         return report
+
+    def _quarantine_unread(self, path: Path, reason: str, now: datetime, report: InboxReport,
+                           size: int | None = None) -> None:
+        """Quarantine without parsing: only the first 64 KB are read, for the digest's From and Subject."""
+        try:
+            with open(path, "rb") as f:
+                head = f.read(intake.HEAD_BYTES)
+        except FileNotFoundError:
+            return
+        status = intake.quarantine_unread(self.store, self._source(path), now=now, reason=reason, head=head,
+                                          message_id=message_id_of(head), size=size, report=report)
+        self._move(path, status, report)
 
     def wait_for_mail(self, timeout_s: float) -> bool:
         """Poll new/ and cur/ every `poll_interval` seconds for files the last fetch did not see."""
