@@ -243,7 +243,7 @@ class ParseWorker:
             try:
                 kind, value = conn.recv()
             except (EOFError, OSError):
-                code = self._stop()
+                code = self._stop(grace_s=1.0)  # its socket closed: it is exiting; learn how
                 raise ParserCrashed(f"the parser crashed: {_describe_exit(code)}") from None
             if kind == "ok" and isinstance(value, ParsedReply):
                 return value
