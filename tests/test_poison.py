@@ -20,9 +20,9 @@ from dovecot import Account
 from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.cli import main
-from mailer.config import load_config
+from mailer.config import ImapSettings, load_config
 from mailer.demo import REPLIES, build_reply
-from mailer.inbox import InboundMessage, InboxReport, MaildirInbox, Outcome
+from mailer.inbox import ImapInbox, InboundMessage, InboxReport, MaildirInbox, Outcome
 from mailer.intake import INTERRUPTED_REASON
 from mailer.store import Store
 
@@ -308,3 +308,30 @@ def test_over_imap_poison_and_oversized_mail_is_quarantined_and_the_replies_behi
     assert digests
     text = digests[0].get_body(("plain",))
     assert text is not None and "over mail.max_message_bytes" in text.get_content()
+
+
+@pytest.mark.imap
+def test_over_imap_a_message_interrupted_twice_is_quarantined_unread_and_the_next_one_handled(
+        imap_account: Account, tmp_path: Path) -> None:
+    client = imap_account.imap()
+    for raw in (_poison(b"X-Poison: none"), _poison(b"X-Poison: next")):
+        assert client.append("INBOX", None, None, raw)[0] == "OK"
+    client.select("INBOX", readonly=True)
+    uidvalidity = int(client.response("UIDVALIDITY")[1][0])
+    first = int(client.uid("SEARCH", "ALL")[1][0].split()[0])
+    client.logout()
+    store = Store.open(tmp_path / "tp.db")
+    for _ in range(2):
+        store.begin_inbound(f"imap:INBOX:{uidvalidity}:{first}", now=READ_TIME,
+                            message_id="<poison-none@example.net>", digest="d")
+    settings = ImapSettings(host=imap_account.host, port=imap_account.port, tls="none",
+                            username=imap_account.user, password_env=None, timeout_seconds=10.0)
+    handler = _Recorder()
+    report = ImapInbox(settings, imap_account.password, store, max_bytes=LIMIT).fetch_and_handle(
+        handler, now=READ_TIME)
+    assert (report.quarantined, report.processed) == (1, 1)
+    assert [b"X-Poison: next" in raw for raw in handler.seen] == [True]
+    rows = {r.message_id: (r.status, r.reason) for r in store.inbound_rows()}
+    assert rows["<poison-none@example.net>"] == ("quarantined", INTERRUPTED_REASON)
+    assert _count(imap_account, "INBOX") == 0 and _count(imap_account, "traffpunkt.quarantine") == 1
+    store.close()
