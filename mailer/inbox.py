@@ -37,7 +37,7 @@ from imap_tools.utils import encode_folder
 from mailer import intake
 from mailer.config import ImapSettings
 from mailer.errors import TraffpunktError
-from mailer.parse_worker import ParseFailure
+from mailer.parse_worker import ParseFailure, ParserUnavailable
 from mailer.store import Store
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,9 @@ def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, 
     try:
         outcome, reason = handler(msg)
         outcome = Outcome(outcome)
+    except ParserUnavailable as exc:  # not the message's fault: this attempt does not count; try next run
+        store.abandon_inbound(msg.source)
+        raise InboxError(f"cannot read mail now: {exc}") from exc
     except ParseFailure as exc:  # overran the deadline or crashed the parser: quarantined, never parsed again
         outcome, reason, summary = Outcome.QUARANTINED, str(exc), intake.head_summary(msg.raw[:intake.HEAD_BYTES])
     except Exception as exc:  # one bad message must not stop the others

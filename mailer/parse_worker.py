@@ -53,6 +53,10 @@ class ParserCrashed(ParseFailure):
     """The parser raised, ran out of memory or its worker died."""
 
 
+class ParserUnavailable(TraffpunktError):
+    """No worker could be started (the environment, not the message): the message is left for later."""
+
+
 def memory_limit_for(max_message_bytes: int) -> int:
     """The worker's RLIMIT_AS for a given `mail.max_message_bytes`: 1 GB + 10x the limit."""
     return MEMORY_BASE + MEMORY_PER_MESSAGE_BYTE * max(0, max_message_bytes)
@@ -70,7 +74,8 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, parent_pid: int) -> None:
-    """The worker's loop: bytes in, ("ok", ParsedReply) or ("error", text) out, until the pipe closes."""
+    """The worker's loop: bytes in, ("ok", ParsedReply) or ("error" | "fatal", text) out, until the socket
+    closes; after "fatal" (out of memory) the worker exits."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle; it ends us by EOF
     if memory_limit:
@@ -84,11 +89,10 @@ def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, par
         except (EOFError, OSError):
             return
         result: tuple[str, Any]
-        fatal = False
         try:
             result = ("ok", parse(raw))
-        except MemoryError:
-            result, fatal = ("error", f"it ran out of memory (the worker may use {memory_limit or 0:,} bytes)"), True
+        except MemoryError:  # the heap may be in a bad state: answer, then make way for a fresh worker
+            result = ("fatal", f"it ran out of memory (the worker may use {memory_limit or 0:,} bytes)")
         except Exception as exc:  # any parser bug: reported for this message, the worker lives on
             result = ("error", f"{type(exc).__name__}: {exc}"[:500])
         del raw
@@ -98,7 +102,7 @@ def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, par
             return
         except Exception as exc:  # an answer that cannot be pickled
             conn.send(("error", f"its answer could not be sent back: {type(exc).__name__}: {exc}"[:500]))
-        if fatal:
+        if result[0] == "fatal":
             return
 
 
@@ -188,7 +192,7 @@ class ParseWorker:
                                     pass_fds=(theirs.fileno(),), close_fds=True)
         except OSError as exc:
             mine.close()
-            raise ParserCrashed(f"the parser worker did not start: {exc}") from exc
+            raise ParserUnavailable(f"the parser worker did not start: {exc}") from exc
         finally:
             theirs.close()
         conn = Connection(mine.detach())
@@ -198,12 +202,12 @@ class ParseWorker:
         self.starts += 1
         try:
             if not conn.poll(START_TIMEOUT_S):
-                raise ParserCrashed("the parser worker did not start in time")
+                raise ParserUnavailable("the parser worker did not start in time")
             conn.recv()
         except (EOFError, OSError) as exc:
             code = self._stop()
-            raise ParserCrashed(f"the parser worker did not start: {_describe_exit(code)}") from exc
-        except ParserCrashed:
+            raise ParserUnavailable(f"the parser worker did not start: {_describe_exit(code)}") from exc
+        except ParserUnavailable:
             self._stop()
             raise
         return conn
@@ -223,7 +227,8 @@ class ParseWorker:
         return _reap(proc, conn, grace_s)
 
     def parse(self, raw: bytes) -> ParsedReply:
-        """The parsed reply, or ParseTimeout / ParserCrashed (whose text is the reason to quarantine)."""
+        """The parsed reply, or ParseTimeout / ParserCrashed (whose text is the reason to quarantine), or
+        ParserUnavailable when no worker starts (nothing is wrong with the message)."""
         with self._lock:
             conn = self._conn
             if conn is None or not self._alive():
@@ -232,6 +237,11 @@ class ParseWorker:
                 conn = self._start()
             try:
                 conn.send_bytes(raw)
+            except OSError:  # it died while idle (before reading this message): a new one gets it
+                self._stop()
+                conn = self._start()
+                conn.send_bytes(raw)
+            try:
                 ready = conn.poll(self.deadline_s)
             except (OSError, EOFError):
                 ready = True  # the worker is gone: recv below says how
@@ -247,6 +257,8 @@ class ParseWorker:
                 raise ParserCrashed(f"the parser crashed: {_describe_exit(code)}") from None
             if kind == "ok" and isinstance(value, ParsedReply):
                 return value
+            if kind == "fatal":  # the worker is exiting: the next message gets a new one
+                self._stop(grace_s=1.0)
             raise ParserCrashed(f"the parser crashed: {value}")
 
     def close(self) -> None:

@@ -520,6 +520,14 @@ class Store:
             row = self._one("SELECT attempts FROM inbound WHERE source = ?", [source])
         return int(row["attempts"]) if row else 1
 
+    def abandon_inbound(self, source: str) -> None:
+        """Take back a `begin_inbound` that never got to the message (the parser could not start)."""
+        with self.write():
+            self.db.execute("DELETE FROM inbound WHERE source = ? AND status = 'handling' AND attempts <= 1",
+                            [source])
+            self.db.execute("UPDATE inbound SET attempts = attempts - 1 WHERE source = ? AND status = 'handling'",
+                            [source])
+
     def record_inbound(self, source: str, *, status: str, now: datetime, message_id: str | None = None,
                        digest: str | None = None, reason: str | None = None, category: str | None = None,
                        member_id: int | None = None, summary: Mapping[str, Any] | None = None,

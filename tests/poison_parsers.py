@@ -11,6 +11,8 @@ from parsers import ParsedReply, parse_reply
 
 HANG = b"X-Poison: hang"
 CRASH = b"X-Poison: crash"
+RAISE = b"X-Poison: raise"
+HOG = b"X-Poison: memory"
 #: When set, the worker writes its pid here before it hangs (so a test can see it die with the daemon).
 PID_FILE_ENV = "TP_TEST_POISON_PID_FILE"
 
@@ -24,9 +26,22 @@ def misbehave(raw: bytes) -> ParsedReply:
             pass
     if CRASH in raw:
         os._exit(70)
+    if RAISE in raw:
+        raise ValueError("no such charset x-klingon")
+    if HOG in raw:
+        hog = bytearray(10_000_000_000)  # 10 GB, far over the worker's RLIMIT_AS
+        return parse_reply(bytes(hog[:10]))
     return parse_reply(raw)
 
 
 def worker(deadline_s: float, *, memory_limit: int | None = None) -> ParseWorker:
     """Stands in for `ParseWorker` in mailer.service: the same worker with `misbehave` as its parser."""
     return ParseWorker(deadline_s, parse=misbehave, memory_limit=memory_limit)
+
+
+def unimportable(raw: bytes) -> ParsedReply:
+    """A parse function the worker cannot import: stands in for a broken installation."""
+    return parse_reply(raw)
+
+
+unimportable.__module__ = "no_such_module_here"

@@ -22,8 +22,9 @@ from smtp_server import Server, SinkHandler, smtp_server
 from mailer.cli import main
 from mailer.config import ImapSettings, load_config
 from mailer.demo import REPLIES, build_reply
-from mailer.inbox import ImapInbox, InboundMessage, InboxReport, MaildirInbox, Outcome
+from mailer.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
 from mailer.intake import INTERRUPTED_REASON
+from mailer.parse_worker import ParseWorker
 from mailer.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,4 +335,21 @@ def test_over_imap_a_message_interrupted_twice_is_quarantined_unread_and_the_nex
     rows = {r.message_id: (r.status, r.reason) for r in store.inbound_rows()}
     assert rows["<poison-none@example.net>"] == ("quarantined", INTERRUPTED_REASON)
     assert _count(imap_account, "INBOX") == 0 and _count(imap_account, "traffpunkt.quarantine") == 1
+    store.close()
+
+
+def test_a_parser_that_cannot_start_leaves_the_mail_unread_for_the_next_run(tmp_path: Path) -> None:
+    worker = ParseWorker(5.0, parse=poison_parsers.unimportable)
+    store = Store.open(tmp_path / "tp.db")
+    _deliver(tmp_path / "in", [_poison(b"X-Poison: none")])
+
+    def handler(msg: InboundMessage) -> tuple[Outcome, str | None]:
+        worker.parse(msg.raw)
+        return Outcome.PROCESSED, None
+
+    with pytest.raises(InboxError, match="the parser worker did not start"):
+        MaildirInbox(tmp_path / "in", store).fetch_and_handle(handler, now=READ_TIME)
+    assert store.inbound_rows() == []  # not quarantined, and the attempt does not count
+    assert len(list((tmp_path / "in" / "new").iterdir())) == 1
+    worker.close()
     store.close()
