@@ -22,6 +22,7 @@ from smtp_server import Server, SinkHandler, smtp_server
 from mailer.cli import main
 from mailer.config import ImapSettings, load_config
 from mailer.demo import REPLIES, build_reply
+from mailer.errors import ConfigError
 from mailer.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
 from mailer.intake import INTERRUPTED_REASON
 from mailer.parse_worker import ParseWorker
@@ -353,3 +354,15 @@ def test_a_parser_that_cannot_start_leaves_the_mail_unread_for_the_next_run(tmp_
     assert len(list((tmp_path / "in" / "new").iterdir())) == 1
     worker.close()
     store.close()
+
+
+def test_a_size_limit_or_deadline_that_is_not_above_zero_is_a_config_problem(tmp_path: Path) -> None:
+    text = _config_text(tmp_path).replace(f"max_message_bytes = {LIMIT}", "max_message_bytes = 0")
+    path = tmp_path / "network.toml"
+    path.write_text(text.replace("parse_deadline_seconds = 0.5", "parse_deadline_seconds = -1"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    keys = {p.key for p in caught.value.problems}
+    assert {"mail.max_message_bytes", "mail.parse_deadline_seconds"} <= keys
+    defaults = load_config(ROOT / "config" / "network.example.toml").mail
+    assert (defaults.max_message_bytes, defaults.parse_deadline_seconds) == (10_000_000, 10.0)
