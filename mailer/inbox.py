@@ -8,6 +8,10 @@ commit and the move finds the message's source (or, after a UIDVALIDITY reset, i
 `inbound` next time and only moves it: nothing is applied twice. A message whose Message-ID (or, without
 one, whose bytes) were already processed is moved to the processed folder without calling the handler.
 A quarantined message is not an applied one: moved back into the inbox, it is handled again.
+
+Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
+quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
+message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/intake.py).
 """
 
 from __future__ import annotations

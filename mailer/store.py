@@ -95,13 +95,15 @@ def _inbound(row: Mapping[str, Any]) -> InboundRow:
                       received_at=row["received_at"], attempts=row["attempts"], size=row["size"])
 
 
-def _make_private(path: Path) -> None:
-    """Owner-only read/write for one of the database's files; a looser existing file is tightened (logged)."""
+def _make_private(path: Path, quiet: bool = False) -> None:
+    """Owner-only read/write for one of the database's files; a looser existing file is tightened (logged,
+    unless `quiet`: a file just created)."""
     try:
         mode = path.stat().st_mode & 0o777
         if mode != PRIVATE_FILE_MODE:
             os.chmod(path, PRIVATE_FILE_MODE)
-            log.warning("%s was readable by others (mode %o); now %o", path, mode, PRIVATE_FILE_MODE)
+            if not quiet:
+                log.warning("%s was readable by others (mode %o); now %o", path, mode, PRIVATE_FILE_MODE)
     except FileNotFoundError:
         return
     except OSError as exc:  # not ours to change: say so, keep going
@@ -132,6 +134,7 @@ class Store:
     def open(cls, path: Path | str) -> Store:
         """Open (creating if needed) the database and bring its schema up to date."""
         p = Path(path)
+        existed = p.exists()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(p), timeout=30.0, check_same_thread=False)  # ticks are sequential
@@ -139,16 +142,16 @@ class Store:
             raise StoreError(f"cannot open database {p}: {exc}") from None
         store = cls(Database(conn), p)
         store._configure(wal=True)
-        store.make_private()
+        store.make_private(quiet=not existed)
         return store
 
-    def make_private(self) -> None:
+    def make_private(self, quiet: bool = False) -> None:
         """Tighten the database, its -wal and -shm to owner-only (0600); SQLite gives new -wal/-shm files
-        the database's own mode, so they stay private."""
+        the database's own mode, so they stay private. A looser file is logged unless `quiet`."""
         if self.path is None:
             return
         for suffix in ("", "-wal", "-shm"):
-            _make_private(self.path.with_name(self.path.name + suffix))
+            _make_private(self.path.with_name(self.path.name + suffix), quiet)
 
     @classmethod
     def memory(cls) -> Store:
@@ -200,7 +203,7 @@ class Store:
         lock_path = self.path.with_name(self.path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
         f = os.fdopen(fd, "a+")  # held for the daemon's lifetime
-        _make_private(lock_path)
+        _make_private(lock_path, quiet=True)
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
