@@ -167,9 +167,15 @@ def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, 
                              digest=digest, reason=f"already handled as {earlier.source}")
         report.already_handled += 1
         return earlier.status
+    poisoned = store.inbound_poisoned(digest)
+    if poisoned is not None:  # the very same bytes hung or crashed the parser before: not again
+        return intake.quarantine_unread(store, msg.source, now=now, head=msg.raw[:intake.HEAD_BYTES],
+                                        reason=f"{poisoned.reason} (the same message as {poisoned.source})",
+                                        message_id=msg.message_id, size=size, report=report, digest=digest)
     store.begin_inbound(msg.source, now=now, message_id=msg.message_id, digest=digest,
                         size=len(msg.raw) if size is None else size)
     summary: dict[str, Any] | None = None
+    category: str | None = None
     try:
         outcome, reason = handler(msg)
         outcome = Outcome(outcome)
@@ -178,12 +184,13 @@ def _settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, 
         raise InboxError(f"cannot read mail now: {exc}") from exc
     except ParseFailure as exc:  # overran the deadline or crashed the parser: quarantined, never parsed again
         outcome, reason, summary = Outcome.QUARANTINED, str(exc), intake.head_summary(msg.raw[:intake.HEAD_BYTES])
+        category = intake.POISON
     except Exception as exc:  # one bad message must not stop the others
         log.exception("handling %s (%s) failed; quarantined", msg.source, msg.message_id)
         outcome, reason = Outcome.QUARANTINED, f"{type(exc).__name__}: {exc}"
         summary = intake.head_summary(msg.raw[:intake.HEAD_BYTES])
     store.record_inbound(msg.source, status=outcome.value, now=now, message_id=msg.message_id, digest=digest,
-                         reason=reason, summary=summary)
+                         reason=reason, summary=summary, category=category)
     if outcome is Outcome.QUARANTINED:
         log.warning("quarantined %s (%s): %s", msg.source, msg.message_id, reason)
         report.quarantined += 1
@@ -405,7 +412,8 @@ class ImapInbox:
                 sizes = self._sizes(box, chunk)
                 for group in self._groups(chunk, sizes):
                     if len(group) == 1 and (why := intake.size_reason(sizes[group[0]], self.max_bytes)):
-                        self._quarantine_unread(box, group[0], prefix, why, sizes[group[0]], now, report)
+                        self._quarantine_unread(box, group[0], prefix, why, sizes[group[0]], now, report,
+                                                intake.TOO_BIG)
                         last_uid = max(last_uid, group[0])
                         continue
                     data = _check(box.client.uid("FETCH", ",".join(map(str, group)), "(UID BODY.PEEK[])"),
@@ -463,13 +471,14 @@ class ImapInbox:
             yield group
 
     def _quarantine_unread(self, box: BaseMailBox, uid: int, prefix: str, reason: str, size: int | None,
-                           now: datetime, report: InboxReport) -> None:
+                           now: datetime, report: InboxReport, category: str = intake.POISON) -> None:
         """Quarantine without downloading the body: only the first 64 KB of the header, for the digest."""
         data = _check(box.client.uid("FETCH", str(uid), f"(UID BODY.PEEK[HEADER]<0.{intake.HEAD_BYTES}>)"),
                       "UID FETCH")
         head = _parse_fetch(data).get(uid, b"")
         status = intake.quarantine_unread(self.store, f"{prefix}{uid}", now=now, reason=reason, head=head,
-                                          message_id=message_id_of(head), size=size, report=report)
+                                          message_id=message_id_of(head), size=size, report=report,
+                                          category=category)
         self._move(box, uid, status, report)
 
     # -- waiting -----------------------------------------------------------------------------------
@@ -647,7 +656,7 @@ class MaildirInbox:
             except FileNotFoundError:  # taken by someone else meanwhile
                 continue
             if too_big is not None:
-                self._quarantine_unread(path, too_big, now, report, size)
+                self._quarantine_unread(path, too_big, now, report, size, intake.TOO_BIG)
                 continue
             msg = InboundMessage(self._source(path), raw, message_id_of(raw))
             status = _settle(self.store, handler, msg, now, report, size)
@@ -655,7 +664,7 @@ class MaildirInbox:
         return report
 
     def _quarantine_unread(self, path: Path, reason: str, now: datetime, report: InboxReport,
-                           size: int | None = None) -> None:
+                           size: int | None = None, category: str = intake.POISON) -> None:
         """Quarantine without parsing: only the first 64 KB are read, for the digest's From and Subject."""
         try:
             with open(path, "rb") as f:
@@ -663,7 +672,8 @@ class MaildirInbox:
         except FileNotFoundError:
             return
         status = intake.quarantine_unread(self.store, self._source(path), now=now, reason=reason, head=head,
-                                          message_id=message_id_of(head), size=size, report=report)
+                                          message_id=message_id_of(head), size=size, report=report,
+                                          category=category)
         self._move(path, status, report)
 
     def wait_for_mail(self, timeout_s: float) -> bool:

@@ -28,6 +28,10 @@ log = logging.getLogger("mailer.inbox")
 #: Handling interrupted this many times quarantines a message instead of parsing it again.
 INTERRUPTED_LIMIT = 2
 INTERRUPTED_REASON = "handling was interrupted twice: the daemon stopped while reading it"
+#: The category of a message quarantined because reading it hung, crashed or killed the daemon: an exact
+#: copy of it (same bytes) met later, under another source, is quarantined unread as well.
+POISON = "poison"
+TOO_BIG = "too-big"
 #: How much of an unread (oversized) message is read for the digest's From and Subject.
 HEAD_BYTES = 64 * 1024
 _FIELD_CHARS = 500
@@ -68,10 +72,11 @@ def head_summary(head: bytes) -> dict[str, Any]:
 
 
 def quarantine_unread(store: Store, source: str, *, now: datetime, reason: str, head: bytes,
-                      message_id: str | None, size: int | None, report: InboxReport) -> str:
-    """Record a message as quarantined without parsing it (too big, or interrupted twice)."""
+                      message_id: str | None, size: int | None, report: InboxReport,
+                      category: str = POISON, digest: str | None = None) -> str:
+    """Record a message as quarantined without parsing it (too big, interrupted twice, a poison copy)."""
     store.record_inbound(source, status="quarantined", now=now, message_id=message_id, reason=reason,
-                         summary=head_summary(head), size=size, category="unread")
+                         summary=head_summary(head), size=size, category=category, digest=digest)
     log.warning("quarantined %s (%s) unread: %s", source, message_id, reason)
     report.quarantined += 1
     return "quarantined"

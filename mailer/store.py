@@ -585,6 +585,13 @@ class Store:
             row = None
         return _inbound(row) if row else None
 
+    def inbound_poisoned(self, digest: str) -> InboundRow | None:
+        """The first message with these exact bytes quarantined as poison (it hung, crashed or killed the
+        parser), if any."""
+        row = self._one("SELECT * FROM inbound WHERE digest = ? AND status = 'quarantined' AND category = 'poison' "
+                        "ORDER BY id LIMIT 1", [digest])
+        return _inbound(row) if row else None
+
     def inbound_rows(self, status: str | None = None, limit: int = 1000) -> list[InboundRow]:
         if status:
             rows = self.db.query("SELECT * FROM inbound WHERE status = ? ORDER BY id LIMIT ?",
