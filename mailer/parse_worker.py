@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import io
 import json
 import logging
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -104,6 +106,30 @@ def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, par
             conn.send(("error", f"its answer could not be sent back: {type(exc).__name__}: {exc}"[:500]))
         if result[0] == "fatal":
             return
+
+
+#: What an answer from the worker may contain: it parsed hostile mail, so the daemon unpickles nothing else.
+_ALLOWED = {
+    "builtins": {"tuple", "list", "dict", "set", "frozenset", "str", "bytes", "int", "float", "bool",
+                 "object"},
+    "copyreg": {"__newobj__", "_reconstructor"},
+    "datetime": {"datetime", "date", "time", "timedelta", "timezone"},
+    "zoneinfo": {"ZoneInfo"},
+}
+
+
+class _AnswerUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("parsers.") or name in _ALLOWED.get(module, ()):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a parser's answer")
+
+
+def _load_answer(data: bytes) -> tuple[str, Any]:
+    answer = _AnswerUnpickler(io.BytesIO(data)).load()
+    if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], str)):
+        raise pickle.UnpicklingError("not a (kind, value) pair")
+    return answer[0], answer[1]
 
 
 def _function_name(fn: ParseFunction) -> str:
@@ -203,8 +229,8 @@ class ParseWorker:
         try:
             if not conn.poll(START_TIMEOUT_S):
                 raise ParserUnavailable("the parser worker did not start in time")
-            conn.recv()
-        except (EOFError, OSError) as exc:
+            _load_answer(conn.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
             code = self._stop()
             raise ParserUnavailable(f"the parser worker did not start: {_describe_exit(code)}") from exc
         except ParserUnavailable:
@@ -251,10 +277,13 @@ class ParseWorker:
                             f"{self.deadline_s:g}")
                 raise ParseTimeout(f"parsing took longer than {self.deadline_s:g} s")
             try:
-                kind, value = conn.recv()
+                kind, value = _load_answer(conn.recv_bytes())
             except (EOFError, OSError):
                 code = self._stop(grace_s=1.0)  # its socket closed: it is exiting; learn how
                 raise ParserCrashed(f"the parser crashed: {_describe_exit(code)}") from None
+            except (pickle.UnpicklingError, AttributeError, ValueError, TypeError) as exc:
+                self._stop()  # a worker that answers with anything else is not trusted again
+                raise ParserCrashed(f"the parser crashed: its answer was refused ({exc})") from None
             if kind == "ok" and isinstance(value, ParsedReply):
                 return value
             if kind == "fatal":  # the worker is exiting: the next message gets a new one

@@ -45,3 +45,15 @@ def unimportable(raw: bytes) -> ParsedReply:
 
 
 unimportable.__module__ = "no_such_module_here"
+
+
+class _Exploit:
+    """Unpickled, it would run a command in the daemon."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("touch /tmp/tp-pwned",))
+
+
+def smuggle(raw: bytes) -> ParsedReply:
+    """A parser taken over by a message, answering with a pickle that runs code when loaded."""
+    return _Exploit()  # type: ignore[return-value]

@@ -74,3 +74,13 @@ def test_a_worker_killed_while_idle_is_replaced_without_blaming_the_next_message
     os.kill(pid, signal.SIGKILL)  # the OOM killer, between two messages
     time.sleep(0.2)
     assert worker.parse(REPLY).rsvp == "yes" and worker.starts == 2
+
+
+def test_an_answer_that_is_not_a_parsed_reply_is_refused_unread(tmp_path: Path) -> None:
+    w = ParseWorker(5.0, parse=poison_parsers.smuggle)
+    try:
+        with pytest.raises(ParserCrashed, match="its answer was refused"):
+            w.parse(REPLY)
+    finally:
+        w.close()
+    assert not Path("/tmp/tp-pwned").exists()
