@@ -65,7 +65,10 @@ def memory_limit_for(max_message_bytes: int) -> int:
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Have the kernel SIGKILL this worker when the daemon dies (Linux); elsewhere it ends at the pipe's EOF."""
+    """Have the kernel SIGKILL this worker when the daemon dies (Linux); elsewhere it ends at the socket's EOF.
+
+    Linux ties this to the daemon *thread* that started the worker; should that thread end, the worker is
+    killed while idle, and `ParseWorker.parse` finds it dead and starts a new one before the next message."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
