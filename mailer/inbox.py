@@ -650,9 +650,10 @@ class MaildirInbox:
                 with open(path, "rb") as f:
                     size = os.fstat(f.fileno()).st_size
                     too_big = intake.size_reason(size, self.max_bytes)
-                    raw = f.read() if too_big is None else b""
+                    raw = b"" if too_big else f.read() if self.max_bytes is None else f.read(self.max_bytes + 1)
                     if too_big is None and self.max_bytes is not None and len(raw) > self.max_bytes:
-                        too_big = intake.size_reason(len(raw), self.max_bytes)  # it grew after the stat
+                        size = max(os.fstat(f.fileno()).st_size, len(raw))  # it grew after the stat
+                        too_big, raw = intake.size_reason(size, self.max_bytes), b""
             except FileNotFoundError:  # taken by someone else meanwhile
                 continue
             if too_big is not None:
