@@ -366,7 +366,8 @@ class _Contexts:
 
 def build_inbox(config: Config, store: Store) -> Any:
     """The inbox the config names: IMAP for the smtp transport, a Maildir otherwise."""
-    from mailer.inbox import ImapInbox, MaildirInbox
+    from mailer.imap_inbox import ImapInbox
+    from mailer.maildir_inbox import MaildirInbox
 
     limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:
