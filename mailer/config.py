@@ -132,6 +132,10 @@ class Mail:
     authserv_id: str | None = None
     #: Join confirmations (the only mail to non-members) per rolling 24 hours; the rest wait in the digest.
     join_confirmations_per_day: int = 20
+    #: Larger inbound mail is quarantined unread (never downloaded whole, never parsed).
+    max_message_bytes: int = 10_000_000
+    #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
+    parse_deadline_seconds: float = 10.0
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
@@ -227,6 +231,14 @@ class _Reader:
         except (ValueError, TypeError, KeyError, ZoneInfoNotFoundError):
             self.problem(full, f"expected {expected}, got {value!r}")
             return None
+
+
+def _positive(r: _Reader, full: str, value: Any, default: Any, expected: str) -> Any:
+    """`value` when it is above 0, else a problem and the default."""
+    if value is not None and value <= 0:
+        r.problem(full, f"expected {expected}, got {value!r}")
+        return default
+    return value
 
 
 def _address(value: str) -> str:
@@ -490,6 +502,11 @@ def load_config(path: str | Path) -> Config:
         join_confirmations_per_day=_at_least(r, "mail.join_confirmations_per_day",
                                              r.get(mail_t, "mail", "join_confirmations_per_day", int,
                                                    "a number of mails", 20), 0, 20),
+        max_message_bytes=_positive(r, "mail.max_message_bytes", r.get(
+            mail_t, "mail", "max_message_bytes", int, "a size in bytes (an integer above 0)", 10_000_000),
+            10_000_000, "a size in bytes (an integer above 0)"),
+        parse_deadline_seconds=float(_positive(r, "mail.parse_deadline_seconds", r.get(
+            mail_t, "mail", "parse_deadline_seconds", (int, float), "seconds above 0", 10.0), 10.0, "seconds above 0")),
     )
 
     storage = _table(r, data, "storage", required=False)

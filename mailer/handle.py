@@ -57,11 +57,14 @@ class Enqueue(Protocol):
 class ReplyHandler:
     """Turns inbound mail into state changes and queued answers, one transaction per message."""
 
-    def __init__(self, config: Config, store: Store, secret: bytes, enqueue: Enqueue) -> None:
+    def __init__(self, config: Config, store: Store, secret: bytes, enqueue: Enqueue, *,
+                 parse: Callable[[bytes], ParsedReply] = parse_reply) -> None:
         self.config = config
         self.store = store
         self.secret = secret
         self.enqueue = enqueue
+        #: Reads a message: the service passes its ParseWorker's (deadline-bounded, in a worker process).
+        self.parse = parse
 
     def for_time(self, now: datetime) -> Callable[[InboundMessage], tuple[Outcome, str | None]]:
         return lambda message: self.handle(message, now)
@@ -69,7 +72,7 @@ class ReplyHandler:
     # -- entry point ---------------------------------------------------------------------------------
 
     def handle(self, message: InboundMessage, now: datetime) -> tuple[Outcome, str | None]:
-        parsed = parse_reply(message.raw)
+        parsed = self.parse(message.raw)  # may raise ParseFailure: the inbox quarantines with its reason
         summary = parsed.to_json_dict()
         summary.pop("body", None)
         with self.store.write():  # the effect, the answers it queues and the inbound record: one transaction

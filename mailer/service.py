@@ -16,6 +16,7 @@ from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
 from mailer.outbox import drain
+from mailer.parse_worker import ParseWorker, memory_limit_for
 from mailer.store import Store
 from mailer.tokens import make as make_token
 from mailer.transport import Transport, make_transport
@@ -57,7 +58,8 @@ class Service:
     """The daemon's work, driven by explicit `now`s so tests and the demo can run it on any clock."""
 
     def __init__(self, config: Config, store: Store, transport: Transport | None = None,
-                 inbox: Any | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 inbox: Any | None = None, clock: Callable[[], datetime] = utcnow,
+                 parse_worker: ParseWorker | None = None) -> None:
         self.config = config
         self.store = store
         self.secret = store.token_secret(config.network.token_secret_env)
@@ -67,7 +69,12 @@ class Service:
         self.clock = clock
         from mailer.handle import ReplyHandler
 
-        self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail)
+        # Inbound mail is parsed in a worker process, killed when one message overruns the deadline; it
+        # starts with the first message, so a service that never reads mail never starts one.
+        self.parse_worker = parse_worker or ParseWorker(
+            config.mail.parse_deadline_seconds, memory_limit=memory_limit_for(config.mail.max_message_bytes))
+        self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail,
+                                                         parse=self.parse_worker.parse)
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -238,6 +245,7 @@ class Service:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+        await asyncio.to_thread(self.parse_worker.close)
         if self.inbox is not None and hasattr(self.inbox, "close"):
             self.inbox.close()
 
@@ -361,8 +369,10 @@ class _Contexts:
 
 def build_inbox(config: Config, store: Store) -> Any:
     """The inbox the config names: IMAP for the smtp transport, a Maildir otherwise."""
-    from mailer.inbox import ImapInbox, MaildirInbox
+    from mailer.imap_inbox import ImapInbox
+    from mailer.maildir_inbox import MaildirInbox
 
+    limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:
-        return ImapInbox(config.mail.imap, config.mail.imap.password(), store)
-    return MaildirInbox(config.mail.inbox_maildir, store)
+        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit)
+    return MaildirInbox(config.mail.inbox_maildir, store, max_bytes=limit)

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from counter_mail import counter_mail
 
-import mailer.handle
 from mailer.config import load_config
 from mailer.inbox import MaildirInbox
 from mailer.service import Service
@@ -134,7 +133,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
         overlay = s.readings.get((parsed.message_id or "").strip("<>"))
         return replace(parsed, **overlay) if overlay else parsed
 
-    monkeypatch.setattr(mailer.handle, "parse_reply", reading)
+    assert s.service.handler is not None
+    monkeypatch.setattr(s.service.handler, "parse", reading)  # in-process: the overlay is the reader's part
     yield s
     s.store.close()
 
