@@ -168,7 +168,7 @@ class Site:
     """The [site] table: where `traffpunkt publish` writes the public page and feeds."""
 
     #: The folder the site is written to (replaced as a whole on each publish); relative to the config file.
-    output: Path = Path("var/site")
+    output: Path = Path("site")
     #: Whether members' names (who signed up) may appear on the public site.
     show_names: bool = False
 
@@ -519,7 +519,7 @@ def load_config(path: str | Path) -> Config:
     for key in site_t:
         if key not in Site.__dataclass_fields__:
             r.problem(f"site.{key}", "a [site] setting: output or show_names (unknown key)")
-    site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "var/site")),
+    site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "site")),
                 show_names=r.get(site_t, "site", "show_names", bool, "true or false", False))
     known = {"network", "meetings", "mail", "storage", "members", "templates", "agenda", "site", "memo"}
     extra = {k: v for k, v in data.items() if k not in known}
