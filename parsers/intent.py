@@ -6,10 +6,12 @@ Every word and pattern comes from `parsers/lang/*.toml`; this module only knows 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
+from parsers import clauses, commands, diet, guests, rsvp, topics
 from parsers.languages import Language, by_code, languages
+from parsers.words import Lexicon, tokens
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
@@ -33,6 +35,9 @@ class Intent:
     offers: tuple[str, ...]
     command: str | None
     approval: bool
+    unsure: tuple[str, ...] = ()
+    why: dict[str, str] = field(default_factory=dict)
+    question: bool = False
 
 
 def _clean(text: str) -> str:
@@ -202,59 +207,6 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, kinds
 
 
-def read_sections(lines: list[str]) -> tuple[dict[str, list[str]], set[int]]:
-    """Items under markers ("Ärende: X", "Topic:" with a list below) by kind, and the lines they used."""
-    pattern, kinds = _markers()
-    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
-    used: set[int] = set()
-    i = 0
-    while i < len(lines):
-        match = pattern.search(lines[i])
-        if not match:
-            i += 1
-            continue
-        kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
-        rest = _clean(match.group("rest"))
-        used.add(i)
-        i += 1
-        if rest:
-            found[kind].append(rest)
-            # A list may still follow an inline item only when it is bulleted.
-        while i < len(lines) and not pattern.search(lines[i]):
-            bullet = _BULLET.match(lines[i])
-            if bullet:
-                item = _clean(bullet.group(1))
-            elif not rest and not found[kind]:
-                item = _clean(lines[i])
-            else:
-                break
-            if item:
-                found[kind].append(item)
-            used.add(i)
-            i += 1
-    return found, used
-
-
-def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]:
-    """Topics raised in plain words ("jag skulle vilja ta upp frågan om X" -> X)."""
-    phrases = sorted(
-        {p for candidate in ((lang,) if lang else languages()) for p in candidate.topic_phrases},
-        key=len,
-        reverse=True,
-    )
-    topics: list[str] = []
-    for sentence in sentences:
-        folded = sentence.casefold()
-        for phrase in phrases:
-            at = folded.find(phrase)
-            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
-                topic = _clean(sentence[at + len(phrase) :])
-                if topic:
-                    topics.append(topic)
-                break
-    return topics
-
-
 def read_dietary(lines: list[str], marked: list[str], lang: Language | None) -> str | None:
     """The dietary need: text after a marker ("Kost: ..."), else the sentence naming a diet word."""
     if marked:
@@ -303,25 +255,141 @@ def clean_subject(subject: str) -> str:
     return _clean(_TOKEN_BRACKET.sub(" ", _REPLY_PREFIX.sub("", subject)))
 
 
+_MAX_LINES = 200
+_MAX_CHARS = 16_000
+
+
+@cache
+def _lexicon(code: str) -> Lexicon | None:
+    """The cue lexicon of a language with a `[reader]` table; None for a language without one."""
+    lang = by_code().get(code)
+    if lang is None or not lang.reader:
+        return None
+    return Lexicon(code, ((label, p) for label, phrases in lang.reader.items() for p in phrases))
+
+
+def _most_cues(text: str) -> str | None:
+    """For a text too short to tell its language ("tuun tuun"): the language whose cues it uses most."""
+    words = [s.word for s in tokens(text)][:50]
+    best, code = 0, None
+    for lang in languages():
+        lex = _lexicon(lang.code)
+        if lex is not None:
+            hits = len(lex.find([lex.normal(w) for w in words]))
+            if hits > best:
+                best, code = hits, lang.code
+    return code
+
+
+def _cap(text: str) -> str:
+    """At most the first 200 lines and 16 KB of the new text: what the reader reads."""
+    return "\n".join(text[:_MAX_CHARS].split("\n")[:_MAX_LINES])
+
+
+def _legacy(lines: list[str], subject: str, lang: Language | None) -> tuple[str | None, int]:
+    """RSVP and guests by the pattern tables, for a language without a `[reader]` table."""
+    answer = read_rsvp(lines, subject, lang)
+    return answer, read_guests("\n".join(lines), lang) if answer != "no" else 0
+
+
 def read_intent(text: str, subject: str = "") -> Intent:
     """Everything a member's new `text` (quotes already removed) and subject say."""
+    text = _cap(text)
     subject = clean_subject(subject)
     code = detect_language(text) if text.strip() else None
+    if code is None and text.strip():
+        code = _most_cues(text)
     lang = by_code().get(code) if code else None
+    lex = _lexicon(code) if code else None
     lines = content_lines(text, lang)
-    sections, used = read_sections(lines)
-    sentences = _sentences([line for i, line in enumerate(lines) if i not in used])
-    topics = sections["topics"] + read_topic_phrases(sentences, lang)
-    rsvp = read_rsvp(lines, subject, lang)
-    guests = read_guests("\n".join(lines), lang) if rsvp != "no" else 0
+    sections, used = topics.read_sections(lines, _markers(), lex)
+    rest = [used.get(i, line) for i, line in enumerate(lines) if used.get(i, line)]
+    command = read_command(lines, subject)
+    approval = read_approval(lines)
+    if lex is None or lang is None:
+        answer, count = _legacy(lines, subject, lang)
+        return Intent(
+            language=code, rsvp=answer, guests=count,
+            dietary=read_dietary(lines, sections["dietary"], lang),
+            topics=tuple(sections["topics"] + topics.read_topic_phrases(_sentences(rest), lang)),
+            needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
+            approval=approval,
+        )  # fmt: skip
+    return _read(lang, lex, lines, rest, sections, subject, command, approval)
+
+
+def _read(
+    lang: Language,
+    lex: Lexicon,
+    lines: list[str],
+    rest: list[str],
+    sections: dict[str, list[str]],
+    subject: str,
+    command: str | None,
+    approval: bool,
+) -> Intent:
+    sentences = clauses.split("\n".join(rest), lex)
+    unsure: list[str] = []
+    why: dict[str, str] = {}
+    said = next((a for a in (_answer_word(subject, c) for c in (lang, *languages())) if a), None)
+    answer = rsvp.read_answer(sentences, lang.negation_after)
+    value = answer.value
+    if said and not answer.changed:
+        value, why["rsvp"] = said, subject
+    elif answer.unsure:
+        unsure.append("rsvp")
+        why["rsvp"] = answer.why
+    elif value:
+        why["rsvp"] = answer.why
+    sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
+    if command is None and sentence_command:
+        command = sentence_command
+    if command == "join":
+        value = None  # who asks to join is not invited yet: "jag vill gärna vara med" is about the network
+    if command_unsure and command is None:
+        unsure.append("command")
+    if command in ("join", "leave"):
+        why["command"] = command_why or " ".join(lines[:1]) or subject
+    question, question_why = commands.read_question(sentences)
+    if question:
+        why["question"] = question_why
+    found_topics, topic_why = topics.read_topic_sentences(sentences, lang)
+    all_topics = sections["topics"] + found_topics
+    if all_topics:
+        why["topics"] = " / ".join(sections["topics"] + topic_why)
+    if sections["dietary"]:
+        dietary: str | None = "; ".join(sections["dietary"])
+        why["dietary"] = "; ".join(sections["dietary"])
+    else:
+        dietary, diet_why = diet.read_diet(sentences)
+        if dietary:
+            why["dietary"] = diet_why
+    count = 0
+    if value != "no":
+        found = guests.read_guests(sentences, "\n".join(rest), lang.reader_numbers)
+        count = found.count
+        if found.unsure:
+            unsure.append("guests")
+        if count:
+            why["guests"] = found.why
+    if value is None and "rsvp" not in unsure and count and "guests" not in unsure:
+        value = "yes"  # "We are three", "Jag + min fru", "+1": a party is coming
+        why["rsvp"] = why["guests"]
+    if value is None and "rsvp" not in unsure and sentences and not (
+        all_topics or command or question or dietary or approval
+    ):
+        unsure.append("rsvp")  # an answer-like text the reader cannot classify
     return Intent(
-        language=code,
-        rsvp=rsvp,
-        guests=guests,
-        dietary=read_dietary(lines, sections["dietary"], lang),
-        topics=tuple(topics),
+        language=lang.code,
+        rsvp=value,
+        guests=count,
+        dietary=dietary,
+        topics=tuple(all_topics),
         needs=tuple(sections["needs"]),
         offers=tuple(sections["offers"]),
-        command=read_command(lines, subject),
-        approval=read_approval(lines),
+        command=command,
+        approval=approval,
+        unsure=tuple(unsure),
+        why=why,
+        question=question,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -51,6 +51,9 @@ class ParsedReply:
     date: datetime | None = None
     imip: ImipReply | None = None
     is_list_mail: bool = False
+    unsure: tuple[str, ...] = ()
+    why: dict[str, str] = field(default_factory=dict)
+    question: bool = False
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
@@ -71,6 +74,9 @@ class ParsedReply:
             date=self.date.isoformat() if self.date else None,
             imip=asdict(self.imip) if self.imip else None,
             is_list_mail=self.is_list_mail,
+            unsure=list(self.unsure),
+            why=dict(self.why),
+            question=self.question,
         )
         for name in ("topics", "needs", "offers", "failed_recipients"):
             data[name] = list(data[name])
@@ -167,7 +173,15 @@ def _read(message: Normalised) -> ParsedReply:
         imip=imip,
         is_list_mail=auto.is_list_mail,
         **envelope,
+        **_intent_extras(intent.unsure, intent.why, intent.question, imip is not None),
     )
+
+
+def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    if imip:
+        unsure = tuple(name for name in unsure if name != "rsvp")
+    return {"unsure": unsure, "why": why, "question": question}
 
 
 def _unreadable(text: str) -> bool:

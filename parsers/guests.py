@@ -1,0 +1,105 @@
+"""Guests from clauses: a party size ("we are three", "meitä tulee kolme"), companions ("my partner",
+"kolmen harjoittelijan kanssa") and "+N"; companions who do not come, or come instead, do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.clauses import Clause, Sentence
+from parsers.commands import asks
+
+_PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
+_MAX = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Guests:
+    """How many extra people come, whether to ask, and the words it was read from."""
+
+    count: int
+    unsure: bool
+    why: str
+
+
+def _number(word: str, numbers: dict[str, int]) -> int | None:
+    if word.isdigit():
+        value = int(word)
+        return value if 0 < value <= _MAX else None
+    return numbers.get(word)
+
+
+def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
+    """The whole party size a clause names ("vi blir tre", "four of us", "neljän hengen"), if any."""
+    we = set(clause.at("we"))
+    party = set(clause.at("party"))
+    units = set(clause.at("unit"))
+    best: int | None = None
+    for i, word in enumerate(clause.words):
+        value = _number(word, numbers)
+        if value is None or (i + 1) in units or (i > 0 and clause.words[i - 1] in ("kl", "klo", "at", "kello")):
+            continue
+        if any(0 < i - w <= 3 for w in we) or any(0 < p - i <= 2 for p in party) or (i + 1) in we:
+            best = max(best or 0, value)
+    return best
+
+
+def _companions(clause: Clause, numbers: dict[str, int], attending: bool) -> tuple[int, bool]:
+    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med"), or
+    a plain "with" in a sentence about coming ("check with my director" is no guest)."""
+    context = clause.has("bring", "company", "plus") or (clause.has("with") and attending)
+    if clause.has("negator", "instead") or not context:
+        return 0, False
+    persons = clause.at("person")
+    count = 0
+    unsure = False
+    for start, end, cue in clause.cues:
+        if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
+            for j in range(end, min(end + 2, len(clause.words))):
+                value = _number(clause.words[j], numbers)
+                if value is not None and value >= 2 and not any(0 < p - j <= 3 for p in persons):
+                    count += value
+                    break
+        if cue.label == "extra":  # "jag och två till"
+            value = _number(clause.words[start - 1], numbers) if start else None
+            count += value or 0
+    previous = -1
+    for start in persons:
+        if start <= previous:
+            continue
+        previous = start
+        values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
+        if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
+            unsure = True
+        count += max(values, default=1)
+    return count, unsure
+
+
+def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
+    """Extra people: per sentence the larger of party size - 1 and the companions named; "+N" as floor."""
+    total = 0
+    unsure = False
+    why: list[str] = []
+    for sentence in sentences:
+        if asks(sentence):
+            continue
+        context = "attend" in sentence.labels
+        party = 0
+        named = 0
+        for clause in sentence.clauses:
+            size = _party(clause, numbers)
+            if size is not None and not clause.has("negator"):
+                party = max(party, size - 1)
+            got, doubt = _companions(clause, numbers, context)
+            named += got
+            unsure = unsure or doubt
+        found = max(party, named)
+        if found:
+            total += found
+            why.append(sentence.text)
+    for match in _PLUS.finditer(text):
+        if int(match.group(1)) > total:
+            total = int(match.group(1))
+            why = [match.group()]
+    return Guests(min(total, _MAX), unsure, " / ".join(why))
