@@ -15,6 +15,11 @@ _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 _CUT = re.compile(r"[,:–—()]|\s-+\s|\.\.+")
 # Labels of the lexicon that cut a clause before them.
 _ANSWERS = frozenset({"yes", "no", "maybe", "filler"})
+# Labels about the answer, which a longer cue hides; context labels (list, person, diet, ...) always count.
+_SHADOWED = _ANSWERS | frozenset(
+    {"attend", "against", "negator", "uncertain", "try", "doubt", "hedge", "greet_yes", "weak_no", "modal",
+     "event", "depends", "later", "limit"}
+)
 BOUNDARIES = frozenset({"contrast", "split", "otherwise", "condition", "that"})
 
 
@@ -61,6 +66,9 @@ def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     kept: list[tuple[int, int, Cue]] = []
     for hit in sorted(cues, key=lambda h: h[0] - h[1]):
         s, e, cue = hit
+        if cue.label not in _SHADOWED:
+            kept.append(hit)
+            continue
         if not any(
             ks <= s and e <= ke and (ke - ks) > (e - s) and not (cue.label == "negator" and c.label in _ANSWERS)
             for ks, ke, c in kept

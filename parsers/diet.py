@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from parsers.clauses import Sentence
+from parsers.clauses import Clause, Sentence
 
 
-def _clause_need(labels: set[str], negated_identity: bool) -> bool:
-    if "diet_none" in labels:
-        return "diet" in labels
-    return "diet" in labels or ("diet_identity" in labels and not negated_identity)
+def _clause_need(clause: Clause, negated_identity: bool) -> bool:
+    none = [(s, e) for s, e, c in clause.cues if c.label == "diet_none"]
+    items = [s for s, _e, c in clause.cues if c.label == "diet" and not any(a <= s < b for a, b in none)]
+    return bool(items) or (not none and clause.has("diet_identity") and not negated_identity)
 
 
 def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
@@ -20,8 +20,8 @@ def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
         for clause in sentence.clauses:
             negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
             identity = clause.at("diet_identity")
-            negated = any(0 < i - n <= 3 for i in identity for n in negators)
-            if _clause_need(clause.labels, negated):
+            negated = any(0 < i - n <= 6 for i in identity for n in negators)
+            if _clause_need(clause, negated):
                 found.append(sentence.text.strip(" \t.,;:"))
                 break
     if not found:

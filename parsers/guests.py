@@ -12,6 +12,7 @@ from parsers.commands import asks
 
 _PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
 _MAX = 20
+_TIME = frozenset({"kl", "klo", "at", "kello", "after", "before", "efter", "före", "innan", "ennen", "jälkeen", "till"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +39,31 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
     best: int | None = None
     for i, word in enumerate(clause.words):
         value = _number(word, numbers)
-        if value is None or (i + 1) in units or (i > 0 and clause.words[i - 1] in ("kl", "klo", "at", "kello")):
+        digits = word.isdigit() and (value is None or value > 9 or (i + 1 < len(clause.words)
+                                                                   and clause.words[i + 1].isdigit()))
+        if value is None or digits or (i + 1) in units or (i > 0 and clause.words[i - 1] in _TIME):
             continue
         if any(0 < i - w <= 3 for w in we) or any(0 < p - i <= 2 for p in party) or (i + 1) in we:
             best = max(best or 0, value)
     return best
 
 
-def _companions(clause: Clause, numbers: dict[str, int], attending: bool) -> tuple[int, bool]:
-    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med"), or
-    a plain "with" in a sentence about coming ("check with my director" is no guest)."""
-    context = clause.has("bring", "company", "plus") or (clause.has("with") and attending)
-    if clause.has("negator", "instead") or not context:
+def _companions(clause: Clause, numbers: dict[str, int], attending: bool, company: bool) -> tuple[int, bool]:
+    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med") in
+    the sentence, or a plain "with" in a clause of a sentence about coming ("check with my director" is none)."""
+    pairs = clause.at("pair")
+    relative = min(clause.at("relative"), default=len(clause.words))
+    described = {e for _s, e, c in clause.cues if c.label == "copula"}
+    persons = [
+        p
+        for p in dict.fromkeys(clause.at("person"))
+        if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
+    ]
+    context = company or clause.has("bring") or (clause.has("with") and attending)
+    if not context:
+        persons = [p for p in persons if any(abs(p - q) <= 4 for q in pairs)]
+    if clause.has("negator", "instead"):
         return 0, False
-    persons = clause.at("person")
     count = 0
     unsure = False
     for start, end, cue in clause.cues:
@@ -61,6 +73,10 @@ def _companions(clause: Clause, numbers: dict[str, int], attending: bool) -> tup
                 if value is not None and value >= 2 and not any(0 < p - j <= 3 for p in persons):
                     count += value
                     break
+        if cue.label == "plus" and end < len(clause.words):  # "jag plus tre"
+            value = _number(clause.words[end], numbers)
+            if value is not None and not any(0 < p - end <= 3 for p in persons):
+                count += value
         if cue.label == "extra":  # "jag och två till"
             value = _number(clause.words[start - 1], numbers) if start else None
             count += value or 0
@@ -85,13 +101,14 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
         if asks(sentence):
             continue
         context = "attend" in sentence.labels
+        company = bool(sentence.labels & {"company", "bring", "plus"})
         party = 0
         named = 0
         for clause in sentence.clauses:
             size = _party(clause, numbers)
             if size is not None and not clause.has("negator"):
                 party = max(party, size - 1)
-            got, doubt = _companions(clause, numbers, context)
+            got, doubt = _companions(clause, numbers, context, company)
             named += got
             unsure = unsure or doubt
         found = max(party, named)

@@ -331,8 +331,15 @@ def _read(
     sentences = clauses.split("\n".join(rest), lex)
     unsure: list[str] = []
     why: dict[str, str] = {}
+    sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
+    if command is None and sentence_command:
+        command = sentence_command
+    if command_unsure and command is None:
+        unsure.append("command")
+    if command in ("join", "leave"):
+        why["command"] = command_why or " ".join(lines[:1]) or subject
     said = next((a for a in (_answer_word(subject, c) for c in (lang, *languages())) if a), None)
-    answer = rsvp.read_answer(sentences, lang.negation_after)
+    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
     value = answer.value
     if said and not answer.changed:
         value, why["rsvp"] = said, subject
@@ -341,15 +348,6 @@ def _read(
         why["rsvp"] = answer.why
     elif value:
         why["rsvp"] = answer.why
-    sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
-    if command is None and sentence_command:
-        command = sentence_command
-    if command == "join":
-        value = None  # who asks to join is not invited yet: "jag vill gärna vara med" is about the network
-    if command_unsure and command is None:
-        unsure.append("command")
-    if command in ("join", "leave"):
-        why["command"] = command_why or " ".join(lines[:1]) or subject
     question, question_why = commands.read_question(sentences)
     if question:
         why["question"] = question_why

@@ -104,7 +104,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
             values.append("aside" if limited else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
-    if not limited and not other:
+    if not limited and not other and not clause.has("polite"):
         if clause.has("try", "depends"):
             values.append("maybe")
         if clause.has("doubt"):
@@ -118,7 +118,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if len(set(values)) == 1:
             return reading(values[0], STRONG)
         return reading("conflict", STRONG)
-    if negated_modal(clause):
+    if negated_modal(clause) and not (other or limited):
         return reading("no", STRONG)  # "Kan tyvärr inte, jobbar kväll": the verb is understood
     if clause.has("greet_yes") and not clause.has("negator"):
         return reading("yes", PARTICLE)
@@ -132,12 +132,14 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     return None
 
 
-def _skipped(clause: Clause) -> bool:
+def _skipped(clause: Clause, joining: bool) -> bool:
     """Clauses about the past answer, another time, someone else, or the mailing list."""
     if clause.has("future", "instead", "leave", "discuss") or clause.has("join_verb") and clause.has("list"):
         return True
+    if joining and clause.has("belong"):
+        return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
     persons = clause.at("person") + clause.at("third")
-    polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against")]
+    polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
     firsts = clause.at("first")
     if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):
         return True
@@ -146,14 +148,15 @@ def _skipped(clause: Clause) -> bool:
 
 def _conditional(sentence: Sentence) -> bool:
     """True when a condition in the sentence governs attending ("if the ferry runs", "jos ehdin")."""
-    for clause in sentence.clauses:
+    for n, clause in enumerate(sentence.clauses):
         opens = clause.opener == "condition" or 0 in clause.at("condition")
-        if opens and not clause.has("polite", "other"):
+        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity")
+        if opens and not clause.has("polite", "other") and not about_food:
             return True
     return False
 
 
-def _sentence_readings(sentence: Sentence, after: int) -> tuple[list[Reading], bool]:
+def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
     found: list[Reading] = []
     changed = False
     correction = "correction" in sentence.labels
@@ -173,7 +176,7 @@ def _sentence_readings(sentence: Sentence, after: int) -> tuple[list[Reading], b
         if clause.has("report"):
             changed = reported = True
             continue
-        if (sentence.question and clause.index == last) or _skipped(clause):
+        if (sentence.question and clause.index == last) or _skipped(clause, joining):
             continue
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
         if in_condition and not clause.has("depends"):
@@ -181,6 +184,9 @@ def _sentence_readings(sentence: Sentence, after: int) -> tuple[list[Reading], b
         got = read_clause(clause, after)
         if got is None:
             continue
+        following = sentence.clauses[clause.index + 1] if clause.index < last else None
+        if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
+            continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
         value = got.value
         if conditional and value == "yes" and got.strength == STRONG:
             value = "maybe"
@@ -204,18 +210,23 @@ def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
     if "conflict" in values:
         return None, True, kept
     if len(values) == 1:
-        return kept[0].value, False, kept
+        value = kept[0].value
+        weaker = {r.value for r in readings if r.strength == PARTICLE and top == STRONG}
+        # "Kanske, jag har ett annat möte" / "No, ... see you": a clear answer word against the verbs: ask
+        doubtful = "maybe" in weaker and value != "maybe" or value == "no" and "yes" in weaker
+        return value, doubtful, kept
     if values == {"yes", "maybe"}:
         return "maybe", False, [r for r in kept if r.value == "maybe"]
     return kept[-1].value, True, kept
 
 
-def read_answer(sentences: list[Sentence], after: int) -> Answer:
-    """The member's answer about attending, from every clause of their text."""
+def read_answer(sentences: list[Sentence], after: int, joining: bool = False) -> Answer:
+    """The member's answer about attending, from every clause of their text (`joining`: the text asks to
+    join the list, so "I want to be part of it" is about the network, not the meeting)."""
     readings: list[Reading] = []
     changed = False
     for sentence in sentences:
-        found, did_change = _sentence_readings(sentence, after)
+        found, did_change = _sentence_readings(sentence, after, joining)
         if did_change:
             changed = True
             readings = [r for r in readings if r.sentence == sentence.index]

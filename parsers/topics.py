@@ -31,7 +31,7 @@ def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
     if split:
         before, head = split.group(1), split.group(2)
     words = [lex.normal(s.word) for s in tokens(head)]
-    if len(words) > 14 or not any(c.label in ("topic_word", "discuss") for _s, _e, c in lex.find(words)):
+    if len(words) > 24 or not any(c.label in ("topic_word", "discuss") for _s, _e, c in lex.find(words)):
         return None
     if len(words) > 6 and lex.find(words, frozenset({"attend", "against"})):
         before = f"{before} {head}".strip()  # "Kan inte komma, men vill föreslå en punkt": read its answer
@@ -119,6 +119,8 @@ def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tu
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
+            if len(topic.split()) < 2:  # "could we put X on the agenda?": the topic stands before the cue
+                topic = _clean(sentence.text)
             if len(topic) >= 3:
                 topics.append(topic)
                 why.append(sentence.text)

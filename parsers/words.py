@@ -55,6 +55,10 @@ def _stemmer(name: str) -> _Stemmer:
     return found
 
 
+def _undoubled(word: str) -> list[str]:
+    return [word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]]
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -74,6 +78,7 @@ class Cue:
     phrase: str
     label: str
     matchers: tuple[Matcher, ...]
+    final: bool = False  # written with a trailing "$": only at the end of a clause ("i'm in $")
 
 
 def _matcher(word: str, lang: str) -> Matcher:
@@ -99,9 +104,11 @@ class Lexicon:
         self.vocabulary: set[str] = set()
         for label, phrase in cues:
             words = phrase.casefold().split()
+            final = len(words) > 1 and words[-1] == "$"
+            words = words[:-1] if final else words
             if not words:
                 continue
-            cue = Cue(phrase, label, tuple(_matcher(w, lang) for w in words))
+            cue = Cue(phrase, label, tuple(_matcher(w, lang) for w in words), final)
             self.cues.append(cue)
             first = cue.matchers[0]
             if first.kind == "word":
@@ -134,7 +141,9 @@ class Lexicon:
                         break
                 else:
                     found = _RUN3.sub(r"\1\1", word)
-            if found == word and len(word) >= 5:
+            if found == word and self.lang == "fi":  # Finnish endings carry meaning: only "tuleen" -> "tulen"
+                found = next((v for v in _undoubled(word) if v in self.vocabulary), word)
+            elif found == word and len(word) >= 5:
                 hit = self._fuzzy.get(word)
                 if hit is None and len(word) >= 6:
                     hit = next((self._fuzzy[v] for v in _deletes(word) if v in self._fuzzy), None)
@@ -166,6 +175,8 @@ class Lexicon:
                 if labels is not None and cue.label not in labels:
                     continue
                 n = len(cue.matchers)
+                if cue.final and i + n != len(words):
+                    continue
                 if i + n <= len(words) and all(
                     self._fits(m, words[i + k]) for k, m in enumerate(cue.matchers[1:], 1)
                 ):
