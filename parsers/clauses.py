@@ -92,6 +92,7 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
             for start, _end, cue in cues
             if cue.label in BOUNDARIES and start > 0
             and not (cue.label == "condition" and any(0 <= start - w <= 2 for w in whether))
+            and not any(s < start < e for s, e, c in cues if c.label not in BOUNDARIES)
         }
     )
     openers = {start: cue.label for start, _end, cue in reversed(cues) if cue.label in BOUNDARIES}

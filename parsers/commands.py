@@ -12,7 +12,11 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     found: dict[str, str] = {}
     for sentence in sentences:
         labels = sentence.labels
-        if "leave" in labels:
+        objects = bool(labels & {"list", "self"})
+        removing = any(
+            (c.has("leave") or (c.has("remove_verb") and objects)) and not c.has("negator") for c in sentence.clauses
+        )
+        if removing:
             found.setdefault("leave", sentence.text)
         elif "join_verb" in labels and "list" in labels:
             found.setdefault("join", sentence.text)

@@ -48,7 +48,9 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
     return best
 
 
-def _companions(clause: Clause, numbers: dict[str, int], attending: bool, company: bool) -> tuple[int, bool]:
+def _companions(
+    clause: Clause, numbers: dict[str, int], attending: bool, company: bool
+) -> tuple[int, int, bool]:
     """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med") in
     the sentence, or a plain "with" in a clause of a sentence about coming ("check with my director" is none)."""
     pairs = clause.at("pair")
@@ -61,10 +63,11 @@ def _companions(clause: Clause, numbers: dict[str, int], attending: bool, compan
     ]
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:
-        persons = [p for p in persons if any(abs(p - q) <= 4 for q in pairs)]
+        persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
     if clause.has("negator", "instead"):
-        return 0, False
+        return 0, 0, False
     count = 0
+    plus = 0
     unsure = False
     for start, end, cue in clause.cues:
         if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
@@ -76,7 +79,7 @@ def _companions(clause: Clause, numbers: dict[str, int], attending: bool, compan
         if cue.label == "plus" and end < len(clause.words):  # "jag plus tre"
             value = _number(clause.words[end], numbers)
             if value is not None and not any(0 < p - end <= 3 for p in persons):
-                count += value
+                plus = max(plus, value)
         if cue.label == "extra":  # "jag och två till"
             value = _number(clause.words[start - 1], numbers) if start else None
             count += value or 0
@@ -89,32 +92,35 @@ def _companions(clause: Clause, numbers: dict[str, int], attending: bool, compan
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
             unsure = True
         count += max(values, default=1)
-    return count, unsure
+    return count, plus, unsure
 
 
 def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
-    """Extra people: per sentence the larger of party size - 1 and the companions named; "+N" as floor."""
-    total = 0
+    """Extra people: the people named across sentences, or the largest party size - 1; "+N" as floor."""
+    named = 0
+    party = 0
     unsure = False
     why: list[str] = []
     for sentence in sentences:
         if asks(sentence):
             continue
-        context = "attend" in sentence.labels
+        attending = "attend" in sentence.labels
         company = bool(sentence.labels & {"company", "bring", "plus"})
-        party = 0
-        named = 0
+        persons = plus = 0
+        size = 0
         for clause in sentence.clauses:
-            size = _party(clause, numbers)
-            if size is not None and not clause.has("negator"):
-                party = max(party, size - 1)
-            got, doubt = _companions(clause, numbers, context, company)
-            named += got
+            got = _party(clause, numbers)
+            if got is not None and not clause.has("negator"):
+                size = max(size, got - 1)
+            count, more, doubt = _companions(clause, numbers, attending, company)
+            persons += count
+            plus = max(plus, more)
             unsure = unsure or doubt
-        found = max(party, named)
-        if found:
-            total += found
+        if size or persons or plus:
             why.append(sentence.text)
+        named += max(persons, plus)
+        party = max(party, size)
+    total = max(named, party)
     for match in _PLUS.finditer(text):
         if int(match.group(1)) > total:
             total = int(match.group(1))

@@ -49,8 +49,9 @@ def _negated(clause: Clause, after: int) -> dict[int, bool]:
     negators += [i for i, w in enumerate(clause.words) if w.endswith("n't") and i not in inside]
     polar = sorted({s for s, _e, c in clause.cues if c.label in _POLAR})
     bound: dict[int, bool] = dict.fromkeys(polar, False)
-    for n in negators:
-        following = [p for p in polar if 0 < p - n <= 4]
+    wide = set(clause.at("nobody"))  # "ingen av oss på Taidehalli kan komma": reaches the whole clause
+    for n in sorted(set(negators) | wide):
+        following = [p for p in polar if 0 < p - n <= (len(clause.words) if n in wide else 4)]
         if following:
             bound[following[0]] = True
             continue
@@ -171,8 +172,7 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
             reported = False
             continue
         reported = False
-        if clause.opener == "contrast" or clause.has("contrast"):
-            contrast = True
+        contrast = clause.opener == "contrast" or clause.has("contrast")
         if clause.has("report"):
             changed = reported = True
             continue
@@ -191,7 +191,6 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if conditional and value == "yes" and got.strength == STRONG:
             value = "maybe"
         found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
-        contrast = False
     return found, changed
 
 

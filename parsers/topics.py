@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.clauses import Sentence
+from parsers.clauses import Clause, Sentence
 from parsers.languages import Language, languages
 from parsers.words import Lexicon, tokens
 
@@ -101,6 +101,13 @@ def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]
     return topics
 
 
+def lex_words_generic(clause: Clause, end: int) -> bool:
+    """True when all that follows a discuss cue is a placeholder ("en punkt", "a topic", "kaksi asiaa")."""
+    after = clause.words[end:]
+    labels = {c.label for s, _e, c in clause.cues if s >= end}
+    return 0 < len(after) <= 3 and "topic_word" in labels
+
+
 def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tuple[list[str], list[str]]:
     """Topics from sentences: fixed phrases first, else the words after a "discuss" cue. (topics, why)."""
     topics: list[str] = []
@@ -113,12 +120,15 @@ def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tu
             continue
         for n, clause in enumerate(sentence.clauses):
             hits = [(s, e) for s, e, c in clause.cues if c.label == "discuss"]
-            if not hits or clause.has("negator"):
+            if not hits or (clause.has("negator") and not sentence.question):
                 continue
             end = hits[-1][1]
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
+            generic = lex_words_generic(clause, hits[-1][1])
+            if generic:
+                break  # "vill föreslå en punkt": the item follows under a header
             if len(topic.split()) < 2:  # "could we put X on the agenda?": the topic stands before the cue
                 topic = _clean(sentence.text)
             if len(topic) >= 3:

@@ -67,7 +67,7 @@ def _deletes(word: str) -> set[str]:
 class Matcher:
     """One word of a cue: exact, prefix (`*`), stem (`~`) or any word (`?`)."""
 
-    kind: str  # "word" | "prefix" | "stem" | "any"
+    kind: str  # "word" | "prefix" | "suffix" | "stem" | "any"
     value: str
 
 
@@ -84,6 +84,8 @@ class Cue:
 def _matcher(word: str, lang: str) -> Matcher:
     if word == "?":
         return Matcher("any", "")
+    if word.startswith("*") and len(word) > 3:
+        return Matcher("suffix", word[1:])
     if word.endswith("*") and len(word) > 1:
         return Matcher("prefix", word[:-1])
     if word.endswith("~") and len(word) > 1:
@@ -100,6 +102,7 @@ class Lexicon:
         self._exact: dict[str, list[Cue]] = {}
         self._prefix: dict[str, list[Cue]] = {}
         self._stem: dict[str, list[Cue]] = {}
+        self._suffix: dict[str, list[Cue]] = {}
         self._any: list[Cue] = []
         self.vocabulary: set[str] = set()
         for label, phrase in cues:
@@ -115,6 +118,8 @@ class Lexicon:
                 self._exact.setdefault(first.value, []).append(cue)
             elif first.kind == "prefix":
                 self._prefix.setdefault(first.value[:3], []).append(cue)
+            elif first.kind == "suffix":
+                self._suffix.setdefault(first.value[-3:], []).append(cue)
             elif first.kind == "stem":
                 self._stem.setdefault(first.value, []).append(cue)
             else:
@@ -135,7 +140,7 @@ class Lexicon:
         found = word
         if word not in self.vocabulary and word.isalpha():
             if _RUN3.search(word):
-                for variant in (_RUN3.sub(r"\1\1", word), _RUN2.sub(r"\1", word)):
+                for variant in (_RUN3.sub(r"\1\1", word), _RUN3.sub(r"\1", word), _RUN2.sub(r"\1", word)):
                     if variant in self.vocabulary:
                         found = variant
                         break
@@ -158,6 +163,8 @@ class Lexicon:
             return word == matcher.value
         if matcher.kind == "prefix":
             return word.startswith(matcher.value)
+        if matcher.kind == "suffix":
+            return word.endswith(matcher.value) and len(word) > len(matcher.value)
         if matcher.kind == "stem":
             return len(word) < 41 and stem(word, self.lang) == matcher.value
         return True
@@ -168,6 +175,7 @@ class Lexicon:
         for i, word in enumerate(words):
             candidates = list(self._exact.get(word, ()))
             candidates += [c for c in self._prefix.get(word[:3], ()) if word.startswith(c.matchers[0].value)]
+            candidates += [c for c in self._suffix.get(word[-3:], ()) if self._fits(c.matchers[0], word)]
             if self._stem and len(word) < 41:
                 candidates += self._stem.get(stem(word, self.lang), ())
             candidates += self._any
