@@ -13,8 +13,12 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     for sentence in sentences:
         labels = sentence.labels
         objects = bool(labels & {"list", "self"})
+        parts = sentence.clauses
         removing = any(
-            (c.has("leave") or (c.has("remove_verb") and objects)) and not c.has("negator") for c in sentence.clauses
+            (c.has("leave") or (c.has("remove_verb") and objects))
+            and not c.has("negator")
+            and not (n + 1 < len(parts) and parts[n + 1].opener == "contrast" and parts[n + 1].has("negator"))
+            for n, c in enumerate(parts)
         )
         if removing:
             found.setdefault("leave", sentence.text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from parsers import clauses, commands, diet, guests, rsvp, topics
 from parsers.languages import Language, by_code, languages
@@ -87,9 +87,14 @@ def detect_language(text: str) -> str | None:
     return code
 
 
+@lru_cache(maxsize=64)
+def _folded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in (_fold(x) for x in phrases) if p)
+
+
 def _starts_with(line: str, phrases: tuple[str, ...]) -> bool:
     folded = _fold(line)
-    return any(folded == p or folded.startswith(p + " ") for p in (_fold(x) for x in phrases) if p)
+    return any(folded == p or folded.startswith(p + " ") for p in _folded(phrases))
 
 
 def _after_greeting(line: str) -> str:
@@ -225,11 +230,12 @@ def read_dietary(lines: list[str], marked: list[str], lang: Language | None) -> 
 
 def read_command(lines: list[str], subject: str) -> str | None:
     """join/leave/help: a whole-line command word in the subject or first line, or a command phrase."""
-    first = lines[0] if lines else ""
+    first = _fold(lines[0]) if lines else ""
+    said = _fold(subject)
     for candidate in languages():
         for kind in ("leave", "join", "help"):
             words = candidate.commands[kind]
-            if _fold(subject) in words or (first and _fold(first) in words):
+            if said in words or (first and first in words):
                 return kind
     joined = " ".join(" ".join(lines).split())
     for candidate in languages():

@@ -129,7 +129,7 @@ def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tu
             generic = lex_words_generic(clause, hits[-1][1])
             if generic:
                 break  # "vill föreslå en punkt": the item follows under a header
-            if len(topic.split()) < 2:  # "could we put X on the agenda?": the topic stands before the cue
+            if not topic:  # "could we put X on the agenda?": the topic stands before the cue
                 topic = _clean(sentence.text)
             if len(topic) >= 3:
                 topics.append(topic)

@@ -131,6 +131,7 @@ class Lexicon:
                 for variant in _deletes(word) | {word}:
                     self._fuzzy.setdefault(variant, word)
         self._cache: dict[str, str] = {}
+        self._starts: dict[str, list[Cue]] = {}
 
     def normal(self, word: str) -> str:
         """`word` as a vocabulary word when it is one misspelt: "kommmer" -> "kommer", "comming" -> "coming"."""
@@ -169,17 +170,26 @@ class Lexicon:
             return len(word) < 41 and stem(word, self.lang) == matcher.value
         return True
 
+    def _starting(self, word: str) -> list[Cue]:
+        """The cues whose first word fits `word` (cached per word, bounded)."""
+        known = self._starts.get(word)
+        if known is not None:
+            return known
+        candidates = list(self._exact.get(word, ()))
+        candidates += [c for c in self._prefix.get(word[:3], ()) if word.startswith(c.matchers[0].value)]
+        candidates += [c for c in self._suffix.get(word[-3:], ()) if self._fits(c.matchers[0], word)]
+        if self._stem and len(word) < 41:
+            candidates += self._stem.get(stem(word, self.lang), ())
+        candidates += self._any
+        if len(self._starts) < 20000:
+            self._starts[word] = candidates
+        return candidates
+
     def find(self, words: list[str], labels: frozenset[str] | None = None) -> list[tuple[int, int, Cue]]:
         """Every cue occurring in `words` (already normalised): (start, end, cue), longest first per start."""
         found: list[tuple[int, int, Cue]] = []
         for i, word in enumerate(words):
-            candidates = list(self._exact.get(word, ()))
-            candidates += [c for c in self._prefix.get(word[:3], ()) if word.startswith(c.matchers[0].value)]
-            candidates += [c for c in self._suffix.get(word[-3:], ()) if self._fits(c.matchers[0], word)]
-            if self._stem and len(word) < 41:
-                candidates += self._stem.get(stem(word, self.lang), ())
-            candidates += self._any
-            for cue in candidates:
+            for cue in self._starting(word):
                 if labels is not None and cue.label not in labels:
                     continue
                 n = len(cue.matchers)
