@@ -271,7 +271,28 @@ def _lexicon(code: str) -> Lexicon | None:
     lang = by_code().get(code)
     if lang is None or not lang.reader:
         return None
-    return Lexicon(code, ((label, p) for label, phrases in lang.reader.items() for p in phrases))
+    own = [(label, p) for label, phrases in lang.reader.items() for p in phrases]
+    # Members mix languages in naming people ("jag kommer kahden kollegan kanssa"): borrow those words.
+    borrowed = [
+        (label, p)
+        for other in languages()
+        if other.code != code
+        for label in _BORROWED
+        for p in other.reader.get(label, ())
+        if p not in lang.vocabulary
+    ]
+    return Lexicon(code, own + borrowed)
+
+
+_BORROWED = ("person", "with", "bring")
+
+
+@cache
+def _numbers(code: str) -> dict[str, int]:
+    """Number words of the language, and the longer ones of the others ("kahden" in a Swedish text)."""
+    found = {w: n for other in languages() if other.code != code for w, n in other.reader_numbers.items()
+             if n >= 2 and len(w) >= 4}
+    return found | by_code()[code].reader_numbers
 
 
 def _most_cues(text: str) -> str | None:
@@ -324,6 +345,17 @@ def read_intent(text: str, subject: str = "") -> Intent:
     return _read(lang, lex, lines, rest, sections, subject, command, approval)
 
 
+def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
+    """For a text with no answer in its own language: the answer in another ("tuun! could we ...")."""
+    for other in languages():
+        lex = _lexicon(other.code) if other.code != lang.code else None
+        if lex is not None:
+            found = rsvp.read_answer(clauses.split("\n".join(rest), lex), other.negation_after, joining)
+            if found.value is not None and not found.unsure:
+                return found
+    return answer
+
+
 def _read(
     lang: Language,
     lex: Lexicon,
@@ -346,6 +378,8 @@ def _read(
         why["command"] = command_why or " ".join(lines[:1]) or subject
     said = next((a for a in (_answer_word(subject, c) for c in (lang, *languages())) if a), None)
     answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
+    if answer.value is None and not answer.unsure:
+        answer = _other_languages(rest, lang, answer, command == "join")
     value = answer.value
     if said and not answer.changed:
         value, why["rsvp"] = said, subject
@@ -370,7 +404,7 @@ def _read(
             why["dietary"] = diet_why
     count = 0
     if value != "no":
-        found = guests.read_guests(sentences, "\n".join(rest), lang.reader_numbers)
+        found = guests.read_guests(sentences, "\n".join(rest), _numbers(lang.code))
         count = found.count
         if found.unsure:
             unsure.append("guests")
