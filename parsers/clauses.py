@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from parsers.words import Cue, Lexicon, Span, tokens
 
-_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
+_SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?;](?=[^\s.!?;]))+[.!?;]*")  # "info@x.fi" stays whole
 _CUT = re.compile(r"[,:–—()]|\s-+\s|\.\.+")
 # Labels of the lexicon that cut a clause before them.
 _ANSWERS = frozenset({"yes", "no", "maybe", "filler"})

@@ -35,7 +35,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb"}:
+    if labels & {"discuss", "leave", "join_verb", "remove_verb"}:
         return False
     if sentence.question:
         last = sentence.clauses[-1]

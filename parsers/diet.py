@@ -18,7 +18,8 @@ def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
     found: list[str] = []
     for sentence in sentences:
         for clause in sentence.clauses:
-            negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
+            negators = clause.at("negator") + clause.at("nobody")
+            negators += [i for i, w in enumerate(clause.words) if w.endswith("n't")]
             identity = clause.at("diet_identity")
             negated = any(0 < i - n <= 6 for i in identity for n in negators)
             if _clause_need(clause, negated):

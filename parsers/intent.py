@@ -284,7 +284,7 @@ def _lexicon(code: str) -> Lexicon | None:
     return Lexicon(code, own + borrowed)
 
 
-_BORROWED = ("person", "with", "bring")
+_BORROWED = ("person", "with", "bring", "diet")
 
 
 @cache
@@ -342,7 +342,8 @@ def read_intent(text: str, subject: str = "") -> Intent:
             needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
             approval=approval,
         )  # fmt: skip
-    return _read(lang, lex, lines, rest, sections, subject, command, approval)
+    headers = tuple(text for text in used.values() if text)
+    return _read(lang, lex, lines, rest, sections, subject, command, approval, headers)
 
 
 def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
@@ -365,6 +366,7 @@ def _read(
     subject: str,
     command: str | None,
     approval: bool,
+    headers: tuple[str, ...],
 ) -> Intent:
     sentences = clauses.split("\n".join(rest), lex)
     unsure: list[str] = []
@@ -391,7 +393,7 @@ def _read(
     question, question_why = commands.read_question(sentences)
     if question:
         why["question"] = question_why
-    found_topics, topic_why = topics.read_topic_sentences(sentences, lang)
+    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers)
     all_topics = sections["topics"] + found_topics
     if all_topics:
         why["topics"] = " / ".join(sections["topics"] + topic_why)

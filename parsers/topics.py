@@ -108,11 +108,16 @@ def lex_words_generic(clause: Clause, end: int) -> bool:
     return 0 < len(after) <= 3 and "topic_word" in labels
 
 
-def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tuple[list[str], list[str]]:
-    """Topics from sentences: fixed phrases first, else the words after a "discuss" cue. (topics, why)."""
+def read_topic_sentences(
+    sentences: list[Sentence], lang: Language | None, headers: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
+    """Topics from sentences: fixed phrases first, else the words after a "discuss" cue. (topics, why).
+    `headers`: what stood before a list header's colon, whose items were read already."""
     topics: list[str] = []
     why: list[str] = []
     for sentence in sentences:
+        if any(sentence.text in header for header in headers):
+            continue
         fixed = read_topic_phrases([sentence.text], lang)
         if fixed:
             topics += fixed
@@ -126,6 +131,9 @@ def read_topic_sentences(sentences: list[Sentence], lang: Language | None) -> tu
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
+            if clause.has("anaphor") and len(topic.split()) <= 1 and sentence.index > 0:
+                earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
+                topic = _clean(f"{earlier.text} {sentence.text}") if earlier else topic  # "Voisiko sen ottaa ..."
             generic = lex_words_generic(clause, hits[-1][1])
             if generic:
                 break  # "vill föreslå en punkt": the item follows under a header
