@@ -11,12 +11,10 @@ from functools import cache, lru_cache
 
 from parsers import clauses, commands, diet, guests, rsvp, topics
 from parsers.languages import Language, by_code, languages
+from parsers.patterns import answer_word, read_dietary, read_guests, read_rsvp, sentences_of
 from parsers.words import Lexicon, tokens
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
-_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
-_PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
 _TOKEN_BRACKET = re.compile(r"\[?\btp\d+-\d+-[a-z2-7]{12}\b\]?", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|vl|antw|vast)\s*:\s*)+", re.IGNORECASE)
 _TRIM = " \t.,!?:;-–—\"'()[]*_"
@@ -125,76 +123,6 @@ def content_lines(text: str, lang: Language | None) -> list[str]:
     return lines
 
 
-def _sentences(lines: list[str]) -> list[str]:
-    return [s for line in lines for s in _SENTENCE_END.split(line) if s.strip()]
-
-
-def _answer_word(text: str, lang: Language) -> str | None:
-    folded = _fold(text)
-    for kind in ("no", "maybe", "yes"):
-        if folded in lang.answers[kind]:
-            return kind
-    return None
-
-
-def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
-    for candidate in langs:
-        if candidate.partial is not None:
-            sentence = candidate.partial.sub(" ", sentence)  # "can't stay long" limits the visit, no more
-        answer = _answer_word(sentence, candidate)
-        if answer:
-            return answer
-        for kind in ("no", "maybe", "yes"):
-            if any(p.search(sentence) for p in candidate.rsvp[kind]):
-                return kind
-    return None
-
-
-def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | None:
-    """yes/no/maybe: a bare answer in the subject, else the first sentence that answers (no > maybe > yes
-    within it); a later answering sentence with a correction word ("förresten", "actually") replaces it."""
-    langs = (lang,) if lang else languages()
-    for candidate in langs:
-        answer = _answer_word(subject, candidate)
-        if answer:
-            return answer
-    decision: str | None = None
-    for sentence in _sentences(lines):
-        answer = _sentence_answer(sentence, langs)
-        if answer is None:
-            continue
-        if decision is None:
-            decision = answer
-        else:
-            folded = sentence.casefold()
-            if any(word in folded for candidate in langs for word in candidate.corrections):
-                decision = answer
-    return decision
-
-
-def read_guests(text: str, lang: Language | None) -> int:
-    """Extra people the member brings: the largest count any guests pattern finds."""
-    best = 0
-    for match in _PLUS.finditer(text):
-        best = max(best, int(match.group(1)))
-    for candidate in (lang,) if lang else languages():
-        flat = " ".join(text.split())
-        for pattern in candidate.guests_extra:
-            for match in pattern.finditer(flat):
-                value = (
-                    candidate.number(match.group("n"))
-                    if "n" in pattern.groupindex and match.group("n")
-                    else 1
-                )
-                best = max(best, value or 0)
-        for pattern in candidate.guests_total:
-            for match in pattern.finditer(flat):
-                value = candidate.number(match.group("n")) if match.group("n") else None
-                if value:
-                    best = max(best, value - 1)
-    return best
-
-
 @cache
 def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     """One pattern for every section marker of every language, and the kind of each named group."""
@@ -210,22 +138,6 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
         rf"(?:^|(?<=[.!?])\s+)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
     )
     return pattern, kinds
-
-
-def read_dietary(lines: list[str], marked: list[str], lang: Language | None) -> str | None:
-    """The dietary need: text after a marker ("Kost: ..."), else the sentence naming a diet word."""
-    if marked:
-        return "; ".join(marked)
-    keywords = sorted(
-        {k for candidate in languages() for k in candidate.dietary_keywords}, key=len, reverse=True
-    )
-    for sentence in _sentences(lines):
-        folded = sentence.casefold()
-        for keyword in keywords:
-            at = folded.find(keyword)
-            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
-                return _clean(sentence)
-    return None
 
 
 def read_command(lines: list[str], subject: str) -> str | None:
@@ -338,7 +250,7 @@ def read_intent(text: str, subject: str = "") -> Intent:
         return Intent(
             language=code, rsvp=answer, guests=count,
             dietary=read_dietary(lines, sections["dietary"], lang),
-            topics=tuple(sections["topics"] + topics.read_topic_phrases(_sentences(rest), lang)),
+            topics=tuple(sections["topics"] + topics.read_topic_phrases(sentences_of(rest), lang)),
             needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
             approval=approval,
         )  # fmt: skip
@@ -378,7 +290,7 @@ def _read(
         unsure.append("command")
     if command in ("join", "leave"):
         why["command"] = command_why or " ".join(lines[:1]) or subject
-    said = next((a for a in (_answer_word(subject, c) for c in (lang, *languages())) if a), None)
+    said = next((a for a in (answer_word(subject, c) for c in (lang, *languages())) if a), None)
     answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
     if answer.value is None and not answer.unsure:
         answer = _other_languages(rest, lang, answer, command == "join")
