@@ -196,7 +196,7 @@ def _lexicon(code: str) -> Lexicon | None:
     return Lexicon(code, own + borrowed)
 
 
-_BORROWED = ("person", "with", "bring", "diet")
+_BORROWED = ("person", "with", "bring", "diet", "condition", "depends", "future")
 
 
 @cache

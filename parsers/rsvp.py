@@ -128,7 +128,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     if clause.has("weak_no", "event") and not limited:
         return reading("no", WEAK)
     first = next((c.label for s, _e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
-    if first is not None:
+    if first is not None and not clause.has("diet", "diet_identity", "other", "person"):
         return reading(first, PARTICLE)
     return None
 
@@ -226,9 +226,7 @@ def read_answer(sentences: list[Sentence], after: int, joining: bool = False) ->
     changed = False
     for sentence in sentences:
         found, did_change = _sentence_readings(sentence, after, joining)
-        if did_change:
-            changed = True
-            readings = [r for r in readings if r.sentence == sentence.index]
+        changed = changed or did_change
         readings += found
     corrected = [r for r in readings if r.correction]
     if corrected:

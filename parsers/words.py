@@ -128,7 +128,7 @@ class Lexicon:
         self._fuzzy: dict[str, str] = {}
         for word in sorted(self.vocabulary):
             if len(word) >= 6 and word.isalpha():
-                for variant in _deletes(word) | {word}:
+                for variant in _deletes(word):  # the word with one letter missing: "kommr" -> "kommer"
                     self._fuzzy.setdefault(variant, word)
         self._cache: dict[str, str] = {}
         self._starts: dict[str, list[Cue]] = {}
@@ -147,13 +147,13 @@ class Lexicon:
                         break
                 else:
                     found = _RUN3.sub(r"\1\1", word)
-            if found == word and self.lang == "fi":  # Finnish endings carry meaning: only "tuleen" -> "tulen"
+            if found == word:  # "tuleen" -> "tulen", "yess" -> "yes"
                 found = next((v for v in _undoubled(word) if v in self.vocabulary), word)
-            elif found == word and len(word) >= 5:
-                hit = self._fuzzy.get(word)
-                if hit is None and len(word) >= 6:
-                    hit = next((self._fuzzy[v] for v in _deletes(word) if v in self._fuzzy), None)
-                if hit is not None and hit[0] == word[0] and abs(len(hit) - len(word)) <= 1:
+            if found == word and self.lang != "fi" and len(word) >= 5:  # Finnish endings carry meaning
+                hit = self._fuzzy.get(word)  # a letter missing; or one letter too many: "comming" -> "coming"
+                if hit is None and len(word) >= 7:
+                    hit = next((v for v in _deletes(word) if v in self.vocabulary and len(v) >= 6), None)
+                if hit is not None and hit[0] == word[0]:
                     found = hit
         if len(self._cache) < 20000:
             self._cache[word] = found
