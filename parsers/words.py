@@ -193,11 +193,16 @@ class Lexicon:
                 if labels is not None and cue.label not in labels:
                     continue
                 n = len(cue.matchers)
-                if cue.final and i + n != len(words):
+                if n == 1:
+                    if not cue.final or i + 1 == len(words):
+                        found.append((i, i + 1, cue))
                     continue
-                if i + n <= len(words) and all(
-                    self._fits(m, words[i + k]) for k, m in enumerate(cue.matchers[1:], 1)
-                ):
+                if (cue.final and i + n != len(words)) or i + n > len(words):
+                    continue
+                for k in range(1, n):
+                    if not self._fits(cue.matchers[k], words[i + k]):
+                        break
+                else:
                     found.append((i, i + n, cue))
         found.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
         return found
