@@ -42,6 +42,10 @@ class Clause:
         """True when any cue of these labels occurs in the clause."""
         return any(label in self.labels for label in labels)
 
+    def cues_at(self, position: int) -> bool:
+        """True when some cue starts at `position`."""
+        return any(start == position for start, _end, _cue in self.cues)
+
     def at(self, label: str) -> list[int]:
         """Start positions of the cues of `label`."""
         return [start for start, _end, cue in self.cues if cue.label == label]

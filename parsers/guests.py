@@ -48,6 +48,15 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
     return best
 
 
+def _named(clause: Clause, at: int) -> bool:
+    """True when the word after a bringing cue is a name: capitalised in the member's text."""
+    if at >= len(clause.offsets):
+        return False
+    start, end = clause.offsets[at]
+    word = clause.text[start:end]
+    return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
+
+
 def _companions(
     clause: Clause, numbers: dict[str, int], attending: bool, company: bool
 ) -> tuple[int, int, bool]:
@@ -64,12 +73,14 @@ def _companions(
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:
         persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
-    if clause.has("negator", "instead"):
+    if clause.has("negator", "instead", "report"):
         return 0, 0, False
     count = 0
     plus = 0
     unsure = False
     for start, end, cue in clause.cues:
+        if cue.label == "bring" and not persons and _named(clause, end):  # "Ja tar me mej Kenneth"
+            count += 1
         if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
             for j in range(end, min(end + 2, len(clause.words))):
                 value = _number(clause.words[j], numbers)
@@ -108,7 +119,10 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
         company = bool(sentence.labels & {"company", "bring", "plus"})
         persons = plus = 0
         size = 0
-        for clause in sentence.clauses:
+        for n, clause in enumerate(sentence.clauses):
+            later = sentence.clauses[n + 1 :]
+            if clause.has("person") and any(c.has("negator") and c.has("attend") and not c.has("first") for c in later):
+                continue  # "kollegani, joka aikoi tulla mukaan, ei pääse"
             got = _party(clause, numbers)
             if got is not None and not clause.has("negator"):
                 size = max(size, got - 1)
