@@ -15,7 +15,12 @@ _SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?;](?=[^\s.!?;]))+[.!?;]*")  # "info@x.
 _CUT = re.compile(r"[,:–—()]|\s-+\s|\.\.+")
 # Labels of the lexicon that cut a clause before them.
 _ANSWERS = frozenset({"yes", "no", "maybe", "filler"})
-_KEEP_NEGATOR = _ANSWERS | {"aux"}  # "kommer inte att delta": the auxiliary hides "kommer", not "inte"
+_KEEP_NEGATOR = _ANSWERS | {"aux"}
+# Labels naming what a clause is about; they hide no answer cue ("kommer med" keeps its "kommer").
+_CONTEXT = frozenset(
+    {"company", "with", "bring", "person", "list", "we", "party", "unit", "topic_word", "pair", "relative",
+     "copula", "self", "diet", "diet_identity", "wh", "first", "third", "anaphor", "plus", "extra", "some", "other"}
+)  # "kommer inte att delta": the auxiliary hides "kommer", not "inte"
 # Labels about the answer, which a longer cue hides; context labels (list, person, diet, ...) always count.
 _SHADOWED = _ANSWERS | frozenset(
     {"attend", "against", "negator", "uncertain", "try", "doubt", "hedge", "greet_yes", "weak_no", "modal",
@@ -76,6 +81,7 @@ def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
             continue
         if not any(
             ks <= s and e <= ke and (ke - ks) > (e - s) and not (cue.label == "negator" and c.label in _KEEP_NEGATOR)
+            and c.label not in _CONTEXT
             for ks, ke, c in kept
         ):
             kept.append(hit)

@@ -303,6 +303,8 @@ def _read(
     if answer.value is None and not answer.unsure:
         answer = _other_languages(rest, lang, answer, command == "join")
     value = answer.value
+    if command == "leave" and not answer.strong:
+        value = None  # "Stryk mig från listan ... lycka till!": a farewell, not an answer
     if said and not answer.changed:
         value, why["rsvp"] = said, subject
     elif answer.unsure:

@@ -14,6 +14,7 @@ from parsers.clauses import Clause, Sentence
 STRONG, PARTICLE, WEAK = 3, 2, 1
 _PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
 _POLAR = ("attend", "against", "uncertain")
+_KEEPS_NEGATOR = ("negator", "yes", "no", "maybe", "filler", "aux")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +38,12 @@ class Answer:
     unsure: bool
     why: str
     changed: bool
+    strong: bool = True  # read from a clause about attending, not only from "tyvärr" or "see you"
 
 
 def _negated(clause: Clause, after: int) -> dict[int, bool]:
     """For each polar cue start: True when a negator binds to it (nearest cue after, else before)."""
-    spans = [
-        (s, e) for s, e, c in clause.cues if e - s > 1 and c.label not in ("negator", "yes", "no", "maybe", "filler")
-    ]
+    spans = [(s, e) for s, e, c in clause.cues if e - s > 1 and c.label not in _KEEPS_NEGATOR]
     inside = {i for s, e in spans for i in range(s, e)}
     negators = [s for s, _e, c in clause.cues if c.label == "negator" and s not in inside]
     negators += [i for i, w in enumerate(clause.words) if w.endswith("n't") and i not in inside]
@@ -240,4 +240,4 @@ def read_answer(sentences: list[Sentence], after: int, joining: bool = False) ->
     if value == "conflict":
         value = None
     why = " / ".join(dict.fromkeys(r.text for r in used))
-    return Answer(value, unsure, why, changed)
+    return Answer(value, unsure, why, changed, any(r.strength >= PARTICLE for r in used))

@@ -51,8 +51,9 @@ def read_sections(
         match = pattern.search(lines[i])
         if match:
             kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
-            rest = _clean(match.group("rest"))
-            used[i] = lines[i][: match.start()].strip()
+            rest, _end, after = match.group("rest").partition(". ")  # "Aihe: X. Kommer själv." reads on
+            rest = _clean(rest)
+            used[i] = f"{lines[i][: match.start()].strip()} {after}".strip()
         else:
             header = _header(lines[i], lex)
             if header is None:
