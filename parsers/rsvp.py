@@ -179,6 +179,11 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if (sentence.question and clause.index == last) or _skipped(clause, joining):
             continue
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
+        firsts = set(clause.at("first"))
+        inverted = any(p + 1 in firsts for p in clause.at("attend"))  # "Om det fungerar kommer jag gärna"
+        if in_condition and inverted and not clause.has("negator"):
+            found.append(Reading("maybe", STRONG, sentence.index, clause.index, clause.text, correction, contrast))
+            continue
         if in_condition and not clause.has("depends"):
             continue
         got = read_clause(clause, after)
