@@ -135,7 +135,7 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     alternation = "|".join(f"(?P<m{i}>{re.escape(m)})" for i, m in enumerate(ordered))
     kinds = {f"m{i}": markers[m] for i, m in enumerate(ordered)}
     pattern = re.compile(
-        rf"(?:^|(?<=[.!?])\s+)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
+        rf"(?:^|(?<=[.!?])\s)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
     )
     return pattern, kinds
 

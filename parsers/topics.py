@@ -18,7 +18,12 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(_TRIM)
 
 
-_LAST_SENTENCE = re.compile(r"^(.*[.!?])\s+(\S[^.!?]*)$")
+def _last_sentence(text: str) -> tuple[str, str]:
+    """("Kommer. Vill föreslå en punkt" ->) ("Kommer.", "Vill föreslå en punkt"), in one pass from the end."""
+    for i in range(len(text) - 2, -1, -1):
+        if text[i] in ".!?" and text[i + 1].isspace():
+            return text[: i + 1], text[i + 1 :].strip()
+    return "", text
 
 
 def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
@@ -26,10 +31,7 @@ def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
     if lex is None or ":" not in line:
         return None
     head, _colon, rest = line.partition(":")
-    before = ""
-    split = _LAST_SENTENCE.match(head)
-    if split:
-        before, head = split.group(1), split.group(2)
+    before, head = _last_sentence(head)
     words = [lex.normal(s.word) for s in tokens(head)]
     if len(words) > 24 or not any(c.label in ("topic_word", "discuss") for _s, _e, c in lex.find(words)):
         return None

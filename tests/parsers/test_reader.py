@@ -219,6 +219,13 @@ def test_hostile_text_is_read_in_bounded_time() -> None:
     assert time.perf_counter() - start < 2.0
 
 
+def test_hostile_punctuation_and_colons_are_read_in_bounded_time() -> None:
+    line = "Kommer. " * 1500 + " " * 4000 + "ärende" + " " * 4000 + ": x" + ". " * 1000
+    start = time.perf_counter()
+    read_intent(line + "\n" + "a:b." * 3000)
+    assert time.perf_counter() - start < 2.0
+
+
 def test_cue_phrases_match_prefixes_suffixes_stems_and_clause_ends() -> None:
     lex = Lexicon("sv", [("person", "kolleg*"), ("away", "*resa"), ("attend", "komma~"), ("yes", "jag är med $")])
     assert [c.label for _s, _e, c in lex.find(["kollegorna", "jobbresa"])] == ["person", "away"]
