@@ -124,7 +124,7 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             if clause.has("person") and any(c.has("negator") and c.has("attend") and not c.has("first") for c in later):
                 continue  # "kollegani, joka aikoi tulla mukaan, ei pääse"
             got = _party(clause, numbers)
-            if got is not None and not clause.has("negator"):
+            if got is not None and not clause.has("negator", "aside"):
                 size = max(size, got - 1)
             count, more, doubt = _companions(clause, numbers, attending, company)
             persons += count
