@@ -183,7 +183,15 @@ def _read(message: Normalised) -> ParsedReply:
         imip=imip,
         is_list_mail=auto.is_list_mail,
         **envelope,
+        **_intent_extras(intent.unsure, intent.why, intent.question, imip is not None),
     )
+
+
+def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    if imip:
+        unsure = tuple(name for name in unsure if name != "rsvp")
+    return {"unsure": unsure, "why": why, "question": question}
 
 
 def _unreadable(text: str) -> bool:
