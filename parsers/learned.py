@@ -64,12 +64,9 @@ class Model:
         """The probability of each answer ("yes", "no", "maybe", "none") for a member's new text."""
         found = features(text)
         norm = 1.0 / math.sqrt(len(found)) if found else 0.0
-        scores = [0.0] * len(self.classes)
-        for name in found:
-            row = self.weights.get(name)
-            if row is not None:
-                for i, w in enumerate(row):
-                    scores[i] += w
+        get = self.weights.get
+        rows = [row for row in map(get, found) if row is not None]
+        scores = [math.fsum(column) for column in zip(*rows, strict=True)] if rows else [0.0] * len(self.bias)
         logits = [b + s * norm for b, s in zip(self.bias, scores, strict=True)]
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]
@@ -118,3 +115,10 @@ def combine(
     if model_answer == rule_answer:
         return rule_answer, rule_unsure and confidence <= settle_above
     return rule_answer, rule_unsure or confidence > ask_above
+
+
+def review(rule_answer: str | None, unsure: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The reader's `unsure` fields after the model's second opinion on the RSVP of `text` (the new text)."""
+    _, rsvp_unsure = combine(rule_answer, "rsvp" in unsure, rsvp_probabilities(text))
+    others = tuple(name for name in unsure if name != "rsvp")
+    return (*others, "rsvp") if rsvp_unsure else others
