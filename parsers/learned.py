@@ -80,13 +80,13 @@ def load(raw: bytes) -> Model:
 
 
 @cache
-def _model() -> Model:
-    return load(resources.files("parsers").joinpath("model", MODEL_FILE).read_bytes())
+def _model(name: str = MODEL_FILE) -> Model:
+    return load(resources.files("parsers").joinpath("model", name).read_bytes())
 
 
 def rsvp_probabilities(text: str) -> dict[str, float]:
     """P(yes), P(no), P(maybe), P(none: the text gives no answer) for a member's new text (quotes removed)."""
-    return _model().probabilities(text)
+    return _model(MODEL_FILE).probabilities(text)
 
 
 # The chosen policy (bench/train_reply_model.py cv measures it against the others on out-of-fold dev texts).
@@ -119,6 +119,10 @@ def combine(
 
 def review(rule_answer: str | None, unsure: tuple[str, ...], text: str) -> tuple[str, ...]:
     """The reader's `unsure` fields after the model's second opinion on the RSVP of `text` (the new text)."""
-    _, rsvp_unsure = combine(rule_answer, "rsvp" in unsure, rsvp_probabilities(text))
+    try:
+        probabilities = rsvp_probabilities(text)
+    except (OSError, ValueError, KeyError, TypeError):  # a missing or broken model file: the rules stand
+        probabilities = {}
+    _, rsvp_unsure = combine(rule_answer, "rsvp" in unsure, probabilities)
     others = tuple(name for name in unsure if name != "rsvp")
     return (*others, "rsvp") if rsvp_unsure else others

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 
+from parsers import learned
 from parsers.learned import ANSWERS, combine, features, review, rsvp_probabilities
 
+ROOT = Path(__file__).resolve().parents[2]
 SURE_YES = {"yes": 0.95, "no": 0.02, "maybe": 0.02, "none": 0.01}
 SURE_NO = {"yes": 0.02, "no": 0.95, "maybe": 0.02, "none": 0.01}
 LEANS_NO = {"yes": 0.3, "no": 0.6, "maybe": 0.05, "none": 0.05}
@@ -96,3 +101,18 @@ def test_review_adds_rsvp_to_unsure_when_the_model_confidently_reads_another_ans
 def test_review_keeps_a_reading_the_model_confirms() -> None:
     assert review("yes", (), "Ja, jag kommer gärna!") == ()
     assert review("yes", ("rsvp",), "Ja, jag kommer gärna!") == ()
+
+
+def test_without_its_model_file_the_reader_keeps_the_rules_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(learned, "MODEL_FILE", "missing.json.gz")
+    assert review("yes", (), "Tyvärr kan jag inte komma den här gången.") == ()
+    assert review("no", ("rsvp",), "Tyvärr kan jag inte komma.") == ("rsvp",)
+
+
+def test_the_model_file_ships_in_the_wheel() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["parsers"]
+    shipped = [p for p in (ROOT / "parsers").rglob("*.json.gz")]
+    assert shipped and all(
+        any(fnmatch(str(p.relative_to(ROOT / "parsers")), pat) for pat in patterns) for p in shipped
+    )
