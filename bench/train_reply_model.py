@@ -94,7 +94,7 @@ def train(texts: list[str], labels: list[str], c: float, keep: int, min_df: int)
     vocab = {name: i for i, name in enumerate(n for n, k in counts.items() if k >= min_df)}
     x, _ = matrix(texts, vocab)
     y = np.array([CLASSES.index(label) for label in labels])
-    clf = LogisticRegression(C=c, max_iter=1000, tol=1e-3)
+    clf = LogisticRegression(C=c, max_iter=1000, tol=1e-3, class_weight="balanced")
     clf.fit(x, y)
     coef = clf.coef_  # (classes, features)
     strength = np.abs(coef).max(axis=0)
