@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from parsers import autoreply, bounce
+from parsers import autoreply, bounce, learned
 from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
@@ -183,7 +183,8 @@ def _read(message: Normalised) -> ParsedReply:
         imip=imip,
         is_list_mail=auto.is_list_mail,
         **envelope,
-        **_intent_extras(intent.unsure, intent.why, intent.question, imip is not None),
+        # The learned model is a second opinion only: where it disagrees strongly the member is asked.
+        **_intent_extras(learned.review(rsvp, intent.unsure, body), intent.why, intent.question, imip is not None),
     )
 
 
