@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flufl.bounce import all_failures
 
-from parsers.message import Normalised, address
+from parsers.message import Normalised
 
 _DAEMONS = re.compile(
     r"^(?:mailer-daemon|postmaster|mail-daemon|maildelivery|mail-delivery-subsystem|double-bounce|bounce|bounces"
@@ -108,7 +108,7 @@ def _looks_like_bounce(message: Normalised) -> str | None:
         return "X-Failed-Recipients header"
     if message.header("x-ms-exchange-message-is-ndr"):
         return "Exchange NDR header"
-    name, sender = address(message.header("from"))
+    name, sender = message.from_name, message.from_address or ""
     subject = message.header("subject")
     return_path = message.header("return-path").strip()
     if _DAEMONS.match(sender) or _DAEMON_NAMES.search(name):

@@ -16,6 +16,10 @@ from parsers.languages import languages
 EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT, SEPARATOR = "edsbhqtx"
 _MAX_ATTRIBUTION_LINES = 5
 _MAX_ATTRIBUTION_CHARS = 320
+#: Quote stripping reads at most this much of a text (cut at a line end): a member's new text is at the top.
+MAX_INPUT_CHARS = 256 * 1024
+#: A line is classified on this prefix of it; the rest of a longer line cannot change what kind it is.
+MAX_LINE_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +28,8 @@ class _Rules:
     signature: re.Pattern[str]
     disclaimer: re.Pattern[str]
     quote: re.Pattern[str]
-    verb_end: re.Pattern[str]
+    verb: re.Pattern[str]
+    verbs: tuple[str, ...]
     date_start: re.Pattern[str]
     clue: re.Pattern[str]
     header: re.Pattern[str]
@@ -47,35 +52,60 @@ def _rules() -> _Rules:
     verb = _alt(verbs)
     separators = _alt([re.escape(s.rstrip(":.")) for lang in langs for s in lang.separators])
     return _Rules(
-        delimiter=re.compile(r"\s*(?:\u1427|[-_=*~#+\u2014\u2013]{2,})\s*"),
+        # Every pattern here is run per line on a bounded prefix, and none has overlapping quantifiers.
+        delimiter=re.compile(r"\s*+(?:\u1427|[-_=*~#+\u2014\u2013]{2,}+)\s*+"),
         signature=re.compile(_alt([s for lang in langs for s in lang.signatures]), re.IGNORECASE),
         disclaimer=re.compile(_alt([s for lang in langs for s in lang.disclaimers]), re.IGNORECASE),
-        quote=re.compile(r"\s*(?:>|[A-Za-z]{1,10}>(?=\s|>|$))"),
-        # "... wrote:" / "... skrev Anna <a@b>:" / "---- On ... wrote ----"
-        verb_end=re.compile(
-            rf"(?:.*\b(?:{verb})\s*[:\-]*|.*\b(?:{verb})\b[^!?]{{0,160}}:)\s*-*", re.IGNORECASE
-        ),
+        quote=re.compile(r"\s*+(?:>|[A-Za-z]{1,10}+>(?=\s|>|$))"),
+        verb=re.compile(rf"\b(?:{verb})", re.IGNORECASE),
+        verbs=tuple(sorted({v for lang in langs for v in lang.attribution_verbs}, key=len, reverse=True)),
         date_start=re.compile(
-            r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b(?:.{0,80}\d{1,2}[:.]\d{2}|.{0,120}(?:<[^>]*@|:\s*$))"
+            r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b(?:.{0,80}\d{1,2}[:.]\d{2}|.{0,120}(?:<[^>@]*+@|:\s*+$))"
         ),
         clue=re.compile(r"@|\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b"),
-        header=re.compile(rf"\s*\*{{0,2}}(?:{field_alt})\*{{0,2}}\s*:", re.IGNORECASE),
+        header=re.compile(rf"\s*+\*{{0,2}}+(?:{field_alt})\*{{0,2}}+\s*+:", re.IGNORECASE),
         header_from=re.compile(
-            rf"\s*\*{{0,2}}(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}\s*:", re.IGNORECASE
+            rf"\s*+\*{{0,2}}+(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}+\s*+:", re.IGNORECASE
         ),
-        separator=re.compile(rf"[\s\-_*=<>]*(?:{separators})\s*[:.]?[\s\-_*=<>]*", re.IGNORECASE),
-        fence=re.compile(r"\s*(?:```|~~~)"),
+        separator=re.compile(rf"[\s\-_*=<>]*+(?:{separators})\s*+[:.]?[\s\-_*=<>]*+", re.IGNORECASE),
+        fence=re.compile(r"\s*+(?:```|~~~)"),
     )
+
+
+_VERB_TAIL = re.compile(r"\s*+[:\-]*+\s*+-*+")
+
+
+def _verb_ends(text: str, rules: _Rules) -> bool:
+    """True when an attribution verb closes `text`: "... wrote:", "... skrev Anna <a@b>:", "On ... wrote ---".
+
+    A verb, then only colons, dashes and spaces; or a verb, then at most 160 characters without "!" or "?"
+    up to a final colon (a linear scan instead of the backtracking `.*\bverb...` pattern).
+    """
+    for match in rules.verb.finditer(text):
+        if _VERB_TAIL.fullmatch(text, match.end()):
+            return True
+        # A shorter verb may end where a longer one ("skrev följande") did not.
+        for verb in rules.verbs:
+            end = match.start() + len(verb)
+            if text[match.start() : end].casefold() != verb or text[end : end + 1].isalnum():
+                continue
+            if text[end : end + 1] == "_":
+                continue  # no word boundary after the verb
+            body = text[end:].rstrip("-").rstrip()
+            if body.endswith(":") and len(body) <= 161 and "!" not in body and "?" not in body:
+                return True
+    return False
 
 
 def _is_attribution(text: str, rules: _Rules) -> bool:
     text = text.strip(" \t>-*_")
     if len(text) > _MAX_ATTRIBUTION_CHARS or not rules.clue.search(text):
         return False
-    return bool(rules.verb_end.fullmatch(text) or rules.date_start.match(text))
+    return _verb_ends(text, rules) or bool(rules.date_start.match(text))
 
 
 def _classify(lines: list[str]) -> list[str]:
+    """One kind per line; `lines` are the bounded prefixes of the text's lines."""
     rules = _rules()
     kinds: list[str] = []
     in_fence = False
@@ -125,7 +155,7 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             window = f"{window} {lines[j].strip()}"
             if len(window) > _MAX_ATTRIBUTION_CHARS:
                 break
-            ends = window.rstrip(" -*_").endswith(":") or rules.verb_end.fullmatch(window.strip(" >-*_"))
+            ends = window.rstrip(" -*_").endswith(":") or _verb_ends(window.strip(" >-*_"), rules)
             if ends and _is_attribution(window, rules):
                 for k in range(i, j + 1):
                     kinds[k] = EMBEDDED
@@ -154,9 +184,70 @@ def _drop(kinds: list[str], lines: list[str], kind: str) -> tuple[list[str], lis
     return [kinds[i] for i in keep], [lines[i] for i in keep]
 
 
+def _only(pattern: str, start: int, end: int, allowed: str) -> bool:
+    """True when every kind in pattern[start:end] is one of `allowed`."""
+    return not pattern[start:end].strip(allowed)
+
+
+def _bottom_posted_start(pattern: str) -> int | None:
+    """Where the new text starts in a bottom-posted reply: markers, then quotes, then text to the end.
+
+    The linear form of `e*(?:[bh]+[eh]*)+q[eq]*(t[te]*)` (which backtracks exponentially on a run of h).
+    """
+    first_t = pattern.find(TEXT)
+    first_q = pattern.find(QUOTE, 0, first_t) if first_t >= 0 else -1
+    if first_q < 0:
+        return None
+    head = pattern[:first_q]
+    if not _only(pattern, 0, first_q, "ebh") or not head.strip(EMPTY)[:1]:
+        return None
+    if not _only(pattern, first_q, first_t, "eq") or not _only(pattern, first_t, len(pattern), "te"):
+        return None
+    return first_t
+
+
+def _marker_after_text(pattern: str) -> int | None:
+    """A marker after text with no quote below it, or with only history then text below it.
+
+    The linear form of `te*b[^q]*$` or else `te*b[eqbh]*[te]*$`: the index of that text line.
+    """
+    candidates: list[tuple[int, int]] = []  # (index of the t, index of its b), left to right
+    i = pattern.find(TEXT)
+    while i >= 0:
+        j = i + 1
+        while j < len(pattern) and pattern[j] == EMPTY:
+            j += 1
+        if j < len(pattern) and pattern[j] == EMBEDDED:
+            candidates.append((i, j))
+        i = pattern.find(TEXT, j)
+    last_q = pattern.rfind(QUOTE)
+    for t_index, b_index in candidates:
+        if b_index > last_q:
+            return t_index
+    last_marker = max(pattern.rfind(QUOTE), pattern.rfind(EMBEDDED), pattern.rfind(HEADER))
+    last_t_before = pattern.rfind(TEXT, 0, max(last_marker, 0))
+    for t_index, b_index in candidates:
+        if last_t_before < b_index:
+            return t_index
+    return None
+
+
+def _text_before_headers(pattern: str) -> int | None:
+    """The text line above three header fields in a row (quotes and empty lines between): `t[eq]*h{3,}`."""
+    i = pattern.find(TEXT)
+    while i >= 0:
+        j = i + 1
+        while j < len(pattern) and pattern[j] in "eq":
+            j += 1
+        if pattern.startswith(HEADER * 3, j):
+            return i
+        i = pattern.find(TEXT, j)
+    return None
+
+
 def _trim(text: str) -> tuple[list[str], list[str]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kinds = _classify(lines)
+    kinds = _classify([line[:MAX_LINE_CHARS] for line in lines])
     pattern = "".join(kinds)
     if DELIMITER in pattern:
         cut = pattern.index(DELIMITER)
@@ -164,35 +255,32 @@ def _trim(text: str) -> tuple[list[str], list[str]]:
     kinds, lines = _drop(kinds, lines, SIGNATURE)
     pattern = "".join(kinds)
     # "-----Original Message-----" after new text: everything below it is history.
-    match = re.search(r"t[^x]*x", pattern)
-    if match:
-        cut = match.end() - 1
+    first_t = pattern.find(TEXT)
+    cut = pattern.find(SEPARATOR, first_t + 1) if first_t >= 0 else -1
+    if cut >= 0:
         kinds, lines = kinds[:cut], lines[:cut]
     kinds = [EMBEDDED if kind == SEPARATOR else kind for kind in kinds]
     pattern = "".join(kinds)
     # Bottom-posted reply: quoted history first, the new text at the end.
-    match = re.fullmatch(r"e*(?:[bh]+[eh]*)+q[eq]*(t[te]*)", pattern)
-    if match:
-        start = match.start(1)
+    start = _bottom_posted_start(pattern)
+    if start is not None:
         kinds, lines = kinds[start:], lines[start:]
         pattern = pattern[start:]
     # A marker after text, followed by no quote or by quoted history to the end: keep the text above it.
-    match = re.search(r"te*b[^q]*$", pattern) or re.search(r"te*b[eqbh]*[te]*$", pattern)
-    if match:
-        cut = match.start() + 1
-        kinds, lines = kinds[:cut], lines[:cut]
+    found = _marker_after_text(pattern)
+    if found is not None:
+        kinds, lines = kinds[: found + 1], lines[: found + 1]
     kinds, lines = _drop(kinds, lines, EMBEDDED)
     pattern = "".join(kinds)
     # Three header fields in a row (a header block without its "From:"): keep the text above.
-    match = re.search(r"t[eq]*h{3,}", pattern)
-    if match:
-        cut = match.start() + 1
-        kinds, lines = kinds[:cut], lines[:cut]
+    found = _text_before_headers(pattern)
+    if found is not None:
+        kinds, lines = kinds[: found + 1], lines[: found + 1]
     pattern = "".join(kinds)
     # Quoted history at the end, after some text.
-    match = re.search(r"[eq]+$", pattern)
-    if match and TEXT in pattern:
-        kinds, lines = kinds[: match.start()], lines[: match.start()]
+    tail = len(pattern.rstrip("eq"))
+    if tail < len(pattern) and TEXT in pattern:
+        kinds, lines = kinds[:tail], lines[:tail]
     return kinds, lines
 
 
@@ -202,6 +290,9 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
     With `keep_inline_quotes`, "> " lines that sit between pieces of new text (an interleaved answer) stay,
     as Discourse's trimmer keeps them; by default every quoted line goes, which is what a member's body is.
     """
+    if len(text) > MAX_INPUT_CHARS:
+        cut = text.rfind("\n", 0, MAX_INPUT_CHARS)
+        text = text[: cut if cut > 0 else MAX_INPUT_CHARS]
     if not text.strip():
         return ""
     kinds, lines = _trim(text)

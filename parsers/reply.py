@@ -9,11 +9,17 @@ from typing import Any, Literal
 from parsers import autoreply, bounce
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
-from parsers.message import Normalised, address, addresses, date, message_ids, parse_message
+from parsers.message import Normalised, date, message_ids, parse_message
 from parsers.quotes import strip_calendar_text, strip_quotes
 from parsers.tokens import find_tokens
 
 Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
+
+#: The intent reader sees at most the first INTENT_MAX_LINES lines and INTENT_MAX_CHARS characters of the
+#: member's new text (what a member means is at the top); the body returned is at most BODY_MAX_CHARS.
+INTENT_MAX_LINES = 200
+INTENT_MAX_CHARS = 16 * 1024
+BODY_MAX_CHARS = 64 * 1024
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
 CONTRACT_FIELDS = (
@@ -78,20 +84,16 @@ class ParsedReply:
 
 
 def _envelope(message: Normalised) -> dict[str, Any]:
-    name, sender = address(message.header("from"))
+    # Addresses come from the raw headers (parsers.decode): a display name never supplies one.
     subject = message.header("subject")
     in_reply_to = message.header("in-reply-to")
     references = message.header("references")
-    recipients = [
-        value
-        for key in ("to", "cc", "delivered-to", "x-original-to")
-        for value in message.headers.get(key, [])
-    ]
+    recipients = message.recipients("to", "cc", "delivered-to", "x-original-to")
     irt_ids = message_ids(in_reply_to)
     return {
-        "from_address": sender or None,
-        "from_name": name or None,
-        "to_addresses": tuple(addresses(message.headers.get("to", []) + message.headers.get("cc", []))),
+        "from_address": message.from_address,
+        "from_name": message.from_name or None,
+        "to_addresses": tuple(message.recipients("to", "cc")),
         "subject": subject,
         "message_id": next(iter(message_ids(message.header("message-id"))), None),
         "in_reply_to": irt_ids[0] if irt_ids else None,
@@ -111,7 +113,7 @@ def _read(message: Normalised) -> ParsedReply:
     sender = envelope["from_address"]
     imip = next((r for r in (read_reply(c, sender) for c in message.calendars) if r is not None), None)
     auto = autoreply.detect(message)
-    body = strip_quotes(message.text)
+    body = _head(strip_quotes(message.text), BODY_MAX_CHARS)
     if imip is None:
         failure = bounce.detect(message)
         if failure is not None:
@@ -125,14 +127,14 @@ def _read(message: Normalised) -> ParsedReply:
                 **envelope,
             )
         if auto.automatic:
-            language = detect_language(body) if body else None
+            language = detect_language(_for_intent(body)) if body else None
             return ParsedReply(
                 category="auto_reply", body=body, language=language, reason=auto.reason,
                 is_list_mail=auto.is_list_mail, **envelope,
             )  # fmt: skip
     if imip is not None:
         body = strip_calendar_text(body)
-    intent = read_intent(body, "" if imip else envelope["subject"])
+    intent = read_intent(_for_intent(body), "" if imip else envelope["subject"])
     category: Category = "reply"
     reason = None
     rsvp = intent.rsvp
@@ -168,6 +170,25 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
     )
+
+
+def _head(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, cut at a line end when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip()
+
+
+def _for_intent(body: str) -> str:
+    """The bounded top of the member's text that the intent reader reads."""
+    head = _head(body, INTENT_MAX_CHARS)
+    cut = -1
+    for _ in range(INTENT_MAX_LINES):
+        cut = head.find("\n", cut + 1)
+        if cut < 0:
+            return head
+    return head[:cut]
 
 
 def _unreadable(text: str) -> bool:
