@@ -33,7 +33,13 @@ _BODY = re.compile(
     re.IGNORECASE,
 )
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
-_ADDR = re.compile(r"<?([A-Za-z0-9._%+=/'!#$&*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
+_LOCAL = r"A-Za-z0-9._%+=/'!#$&*?^`{|}~-"
+# Starts only where a run of address characters starts, and no quantifier gives back: linear on any text.
+_ADDR = re.compile(rf"<?(?<![{_LOCAL}])([{_LOCAL}]++@(?:[A-Za-z0-9-]++\.)+[A-Za-z]{{2,}}+)>?")
+#: flufl.bounce reads every line of every part once per detector (quadratic in the parts): a bounce larger
+#: than this, or with more parts, is read without it (real ones have a few parts and a few kilobytes).
+MAX_FLUFL_CHARS = 512 * 1024
+MAX_FLUFL_PARTS = 20
 # flufl.bounce logs every detector it runs at INFO and tracebacks at ERROR; we report through our own fields.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
@@ -121,7 +127,23 @@ def _looks_like_bounce(message: Normalised) -> str | None:
     return None
 
 
+def _small_enough_for_flufl(message: Normalised) -> bool:
+    total = 0
+    for count, part in enumerate(message.msg.walk()):
+        try:
+            payload = part.get_payload()
+        except (ValueError, LookupError):  # 8-bit text with a hostile charset name
+            return False
+        if isinstance(payload, str):
+            total += len(payload)
+        if count >= MAX_FLUFL_PARTS or total > MAX_FLUFL_CHARS:
+            return False
+    return True
+
+
 def _flufl(message: Normalised) -> tuple[list[str], list[str]]:
+    if not _small_enough_for_flufl(message):
+        return [], []
     try:
         temporary, permanent = all_failures(message.msg)
     except Exception:  # noqa: BLE001 - a detector crashing on odd input must not stop parsing

@@ -31,6 +31,7 @@ _CHARSET_NAME = re.compile(r"[a-z0-9][a-z0-9._:+()-]{0,39}+")
 _REFUSED = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined"})
 _DECODE_ERRORS = (UnicodeError, LookupError, TypeError, ValueError)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64}+)\?([BbQq])\?([^?]*+)\?=")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]++=*+")
 _PLACEHOLDER = "tpEncodedWord{}x"  # an atom that stands for an encoded-word while addresses are parsed
 _PLACEHOLDER_SEEN = re.compile(r"tpEncodedWord(\d{1,6})x", re.IGNORECASE)
 
@@ -45,7 +46,7 @@ def codec(charset: str | None) -> str | None:
         info = codecs.lookup(name)
     except _DECODE_ERRORS:
         return None
-    if not getattr(info, "_is_text_encoding", True) or info.name in _REFUSED:
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("-", "_") in _REFUSED:
         return None
     return info.name
 
@@ -79,6 +80,8 @@ def _word(charset: str, encoding: str, encoded: str) -> str | None:
     """One encoded-word's text, or None when it cannot be decoded (the raw word is kept then)."""
     try:
         if encoding in "Bb":
+            if not _BASE64.fullmatch(encoded):
+                return None
             data = binascii.a2b_base64(encoded.encode("ascii") + b"==")
         else:
             data = header_decode(encoded).encode("latin-1")

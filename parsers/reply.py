@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -20,6 +21,7 @@ Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
 INTENT_MAX_LINES = 200
 INTENT_MAX_CHARS = 16 * 1024
 BODY_MAX_CHARS = 64 * 1024
+_SPACE_RUN = re.compile(r"[^\S\n]{2,}+")
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
 CONTRACT_FIELDS = (
@@ -181,14 +183,20 @@ def _head(text: str, limit: int) -> str:
 
 
 def _for_intent(body: str) -> str:
-    """The bounded top of the member's text that the intent reader reads."""
+    """The bounded top of the member's text that the intent reader reads, runs of spaces made one.
+
+    (Intent patterns are written for text whose whitespace runs are one space; a long run would also make
+    a pattern with neighbouring whitespace quantifiers quadratic.)
+    """
     head = _head(body, INTENT_MAX_CHARS)
     cut = -1
     for _ in range(INTENT_MAX_LINES):
         cut = head.find("\n", cut + 1)
         if cut < 0:
-            return head
-    return head[:cut]
+            break
+    else:
+        head = head[:cut]
+    return _SPACE_RUN.sub(" ", head)
 
 
 def _unreadable(text: str) -> bool:
