@@ -8,14 +8,18 @@ rules taken from `parsers/lang/*.toml`, then the line pattern decides what is th
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from parsers.languages import languages
 
 EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT, SEPARATOR = "edsbhqtx"
 _MAX_ATTRIBUTION_LINES = 5
 _MAX_ATTRIBUTION_CHARS = 320
+#: A phone or app signature is one short line; a longer "Sent from my office, ..." is the member's text.
+_MAX_SIGNATURE_CHARS = 80
 #: Quote stripping reads at most this much of a text (cut at a line end): a member's new text is at the top.
 MAX_INPUT_CHARS = 256 * 1024
 #: A line is classified on this prefix of it; the rest of a longer line cannot change what kind it is.
@@ -42,37 +46,70 @@ def _alt(items: list[str]) -> str:
     return "|".join(items) if items else r"(?!x)x"
 
 
+_CASEFOLDED = ("attribution_verbs", "header_from", "header_fields", "separators")
+
+
+@cache
+def _client_quotes() -> dict[str, tuple[str, ...]]:
+    """The [quotes] lists of parsers/lang/*.toml and of the client-language files in parsers/lang/quotes/."""
+    found: dict[str, list[str]] = {key: [] for key in (*_CASEFOLDED, "signatures", "disclaimers")}
+    for lang in languages():
+        for key in found:
+            found[key] += getattr(lang, key)
+    folder = resources.files("parsers").joinpath("lang", "quotes")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        try:
+            table = tomllib.loads(entry.read_text(encoding="utf-8")).get("quotes", {})
+            for key in found:
+                values = table.get(key, [])
+                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                    raise ValueError(f"{key}: expected a list of strings")
+                found[key] += [v.casefold() for v in values] if key in _CASEFOLDED else values
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"quotes/{entry.name}: {exc}") from exc
+    return {key: tuple(dict.fromkeys(values)) for key, values in found.items()}
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
+
+
 @cache
 def _rules() -> _Rules:
-    langs = languages()
-    verbs = sorted({re.escape(v) for lang in langs for v in lang.attribution_verbs}, key=len, reverse=True)
-    fields = {f for lang in langs for f in lang.header_fields} | {"date", "reply-to", "cc", "bcc"}
-    froms = {f for lang in langs for f in lang.header_from}
+    lists = _client_quotes()
+    by_length = sorted(lists["attribution_verbs"], key=len, reverse=True)
+    fields = set(lists["header_fields"]) | {"date", "reply-to", "cc", "bcc"}
+    froms = set(lists["header_from"])
     field_alt = _alt(sorted((re.escape(f) for f in fields | froms), key=len, reverse=True))
-    verb = _alt(verbs)
-    separators = _alt([re.escape(s.rstrip(":.")) for lang in langs for s in lang.separators])
+    # A verb in a script without spaces ("...10:02写道：") needs no word boundary before it.
+    words = _alt([re.escape(v) for v in by_length if not _is_cjk(v)])
+    cjk = _alt([re.escape(v) for v in by_length if _is_cjk(v)])
+    separators = _alt([re.escape(s.rstrip(":.：")) for s in lists["separators"]])
     return _Rules(
         # Every pattern here is run per line on a bounded prefix, and none has overlapping quantifiers.
         delimiter=re.compile(r"\s*+(?:\u1427|[-_=*~#+\u2014\u2013]{2,}+)\s*+"),
-        signature=re.compile(_alt([s for lang in langs for s in lang.signatures]), re.IGNORECASE),
-        disclaimer=re.compile(_alt([s for lang in langs for s in lang.disclaimers]), re.IGNORECASE),
+        signature=re.compile(_alt(list(lists["signatures"])), re.IGNORECASE),
+        disclaimer=re.compile(_alt(list(lists["disclaimers"])), re.IGNORECASE),
         quote=re.compile(r"\s*+(?:>|[A-Za-z]{1,10}+>(?=\s|>|$))"),
-        verb=re.compile(rf"\b(?:{verb})", re.IGNORECASE),
-        verbs=tuple(sorted({v for lang in langs for v in lang.attribution_verbs}, key=len, reverse=True)),
+        verb=re.compile(rf"\b(?:{words})|(?:{cjk})", re.IGNORECASE),
+        verbs=tuple(by_length),
         date_start=re.compile(
             r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b(?:.{0,80}\d{1,2}[:.]\d{2}|.{0,120}(?:<[^>@]*+@|:\s*+$))"
         ),
         clue=re.compile(r"@|\d{1,2}[:.]\d{2}|\b(?:19|20)\d{2}\b"),
-        header=re.compile(rf"\s*+\*{{0,2}}+(?:{field_alt})\*{{0,2}}+\s*+:", re.IGNORECASE),
+        header=re.compile(rf"\s*+\*{{0,2}}+(?:{field_alt})\*{{0,2}}+\s*+[:：]", re.IGNORECASE),
         header_from=re.compile(
-            rf"\s*+\*{{0,2}}+(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}+\s*+:", re.IGNORECASE
+            rf"\s*+\*{{0,2}}+(?:{_alt([re.escape(f) for f in froms])})\*{{0,2}}+\s*+[:：]", re.IGNORECASE
         ),
-        separator=re.compile(rf"[\s\-_*=<>]*+(?:{separators})\s*+[:.]?[\s\-_*=<>]*+", re.IGNORECASE),
+        separator=re.compile(rf"[\s\-_*=<>]*+(?:{separators})\s*+[:.：]?[\s\-_*=<>]*+", re.IGNORECASE),
         fence=re.compile(r"\s*+(?:```|~~~)"),
     )
 
 
-_VERB_TAIL = re.compile(r"\s*+[:\-]*+\s*+-*+")
+_VERB_TAIL = re.compile(r"\s*+[:：\-]*+\s*+-*+")
+_COLONS = (":", "：")
 
 
 def _verb_ends(text: str, rules: _Rules) -> bool:
@@ -92,7 +129,7 @@ def _verb_ends(text: str, rules: _Rules) -> bool:
             if text[end : end + 1] == "_":
                 continue  # no word boundary after the verb
             body = text[end:].rstrip("-").rstrip()
-            if body.endswith(":") and len(body) <= 161 and "!" not in body and "?" not in body:
+            if body.endswith(_COLONS) and len(body) <= 161 and "!" not in body and "?" not in body:
                 return True
     return False
 
@@ -120,7 +157,7 @@ def _classify(lines: list[str]) -> list[str]:
             kinds.append(EMPTY)
         elif rules.delimiter.fullmatch(line) or rules.disclaimer.match(stripped):
             kinds.append(DELIMITER)
-        elif rules.signature.fullmatch(stripped.strip("()*_")):
+        elif len(stripped) <= _MAX_SIGNATURE_CHARS and rules.signature.fullmatch(stripped.strip("()*_")):
             kinds.append(SIGNATURE)
         elif rules.separator.fullmatch(stripped):
             kinds.append(SEPARATOR)
@@ -133,8 +170,38 @@ def _classify(lines: list[str]) -> list[str]:
         else:
             kinds.append(TEXT)
     _mark_wrapped_attributions(lines, kinds, rules)
+    _mark_shaped_attributions(lines, kinds)
     _mark_header_blocks(lines, kinds, rules)
     return kinds
+
+
+_TIME_OR_YEAR = re.compile(r"\d{1,2}[:.]\d{2}|(?:19|20)\d{2}")
+
+
+def _mark_shaped_attributions(lines: list[str], kinds: list[str]) -> None:
+    """A line with an address and a time or year that ends with a colon, right above quoted lines, is an
+    attribution in any language, with or without a verb ("вт, 24 нояб. 2026 г. в 10:02, Anna <a@b>:")."""
+    for i, kind in enumerate(kinds):
+        if kind != TEXT:
+            continue
+        text = lines[i].strip(" \t>-*_")
+        if len(text) > _MAX_ATTRIBUTION_CHARS or not text.endswith(_COLONS) or "@" not in text:
+            continue
+        if not _TIME_OR_YEAR.search(text):
+            continue
+        j = i + 1
+        while j < len(kinds) and kinds[j] == EMPTY:
+            j += 1
+        if j < len(kinds) and kinds[j] == QUOTE:
+            kinds[i] = EMBEDDED
+
+
+def _ends_sentence(line: str) -> bool:
+    """True when `line` ends a sentence; a day number ("... schrieb am Fr., 28.") does not."""
+    line = line.rstrip()
+    if line.endswith(("!", "?")):
+        return True
+    return line.endswith(".") and not line[-2:-1].isdigit()
 
 
 def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules) -> None:
@@ -142,9 +209,9 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
     for i, kind in enumerate(kinds):
         if kind not in (TEXT, EMBEDDED) or not rules.clue.search(lines[i]):
             continue
-        if kind == EMBEDDED and lines[i].rstrip(" -*_").endswith(":"):
+        if kind == EMBEDDED and lines[i].rstrip(" -*_").endswith(_COLONS):
             continue
-        if lines[i].rstrip().endswith((".", "!", "?")):
+        if _ends_sentence(lines[i]):
             continue
         window = lines[i].strip()
         for j in range(i + 1, min(i + _MAX_ATTRIBUTION_LINES, len(lines))):
@@ -155,12 +222,12 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             window = f"{window} {lines[j].strip()}"
             if len(window) > _MAX_ATTRIBUTION_CHARS:
                 break
-            ends = window.rstrip(" -*_").endswith(":") or _verb_ends(window.strip(" >-*_"), rules)
+            ends = window.rstrip(" -*_").endswith(_COLONS) or _verb_ends(window.strip(" >-*_"), rules)
             if ends and _is_attribution(window, rules):
                 for k in range(i, j + 1):
                     kinds[k] = EMBEDDED
                 break
-            if kinds[j] not in (TEXT, HEADER) or lines[j].rstrip().endswith((".", "!", "?")):
+            if kinds[j] not in (TEXT, HEADER) or _ends_sentence(lines[j]):
                 break
 
 
