@@ -15,6 +15,15 @@ HEAD = (
     "Message-ID: <hostile@example.fi>\r\nMIME-Version: 1.0\r\n"
 )
 
+BOUNCE_HEAD = (
+    "From: Mailer-Daemon@example.co.uk (Mail Delivery System)\r\nTo: natverk@example.org\r\n"
+    "Subject: Mail delivery failed: returning message to sender\r\nReturn-Path: <>\r\n"
+)
+BOUNCE_BODY = (
+    "A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent "
+    "error. The following address(es) failed:\n\n"
+)
+
 
 def plain(body: str, head: str = HEAD) -> bytes:
     """A text/plain UTF-8 reply with `body`."""
@@ -54,6 +63,8 @@ FAMILIES = (
     Family("encoded_words", lambda n: plain("Ja", HEAD + "Subject: " + "=?utf-8?q?" * n + "\r\n"), 3000, 1500),
     Family("from_comments", lambda n: plain("Ja", "From: " + "(" * n + "\r\n" + HEAD), 5000, 8000),
     Family("from_groups", lambda n: plain("Ja", "From: " + "a:" * n + "\r\n" + HEAD), 5000, 8000),
+    # One long line in a bounce: flufl.bounce's address patterns are quadratic in a line's length.
+    Family("bounce_long_line", lambda n: plain(BOUNCE_BODY + "=?" * n + "\n", BOUNCE_HEAD), 30_000, 8000),
     Family(
         "failed_recipients",
         lambda n: plain("x", HEAD + "Return-Path: <>\r\nX-Failed-Recipients: " + "a" * n + "\r\n"),
