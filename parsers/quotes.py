@@ -1,8 +1,9 @@
 """Cut quoted history, attribution lines, header blocks and signatures from a reply's text.
 
 Each line is classified (empty, delimiter, signature, embedded-mail marker, header field, quote, text) with
-rules taken from `parsers/lang/*.toml`, then the line pattern decides what is the member's new text
-(the idea of Discourse's email_reply_trimmer, written afresh for our languages).
+rules taken from `parsers/lang/*.toml` and the client languages of `parsers/lang/quotes/*.toml`, then the
+sequence of kinds decides what is the member's new text (the idea of Discourse's email_reply_trimmer,
+written afresh). Every step is linear in the bounded text it reads.
 """
 
 from __future__ import annotations

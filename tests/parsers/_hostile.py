@@ -35,6 +35,16 @@ def html(body: str) -> bytes:
     return f"{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{body}".encode()
 
 
+def calendar(n: int) -> bytes:
+    """An iMIP REPLY whose ATTENDEE line is repeated n times."""
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:m-7@example.org\r\n"
+        + "ATTENDEE;PARTSTAT=ACCEPTED;CN=Anna:mailto:anna@example.fi\r\n" * n
+        + "DESCRIPTION:" + "x" * n + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return f"{HEAD}Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}".encode()
+
+
 def _outlook_block(n: int) -> str:
     fields = ("From: Träffpunkt <natverk@example.org>", "Sent: Tuesday", "To: Anna", "Cc: a", "Subject: Re")
     return "\n".join(fields[i % len(fields)] for i in range(n))
@@ -63,6 +73,8 @@ FAMILIES = (
     Family("encoded_words", lambda n: plain("Ja", HEAD + "Subject: " + "=?utf-8?q?" * n + "\r\n"), 3000, 1500),
     Family("from_comments", lambda n: plain("Ja", "From: " + "(" * n + "\r\n" + HEAD), 5000, 8000),
     Family("from_groups", lambda n: plain("Ja", "From: " + "a:" * n + "\r\n" + HEAD), 5000, 8000),
+    # A calendar answer with thousands of lines (icalendar costs ~30 us a line).
+    Family("calendar_lines", lambda n: calendar(n), 20_000, 2000),
     # One long line in a bounce: flufl.bounce's address patterns are quadratic in a line's length.
     Family("bounce_long_line", lambda n: plain(BOUNCE_BODY + "=?" * n + "\n", BOUNCE_HEAD), 30_000, 8000),
     Family(

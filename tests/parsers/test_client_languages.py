@@ -146,3 +146,16 @@ def test_a_long_sent_from_my_sentence_is_the_members_own_text() -> None:
 def test_a_verbless_line_ending_in_a_colon_without_quotes_below_stays() -> None:
     text = "Ja! Ring mig på 040 123 4567 eller anna@example.fi kl 10:00:\nJag är på kontoret hela dagen."
     assert _body(text) == text
+
+
+def test_every_client_language_file_gives_attribution_header_and_signature_markers() -> None:
+    from importlib import resources
+
+    from parsers.quotes import _client_quotes
+
+    folder = resources.files("parsers").joinpath("lang", "quotes")
+    codes = sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    assert codes == sorted({"da", "de", "es", "et", "fr", "it", "ja", "nb", "nl", "pl", "pt", "ru", "uk", "zh"})
+    markers = _client_quotes()
+    assert {"schrieb", "a écrit", "写道", "пишет"} <= set(markers["attribution_verbs"])
+    assert {"von", "de", "发件人", "差出人"} <= set(markers["header_from"])
