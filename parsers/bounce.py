@@ -131,6 +131,10 @@ def _looks_like_bounce(message: Normalised) -> str | None:
 
 
 def _small_enough_for_flufl(message: Normalised) -> bool:
+    # Its detectors also parse From and To with the stdlib, microseconds an address.
+    for name, value in message.msg.raw_items():
+        if name.casefold() in ("from", "to", "cc", "sender") and len(value) > MAX_FLUFL_LINE:
+            return False
     total = 0
     for count, part in enumerate(message.msg.walk()):
         try:

@@ -12,6 +12,10 @@ from email.utils import getaddresses
 
 #: A header value is read on this prefix (a real one is far shorter; References of a long thread ~10 KB).
 MAX_HEADER_CHARS = 32 * 1024
+#: An address header is read on this prefix (cut at a comma; ~300 recipients), and at most so many of them
+#: per name: the stdlib address parser costs some microseconds an address.
+MAX_ADDRESS_CHARS = 12 * 1024
+MAX_ADDRESS_HEADERS = 20
 
 _CHARSET_ALIASES = {
     "iso-8859-1": "cp1252",
@@ -215,6 +219,8 @@ def _valid(addr: str) -> bool:
 
 def _pairs(value: object) -> list[tuple[str, str]]:
     raw = _raw_text(value).replace("\r", "").replace("\n", "")
+    if len(raw) > MAX_ADDRESS_CHARS:
+        raw = raw[: max(raw.rfind(",", 0, MAX_ADDRESS_CHARS), 0)]
     masked, runs = _masked(raw)  # before anything else reads the value: an encoded-word may hold ":" or "("
     masked = _without_comments_and_groups(masked)
     try:
@@ -244,4 +250,4 @@ def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     The addr-spec is read from the raw value before any encoded-word is decoded, so an encoded-word can
     only ever be a display name; pairs without a plausible addr-spec are left out.
     """
-    return [(name, addr) for value in values for name, addr in _pairs(value) if _valid(addr)]
+    return [(n, a) for value in values[:MAX_ADDRESS_HEADERS] for n, a in _pairs(value) if _valid(a)]
