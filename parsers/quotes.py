@@ -34,7 +34,7 @@ class _Rules:
     disclaimer: re.Pattern[str]
     quote: re.Pattern[str]
     verb: re.Pattern[str]
-    verbs: tuple[str, ...]
+    verbs: dict[str, tuple[str, ...]]  # by first letter, longest first
     date_start: re.Pattern[str]
     clue: re.Pattern[str]
     header: re.Pattern[str]
@@ -95,7 +95,7 @@ def _rules() -> _Rules:
         disclaimer=re.compile(_alt(list(lists["disclaimers"])), re.IGNORECASE),
         quote=re.compile(r"\s*+(?:>|[A-Za-z]{1,10}+>(?=\s|>|$))"),
         verb=re.compile(rf"\b(?:{words})|(?:{cjk})", re.IGNORECASE),
-        verbs=tuple(by_length),
+        verbs={c: tuple(v for v in by_length if v[:1] == c) for c in {v[:1] for v in by_length}},
         date_start=re.compile(
             r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b(?:.{0,80}\d{1,2}[:.]\d{2}|.{0,120}(?:<[^>@]*+@|:\s*+$))"
         ),
@@ -123,7 +123,7 @@ def _verb_ends(text: str, rules: _Rules) -> bool:
         if _VERB_TAIL.fullmatch(text, match.end()):
             return True
         # A shorter verb may end where a longer one ("skrev följande") did not.
-        for verb in rules.verbs:
+        for verb in rules.verbs.get(text[match.start() : match.start() + 1].casefold(), ()):
             end = match.start() + len(verb)
             if text[match.start() : end].casefold() != verb or text[end : end + 1].isalnum():
                 continue
@@ -207,6 +207,13 @@ def _ends_sentence(line: str) -> bool:
 
 def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules) -> None:
     """Mark attribution lines that a client wrapped over several lines ("... <\na@b> wrote:")."""
+    verb_in: dict[int, bool] = {}  # whether a line holds a verb: looked up once per line, not per window
+
+    def has_verb(k: int) -> bool:
+        if k not in verb_in:
+            verb_in[k] = len(lines[k]) <= _MAX_ATTRIBUTION_CHARS and rules.verb.search(lines[k]) is not None
+        return verb_in[k]
+
     for i, kind in enumerate(kinds):
         if kind not in (TEXT, EMBEDDED) or not rules.clue.search(lines[i]):
             continue
@@ -215,6 +222,7 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
         if _ends_sentence(lines[i]):
             continue
         window = lines[i].strip()
+        verb_seen = has_verb(i)
         for j in range(i + 1, min(i + _MAX_ATTRIBUTION_LINES, len(lines))):
             if kinds[j] == EMPTY:
                 continue
@@ -223,7 +231,8 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             window = f"{window} {lines[j].strip()}"
             if len(window) > _MAX_ATTRIBUTION_CHARS:
                 break
-            ends = window.rstrip(" -*_").endswith(_COLONS) or _verb_ends(window.strip(" >-*_"), rules)
+            verb_seen = verb_seen or has_verb(j)
+            ends = window.rstrip(" -*_").endswith(_COLONS) or (verb_seen and _verb_ends(window.strip(" >-*_"), rules))
             if ends and _is_attribution(window, rules):
                 for k in range(i, j + 1):
                     kinds[k] = EMBEDDED
