@@ -240,6 +240,23 @@ MAX_BLANK_LINES = 20
 _BLANK_RUN = re.compile(rb"(?:\r?\n){%d,}+" % (MAX_BLANK_LINES + 2))
 
 
+#: At most this many header lines are kept (the stdlib scans all of them on every header lookup); a real mail
+#: has a few dozen, a loop of relays ends at ~100.
+MAX_HEADER_LINES = 1000
+
+
+def _fewer_header_lines(raw: bytes) -> bytes:
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    end += 2 if raw.startswith(b"\r\n", end) else 1  # after the last header line's line end
+    cut = -1
+    for _ in range(MAX_HEADER_LINES):
+        cut = raw.find(b"\n", cut + 1, end)
+        if cut < 0:
+            return raw
+    return raw[: cut + 1] + raw[end:] if cut + 1 < end else raw
+
+
 def _fewer_blank_lines(match: re.Match[bytes]) -> bytes:
     return b"\n".join(match.group(0).split(b"\n", MAX_BLANK_LINES + 1)[: MAX_BLANK_LINES + 1]) + b"\n"
 
@@ -249,7 +266,7 @@ def parse_message(raw: bytes) -> Normalised:
     truncated = len(raw) > MAX_RAW_BYTES
     if truncated:
         raw = _prefix(raw, MAX_RAW_BYTES)
-    raw = _BLANK_RUN.sub(_fewer_blank_lines, raw)
+    raw = _BLANK_RUN.sub(_fewer_blank_lines, _fewer_header_lines(raw))
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     if msg.defects and msg.get_content_maintype() == "multipart":
         msg = _recover_boundary(raw, msg)

@@ -73,6 +73,8 @@ FAMILIES = (
     Family("encoded_words", lambda n: plain("Ja", HEAD + "Subject: " + "=?utf-8?q?" * n + "\r\n"), 3000, 1500),
     Family("from_comments", lambda n: plain("Ja", "From: " + "(" * n + "\r\n" + HEAD), 5000, 8000),
     Family("from_groups", lambda n: plain("Ja", "From: " + "a:" * n + "\r\n" + HEAD), 5000, 8000),
+    # Thousands of header lines: the stdlib scans them all on every header lookup.
+    Family("header_flood", lambda n: plain("Ja", HEAD + "Received: x\r\n" * n), 20_000, 2000),
     # A calendar answer with thousands of lines (icalendar costs ~30 us a line).
     Family("calendar_lines", lambda n: calendar(n), 20_000, 2000),
     # One long line in a bounce: flufl.bounce's address patterns are quadratic in a line's length.
