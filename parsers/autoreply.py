@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from parsers.languages import languages
-from parsers.message import Normalised, address
+from parsers.message import Normalised
 
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _NOREPLY = re.compile(
@@ -67,7 +67,7 @@ def detect(message: Normalised) -> AutoReply:
         return AutoReply(True, True, "mailing-list mail (List-Id/List-Unsubscribe)")
     if message.header("x-loop"):
         return AutoReply(True, False, "X-Loop header")
-    sender = address(message.header("from"))[1]
+    sender = message.from_address or ""
     if _NOREPLY.match(sender):
         return AutoReply(True, False, f"machine sender {sender}")
     if message.header("return-path").strip() == "<>":

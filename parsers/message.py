@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import codecs
 import email
+import email.errors
 import email.policy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import Header, decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
+from parsers.decode import decode_bytes, decode_header_value, parse_addresses, sender
 from parsers.html_text import html_to_text
+
+__all__ = ["Normalised", "date", "decode_bytes", "decode_header_value", "message_ids", "parse_message", "unflow"]
 
 # The only headers read; each is decoded once into Normalised.headers (lower-case names).
 WANTED = frozenset(
@@ -22,20 +24,19 @@ WANTED = frozenset(
     thread-topic list-id list-unsubscribe list-post mailing-list return-path x-failed-recipients
     content-type x-mailer x-num-guests x-original-sender x-loop x-mlserver x-ml-name x-apple-action""".split()
 )
-_CHARSET_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "ks_c_5601-1987": "cp949",
-    "x-unknown": "utf-8",
-    "unknown-8bit": "utf-8",
-    "x-user-defined": "utf-8",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-}
 _CAL_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar", "application/ical"})
+_ADDRESS_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
+#: A mail is parsed on this prefix (cut at a line end): the stdlib parser needs several times the size it
+#: reads, and what we read (headers, the text at the top, calendar and status parts) comes first.
+MAX_RAW_BYTES = 4 * 1024 * 1024
+#: A text or HTML part is decoded on this prefix (cut at a line end); a member's words are at its top.
+MAX_PART_BYTES = 1024 * 1024
+#: Calendar and delivery-status parts are read on this prefix; a real one is a few kilobytes.
+MAX_SMALL_PART_BYTES = 256 * 1024
+#: At most this many MIME parts are looked at; at most this many calendars and status parts are kept.
+MAX_PARTS = 500
+MAX_KEPT_PARTS = 8
+_PAYLOAD_ERRORS = (ValueError, TypeError, LookupError, AssertionError, email.errors.MessageError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +52,18 @@ class Normalised:
     delivery_status: tuple[str, ...] = ()
     has_rfc822_part: bool = False
     defects: tuple[str, ...] = field(default=())
+    from_address: str | None = None  # read from the raw From header; None unless exactly one address
+    from_name: str = ""
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # to, cc, delivered-to, x-original-to
+
+    def recipients(self, *names: str) -> list[str]:
+        """The addr-specs of the named address headers, in order, without duplicates."""
+        return list(dict.fromkeys(addr for name in names for addr in self.addresses.get(name, ())))
 
     def header(self, name: str) -> str:
         """The first value of header `name` (lower-case), or ""."""
         values = self.headers.get(name)
         return values[0] if values else ""
-
-
-def decode_bytes(payload: bytes, charset: str | None) -> str:
-    """Decode `payload` with `charset`, falling back to UTF-8 and then cp1252; never raises."""
-    name = (charset or "").strip().strip('"').casefold()
-    name = _CHARSET_ALIASES.get(name, name)
-    if name:
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            name = ""
-    if name and name != "cp1252":
-        try:
-            return payload.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return payload.decode("cp1252", errors="replace")
-
-
-def decode_header_value(value: object) -> str:
-    """An RFC 2047 header value as text; raw 8-bit is read as UTF-8; never raises."""
-    if isinstance(value, Header):  # compat32 wraps raw 8-bit header bytes in a Header
-        chunks = []
-        for chunk, charset in decode_header(value):
-            if isinstance(chunk, bytes):
-                chunks.append(decode_bytes(chunk, None if charset in (None, "unknown-8bit") else charset))
-            else:
-                chunks.append(chunk)
-        return " ".join("".join(chunks).split())
-    text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")
-    if "=?" in text:
-        try:
-            text = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, AssertionError):
-            pass
-    return " ".join(text.split())
 
 
 def unflow(text: str, delsp: bool) -> str:
@@ -123,31 +90,45 @@ def unflow(text: str, delsp: bool) -> str:
     return "\n".join(out)
 
 
-def _payload_text(part: Message) -> str:
+def _prefix(payload: bytes, limit: int) -> bytes:
+    """At most `limit` bytes of `payload`, cut at a line end when one is near (no split character)."""
+    if len(payload) <= limit:
+        return payload
+    cut = payload.rfind(b"\n", max(0, limit - 4096), limit)
+    return payload[: cut + 1 if cut >= 0 else limit]
+
+
+def _payload_text(part: Message, limit: int = MAX_PART_BYTES) -> str:
     try:
         payload = part.get_payload(decode=True)
-    except (ValueError, TypeError, AssertionError):
+    except _PAYLOAD_ERRORS:
         payload = None
     if not isinstance(payload, bytes):
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
+        try:
+            raw = part.get_payload()
+        except _PAYLOAD_ERRORS:
+            return ""
+        return raw[:limit] if isinstance(raw, str) else ""
     try:
         charset = part.get_content_charset()
-    except (ValueError, LookupError):
+    except _PAYLOAD_ERRORS:
         charset = None
-    return decode_bytes(payload, charset)
+    return decode_bytes(_prefix(payload, limit), charset)
 
 
 def _status_text(part: Message) -> str:
     """The text of a message/delivery-status part, whose blocks compat32 parses into sub-messages."""
-    payload = part.get_payload()
+    try:
+        payload = part.get_payload()
+    except _PAYLOAD_ERRORS:
+        return ""
     if isinstance(payload, list):
         blocks = []
         for block in payload:
             if isinstance(block, Message):
                 blocks.append("\n".join(f"{name}: {value}" for name, value in block.items()))
         return "\n\n".join(blocks)
-    return _payload_text(part)
+    return _payload_text(part, MAX_SMALL_PART_BYTES)
 
 
 def _is_attachment(part: Message) -> bool:
@@ -158,8 +139,22 @@ def _is_attachment(part: Message) -> bool:
 def _filename(part: Message) -> str:
     try:
         return (part.get_filename() or "").casefold()
-    except (ValueError, TypeError, LookupError):
+    except _PAYLOAD_ERRORS:
         return ""
+
+
+def _param(part: Message, name: str) -> str:
+    try:
+        return str(part.get_param(name, "")).casefold()
+    except _PAYLOAD_ERRORS:
+        return ""
+
+
+def _garbled(text: str) -> bool:
+    """True when over 5% of the text's start is control or replacement characters (binary junk)."""
+    sample = text[:2000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\n\t\r"))
+    return bad > len(sample) / 20
 
 
 def _walk(
@@ -171,14 +166,17 @@ def _walk(
     dsn: list[str] = []
     rfc822 = False
     stack: list[tuple[Message, bool]] = [(msg, False)]
-    while stack:
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        seen += 1
         part, inside_attached = stack.pop()
         ctype = part.get_content_type()
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
-            dsn.append(_status_text(part))
+            if len(dsn) < MAX_KEPT_PARTS:
+                dsn.append(_status_text(part))
             continue
         if part.is_multipart():
-            children = part.get_payload()
+            children = part.get_payload()  # a list: no decoding happens
             if isinstance(children, list):
                 nested = inside_attached or ctype == "message/rfc822"
                 if ctype == "message/rfc822" or ctype == "text/rfc822-headers":
@@ -192,26 +190,27 @@ def _walk(
         if inside_attached:
             continue
         if ctype in _CAL_TYPES or _filename(part).endswith((".ics", ".ical", ".ifb", ".vcs")):
-            calendars.append(_payload_text(part))
+            if len(calendars) < MAX_KEPT_PARTS:
+                calendars.append(_payload_text(part, MAX_SMALL_PART_BYTES))
             continue
         if _is_attachment(part):
             continue
-        if ctype == "text/plain" and plain is None:
+        if ctype == "text/plain" and (plain is None or _garbled(plain)):
             plain = _payload_text(part)
-            if str(part.get_param("format", "")).casefold() == "flowed":
-                delsp = str(part.get_param("delsp", "")).casefold() == "yes"
-                plain = unflow(plain, delsp)
+            if _param(part, "format") == "flowed":
+                plain = unflow(plain, _param(part, "delsp") == "yes")
         elif ctype == "text/html" and html is None:
             html = _payload_text(part)
     return plain, html, calendars, dsn, rfc822
 
 
-def _headers(msg: Message) -> dict[str, list[str]]:
+def _raw_headers(msg: Message) -> dict[str, list[str]]:
+    """The raw (undecoded) values of the wanted headers, lower-case names."""
     found: dict[str, list[str]] = {}
-    for name, value in msg.items():
+    for name, value in msg.raw_items():
         key = name.casefold()
         if key in WANTED:
-            found.setdefault(key, []).append(decode_header_value(value))
+            found.setdefault(key, []).append(value)
     return found
 
 
@@ -235,15 +234,49 @@ def _recover_boundary(raw: bytes, msg: Message) -> Message:
     return repaired if repaired.is_multipart() else msg
 
 
+# The stdlib parser makes one sub-message per blank-line-separated block of a delivery-status part: a run of
+# thousands of blank lines costs it seconds. No reading of ours needs more than MAX_BLANK_LINES in a row.
+MAX_BLANK_LINES = 20
+_BLANK_RUN = re.compile(rb"(?:\r?\n){%d,}+" % (MAX_BLANK_LINES + 2))
+
+
+#: At most this many header lines are kept (the stdlib scans all of them on every header lookup); a real mail
+#: has a few dozen, a loop of relays ends at ~100.
+MAX_HEADER_LINES = 1000
+
+
+def _fewer_header_lines(raw: bytes) -> bytes:
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    end += 2 if raw.startswith(b"\r\n", end) else 1  # after the last header line's line end
+    cut = -1
+    for _ in range(MAX_HEADER_LINES):
+        cut = raw.find(b"\n", cut + 1, end)
+        if cut < 0:
+            return raw
+    return raw[: cut + 1] + raw[end:] if cut + 1 < end else raw
+
+
+def _fewer_blank_lines(match: re.Match[bytes]) -> bytes:
+    return b"\n".join(match.group(0).split(b"\n", MAX_BLANK_LINES + 1)[: MAX_BLANK_LINES + 1]) + b"\n"
+
+
 def parse_message(raw: bytes) -> Normalised:
     """Parse `raw` with the fast compat32 policy and normalise what parsers/ reads."""
+    truncated = len(raw) > MAX_RAW_BYTES
+    if truncated:
+        raw = _prefix(raw, MAX_RAW_BYTES)
+    raw = _BLANK_RUN.sub(_fewer_blank_lines, _fewer_header_lines(raw))
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     if msg.defects and msg.get_content_maintype() == "multipart":
         msg = _recover_boundary(raw, msg)
-    headers = _headers(msg)
+    raw_headers = _raw_headers(msg)
+    headers = {key: [decode_header_value(v) for v in values] for key, values in raw_headers.items()}
+    from_name, from_address = sender(raw_headers.get("from", []))
+    found = {key: tuple(a for _n, a in parse_addresses(raw_headers.get(key, []))) for key in _ADDRESS_HEADERS}
     plain, html, calendars, dsn, rfc822 = _walk(msg)
     text, source = "", None
-    if plain is not None and plain.strip():
+    if plain is not None and plain.strip() and not (html is not None and _garbled(plain)):
         text, source = plain, "plain"
     elif html is not None:
         text, source = html_to_text(html), "html"
@@ -259,24 +292,11 @@ def parse_message(raw: bytes) -> Normalised:
         calendars=tuple(calendars),
         delivery_status=tuple(dsn),
         has_rfc822_part=rfc822,
-        defects=tuple(type(d).__name__ for d in msg.defects),
+        defects=tuple(type(d).__name__ for d in msg.defects) + (("TruncatedForParsing",) if truncated else ()),
+        from_address=from_address,
+        from_name=from_name,
+        addresses=found,
     )
-
-
-def address(value: str) -> tuple[str, str]:
-    """(display name, lower-cased addr-spec) of one address header value."""
-    name, addr = parseaddr(value)
-    return name.strip(), addr.strip().casefold()
-
-
-def addresses(values: list[str]) -> list[str]:
-    """Lower-cased addr-specs of address header values, in order, without duplicates."""
-    found: list[str] = []
-    for _name, addr in getaddresses(values):
-        addr = addr.strip().casefold()
-        if addr and "@" in addr and addr not in found:
-            found.append(addr)
-    return found
 
 
 def message_ids(value: str) -> list[str]:

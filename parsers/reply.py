@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -10,11 +11,18 @@ from parsers import autoreply, bounce, learned
 from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
-from parsers.message import Normalised, address, addresses, date, message_ids, parse_message
+from parsers.message import Normalised, date, message_ids, parse_message
 from parsers.quotes import strip_calendar_text, strip_quotes
 from parsers.tokens import find_tokens
 
 Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
+
+#: The intent reader sees at most the first INTENT_MAX_LINES lines and INTENT_MAX_CHARS characters of the
+#: member's new text (what a member means is at the top); the body returned is at most BODY_MAX_CHARS.
+INTENT_MAX_LINES = 200
+INTENT_MAX_CHARS = 16 * 1024
+BODY_MAX_CHARS = 64 * 1024
+_SPACE_RUN = re.compile(r"[^\S\n]{2,}+")
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
 CONTRACT_FIELDS = (
@@ -85,20 +93,16 @@ class ParsedReply:
 
 
 def _envelope(message: Normalised) -> dict[str, Any]:
-    name, sender = address(message.header("from"))
+    # Addresses come from the raw headers (parsers.decode): a display name never supplies one.
     subject = message.header("subject")
     in_reply_to = message.header("in-reply-to")
     references = message.header("references")
-    recipients = [
-        value
-        for key in ("to", "cc", "delivered-to", "x-original-to")
-        for value in message.headers.get(key, [])
-    ]
+    recipients = message.recipients("to", "cc", "delivered-to", "x-original-to")
     irt_ids = message_ids(in_reply_to)
     return {
-        "from_address": sender or None,
-        "from_name": name or None,
-        "to_addresses": tuple(addresses(message.headers.get("to", []) + message.headers.get("cc", []))),
+        "from_address": message.from_address,
+        "from_name": message.from_name or None,
+        "to_addresses": tuple(message.recipients("to", "cc")),
         "subject": subject,
         "message_id": next(iter(message_ids(message.header("message-id"))), None),
         "in_reply_to": irt_ids[0] if irt_ids else None,
@@ -118,7 +122,7 @@ def _read(message: Normalised) -> ParsedReply:
     sender = envelope["from_address"]
     imip = next((r for r in (read_reply(c, sender) for c in message.calendars) if r is not None), None)
     auto = autoreply.detect(message)
-    body = strip_quotes(message.text)
+    body = _head(strip_quotes(message.text), BODY_MAX_CHARS)
     counter = next((c for c in map(read_counter, message.calendars) if c is not None), None)
     if imip is None and counter is not None:  # "propose a new time": a question for a person, never an answer
         body = strip_calendar_text(body)
@@ -141,14 +145,14 @@ def _read(message: Normalised) -> ParsedReply:
                 **envelope,
             )
         if auto.automatic:
-            language = detect_language(body) if body else None
+            language = detect_language(_for_intent(body)) if body else None
             return ParsedReply(
                 category="auto_reply", body=body, language=language, reason=auto.reason,
                 is_list_mail=auto.is_list_mail, **envelope,
             )  # fmt: skip
     if imip is not None:
         body = strip_calendar_text(body)
-    intent = read_intent(body, "" if imip else envelope["subject"])
+    intent = read_intent(_for_intent(body), "" if imip else envelope["subject"])
     category: Category = "reply"
     reason = None
     rsvp = intent.rsvp
@@ -193,6 +197,31 @@ def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool,
     if imip:
         unsure = tuple(name for name in unsure if name != "rsvp")
     return {"unsure": unsure, "why": why, "question": question}
+
+
+def _head(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, cut at a line end when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip()
+
+
+def _for_intent(body: str) -> str:
+    """The bounded top of the member's text that the intent reader reads, runs of spaces made one.
+
+    (Intent patterns are written for text whose whitespace runs are one space; a long run would also make
+    a pattern with neighbouring whitespace quantifiers quadratic.)
+    """
+    head = _head(body, INTENT_MAX_CHARS)
+    cut = -1
+    for _ in range(INTENT_MAX_LINES):
+        cut = head.find("\n", cut + 1)
+        if cut < 0:
+            break
+    else:
+        head = head[:cut]
+    return _SPACE_RUN.sub(" ", head)
 
 
 def _unreadable(text: str) -> bool:

@@ -1,0 +1,70 @@
+"""Hostile mail is read in bounded time: every family of issue 7 finishes fast and grows linearly."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+
+import pytest
+from _hostile import FAMILIES, Family
+
+from parsers import ParsedReply, parse_reply
+from parsers.reply import BODY_MAX_CHARS
+
+# A correctness bound, not a benchmark: the issue measured minutes for some of these.
+BOUND_SECONDS = 2.0
+# Doubling the input may at most about double the time; 3 leaves room for a loaded 2-core machine.
+MAX_RATIO = 3.0
+MEASURABLE_SECONDS = 0.01
+
+parse_reply(b"From: a@example.fi\r\n\r\nJa")  # compile the language rules outside any timing
+
+
+def _cpu(raw: bytes) -> tuple[float, ParsedReply]:
+    gc.collect()
+    start = time.process_time()
+    reply = parse_reply(raw)
+    return time.process_time() - start, reply
+
+
+def _median(raw: bytes, runs: int = 5) -> float:
+    return statistics.median(_cpu(raw)[0] for _ in range(runs))
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_each_hostile_mail_of_the_issue_is_read_well_under_a_second(family: Family) -> None:
+    seconds, reply = _cpu(family.build(family.issue_n))
+    assert seconds < BOUND_SECONDS, f"{family.name}: {seconds:.2f}s"
+    assert not (reply.reason or "").startswith(("parser error", "unreadable message"))
+    assert len(reply.body) <= BODY_MAX_CHARS
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_doubling_a_hostile_mail_at_most_about_doubles_the_time(family: Family) -> None:
+    n = family.timing_n
+    small = _median(family.build(n))
+    while small < MEASURABLE_SECONDS and n < 8 * family.timing_n:
+        n *= 2
+        small = _median(family.build(n))
+    large = _median(family.build(2 * n))
+    ratio = large / max(small, 1e-4)
+    # Below the measurable time a ratio is noise; such a family is fast at both sizes, which is the point.
+    assert large < MEASURABLE_SECONDS or ratio < MAX_RATIO, (
+        f"{family.name}: n={n} {small * 1000:.1f} ms, 2n {large * 1000:.1f} ms"
+    )
+
+
+def test_a_20_mb_reply_is_read_in_bounded_time_with_its_new_text_kept() -> None:
+    line = "Ja, jag kommer gärna. Hälsningar Anna\n"
+    raw = b"From: Anna <anna@example.fi>\r\nSubject: Re: Inbjudan\r\n\r\n" + (line * 550_000).encode()
+    seconds, reply = _cpu(raw)
+    assert seconds < BOUND_SECONDS
+    assert (reply.category, reply.rsvp) == ("reply", "yes")
+    assert reply.body.startswith(line.strip()) and len(reply.body) <= BODY_MAX_CHARS
+
+
+def test_the_intent_reader_gets_only_the_top_of_a_huge_answer() -> None:
+    # A "no" far below 200 lines of "yes" is not read: the member's answer is at the top.
+    raw = b"From: Anna <anna@example.fi>\r\nSubject: Re\r\n\r\n" + b"Ja, jag kommer.\n" * 300 + b"Nej.\n"
+    assert parse_reply(raw).rsvp == "yes"
