@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import logging
 import os
 import sys
@@ -102,13 +103,15 @@ def cmd_members(args: argparse.Namespace) -> int:
             print(f"{m.id:>5}  {m.status:<8} {m.language}  {m.name} <{m.address}>{org}")
         print(f"{len(rows)} member(s)")
     elif args.action == "add":
-        from mailer.config import _address
+        from mailer.addresses import InvalidAddress, check
 
         language = args.language or cfg.network.language
         try:
-            address = _address(args.address)
-        except ValueError:
-            raise CliError(f"members add: expected an e-mail address, got {args.address!r}") from None
+            address = check(args.address.strip())
+        except InvalidAddress as exc:
+            raise CliError(f"members add: expected an e-mail address, got {args.address!r}: {exc}") from None
+        if any(not ch.isprintable() for ch in args.name or ""):
+            raise CliError(f"members add: the name {args.name!r} contains control characters")
         member, created = store.add_member(address, args.name or "", language, now, args.organisation)
         print(("added" if created else "already a member:") + f" {member.name} <{member.address}>")
     elif args.action == "remove":
@@ -131,23 +134,41 @@ def cmd_members(args: argparse.Namespace) -> int:
 def import_members(store, path: Path, default_language: str, now: datetime  # type: ignore[no-untyped-def]
                    ) -> tuple[int, int, list[str]]:
     """Add members from a CSV (name,address[,organisation][,language]); returns (added, rows, problems)."""
-    from mailer.config import LANGUAGES, _address
+    from mailer.addresses import InvalidAddress, check
+    from mailer.config import LANGUAGES
 
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"{path}: cannot read as UTF-8 CSV ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # a CR or LF inside a quoted cell stays in it
     if not reader.fieldnames or "address" not in [f.strip().lower() for f in reader.fieldnames]:
         raise CliError(f"{path}: expected a header row with at least 'address' (and name, organisation, language)")
     added, rows, errors = 0, 0, []
-    for lineno, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        rows += 1
+    end = reader.line_num
+    while True:
         try:
-            address = _address(row.get("address", ""))
-        except ValueError:
-            errors.append(f"{path}:{lineno}: address: expected an e-mail address, got {row.get('address')!r}")
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a cell over the csv module's size limit: the rest cannot be read
+            errors.append(f"{path}:{end + 1}: rejected, and the rows after it not read: {exc}")
+            break
+        lineno, end = end + 1, reader.line_num  # the line the record starts on
+        rows += 1
+        if None in raw:
+            errors.append(f"{path}:{lineno}: rejected: more fields than the header names (an unquoted comma?)")
+            continue
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            address = check(row.get("address", ""))
+        except InvalidAddress as exc:
+            errors.append(f"{path}:{lineno}: address {row.get('address')!r} rejected: {exc}")
+            continue
+        bad = [k for k in ("name", "organisation") if any(not ch.isprintable() for ch in row.get(k, ""))]
+        if bad:
+            errors.append(f"{path}:{lineno}: {bad[0]} {row.get(bad[0])!r} rejected: it contains control "
+                          "characters")
             continue
         language = row.get("language") or default_language
         if language not in LANGUAGES:
