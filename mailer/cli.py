@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -235,12 +236,19 @@ def _meeting_for(cfg: Config, store, day: str | None, now: datetime):  # type: i
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except _Terminated:  # a SIGTERM while starting: exit cleanly, nothing was half done
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
     from mailer.service import Service, build_inbox
+    from mailer.store import Store
 
     cfg = _load(args)
-    store = _open_store(cfg)
+    store = Store.open(cfg.database, lock=True)  # the lock first: migrations run under it
     try:
-        store.acquire_lock()
         service = Service(cfg, store, inbox=build_inbox(cfg, store))
         if args.once:
             report = asyncio.run(_once(service, _now(args) if args.now else None))
@@ -248,11 +256,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             for err in report.errors:
                 print(f"warning: {err}", file=sys.stderr)
             return EXIT_OK
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        setup_logging()
         asyncio.run(service.run_forever())
         return EXIT_OK
     finally:
         store.close()
+
+
+def setup_logging() -> None:
+    """The daemon's log: INFO and up, each line written when it happens; APScheduler's per-poll lines off."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived before the daemon's own handler was in place (during start-up)."""
+
+
+def _terminate_during_startup(signum: int, frame: object) -> None:
+    raise _Terminated()
 
 
 async def _once(service, now: datetime | None):  # type: ignore[no-untyped-def]
@@ -394,6 +416,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:  # until the daemon's loop takes over, SIGTERM ends the command cleanly (no -15 at start-up)
+        previous = signal.signal(signal.SIGTERM, _terminate_during_startup)
+    except ValueError:  # not the main thread (tests): leave signals alone
+        previous = None
+    try:
+        return _main(argv)
+    except _Terminated:
+        return 128 + signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
