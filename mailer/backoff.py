@@ -21,6 +21,7 @@ class Backoff:
     cap: timedelta = MAX_DELAY
     failures: int = 0
     reason: str | None = None
+    first_failed_at: datetime | None = None
     failed_at: datetime | None = None
     next_at: datetime | None = None
 
@@ -35,8 +36,9 @@ class Backoff:
     def failed(self, reason: str, now: datetime) -> None:
         """One more failed attempt: wait twice as long (at most `cap`); log only the change to 'down'."""
         if self.failures == 0:
-            self.log.warning("%s unreachable: %s; retrying with backoff (%g s doubling to %g s)", self.name,
+            self.log.warning("%s failing: %s; retrying with backoff (%g s doubling to %g s)", self.name,
                              reason, self.first.total_seconds(), self.cap.total_seconds())
+            self.first_failed_at = now
         self.failures += 1
         delay = self.cap if self.failures > 16 else min(self.first * 2 ** (self.failures - 1), self.cap)
         self.reason, self.failed_at, self.next_at = reason, now, now + delay
@@ -44,10 +46,10 @@ class Backoff:
     def succeeded(self, now: datetime) -> None:
         """The server answered: back to normal; log the change once."""
         if self.failures:
-            down_for = (now - self.failed_at).total_seconds() if self.failed_at else 0.0
-            self.log.warning("%s reachable again after %d failed attempts (last failure %.0f s ago)", self.name,
+            down_for = (now - self.first_failed_at).total_seconds() if self.first_failed_at else 0.0
+            self.log.warning("%s working again after %d failed attempts (first failure %.0f s ago)", self.name,
                              self.failures, down_for)
-        self.failures, self.reason, self.failed_at, self.next_at = 0, None, None, None
+        self.failures, self.reason, self.first_failed_at, self.failed_at, self.next_at = 0, None, None, None, None
 
     def describe(self, tz: object | None = None) -> str | None:
         """"connection refused at 10:02, next try 10:07" while down, else None."""

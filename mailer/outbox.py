@@ -317,8 +317,7 @@ class _Drain:
             self.report.stopped = (f"stop requested: a message the server had not answered within "
                                    f"{self.stop_grace:g} s was abandoned; it stays queued")
             return
-        except (ServerUnreachable, TransportSetupError) as exc:
-            self.error(f"outbox {row.id} ({row.key}): {exc}")
+        except (ServerUnreachable, TransportSetupError) as exc:  # the caller's backoff says it, once
             self.report.stopped = self.report.unreachable = str(exc)
             raise _Halt() from None
         except PermanentFailure as exc:

@@ -212,6 +212,8 @@ class Service:
         report.errors.extend(result.errors)
         t = now()
         if result.unreachable:
+            if not self.live_log:  # run --once prints it; the daemon's backoff logs it once per outage
+                report.errors.append(f"outbox paused: {result.unreachable}")
             self.smtp_backoff.failed(result.unreachable, t)
         elif result.attempted or result.aborted:
             self.smtp_backoff.succeeded(t)
