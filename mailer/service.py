@@ -304,6 +304,12 @@ class Service:
         return min(future) if future else None
 
     async def aclose(self) -> None:
+        if len(self.unmarked):  # a last try: a mark lost here would send that message again on restart
+            try:
+                self.unmarked.flush(self.store)
+            except Exception as exc:
+                log.error("%d sent messages could not be recorded (%s); they may be sent again after the "
+                          "restart, with the same Message-ID", len(self.unmarked), exc)
         await self.transport.aclose()
         if self.inbox is not None and hasattr(self.inbox, "close"):
             self.inbox.close()
