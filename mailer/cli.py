@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import logging
 import os
 import signal
@@ -134,51 +132,14 @@ def cmd_members(args: argparse.Namespace) -> int:
 
 def import_members(store, path: Path, default_language: str, now: datetime  # type: ignore[no-untyped-def]
                    ) -> tuple[int, int, list[str]]:
-    """Add members from a CSV (name,address[,organisation][,language]); returns (added, rows, problems)."""
-    from mailer.addresses import InvalidAddress, check
-    from mailer.config import LANGUAGES
+    """Add members from a CSV (mailer/members.py); returns (added, rows, problems)."""
+    from mailer.members import UnreadableCsv
+    from mailer.members import import_members as import_csv
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read as UTF-8 CSV ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # a CR or LF inside a quoted cell stays in it
-    if not reader.fieldnames or "address" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise CliError(f"{path}: expected a header row with at least 'address' (and name, organisation, language)")
-    added, rows, errors = 0, 0, []
-    end = reader.line_num
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # e.g. a cell over the csv module's size limit: the rest cannot be read
-            errors.append(f"{path}:{end + 1}: rejected, and the rows after it not read: {exc}")
-            break
-        lineno, end = end + 1, reader.line_num  # the line the record starts on
-        rows += 1
-        if None in raw:
-            errors.append(f"{path}:{lineno}: rejected: more fields than the header names (an unquoted comma?)")
-            continue
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        try:
-            address = check(row.get("address", ""))
-        except InvalidAddress as exc:
-            errors.append(f"{path}:{lineno}: address {row.get('address')!r} rejected: {exc}")
-            continue
-        bad = [k for k in ("name", "organisation") if any(not ch.isprintable() for ch in row.get(k, ""))]
-        if bad:
-            errors.append(f"{path}:{lineno}: {bad[0]} {row.get(bad[0])!r} rejected: it contains control "
-                          "characters")
-            continue
-        language = row.get("language") or default_language
-        if language not in LANGUAGES:
-            errors.append(f"{path}:{lineno}: language: expected sv, fi or en, got {language!r}")
-            continue
-        _, created = store.add_member(address, row.get("name", ""), language, now, row.get("organisation") or None,
-                                      source="import")
-        added += int(created)
-    return added, rows, errors
+        return import_csv(store, path, default_language, now)
+    except UnreadableCsv as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

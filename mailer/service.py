@@ -11,11 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mailer import planner
-from mailer.backoff import Backoff
 from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
-from mailer.outbox import Unmarked, drain
+from mailer.sending import Sending
 from mailer.store import Store
 from mailer.tokens import make as make_token
 from mailer.transport import Transport, make_transport
@@ -70,17 +69,10 @@ class Service:
         from mailer.handle import ReplyHandler
 
         self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail)
-        smtp = config.mail.smtp
-        where = f"SMTP server {smtp.host}:{smtp.port}" if config.mail.transport == "smtp" and smtp else "outbox"
-        imap = config.mail.imap
-        self.smtp_backoff = Backoff(where, log)
-        self.imap_backoff = Backoff(f"IMAP server {imap.host}:{imap.port}" if imap else "inbox", log)
-        self.db_backoff = Backoff("database (recording sent mail)", log)
-        #: Sent messages whose "sent" mark waits for the database (disk full): never sent again.
-        self.unmarked = Unmarked()
+        self.sending = Sending(config, store, self.transport, self.composer.render, self.enqueue_mail)
+        self.imap_backoff = self.sending.imap
         #: The daemon logs each send error as it happens (run --once prints them at the end).
         self.live_log = False
-        self._state_shown: str | None = None
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -187,70 +179,9 @@ class Service:
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
                    report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now())
-        t = now()
-        if not (self.smtp_backoff.ready(t) and self.db_backoff.ready(t)):
-            return report  # a server or the database is down: wait for its backoff, do not hammer it
-        try:  # never an invitation after the meeting, nor one for a cancelled meeting
-            self.store.drop_stale(t)
-        except Exception as exc:  # the database refuses writes: the drain below finds out and stops
-            report.errors.append(f"outbox: {type(exc).__name__}: {exc}")
-        smtp = self.config.mail.smtp
-        # one sender per allowed connection; after a kill -9, at most that many in-flight messages go again
-        concurrency = smtp.max_connections if self.config.mail.transport == "smtp" and smtp else 1
-
-        def warn(text: str) -> None:
-            log.warning("%s", text)
-            report.logged.append(text)
-
-        result = await drain(self.store, lambda row: self.composer.render(row, now()), self.transport, now,
-                             config=self.config.mail, stop=stop, concurrency=max(1, concurrency),
-                             unmarked=self.unmarked, warn=warn if self.live_log else None,
-                             on_address_failing=lambda row, error: self._tell_coordinators(row, error, now()))
-        report.sent += result.sent
-        report.retried += result.retried
-        report.failed += result.failed
-        report.errors.extend(result.errors)
-        t = now()
-        if result.unreachable:
-            if not self.live_log:  # run --once prints it; the daemon's backoff logs it once per outage
-                report.errors.append(f"outbox paused: {result.unreachable}")
-            self.smtp_backoff.failed(result.unreachable, t)
-        elif result.attempted or result.aborted:
-            self.smtp_backoff.succeeded(t)
-        if result.database:
-            self.db_backoff.failed(result.database, t)
-        elif result.attempted or not self.unmarked:
-            self.db_backoff.succeeded(t)
-        self._show_state()
+        self.sending.transport = self.transport  # (tests and the demo may swap it)
+        await self.sending.send(now, stop, report, live_log=self.live_log)
         return report
-
-    def _tell_coordinators(self, row: Any, error: str, now: datetime) -> None:
-        """A member's address was refused for good: the coordinators get one notice (inside the drain's
-        transaction that marked the member 'bouncing')."""
-        member = self.store.member(row.member_id) if row.member_id is not None else None
-        if member is None:
-            return
-        local = now.astimezone(self.config.network.tz).date()
-        for coordinator in self.config.network.coordinators:
-            self.enqueue_mail(key=f"bounce-notice:{member.id}:{coordinator}:{local}", kind="bounce-notice",
-                              member=None, recipient=coordinator, now=now,
-                              context={"member_name": member.name, "address": ascii(member.address)[1:-1],
-                                       "refused": True, "reason": error, "status": "bouncing"})
-
-    def _show_state(self) -> None:
-        """Keep the servers' state where `traffpunkt status` reads it (written only when it changes)."""
-        tz = self.config.network.tz
-        parts = [f"{b.name}: {d}" for b in (self.smtp_backoff, self.imap_backoff, self.db_backoff)
-                 if (d := b.describe(tz))]
-        if len(self.unmarked):
-            parts.append(f"{len(self.unmarked)} sent messages wait for their 'sent' mark (never sent again)")
-        shown = "\n".join(parts) or None
-        if shown != self._state_shown:
-            try:
-                self.store.set_setting("service_state", shown)
-                self._state_shown = shown
-            except Exception:  # noqa: S110 - the database refuses writes; it is retried on the next change
-                pass
 
     def read_inbox(self, now: datetime, report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now)
@@ -260,7 +191,7 @@ class Service:
             result = self.inbox.fetch_and_handle(self.handler.for_time(now), now=now)
         except Exception as exc:  # an unreachable server must not stop sending; it is retried with backoff
             self.imap_backoff.failed(f"{type(exc).__name__}: {exc}", now)
-            self._show_state()
+            self.sending.show_state()
             return report
         self.imap_backoff.succeeded(now)
         for name, n in result.counts().items():
@@ -298,18 +229,13 @@ class Service:
         candidates: Iterable[datetime | None] = (
             planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1))),
             self.store.next_outbox_time(),
-            *(b.next_at for b in (self.smtp_backoff, self.imap_backoff, self.db_backoff)),
+            *(b.next_at for b in self.sending.backoffs),
         )
         future = [c for c in candidates if c is not None and c > now]
         return min(future) if future else None
 
     async def aclose(self) -> None:
-        if len(self.unmarked):  # a last try: a mark lost here would send that message again on restart
-            try:
-                self.unmarked.flush(self.store)
-            except Exception as exc:
-                log.error("%d sent messages could not be recorded (%s); they may be sent again after the "
-                          "restart, with the same Message-ID", len(self.unmarked), exc)
+        self.sending.flush_marks()
         await self.transport.aclose()
         if self.inbox is not None and hasattr(self.inbox, "close"):
             self.inbox.close()

@@ -1,0 +1,125 @@
+"""The daemon's sending side across ticks: one drain per call, a backoff per server and for the database,
+sent marks that wait for the disk, and the coordinators' notice when an address is refused for good."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from mailer.backoff import Backoff
+from mailer.config import Config
+from mailer.outbox import DrainReport, Render, Unmarked, drain
+from mailer.store import OutboxRow, Store
+from mailer.transport import Transport
+
+log = logging.getLogger("traffpunkt")
+
+
+class _Report(Protocol):
+    sent: int
+    retried: int
+    failed: int
+    errors: list[str]
+    logged: list[str]
+
+
+class Sending:
+    """`send()` drains the outbox unless the SMTP server or the database is waiting out its backoff."""
+
+    def __init__(self, config: Config, store: Store, transport: Transport, render: Callable[..., Any],
+                 enqueue_mail: Callable[..., bool]) -> None:
+        self.config, self.store, self.transport = config, store, transport
+        self._render, self._enqueue_mail = render, enqueue_mail
+        smtp, imap = config.mail.smtp, config.mail.imap
+        self.smtp = Backoff(f"SMTP server {smtp.host}:{smtp.port}"
+                            if config.mail.transport == "smtp" and smtp else "outbox", log)
+        self.imap = Backoff(f"IMAP server {imap.host}:{imap.port}" if imap else "inbox", log)
+        self.database = Backoff("database (recording sent mail)", log)
+        #: Sent messages whose "sent" mark waits for the database (disk full): never sent again.
+        self.unmarked = Unmarked()
+        self._state_shown: str | None = None
+
+    @property
+    def backoffs(self) -> tuple[Backoff, Backoff, Backoff]:
+        return self.smtp, self.imap, self.database
+
+    async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None, report: _Report,
+                   live_log: bool) -> DrainReport | None:
+        """One drain into `report`; None when it waited for a backoff. With `live_log`, errors are logged
+        as they happen (and listed in `report.logged`)."""
+        t = now()
+        if not (self.smtp.ready(t) and self.database.ready(t)):
+            return None  # a server or the database is down: wait for its backoff, do not hammer it
+        try:  # never an invitation after the meeting, nor one for a cancelled meeting
+            self.store.drop_stale(t)
+        except Exception as exc:  # the database refuses writes: the drain below finds out and stops
+            report.errors.append(f"outbox: {type(exc).__name__}: {exc}")
+        smtp = self.config.mail.smtp
+        # one sender per allowed connection; after a kill -9, at most that many in-flight messages go again
+        concurrency = smtp.max_connections if self.config.mail.transport == "smtp" and smtp else 1
+
+        def warn(text: str) -> None:
+            log.warning("%s", text)
+            report.logged.append(text)
+
+        render: Render = lambda row: self._render(row, now())  # noqa: E731
+        result = await drain(self.store, render, self.transport, now, config=self.config.mail, stop=stop,
+                             concurrency=max(1, concurrency), unmarked=self.unmarked,
+                             warn=warn if live_log else None,
+                             on_address_failing=lambda row, error: self.tell_coordinators(row, error, now()))
+        report.sent += result.sent
+        report.retried += result.retried
+        report.failed += result.failed
+        report.errors.extend(result.errors)
+        t = now()
+        if result.unreachable:
+            if not live_log:  # run --once prints it; the daemon's backoff logs it once per outage
+                report.errors.append(f"outbox paused: {result.unreachable}")
+            self.smtp.failed(result.unreachable, t)
+        elif result.attempted or result.aborted:
+            self.smtp.succeeded(t)
+        if result.database:
+            self.database.failed(result.database, t)
+        elif result.attempted or not self.unmarked:
+            self.database.succeeded(t)
+        self.show_state()
+        return result
+
+    def tell_coordinators(self, row: OutboxRow, error: str, now: datetime) -> None:
+        """A member's address was refused for good: the coordinators get one notice (inside the drain's
+        transaction that marked the member 'bouncing')."""
+        member = self.store.member(row.member_id) if row.member_id is not None else None
+        if member is None:
+            return
+        local = now.astimezone(self.config.network.tz).date()
+        for coordinator in self.config.network.coordinators:
+            self._enqueue_mail(key=f"bounce-notice:{member.id}:{coordinator}:{local}", kind="bounce-notice",
+                               member=None, recipient=coordinator, now=now,
+                               context={"member_name": member.name, "address": ascii(member.address)[1:-1],
+                                        "refused": True, "reason": error, "status": "bouncing"})
+
+    def show_state(self) -> None:
+        """Keep the servers' state where `traffpunkt status` reads it (written only when it changes)."""
+        tz = self.config.network.tz
+        parts = [f"{b.name}: {d}" for b in self.backoffs if (d := b.describe(tz))]
+        if len(self.unmarked):
+            parts.append(f"{len(self.unmarked)} sent messages wait for their 'sent' mark (never sent again)")
+        shown = "\n".join(parts) or None
+        if shown != self._state_shown:
+            try:
+                self.store.set_setting("service_state", shown)
+                self._state_shown = shown
+            except Exception:  # noqa: S110 - the database refuses writes; it is retried on the next change
+                pass
+
+    def flush_marks(self) -> None:
+        """At shutdown, a last try: a mark lost here would send that message again after the restart."""
+        if len(self.unmarked):
+            try:
+                self.unmarked.flush(self.store)
+            except Exception as exc:
+                log.error("%d sent messages could not be recorded (%s); they may be sent again after the "
+                          "restart, with the same Message-ID", len(self.unmarked), exc)
