@@ -37,14 +37,17 @@ class Sending:
         self.smtp = Backoff(f"SMTP server {smtp.host}:{smtp.port}"
                             if config.mail.transport == "smtp" and smtp else "outbox", log)
         self.imap = Backoff(f"IMAP server {imap.host}:{imap.port}" if imap else "inbox", log)
+        #: IMAP IDLE on its own: a server that fetches but fails IDLE is polled, not hammered.
+        self.idle = Backoff(f"{self.imap.name} (IDLE)", log)
         self.database = Backoff("database (recording sent mail)", log)
         #: Sent messages whose "sent" mark waits for the database (disk full): never sent again.
         self.unmarked = Unmarked()
         self._state_shown: str | None = None
 
     @property
-    def backoffs(self) -> tuple[Backoff, Backoff, Backoff]:
-        return self.smtp, self.imap, self.database
+    def backoffs(self) -> tuple[Backoff, Backoff, Backoff, Backoff]:
+        """Every server's state (the inbox's too: `status` shows them together)."""
+        return self.smtp, self.imap, self.idle, self.database
 
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None, report: _Report,
                    live_log: bool) -> DrainReport | None:

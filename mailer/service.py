@@ -284,7 +284,8 @@ class Service:
                     scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
-                if self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down:
+                if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
+                        and self.sending.idle.ready(self.clock())):
                     waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 if stop.is_set() and self.inbox is not None and hasattr(self.inbox, "interrupt"):
@@ -299,10 +300,12 @@ class Service:
     def _idle_once(self, stop: asyncio.Event) -> bool:
         """Block in IMAP IDLE (or a Maildir poll) for up to the poll interval; True when mail arrived."""
         try:
-            return bool(self.inbox.wait_for_mail(self.config.mail.poll_seconds))  # type: ignore[union-attr]
-        except Exception as exc:  # a dropped IDLE connection: the inbox backs off, then is polled again
-            self.imap_backoff.failed(f"waiting for mail: {type(exc).__name__}: {exc}", self.clock())
+            arrived = bool(self.inbox.wait_for_mail(self.config.mail.poll_seconds))  # type: ignore[union-attr]
+        except Exception as exc:  # a dropped IDLE connection: IDLE backs off, the inbox is polled meanwhile
+            self.sending.idle.failed(f"{type(exc).__name__}: {exc}", self.clock())
             return False
+        self.sending.idle.succeeded(self.clock())
+        return arrived
 
 
 class _Contexts:
