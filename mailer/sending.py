@@ -118,8 +118,17 @@ class Sending:
             except Exception:  # noqa: S110 - the database refuses writes; it is retried on the next change
                 pass
 
+    def close(self) -> None:
+        """At shutdown: a last try to write waiting marks (a mark lost here would send that message again
+        after the restart), and no stale "next try" left for `status`."""
+        self.flush_marks()
+        try:
+            self.store.set_setting("service_state", None)
+        except Exception:  # noqa: S110 - the database refuses writes: status may show the last state
+            pass
+
     def flush_marks(self) -> None:
-        """At shutdown, a last try: a mark lost here would send that message again after the restart."""
+        """A last try to write the marks that wait for the database."""
         if len(self.unmarked):
             try:
                 self.unmarked.flush(self.store)

@@ -235,7 +235,7 @@ class Service:
         return min(future) if future else None
 
     async def aclose(self) -> None:
-        self.sending.flush_marks()
+        self.sending.close()
         await self.transport.aclose()
         if self.inbox is not None and hasattr(self.inbox, "close"):
             self.inbox.close()
