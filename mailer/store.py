@@ -186,7 +186,12 @@ class Store:
         if self.path is None:
             yield
             return
-        with open(self._lock_path(".migrate.lock"), "a+") as f:
+        try:
+            f = open(self._lock_path(".migrate.lock"), "a+")  # noqa: SIM115 - closed below
+        except OSError:  # a read-only directory (status by another user): nothing to migrate there anyway
+            yield
+            return
+        with f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             yield
 
