@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness import COORDINATOR, free_port, network, received, sink_on, wait_for
+from harness import COORDINATOR, free_port, message_id, network, received, sink_on, wait_for
 from smtp_server import DROP, Delivery, Reply, SinkHandler
 
 pytestmark = pytest.mark.slow
@@ -42,6 +42,7 @@ def test_kill_9_at_random_points_of_a_1000_member_fan_out_misses_no_one_and_repe
     assert missed == 0
     assert duplicates <= kills, f"{duplicates} duplicates after {kills} kills"
     assert max(copies.values()) <= 2
+    assert one_message_id_each(handler), "a member got two different invitations"
     figure(f"{kills} kills at {points} of {members}: {missed} missed, {duplicates} duplicates "
            f"(<= {kills}, each the same Message-ID), {took:.0f} s")
 
@@ -76,6 +77,7 @@ def test_5_percent_451_and_5_percent_dropped_after_data_are_retried_until_everyo
     duplicates = sum(n - 1 for n in copies.values())
     assert len(delivered) == members and net.outbox() == {"sent": members}
     assert duplicates <= faults["drop"], "only a dropped answer after DATA may give a second copy"
+    assert one_message_id_each(handler), "a retry carried another Message-ID"
     assert "Traceback" not in daemon.log()
     figure(f"{members} members, {faults['451']} x 451 and {faults['drop']} dropped after DATA: "
            f"0 missed, {duplicates} second copies (<= drops, same Message-ID), all in {took:.0f} s")
@@ -122,3 +124,11 @@ def notices(handler: SinkHandler) -> list[str]:
             body = d.message().get_body(("plain",))
             out.append(body.get_content() if body is not None else "")
     return out
+
+
+def one_message_id_each(handler: SinkHandler) -> bool:
+    """Every recipient got copies of one Message-ID only (a repeat is the same message, not a new one)."""
+    ids: dict[str, set[str]] = {}
+    for d in [*handler.delivered, *handler.unanswered]:
+        ids.setdefault(d.recipient, set()).add(message_id(d.data))
+    return all(len(v) == 1 for v in ids.values())
