@@ -1,5 +1,5 @@
 """The daemon's sending side across ticks: one drain per call, a backoff per server and for the database,
-sent marks that wait for the disk, and the coordinators' notice when an address is refused for good."""
+sent marks that wait for the disk, and the coordinators' notice of addresses refused for good."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from mailer.backoff import Backoff
 from mailer.config import Config
 from mailer.outbox import DrainReport, Render, Unmarked, drain
-from mailer.store import OutboxRow, Store
+from mailer.store import Store
 from mailer.transport import Transport
 
 log = logging.getLogger("traffpunkt")
@@ -56,6 +56,7 @@ class Sending:
         t = now()
         if not (self.smtp.ready(t) and self.database.ready(t)):
             return None  # a server or the database is down: wait for its backoff, do not hammer it
+        self.notify_refused(t)  # (failures of the previous drain: their notice goes out in this one)
         try:  # never an invitation after the meeting, nor one for a cancelled meeting
             self.store.drop_stale(t)
         except Exception as exc:  # the database refuses writes: the drain below finds out and stops
@@ -71,8 +72,8 @@ class Sending:
         render: Render = lambda row: self._render(row, now())  # noqa: E731
         result = await drain(self.store, render, self.transport, now, config=self.config.mail, stop=stop,
                              concurrency=max(1, concurrency), unmarked=self.unmarked,
-                             warn=warn if live_log else None,
-                             on_address_failing=lambda row, error: self.tell_coordinators(row, error, now()))
+                             warn=warn if live_log else None)
+        self.notify_refused(now())
         report.sent += result.sent
         report.retried += result.retried
         report.failed += result.failed
@@ -91,18 +92,30 @@ class Sending:
         self.show_state()
         return result
 
-    def tell_coordinators(self, row: OutboxRow, error: str, now: datetime) -> None:
-        """A member's address was refused for good: the coordinators get one notice (inside the drain's
-        transaction that marked the member 'bouncing')."""
-        member = self.store.member(row.member_id) if row.member_id is not None else None
-        if member is None:
-            return
-        local = now.astimezone(self.config.network.tz).date()
-        for coordinator in self.config.network.coordinators:
-            self._enqueue_mail(key=f"bounce-notice:{member.id}:{coordinator}:{local}", kind="bounce-notice",
-                               member=None, recipient=coordinator, now=now,
-                               context={"member_name": member.name, "address": ascii(member.address)[1:-1],
-                                        "refused": True, "reason": error, "status": "bouncing"})
+    def notify_refused(self, now: datetime) -> int:
+        """One notice per coordinator listing the members whose address was refused for good since the last
+        notice (derived from the log in one transaction with its watermark: each member is told once, and
+        a mass failure is one mail, not one per member). Returns how many members it listed."""
+        try:
+            told = int(self.store.setting("refused_told_upto") or 0)
+            rows = self.store.members_refused_since(told)
+            if not rows:
+                return 0
+            members = [{"name": r["name"], "address": ascii(r["address"])[1:-1], "reason": r["reason"]}
+                       for r in rows]
+            with self.store.write():
+                for coordinator in self.config.network.coordinators:
+                    self._enqueue_mail(key=f"bounce-notice:refused:{rows[-1]['id']}:{coordinator}",
+                                       kind="bounce-notice", member=None, recipient=coordinator, now=now,
+                                       context={"members": members, "refused": True, "status": "bouncing",
+                                                "member_name": members[0]["name"],
+                                                "address": members[0]["address"],
+                                                "reason": members[0]["reason"]})
+                self.store.set_setting("refused_told_upto", str(rows[-1]["id"]))
+        except Exception as exc:  # the database refuses writes: the next drain tells them
+            log.debug("refused addresses not told yet: %s", exc)
+            return 0
+        return len(rows)
 
     def show_state(self) -> None:
         """Keep the servers' state where `traffpunkt status` reads it (written only when it changes)."""

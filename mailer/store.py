@@ -506,8 +506,16 @@ class Store:
                 if row["member_id"] is not None:
                     cur = self.db.execute("UPDATE members SET status = 'bouncing' WHERE id = ? AND status = 'active'",
                                           [row["member_id"]])
-                    if cur.rowcount:
-                        self.log("member-bouncing", now, member_id=row["member_id"], detail=error[:500])
+                    if cur.rowcount:  # the coordinators' notice is derived from these (Sending.notify_refused)
+                        self.log("member-refused", now, member_id=row["member_id"], detail=error[:500])
+
+    def members_refused_since(self, after_log_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        """Members the outbox marked 'bouncing' (a refused address) after log entry `after_log_id`, oldest
+        first: (log) id, at, reason, member_id, name, address."""
+        return list(self.db.query(
+            "SELECT l.id, l.at, l.detail AS reason, m.id AS member_id, m.name, m.address FROM log l "
+            "JOIN members m ON m.id = l.member_id WHERE l.event = 'member-refused' AND l.id > ? "
+            "ORDER BY l.id LIMIT ?", [after_log_id, limit]))
 
     def address_failing(self, address: str) -> bool:
         return self._one("SELECT 1 AS x FROM address_failures WHERE address = ?", [address]) is not None

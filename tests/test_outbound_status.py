@@ -62,3 +62,30 @@ def test_a_commit_that_fails_leaves_no_transaction_open_and_the_next_write_commi
     reopened = Store.open(tmp_path / "tp.db")
     assert [r["pid"] for r in reopened.db.query("SELECT pid FROM c")] == [1]
     reopened.close()
+
+
+async def test_fifty_refused_addresses_are_one_notice_per_coordinator_and_each_member_is_told_once() -> None:
+    from mailer.errors import PermanentFailure
+    from mailer.service import Service
+    from mailer.transport import Envelope, MemoryTransport
+
+    def refuse(envelope: Envelope) -> None:
+        if envelope.recipient.startswith("gone"):
+            raise PermanentFailure("550 5.1.1 No such user", address_failing=True)
+
+    config = load_config(PROJECT_ROOT / "config" / "network.example.toml")
+    store = Store.memory()
+    joined = datetime(2026, 10, 1, tzinfo=UTC)
+    for n in range(50):
+        store.add_member(f"gone{n}@example.org", f"Gone {n}", "sv", joined)
+    store.add_member("kept@example.org", "Kept", "sv", joined)
+    service = Service(config, store, transport=MemoryTransport(refuse))
+    now = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)  # the 3.12 meeting's invitations are due
+    await service.tick(now)
+    await service.tick(now + timedelta(minutes=5))
+    notices = [r for r in store.outbox_rows(limit=10_000) if r.kind == "bounce-notice"]
+    assert len(notices) == len(config.network.coordinators)
+    assert sorted(m["address"] for m in notices[0].context["members"]) == sorted(
+        f"gone{n}@example.org" for n in range(50))
+    assert {m.status for m in store.members(None) if m.address.startswith("gone")} == {"bouncing"}
+    assert service.sending.notify_refused(now + timedelta(minutes=10)) == 0  # told once
