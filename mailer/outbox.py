@@ -153,15 +153,14 @@ async def drain(
     concurrency: int = 1,
     unmarked: Unmarked | None = None,
     warn: Callable[[str], None] | None = None,
-    on_address_failing: Callable[[OutboxRow, str], None] | None = None,
     stop_grace: float = STOP_GRACE_SECONDS,
 ) -> DrainReport:
     """Send every due outbox row once; rows are streamed from the store, never all held in memory.
 
     - sent: marked only after the transport returned (the server's 250);
     - temporary failure: retried after `retry_delay`, failed after `config.max_attempts` attempts;
-    - permanent failure: failed; when the address was refused it is remembered as failing (and
-      `on_address_failing` runs in the same transaction), and later rows to it fail without being sent;
+    - permanent failure: failed; when the address was refused it is remembered as failing and its
+      member becomes 'bouncing' (in the same transaction), and later rows to it fail without being sent;
     - any error of one row (a template bug, an address the transport refuses to write): that row fails
       (or is retried, when it may be the server's fault) with the reason; the drain goes on;
     - server unreachable or transport misconfigured: the row is left as it was and the drain stops
@@ -188,8 +187,7 @@ async def drain(
     queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)
     marks = _SentMarks(store, threaded=concurrency > 1)
     halted = asyncio.Event()
-    ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace,
-                 warn, on_address_failing)
+    ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
 
     def stopping() -> bool:
         return halted.is_set() or (stop is not None and stop.is_set())
@@ -245,12 +243,10 @@ class _Drain:
 
     def __init__(self, store: Store, render: Render, transport: Transport, now: Callable[[], datetime],
                  config: Mail, report: DrainReport, marks: _SentMarks, unmarked: Unmarked,
-                 stop: asyncio.Event | None, stop_grace: float, warn: Callable[[str], None] | None,
-                 on_address_failing: Callable[[OutboxRow, str], None] | None) -> None:
+                 stop: asyncio.Event | None, stop_grace: float, warn: Callable[[str], None] | None) -> None:
         self.store, self.render, self.transport, self.now = store, render, transport, now
         self.config, self.report, self.marks, self.unmarked = config, report, marks, unmarked
         self.stop, self.stop_grace, self.warn = stop, stop_grace, warn
-        self.on_address_failing = on_address_failing
 
     def error(self, text: str) -> None:
         self.report.errors.append(text)
@@ -273,12 +269,7 @@ class _Drain:
             raise _Halt() from None
 
     def _fail(self, row: OutboxRow, error: str, *, address_failing: bool) -> None:
-        def record() -> None:
-            with self.store.write():
-                self.store.mark_failed(row.id, error, self.now(), address_failing=address_failing)
-                if address_failing and self.on_address_failing is not None and row.member_id is not None:
-                    self.on_address_failing(row, error)
-        self._write(record)
+        self._write(lambda: self.store.mark_failed(row.id, error, self.now(), address_failing=address_failing))
         self.report.failed += 1
         self.error(f"outbox {row.id} ({row.key}): {error}")
 

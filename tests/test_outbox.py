@@ -365,20 +365,19 @@ async def test_any_unexpected_error_of_one_send_retries_that_row_and_the_others_
     assert "library bug" in (row(store, ids[1]).last_error or "")
 
 
-async def test_a_refused_address_marks_its_member_bouncing_and_tells_in_the_same_transaction(
+async def test_a_refused_address_marks_its_member_bouncing_for_the_coordinators_notice(
         store: Store, server: Server, handler: SinkHandler) -> None:
     member, _ = store.add_member("gone@example.org", "Gone Member", "sv", T0)
     with store.write():
         store.enqueue(key="invitation:x:1", kind="invitation", recipient="gone@example.org", member_id=member.id,
                       message_id="<gone.test@example.org>", now=T0)
     handler.on_rcpt = lambda address: "550 5.1.1 No such user"
-    told: list[tuple[int | None, str]] = []
     transport = SmtpTransport(server.settings(), None)
-    await drain(store, render, transport, Clock(), config=mail_settings(),
-                on_address_failing=lambda r, error: told.append((r.member_id, error)))
+    await drain(store, render, transport, Clock(), config=mail_settings())
     await transport.aclose()
-    assert [m for m, _ in told] == [member.id] and "550" in told[0][1]
     assert store.member(member.id).status == "bouncing"  # type: ignore[union-attr]
+    refused = store.members_refused_since(0)
+    assert [r["address"] for r in refused] == ["gone@example.org"] and "550" in refused[0]["reason"]
 
 
 async def test_a_stop_abandons_a_message_the_server_does_not_answer_after_the_grace_and_keeps_it_queued(
