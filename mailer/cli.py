@@ -376,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Files the daemon and the commands create (database, lock, Maildirs, kept mail) are owner-only.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:  # until the daemon's loop takes over, SIGTERM ends the command cleanly (no -15 at start-up)
         previous = signal.signal(signal.SIGTERM, _terminate_during_startup)
@@ -393,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/publish.py)
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -413,6 +418,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"traffpunkt: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
         return EXIT_FAIL
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":  # pragma: no cover

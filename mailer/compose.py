@@ -48,13 +48,19 @@ KINDS = (
     "memo-draft",
     "memo",
     "thanks",
+    "ask",
+    "question",
+    "question-ack",
+    "corrections",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
     {"invitation", "reminder", "cancellation", "update", "agenda", "catering", "memo-draft", "memo", "thanks"}
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
-COORDINATOR_KINDS = frozenset({"digest", "bounce-notice", "agenda", "catering", "memo-draft"})
+COORDINATOR_KINDS = frozenset(
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections"}
+)
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
 #: The three files of each kind, inside templates/<lang>/.
@@ -100,12 +106,12 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "confirmation": (
         ("answer",),
         {"guests": 0, "dietary": None, "topics": [], "needs": [], "offers": [], "previous_answer": None,
-         "topics_capped": False, "max_topics": 3},
+         "topics_capped": False, "max_topics": 3, "standing_answer": None, "question_forwarded": False},
     ),
     "join-confirm": (("token",), {"name": None, "language": None}),
     "welcome": ((), {}),
     "leave-confirm": ((), {"name": None, "language": None}),
-    "digest": (("messages",), {"period": None}),
+    "digest": (("messages",), {"period": None, "asked": []}),
     "bounce-notice": (
         ("address",),
         {"member_name": None, "bounces": 0, "reason": None, "status": "bouncing"},
@@ -156,6 +162,24 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         },
     ),
     "thanks": ((), {"memo_follows": False}),
+    "ask": (
+        ("unsure",),
+        {
+            "quote": "",
+            "guests": 0,
+            "dietary": None,
+            "topics": [],
+            "needs": [],
+            "offers": [],
+            "question_forwarded": False,
+        },
+    ),
+    "question": (
+        ("address", "text"),
+        {"sender_name": None, "subject": "", "proposed": None, "comment": None, "applied": [], "reply_to": None},
+    ),
+    "question-ack": ((), {"counter": False, "subject": ""}),
+    "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -173,6 +197,12 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 _RECORDS["memo"] = _RECORDS["memo-draft"]
+_RECORDS["question"] = {"applied": ("value", "what")}
+_RECORDS["digest"] = {"asked": ("quote", "name", "address", "received")}
+_RECORDS["corrections"] = {
+    "applied": ("line", "name", "address", "answer", "guests", "previous"),
+    "not_understood": ("line", "why", "detail"),
+}
 #: Per kind: context keys that are counts (none reads as 0).
 _COUNTS: dict[str, tuple[str, ...]] = {
     "agenda": ("attendees",),
@@ -183,6 +213,7 @@ _COUNTS: dict[str, tuple[str, ...]] = {
 
 _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
 _MEETING_SECONDS = 60  # a meeting read from the store is trusted this long within a fan-out
+_PLAIN_ADDRESS = re.compile(r"[^\s@<>\"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}")
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 #: A display name longer than this is cut (ending in "…") in headers only; the text keeps all of it.
@@ -507,6 +538,29 @@ def _next_meeting(ctx: dict[str, Any], config: Config, language: str) -> None:
     ctx["next_invitation"] = _day_words(str(invitation), language, locale) if invitation else None
 
 
+def _proposed(ctx: dict[str, Any], config: Config, language: str) -> None:
+    """A COUNTER's `proposed` {start, end} (ISO times) in words like `meeting`, in place; none when unreadable."""
+    proposed = ctx.get("proposed")
+    words = None
+    if isinstance(proposed, Mapping) and proposed.get("start"):
+        words = _when_iso(
+            str(proposed["start"]),
+            str(proposed.get("end") or "") or None,
+            language,
+            _locale(config, language),
+            config.network.timezone,
+        )
+    ctx["proposed"] = words
+
+
+def _reply_to(kind: str, ctx: Mapping[str, Any], reply_address: str) -> bytes:
+    """Reply-To: the list (or memo) address; a forwarded question is answered to the member who asked."""
+    member = str(ctx.get("reply_to") or "") if kind == "question" else ""
+    if member and _PLAIN_ADDRESS.fullmatch(member):
+        return encode_address("Reply-To", str(ctx.get("sender_name") or ""), member)
+    return f"Reply-To: {reply_address}\r\n".encode()
+
+
 # -- the skeleton -----------------------------------------------------------------------------------------
 
 
@@ -825,6 +879,8 @@ class Composer:
             ctx["reason"] = sk.shared["meeting"]["note"]
         if kind in ("memo", "memo-draft"):
             _next_meeting(ctx, self.config, language)
+        if kind == "question":
+            _proposed(ctx, self.config, language)
         variables = {
             **sk.shared,
             "ctx": ctx,
@@ -862,7 +918,8 @@ class Composer:
             self._from,
             encode_address("To", name, recipient),
             encoded_subject,
-            f"Message-ID: {mid}\r\nReply-To: {reply_address}\r\n".encode(),
+            f"Message-ID: {mid}\r\n".encode(),
+            _reply_to(kind, ctx, reply_address),
             self._list_id,
         ]
         if token and kind not in COORDINATOR_KINDS:
@@ -961,6 +1018,14 @@ def sample_context(kind: str) -> dict[str, Any]:
                 }
             ],
             "period": "2026-11-20",
+            "asked": [
+                {
+                    "quote": "Jag försöker komma <om> jag hinner.",
+                    "name": "Åsa Öberg",
+                    "address": "asa@example.org",
+                    "received": "2026-11-20 10:05",
+                }
+            ],
         },
         "bounce-notice": {
             "address": "asa@example.org",
@@ -1013,6 +1078,48 @@ def sample_context(kind: str) -> dict[str, Any]:
         "memo-draft": {**_SAMPLE_MEMO, "memo_id": 3, "version": 2, "token": "tp0-7-abcdefghjkmn"},
         "memo": _SAMPLE_MEMO,
         "thanks": {"memo_follows": True},
+        "ask": {
+            "unsure": ["rsvp"],
+            "quote": "Jag försöker komma om jag hinner <efter> repetitionen.",
+            "guests": 1,
+            "dietary": "vegetarisk",
+            "topics": ["Gemensam kalender"],
+            "needs": ["Lokal för en workshop"],
+            "offers": ["Ljusteknik"],
+            "question_forwarded": True,
+        },
+        "question": {
+            "address": "asa@example.org",
+            "sender_name": "Åsa Öberg",
+            "subject": "Re: Inbjudan",
+            "text": "Får man ta med barn <under 12>?\n\nHälsningar\nÅsa",
+            "proposed": {"start": "2026-12-03T18:00:00+02:00", "end": "2026-12-03T20:00:00+02:00"},
+            "comment": "Kan vi börja en timme senare?",
+            "applied": [
+                {"what": "answer", "value": "yes"},
+                {"what": "guests", "value": "1"},
+                {"what": "topic", "value": "Barn <på> träffen"},
+            ],
+            "reply_to": "asa@example.org",
+        },
+        "question-ack": {"counter": False, "subject": "Re: Inbjudan"},
+        "corrections": {
+            "applied": [
+                {
+                    "line": "Åsa Öberg: ja +1",
+                    "name": "Åsa Öberg",
+                    "address": "asa@example.org",
+                    "answer": "yes",
+                    "guests": 1,
+                    "previous": "maybe",
+                }
+            ],
+            "not_understood": [
+                {"line": "Anna: kanske", "why": "ambiguous", "detail": "anna@a.example, anna@b.example"},
+                {"line": "Bo: kanske inte", "why": "answer", "detail": ""},
+                {"line": "Eva Ek: ja", "why": "unknown", "detail": ""},
+            ],
+        },
     }
     return copy.deepcopy(samples.get(kind, {}))
 

@@ -132,6 +132,10 @@ class Mail:
     authserv_id: str | None = None
     #: Join confirmations (the only mail to non-members) per rolling 24 hours; the rest wait in the digest.
     join_confirmations_per_day: int = 20
+    #: Larger inbound mail is quarantined unread (never downloaded whole, never parsed).
+    max_message_bytes: int = 10_000_000
+    #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
+    parse_deadline_seconds: float = 10.0
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
@@ -164,7 +168,7 @@ class Site:
     """The [site] table: where `traffpunkt publish` writes the public page and feeds."""
 
     #: The folder the site is written to (replaced as a whole on each publish); relative to the config file.
-    output: Path = Path("var/site")
+    output: Path = Path("site")
     #: Whether members' names (who signed up) may appear on the public site.
     show_names: bool = False
 
@@ -227,6 +231,14 @@ class _Reader:
         except (ValueError, TypeError, KeyError, ZoneInfoNotFoundError):
             self.problem(full, f"expected {expected}, got {value!r}")
             return None
+
+
+def _positive(r: _Reader, full: str, value: Any, default: Any, expected: str) -> Any:
+    """`value` when it is above 0, else a problem and the default."""
+    if value is not None and value <= 0:
+        r.problem(full, f"expected {expected}, got {value!r}")
+        return default
+    return value
 
 
 def _address(value: str) -> str:
@@ -487,6 +499,11 @@ def load_config(path: str | Path) -> Config:
         join_confirmations_per_day=_at_least(r, "mail.join_confirmations_per_day",
                                              r.get(mail_t, "mail", "join_confirmations_per_day", int,
                                                    "a number of mails", 20), 0, 20),
+        max_message_bytes=_positive(r, "mail.max_message_bytes", r.get(
+            mail_t, "mail", "max_message_bytes", int, "a size in bytes (an integer above 0)", 10_000_000),
+            10_000_000, "a size in bytes (an integer above 0)"),
+        parse_deadline_seconds=float(_positive(r, "mail.parse_deadline_seconds", r.get(
+            mail_t, "mail", "parse_deadline_seconds", (int, float), "seconds above 0", 10.0), 10.0, "seconds above 0")),
     )
 
     storage = _table(r, data, "storage", required=False)
@@ -499,7 +516,7 @@ def load_config(path: str | Path) -> Config:
     for key in site_t:
         if key not in Site.__dataclass_fields__:
             r.problem(f"site.{key}", "a [site] setting: output or show_names (unknown key)")
-    site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "var/site")),
+    site = Site(output=_resolve(base, r.get(site_t, "site", "output", str, "a folder", "site")),
                 show_names=r.get(site_t, "site", "show_names", bool, "true or false", False))
     known = {"network", "meetings", "mail", "storage", "members", "templates", "agenda", "site", "memo"}
     extra = {k: v for k, v in data.items() if k not in known}

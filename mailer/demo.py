@@ -61,7 +61,7 @@ def _write_config(workdir: Path) -> Path:
         'inbox = "../var/inbox"': f'inbox = "{workdir / "inbox"}"',
         'database = "../var/traffpunkt.db"': f'database = "{workdir / "traffpunkt.db"}"',
         'import_csv = "members.example.csv"': f'import_csv = "{PROJECT_ROOT / "config" / "members.example.csv"}"',
-        'output = "../var/site"': f'output = "{workdir / "site"}"',
+        'output = "../site"': f'output = "{workdir / "site"}"',
     }
     for old, new in replacements.items():
         if old not in text:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from mailer import ask, corrections, questions
 from mailer.addresses import is_valid as is_valid_address
 from mailer.briefing import memo_context
 from mailer.config import Config
@@ -57,11 +58,14 @@ class Enqueue(Protocol):
 class ReplyHandler:
     """Turns inbound mail into state changes and queued answers, one transaction per message."""
 
-    def __init__(self, config: Config, store: Store, secret: bytes, enqueue: Enqueue) -> None:
+    def __init__(self, config: Config, store: Store, secret: bytes, enqueue: Enqueue, *,
+                 parse: Callable[[bytes], ParsedReply] = parse_reply) -> None:
         self.config = config
         self.store = store
         self.secret = secret
         self.enqueue = enqueue
+        #: Reads a message: the service passes its ParseWorker's (deadline-bounded, in a worker process).
+        self.parse = parse
 
     def for_time(self, now: datetime) -> Callable[[InboundMessage], tuple[Outcome, str | None]]:
         return lambda message: self.handle(message, now)
@@ -69,7 +73,7 @@ class ReplyHandler:
     # -- entry point ---------------------------------------------------------------------------------
 
     def handle(self, message: InboundMessage, now: datetime) -> tuple[Outcome, str | None]:
-        parsed = parse_reply(message.raw)
+        parsed = self.parse(message.raw)  # may raise ParseFailure: the inbox quarantines with its reason
         summary = parsed.to_json_dict()
         summary.pop("body", None)
         with self.store.write():  # the effect, the answers it queues and the inbound record: one transaction
@@ -99,6 +103,9 @@ class ReplyHandler:
             return Outcome.QUARANTINED, "the From header does not name exactly one plain address", None
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
+        lines = corrections.lines_of(p)
+        if corrections.is_correction_mail(p, lines, sender):
+            return corrections.apply(self, message, p, token, lines, now)
         if self._is_memo_mail(p, token):
             return self._memo(message, p, token, now)
         if token is not None and token.member_id == 0:
@@ -111,9 +118,9 @@ class ReplyHandler:
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id
-        if p.command == "leave":
+        if p.command == "leave" and "command" not in p.unsure:
             return self._leave(sender, now)
-        if p.command == "help":
+        if p.command == "help" and "command" not in p.unsure:
             self.enqueue(key=f"help:{sender.id}:{now:%Y-%m-%dT%H}", kind="help", member=sender,
                          recipient=sender.address, now=now)
             return Outcome.PROCESSED, None, sender.id
@@ -239,24 +246,34 @@ class ReplyHandler:
     def _reply(self, p: ParsedReply, member: Member, token: Token | None,
                now: datetime) -> tuple[Outcome, str | None, int | None]:
         meeting = self._meeting(p, token, now)
+        held, asked = ask.held(p), p
+        p = ask.sure_part(p)  # never act on an unsure reading: it is asked about instead
+        if "counter" in p.why or (p.question and not (p.rsvp or p.topics or p.dietary or p.needs or p.offers
+                                                       or held)):
+            return Outcome.PROCESSED, questions.pass_on(self, p, member, meeting, now), member.id
         if meeting is None:
             return Outcome.QUARANTINED, "no upcoming meeting to apply the reply to", member.id
-        if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers):
+        if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers or held):
             return Outcome.QUARANTINED, "no answer, topic or diet found in the text", member.id
         if meeting.end <= now or meeting.cancelled:
             # an answer to the thank-you, the memo or a cancellation: its topics are for the next meeting
             why = "is over" if meeting.end <= now else "is cancelled"
-            if p.rsvp and not (p.topics or p.needs or p.offers):
+            if p.question and not (p.topics or p.needs or p.offers):
+                return Outcome.PROCESSED, questions.pass_on(self, p, member, meeting, now), member.id
+            if (p.rsvp or held) and not (p.topics or p.needs or p.offers):
                 return Outcome.QUARANTINED, f"an answer for the meeting {meeting.date}, which {why}", member.id
             nxt = self._meeting(p, None, now) if p.imip is None else None
             if nxt is None or nxt.id == meeting.id:
                 return Outcome.QUARANTINED, f"the meeting {meeting.date} {why} and no next one is planned", member.id
             meeting = nxt
             p = replace(p, rsvp=None)  # the answer was about the other meeting
+            held = tuple(f for f in held if f not in ("rsvp", "guests", "dietary"))
         changed: dict[str, Any] = {}
+        standing = self.store.rsvp_of(meeting.id, member.id)
         with self.store.write():
             if p.rsvp:
-                before = self.store.set_rsvp(meeting.id, member.id, p.rsvp, now, guests=p.guests,
+                guests = p.guests if "guests" not in held else int((standing or {}).get("guests") or 0)
+                before = self.store.set_rsvp(meeting.id, member.id, p.rsvp, now, guests=guests,
                                              dietary=p.dietary, source=p.message_id)
                 changed["rsvp"] = p.rsvp
                 changed["changed_from"] = before if before and before != p.rsvp else None
@@ -268,6 +285,12 @@ class ReplyHandler:
                 self.store.add_topic(meeting.id, member.id, offer, now, kind="offer")
             if p.dietary and not p.rsvp:
                 self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
+            forwarded = p.question and questions.forward(self, p, member, meeting, now,
+                                                          applied=questions.reading(p, held))
+            if held:  # one mail: the question, and what was noted anyway
+                ask.ask(self, asked, member, meeting, now, applied=replace(p, topics=tuple(new_topics)),
+                        fields=held, question_forwarded=forwarded)
+                return Outcome.PROCESSED, "asked the member: unsure " + ", ".join(held), member.id
             # A calendar's Accept/Decline is machine-made (Google marks it Auto-Submitted): the member's
             # calendar already shows the answer, and RFC 3834 says not to answer it.
             if p.imip is None and not self.store.mail_queued_since(member.id, "confirmation",
@@ -278,7 +301,11 @@ class ReplyHandler:
                     context={"answer": p.rsvp, "guests": p.guests, "topics": new_topics, "dietary": p.dietary,
                              "previous_answer": changed.get("changed_from"), "needs": list(p.needs),
                              "offers": list(p.offers), "topics_capped": capped,
-                             "max_topics": self.config.meetings.max_topics_per_member})
+                             "max_topics": self.config.meetings.max_topics_per_member,
+                             "question_forwarded": forwarded,
+                             "standing_answer": None if p.rsvp or not standing else standing["answer"]})
+            elif forwarded:
+                questions.acknowledge(self, p, member, meeting, now)
         return Outcome.PROCESSED, None, member.id
 
     def _add_topics(self, topics: tuple[str, ...], meeting: Meeting, member: Member,

@@ -176,6 +176,41 @@ def m004_memos(db: Database) -> None:
 
 
 @migrations()
+def m005_inbound_handling(db: Database) -> None:
+    """Inbound rows may be 'handling' (recorded before parsing, so a crash or overrun ends in quarantine, not
+    a loop), count their attempts and keep the message's size. SQLite cannot alter a CHECK: the table is
+    rebuilt with its rows and indexes."""
+    _run(
+        db,
+        """
+        CREATE TABLE inbound_new (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,
+            message_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('handling', 'processed', 'quarantined', 'ignored')),
+            category TEXT,
+            reason TEXT,
+            member_id INTEGER,
+            summary TEXT NOT NULL DEFAULT '{}',
+            received_at TEXT NOT NULL,
+            digest TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            size INTEGER
+        );
+        INSERT INTO inbound_new (id, source, message_id, status, category, reason, member_id, summary,
+                                 received_at, digest)
+            SELECT id, source, message_id, status, category, reason, member_id, summary, received_at, digest
+            FROM inbound;
+        DROP TABLE inbound;
+        ALTER TABLE inbound_new RENAME TO inbound;
+        CREATE INDEX inbound_message_id ON inbound (message_id);
+        CREATE INDEX inbound_digest ON inbound (digest);
+        CREATE INDEX inbound_status_received ON inbound (status, received_at)
+        """
+    )
+
+
+@migrations()
 def m006_trust(db: Database) -> None:
     """Join requests whose confirmation waits (the daily cap); counting join confirmations stays fast."""
     _run(

@@ -463,6 +463,7 @@ def write_site(files: Mapping[str, bytes], output: Path) -> bool:
         try:
             for name, data in sorted(files.items()):
                 fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                os.fchmod(fd, 0o644)  # world-readable whatever the daemon's umask (0o077)
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                     f.flush()

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mailer import planner
+from mailer.ask import asked_since
 from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
+from mailer.parse_worker import ParseWorker, memory_limit_for
 from mailer.sending import Sending
 from mailer.store import Store
 from mailer.tokens import make as make_token
@@ -58,7 +60,8 @@ class Service:
     """The daemon's work, driven by explicit `now`s so tests and the demo can run it on any clock."""
 
     def __init__(self, config: Config, store: Store, transport: Transport | None = None,
-                 inbox: Any | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 inbox: Any | None = None, clock: Callable[[], datetime] = utcnow,
+                 parse_worker: ParseWorker | None = None) -> None:
         self.config = config
         self.store = store
         self.secret = store.token_secret(config.network.token_secret_env)
@@ -68,7 +71,12 @@ class Service:
         self.clock = clock
         from mailer.handle import ReplyHandler
 
-        self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail)
+        # Inbound mail is parsed in a worker process, killed when one message overruns the deadline; it
+        # starts with the first message, so a service that never reads mail never starts one.
+        self.parse_worker = parse_worker or ParseWorker(
+            config.mail.parse_deadline_seconds, memory_limit=memory_limit_for(config.mail.max_message_bytes))
+        self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail,
+                                                         parse=self.parse_worker.parse)
         self.sending = Sending(config, store, self.transport, self.composer.render, self.enqueue_mail)
         self.imap_backoff = self.sending.imap
         #: The daemon logs each send error as it happens (run --once prints them at the end).
@@ -166,12 +174,14 @@ class Service:
         items = [{"from": row.summary.get("from_address") or "?", "subject": row.summary.get("subject") or "",
                   "reason": row.reason or "", "received": row.received_at}
                  for row in self.store.quarantined_since(now - timedelta(days=1))]
-        if not items:
+        asked = asked_since(self.store, now - timedelta(days=1))  # unsure replies the members were asked about
+        if not items and not asked:
             return
         with self.store.write():
             for coordinator in self.config.network.coordinators:
                 if self.enqueue_mail(key=f"digest:{local.date()}:{coordinator}", kind="digest", member=None,
-                                     recipient=coordinator, now=now, context={"messages": items}) and report:
+                                     recipient=coordinator, now=now,
+                                     context={"messages": items, "asked": asked}) and report:
                     report.queued["digest"] = report.queued.get("digest", 0) + 1
 
     # -- sending and reading -------------------------------------------------------------------------
@@ -237,6 +247,7 @@ class Service:
     async def aclose(self) -> None:
         self.sending.close()
         await self.transport.aclose()
+        await asyncio.to_thread(self.parse_worker.close)
         if self.inbox is not None and hasattr(self.inbox, "close"):
             self.inbox.close()
 
@@ -373,8 +384,10 @@ class _Contexts:
 
 def build_inbox(config: Config, store: Store) -> Any:
     """The inbox the config names: IMAP for the smtp transport, a Maildir otherwise."""
-    from mailer.inbox import ImapInbox, MaildirInbox
+    from mailer.imap_inbox import ImapInbox
+    from mailer.maildir_inbox import MaildirInbox
 
+    limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:
-        return ImapInbox(config.mail.imap, config.mail.imap.password(), store)
-    return MaildirInbox(config.mail.inbox_maildir, store)
+        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit)
+    return MaildirInbox(config.mail.inbox_maildir, store, max_bytes=limit)

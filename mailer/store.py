@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -20,6 +21,11 @@ from sqlite_utils import Database
 from mailer.errors import AlreadyRunning, StoreError
 from mailer.migrations import migrations
 from mailer.models import Meeting, MeetingChange, Member, PlannerState
+
+log = logging.getLogger("traffpunkt.store")
+
+#: The database holds the token secret and members' addresses: owner-only, like its -wal, -shm and lock.
+PRIVATE_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -77,13 +83,31 @@ class InboundRow:
     member_id: int | None
     summary: dict[str, Any]
     received_at: str
+    #: How many times handling it began ('handling' rows: 1 = one interrupted attempt).
+    attempts: int = 0
+    size: int | None = None
 
 
 def _inbound(row: Mapping[str, Any]) -> InboundRow:
     return InboundRow(id=row["id"], source=row["source"], message_id=row["message_id"], digest=row["digest"],
                       status=row["status"], category=row["category"], reason=row["reason"],
                       member_id=row["member_id"], summary=json.loads(row["summary"] or "{}"),
-                      received_at=row["received_at"])
+                      received_at=row["received_at"], attempts=row["attempts"], size=row["size"])
+
+
+def _make_private(path: Path, quiet: bool = False) -> None:
+    """Owner-only read/write for one of the database's files; a looser existing file is tightened (logged,
+    unless `quiet`: a file just created)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode != PRIVATE_FILE_MODE:
+            os.chmod(path, PRIVATE_FILE_MODE)
+            if not quiet:
+                log.warning("%s was readable by others (mode %o); now %o", path, mode, PRIVATE_FILE_MODE)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # not ours to change: say so, keep going
+        log.warning("cannot make %s private: %s", path, exc)
 
 
 class _MemberStream:
@@ -111,6 +135,7 @@ class Store:
         """Open (creating if needed) the database and bring its schema up to date; with `lock`, claim it
         for this daemon first (AlreadyRunning if another has it), so migrations run under the lock."""
         p = Path(path)
+        existed = p.exists()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(p), timeout=30.0, check_same_thread=False)  # ticks are sequential
@@ -121,10 +146,19 @@ class Store:
             if lock:
                 store.acquire_lock()
             store._configure(wal=True)
+            store.make_private(quiet=not existed)
         except BaseException:
             store.close()
             raise
         return store
+
+    def make_private(self, quiet: bool = False) -> None:
+        """Tighten the database, its -wal and -shm to owner-only (0600); SQLite gives new -wal/-shm files
+        the database's own mode, so they stay private. A looser file is logged unless `quiet`."""
+        if self.path is None:
+            return
+        for suffix in ("", "-wal", "-shm"):
+            _make_private(self.path.with_name(self.path.name + suffix), quiet)
 
     @classmethod
     def memory(cls) -> Store:
@@ -200,7 +234,9 @@ class Store:
         if self.path is None or self._lock_file is not None:
             return
         lock_path = self._lock_path(".lock")
-        f = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+        f = os.fdopen(fd, "a+")  # held for the daemon's lifetime
+        _make_private(lock_path, quiet=True)
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -535,9 +571,32 @@ class Store:
 
     # -- inbound (mailer/inbox.py) --------------------------------------------------------------------
 
+    def begin_inbound(self, source: str, *, now: datetime, message_id: str | None, digest: str,
+                      size: int | None = None) -> int:
+        """Record, in its own committed transaction, that handling `source` begins ('handling'); returns how
+        many times it has begun (2 = the first attempt was interrupted). Called before parsing, so a message
+        that kills the daemon is known as such when it is met again."""
+        with self.write():
+            self.db.execute(
+                "INSERT INTO inbound (source, message_id, digest, status, size, attempts, received_at) "
+                "VALUES (?,?,?,'handling',?,1,?) ON CONFLICT (source) DO UPDATE SET status = 'handling', "
+                "attempts = inbound.attempts + 1, size = COALESCE(excluded.size, inbound.size)",
+                [source, message_id, digest, size, _iso(now.astimezone(UTC))])
+            row = self._one("SELECT attempts FROM inbound WHERE source = ?", [source])
+        return int(row["attempts"]) if row else 1
+
+    def abandon_inbound(self, source: str) -> None:
+        """Take back a `begin_inbound` that never got to the message (the parser could not start)."""
+        with self.write():
+            self.db.execute("DELETE FROM inbound WHERE source = ? AND status = 'handling' AND attempts <= 1",
+                            [source])
+            self.db.execute("UPDATE inbound SET attempts = attempts - 1 WHERE source = ? AND status = 'handling'",
+                            [source])
+
     def record_inbound(self, source: str, *, status: str, now: datetime, message_id: str | None = None,
                        digest: str | None = None, reason: str | None = None, category: str | None = None,
-                       member_id: int | None = None, summary: Mapping[str, Any] | None = None) -> None:
+                       member_id: int | None = None, summary: Mapping[str, Any] | None = None,
+                       size: int | None = None) -> None:
         """Record what became of one inbound message, at `now` in UTC (inside write(), or it commits alone).
 
         Recording a source again updates its status and reason and keeps details it already had, so a
@@ -546,11 +605,13 @@ class Store:
         if not self.db.conn.in_transaction:
             with self.write():
                 self.record_inbound(source, status=status, now=now, message_id=message_id, digest=digest,
-                                    reason=reason, category=category, member_id=member_id, summary=summary)
+                                    reason=reason, category=category, member_id=member_id, summary=summary,
+                                    size=size)
             return
         self.db.execute(
             "INSERT INTO inbound (source, message_id, digest, status, category, reason, member_id, summary, "
-            "received_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (source) DO UPDATE SET "
+            "received_at, size) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (source) DO UPDATE SET "
+            "size = COALESCE(excluded.size, inbound.size), "
             "status = excluded.status, reason = COALESCE(excluded.reason, inbound.reason), "
             "message_id = COALESCE(excluded.message_id, inbound.message_id), "
             "digest = COALESCE(excluded.digest, inbound.digest), "
@@ -558,7 +619,7 @@ class Store:
             "member_id = COALESCE(excluded.member_id, inbound.member_id), "
             "summary = CASE WHEN excluded.summary = '{}' THEN inbound.summary ELSE excluded.summary END",
             [source, message_id, digest, status, category, reason and reason[:1000], member_id,
-             json.dumps(dict(summary or {}), ensure_ascii=False), _iso(now.astimezone(UTC))])
+             json.dumps(dict(summary or {}), ensure_ascii=False), _iso(now.astimezone(UTC)), size])
 
     def inbound_by_source(self, source: str) -> InboundRow | None:
         row = self._one("SELECT * FROM inbound WHERE source = ?", [source])
@@ -584,6 +645,13 @@ class Store:
                             "ORDER BY id LIMIT 1", [digest])
         else:
             row = None
+        return _inbound(row) if row else None
+
+    def inbound_poisoned(self, digest: str) -> InboundRow | None:
+        """The first message with these exact bytes quarantined as poison (it hung, crashed or killed the
+        parser), if any."""
+        row = self._one("SELECT * FROM inbound WHERE digest = ? AND status = 'quarantined' AND category = 'poison' "
+                        "ORDER BY id LIMIT 1", [digest])
         return _inbound(row) if row else None
 
     def inbound_rows(self, status: str | None = None, limit: int = 1000) -> list[InboundRow]:
@@ -670,6 +738,32 @@ class Store:
         """meeting id -> when the meeting was last stored or changed (the public feed's `updated`)."""
         return {int(r["id"]): datetime.fromisoformat(r["updated_at"])
                 for r in self.db.query("SELECT id, updated_at FROM meetings")}
+
+    def rsvp_of(self, meeting_id: int, member_id: int) -> dict[str, Any] | None:
+        """One member's recorded answer (answer, guests, dietary) for a meeting, or None."""
+        return self._one("SELECT answer, guests, dietary FROM rsvps WHERE meeting_id = ? AND member_id = ?",
+                         [meeting_id, member_id])
+
+    def members_named(self, name: str) -> list[Member]:
+        """Active members whose name is `name`, or whose first name it is when it is one word (any case)."""
+        wanted = " ".join(name.split()).casefold()
+        first = wanted.split(" ")[0]
+        rows = self.db.query("SELECT * FROM members WHERE status = 'active' AND (name LIKE ? OR name LIKE ?) "
+                             "ORDER BY id LIMIT 200", [first, f"{first} %"])
+        found = [_member(r) for r in rows]
+        if not found and first != first.title():  # SQLite's LIKE folds ASCII only: "åsa" for "Åsa"
+            rows = self.db.query("SELECT * FROM members WHERE status = 'active' AND (name = ? OR name LIKE ?) "
+                                 "ORDER BY id LIMIT 200", [first.title(), f"{first.title()} %"])
+            found = [_member(r) for r in rows]
+        exact = [m for m in found if " ".join(m.name.split()).casefold() == wanted]
+        if exact or " " in wanted:
+            return exact
+        return [m for m in found if m.name.split()[0].casefold() == wanted]
+
+    def log_since(self, event: str, since: datetime) -> list[dict[str, Any]]:
+        """Log entries of one event at or after `since`, oldest first."""
+        rows = self.db.query("SELECT * FROM log WHERE event = ? ORDER BY id DESC LIMIT 1000", [event])
+        return [r for r in rows if datetime.fromisoformat(r["at"]) >= since][::-1]
 
     def mail_queued_since(self, member_id: int, kind: str, since: datetime) -> bool:
         """Whether a mail of `kind` was queued to this member since `since` (rate limits for answers)."""

@@ -44,14 +44,24 @@ def summary(name: str, reply: ParsedReply) -> str:
         f"  needs:     {'; '.join(reply.needs) or '-'}",
         f"  offers:    {'; '.join(reply.offers) or '-'}",
         f"  command:   {reply.command or '-'}",
+        f"  question:  {'yes (a person must answer)' if reply.question else 'no'}",
         f"  approval:  {'yes' if reply.approval else 'no'}",
         f"  tokens:    {', '.join(reply.tokens) or '-'}",
     ]
+    if reply.unsure:
+        lines.append(f"  unsure:    {', '.join(reply.unsure)}  (the daemon asks the member before acting)")
+    for name, words in reply.why.items():
+        lines.append(f"  why {name + ':':<9}{_quote(words)}")
     if reply.category == "bounce":
         permanent = {True: "permanent", False: "temporary", None: "unknown"}[reply.bounce_permanent]
         lines.append(f"  failed:    {', '.join(reply.failed_recipients) or '-'}  ({permanent})")
     lines.append(f"  body:      {excerpt or '(empty)'}")
     return "\n".join(lines)
+
+
+def _quote(words: str) -> str:
+    flat = " ".join(words.split())
+    return f'"{flat if len(flat) <= _EXCERPT else flat[: _EXCERPT - 1] + "…"}"'
 
 
 def _run_parse(files: Sequence[Path], as_json: bool, out: TextIO, err: TextIO) -> int:

@@ -6,15 +6,15 @@ Every word and pattern comes from `parsers/lang/*.toml`; this module only knows 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
+from parsers import clauses, commands, diet, guests, rsvp, topics
 from parsers.languages import Language, by_code, languages
+from parsers.patterns import answer_word, read_dietary, read_guests, read_rsvp, sentences_of
+from parsers.words import Lexicon, tokens
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
-_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
-_PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
 _TOKEN_BRACKET = re.compile(r"\[?\btp\d+-\d+-[a-z2-7]{12}\b\]?", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|vl|antw|vast)\s*:\s*)+", re.IGNORECASE)
 _TRIM = " \t.,!?:;-–—\"'()[]*_"
@@ -33,6 +33,9 @@ class Intent:
     offers: tuple[str, ...]
     command: str | None
     approval: bool
+    unsure: tuple[str, ...] = ()
+    why: dict[str, str] = field(default_factory=dict)
+    question: bool = False
 
 
 def _clean(text: str) -> str:
@@ -82,9 +85,14 @@ def detect_language(text: str) -> str | None:
     return code
 
 
+@lru_cache(maxsize=64)
+def _folded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in (_fold(x) for x in phrases) if p)
+
+
 def _starts_with(line: str, phrases: tuple[str, ...]) -> bool:
     folded = _fold(line)
-    return any(folded == p or folded.startswith(p + " ") for p in (_fold(x) for x in phrases) if p)
+    return any(folded == p or folded.startswith(p + " ") for p in _folded(phrases))
 
 
 def _after_greeting(line: str) -> str:
@@ -115,76 +123,6 @@ def content_lines(text: str, lang: Language | None) -> list[str]:
     return lines
 
 
-def _sentences(lines: list[str]) -> list[str]:
-    return [s for line in lines for s in _SENTENCE_END.split(line) if s.strip()]
-
-
-def _answer_word(text: str, lang: Language) -> str | None:
-    folded = _fold(text)
-    for kind in ("no", "maybe", "yes"):
-        if folded in lang.answers[kind]:
-            return kind
-    return None
-
-
-def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
-    for candidate in langs:
-        if candidate.partial is not None:
-            sentence = candidate.partial.sub(" ", sentence)  # "can't stay long" limits the visit, no more
-        answer = _answer_word(sentence, candidate)
-        if answer:
-            return answer
-        for kind in ("no", "maybe", "yes"):
-            if any(p.search(sentence) for p in candidate.rsvp[kind]):
-                return kind
-    return None
-
-
-def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | None:
-    """yes/no/maybe: a bare answer in the subject, else the first sentence that answers (no > maybe > yes
-    within it); a later answering sentence with a correction word ("förresten", "actually") replaces it."""
-    langs = (lang,) if lang else languages()
-    for candidate in langs:
-        answer = _answer_word(subject, candidate)
-        if answer:
-            return answer
-    decision: str | None = None
-    for sentence in _sentences(lines):
-        answer = _sentence_answer(sentence, langs)
-        if answer is None:
-            continue
-        if decision is None:
-            decision = answer
-        else:
-            folded = sentence.casefold()
-            if any(word in folded for candidate in langs for word in candidate.corrections):
-                decision = answer
-    return decision
-
-
-def read_guests(text: str, lang: Language | None) -> int:
-    """Extra people the member brings: the largest count any guests pattern finds."""
-    best = 0
-    for match in _PLUS.finditer(text):
-        best = max(best, int(match.group(1)))
-    for candidate in (lang,) if lang else languages():
-        flat = " ".join(text.split())
-        for pattern in candidate.guests_extra:
-            for match in pattern.finditer(flat):
-                value = (
-                    candidate.number(match.group("n"))
-                    if "n" in pattern.groupindex and match.group("n")
-                    else 1
-                )
-                best = max(best, value or 0)
-        for pattern in candidate.guests_total:
-            for match in pattern.finditer(flat):
-                value = candidate.number(match.group("n")) if match.group("n") else None
-                if value:
-                    best = max(best, value - 1)
-    return best
-
-
 @cache
 def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     """One pattern for every section marker of every language, and the kind of each named group."""
@@ -197,87 +135,19 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     alternation = "|".join(f"(?P<m{i}>{re.escape(m)})" for i, m in enumerate(ordered))
     kinds = {f"m{i}": markers[m] for i, m in enumerate(ordered)}
     pattern = re.compile(
-        rf"(?:^|(?<=[.!?])\s+)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
+        rf"(?:^|(?<=[.!?])\s)\s*[*_]*(?:{alternation})[*_]*\s*[:：]\s*(?P<rest>.*)$", re.IGNORECASE
     )
     return pattern, kinds
 
 
-def read_sections(lines: list[str]) -> tuple[dict[str, list[str]], set[int]]:
-    """Items under markers ("Ärende: X", "Topic:" with a list below) by kind, and the lines they used."""
-    pattern, kinds = _markers()
-    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
-    used: set[int] = set()
-    i = 0
-    while i < len(lines):
-        match = pattern.search(lines[i])
-        if not match:
-            i += 1
-            continue
-        kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
-        rest = _clean(match.group("rest"))
-        used.add(i)
-        i += 1
-        if rest:
-            found[kind].append(rest)
-            # A list may still follow an inline item only when it is bulleted.
-        while i < len(lines) and not pattern.search(lines[i]):
-            bullet = _BULLET.match(lines[i])
-            if bullet:
-                item = _clean(bullet.group(1))
-            elif not rest and not found[kind]:
-                item = _clean(lines[i])
-            else:
-                break
-            if item:
-                found[kind].append(item)
-            used.add(i)
-            i += 1
-    return found, used
-
-
-def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]:
-    """Topics raised in plain words ("jag skulle vilja ta upp frågan om X" -> X)."""
-    phrases = sorted(
-        {p for candidate in ((lang,) if lang else languages()) for p in candidate.topic_phrases},
-        key=len,
-        reverse=True,
-    )
-    topics: list[str] = []
-    for sentence in sentences:
-        folded = sentence.casefold()
-        for phrase in phrases:
-            at = folded.find(phrase)
-            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
-                topic = _clean(sentence[at + len(phrase) :])
-                if topic:
-                    topics.append(topic)
-                break
-    return topics
-
-
-def read_dietary(lines: list[str], marked: list[str], lang: Language | None) -> str | None:
-    """The dietary need: text after a marker ("Kost: ..."), else the sentence naming a diet word."""
-    if marked:
-        return "; ".join(marked)
-    keywords = sorted(
-        {k for candidate in languages() for k in candidate.dietary_keywords}, key=len, reverse=True
-    )
-    for sentence in _sentences(lines):
-        folded = sentence.casefold()
-        for keyword in keywords:
-            at = folded.find(keyword)
-            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
-                return _clean(sentence)
-    return None
-
-
 def read_command(lines: list[str], subject: str) -> str | None:
     """join/leave/help: a whole-line command word in the subject or first line, or a command phrase."""
-    first = lines[0] if lines else ""
+    first = _fold(lines[0]) if lines else ""
+    said = _fold(subject)
     for candidate in languages():
         for kind in ("leave", "join", "help"):
             words = candidate.commands[kind]
-            if _fold(subject) in words or (first and _fold(first) in words):
+            if said in words or (first and first in words):
                 return kind
     joined = " ".join(" ".join(lines).split())
     for candidate in languages():
@@ -303,25 +173,185 @@ def clean_subject(subject: str) -> str:
     return _clean(_TOKEN_BRACKET.sub(" ", _REPLY_PREFIX.sub("", subject)))
 
 
+_MAX_LINES = 200
+_MAX_CHARS = 16_000
+
+
+@cache
+def _lexicon(code: str) -> Lexicon | None:
+    """The cue lexicon of a language with a `[reader]` table; None for a language without one."""
+    lang = by_code().get(code)
+    if lang is None or not lang.reader:
+        return None
+    own = [(label, p) for label, phrases in lang.reader.items() for p in phrases]
+    # Members mix languages in naming people ("jag kommer kahden kollegan kanssa"): borrow those words.
+    borrowed = [
+        (label, p)
+        for other in languages()
+        if other.code != code
+        for label in _BORROWED
+        for p in other.reader.get(label, ())
+        if p not in lang.vocabulary
+    ]
+    return Lexicon(code, own + borrowed)
+
+
+_BORROWED = ("person", "with", "bring", "diet", "condition", "depends", "future")
+
+
+@cache
+def _numbers(code: str) -> dict[str, int]:
+    """Number words of the language, and the longer ones of the others ("kahden" in a Swedish text)."""
+    found = {w: n for other in languages() if other.code != code for w, n in other.reader_numbers.items()
+             if n >= 2 and len(w) >= 4}
+    return found | by_code()[code].reader_numbers
+
+
+def _most_cues(text: str, detected: str | None) -> str | None:
+    """For a short text ("tuun tuun", "hei! mä tuun!"): the language whose cues it uses clearly most, else
+    the detected one."""
+    words = [s.word for s in tokens(text)][:50]
+    hits: dict[str, int] = {}
+    for lang in sorted(languages(), key=lambda candidate: candidate.code != detected):
+        lex = _lexicon(lang.code)
+        if detected is not None and hits.get(detected, 0) >= 3:
+            break  # the detected language reads it well enough
+        if lex is not None:
+            found = lex.find([lex.normal(w) for w in words])
+            hits[lang.code] = len({s for s, _e, c in found if c.label not in _BORROWED and c.label != "plus"})
+    best = max(hits, key=lambda code: hits[code], default=None)
+    if best is None or hits[best] == 0:
+        return detected
+    if detected is None or hits[best] >= hits.get(detected, 0) + 2:
+        return best
+    return detected
+
+
+
+def _cap(text: str) -> str:
+    """At most the first 200 lines and 16 KB of the new text: what the reader reads."""
+    return "\n".join(text[:_MAX_CHARS].split("\n")[:_MAX_LINES])
+
+
+def _legacy(lines: list[str], subject: str, lang: Language | None) -> tuple[str | None, int]:
+    """RSVP and guests by the pattern tables, for a language without a `[reader]` table."""
+    answer = read_rsvp(lines, subject, lang)
+    return answer, read_guests("\n".join(lines), lang) if answer != "no" else 0
+
+
 def read_intent(text: str, subject: str = "") -> Intent:
     """Everything a member's new `text` (quotes already removed) and subject say."""
+    text = _cap(text)
     subject = clean_subject(subject)
     code = detect_language(text) if text.strip() else None
+    if text.strip() and (code is None or len(text) < 240):
+        code = _most_cues(text, code)  # short, informal texts: the language whose cues they clearly use
     lang = by_code().get(code) if code else None
+    lex = _lexicon(code) if code else None
     lines = content_lines(text, lang)
-    sections, used = read_sections(lines)
-    sentences = _sentences([line for i, line in enumerate(lines) if i not in used])
-    topics = sections["topics"] + read_topic_phrases(sentences, lang)
-    rsvp = read_rsvp(lines, subject, lang)
-    guests = read_guests("\n".join(lines), lang) if rsvp != "no" else 0
+    sections, used = topics.read_sections(lines, _markers(), lex)
+    rest = [used.get(i, line) for i, line in enumerate(lines) if used.get(i, line)]
+    command = read_command(lines, subject)
+    approval = read_approval(lines)
+    if lex is None or lang is None:
+        answer, count = _legacy(lines, subject, lang)
+        return Intent(
+            language=code, rsvp=answer, guests=count,
+            dietary=read_dietary(lines, sections["dietary"], lang),
+            topics=tuple(sections["topics"] + topics.read_topic_phrases(sentences_of(rest), lang)),
+            needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
+            approval=approval,
+        )  # fmt: skip
+    headers = tuple(text for text in used.values() if text)
+    return _read(lang, lex, lines, rest, sections, subject, command, approval, headers)
+
+
+def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
+    """For a text with no answer in its own language: the answer in another ("tuun! could we ...")."""
+    for other in languages():
+        lex = _lexicon(other.code) if other.code != lang.code else None
+        if lex is not None:
+            found = rsvp.read_answer(clauses.split("\n".join(rest), lex), other.negation_after, joining)
+            if found.value is not None and not found.unsure:
+                return found
+    return answer
+
+
+def _read(
+    lang: Language,
+    lex: Lexicon,
+    lines: list[str],
+    rest: list[str],
+    sections: dict[str, list[str]],
+    subject: str,
+    command: str | None,
+    approval: bool,
+    headers: tuple[str, ...],
+) -> Intent:
+    sentences = clauses.split("\n".join(rest), lex)
+    unsure: list[str] = []
+    why: dict[str, str] = {}
+    sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
+    if command is None and sentence_command:
+        command = sentence_command
+    if command_unsure and command is None:
+        unsure.append("command")
+    if command in ("join", "leave"):
+        why["command"] = command_why or " ".join(lines[:1]) or subject
+    said = next((a for a in (answer_word(subject, c) for c in (lang, *languages())) if a), None)
+    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
+    if answer.value is None and not answer.unsure:
+        answer = _other_languages(rest, lang, answer, command == "join")
+    value = answer.value
+    if command == "leave" and not answer.strong:
+        value = None  # "Stryk mig från listan ... lycka till!": a farewell, not an answer
+    if said and not answer.changed:
+        value, why["rsvp"] = said, subject
+    elif answer.unsure:
+        unsure.append("rsvp")
+        why["rsvp"] = answer.why
+    elif value:
+        why["rsvp"] = answer.why
+    question, question_why = commands.read_question(sentences)
+    if question:
+        why["question"] = question_why
+    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers)
+    all_topics = sections["topics"] + found_topics
+    if all_topics:
+        why["topics"] = " / ".join(sections["topics"] + topic_why)
+    if sections["dietary"]:
+        dietary: str | None = "; ".join(sections["dietary"])
+        why["dietary"] = "; ".join(sections["dietary"])
+    else:
+        dietary, diet_why = diet.read_diet(sentences)
+        if dietary:
+            why["dietary"] = diet_why
+    count = 0
+    if value != "no":
+        found = guests.read_guests(sentences, "\n".join(rest), _numbers(lang.code))
+        count = found.count
+        if found.unsure:
+            unsure.append("guests")
+        if count:
+            why["guests"] = found.why
+    if value is None and "rsvp" not in unsure and count and "guests" not in unsure:
+        value = "yes"  # "We are three", "Jag + min fru", "+1": a party is coming
+        why["rsvp"] = why["guests"]
+    if value is None and "rsvp" not in unsure and sentences and not (
+        all_topics or command or question or dietary or approval
+    ):
+        unsure.append("rsvp")  # an answer-like text the reader cannot classify
     return Intent(
-        language=code,
-        rsvp=rsvp,
-        guests=guests,
-        dietary=read_dietary(lines, sections["dietary"], lang),
-        topics=tuple(topics),
+        language=lang.code,
+        rsvp=value,
+        guests=count,
+        dietary=dietary,
+        topics=tuple(all_topics),
         needs=tuple(sections["needs"]),
         offers=tuple(sections["offers"]),
-        command=read_command(lines, subject),
-        approval=read_approval(lines),
+        command=command,
+        approval=approval,
+        unsure=tuple(unsure),
+        why=why,
+        question=question,
     )

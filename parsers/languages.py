@@ -55,6 +55,9 @@ class Language:
     commands: dict[str, frozenset[str]]
     command_phrases: dict[str, re.Pattern[str] | None]
     approval: frozenset[str]
+    reader: dict[str, tuple[str, ...]]
+    reader_numbers: dict[str, int]
+    negation_after: int
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -102,6 +105,7 @@ def _build(data: dict[str, Any]) -> Language:
     guests = data.get("guests", {})
     sections = data.get("sections", {})
     commands = data.get("commands", {})
+    reader = data.get("reader", {})
     numbers = {str(k).casefold(): int(v) for k, v in guests.get("numbers", {}).items()}
     num = _number_pattern(numbers)
     return Language(
@@ -139,6 +143,9 @@ def _build(data: dict[str, Any]) -> Language:
             kind: _alternation(_strs(commands, f"{kind}_phrases")) for kind in ("join", "leave", "help")
         },
         approval=frozenset(_lower(data.get("approval", {}), "words")),
+        reader={key: _lower(reader, key) for key, value in reader.items() if isinstance(value, list)},
+        reader_numbers={str(k).casefold(): int(v) for k, v in reader.get("numbers", {}).items()},
+        negation_after=int(reader.get("negation_after", 0)),
     )
 
 
@@ -164,3 +171,4 @@ def languages() -> tuple[Language, ...]:
 def by_code() -> dict[str, Language]:
     """Languages keyed by their code ("sv", "fi", "en")."""
     return {lang.code: lang for lang in languages()}
+

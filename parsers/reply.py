@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from parsers import autoreply, bounce
+from parsers import autoreply, bounce, learned
+from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
 from parsers.message import Normalised, address, addresses, date, message_ids, parse_message
@@ -51,6 +52,9 @@ class ParsedReply:
     date: datetime | None = None
     imip: ImipReply | None = None
     is_list_mail: bool = False
+    unsure: tuple[str, ...] = ()
+    why: dict[str, str] = field(default_factory=dict)
+    question: bool = False
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
@@ -71,6 +75,9 @@ class ParsedReply:
             date=self.date.isoformat() if self.date else None,
             imip=asdict(self.imip) if self.imip else None,
             is_list_mail=self.is_list_mail,
+            unsure=list(self.unsure),
+            why=dict(self.why),
+            question=self.question,
         )
         for name in ("topics", "needs", "offers", "failed_recipients"):
             data[name] = list(data[name])
@@ -112,6 +119,15 @@ def _read(message: Normalised) -> ParsedReply:
     imip = next((r for r in (read_reply(c, sender) for c in message.calendars) if r is not None), None)
     auto = autoreply.detect(message)
     body = strip_quotes(message.text)
+    counter = next((c for c in map(read_counter, message.calendars) if c is not None), None)
+    if imip is None and counter is not None:  # "propose a new time": a question for a person, never an answer
+        body = strip_calendar_text(body)
+        return ParsedReply(
+            category="reply", body=body, language=detect_language(body) if body else None,
+            reason="iMIP COUNTER: a new time proposed", question=True,
+            why={"counter": counter.describe(), **({"question": counter.comment} if counter.comment else {})},
+            is_list_mail=auto.is_list_mail, **envelope,
+        )  # fmt: skip
     if imip is None:
         failure = bounce.detect(message)
         if failure is not None:
@@ -167,7 +183,16 @@ def _read(message: Normalised) -> ParsedReply:
         imip=imip,
         is_list_mail=auto.is_list_mail,
         **envelope,
+        # The learned model is a second opinion only: where it disagrees strongly the member is asked.
+        **_intent_extras(learned.review(rsvp, intent.unsure, body), intent.why, intent.question, imip is not None),
     )
+
+
+def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    if imip:
+        unsure = tuple(name for name in unsure if name != "rsvp")
+    return {"unsure": unsure, "why": why, "question": question}
 
 
 def _unreadable(text: str) -> bool:

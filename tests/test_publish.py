@@ -432,11 +432,11 @@ def test_publish_refuses_to_replace_a_folder_it_did_not_write(tmp_path: Path) ->
     assert (net.site / "blog.html").read_text() == "someone's own page"
 
 
-def test_without_a_site_table_the_site_goes_to_var_site_beside_the_config(tmp_path: Path) -> None:
+def test_without_a_site_table_the_site_sits_beside_the_config_outside_owner_only_var(tmp_path: Path) -> None:
     net = make_network(tmp_path, site=None)
     report = publish(net.config, net.store, NOW)
-    assert report.output == tmp_path / "var" / "site"
-    assert (tmp_path / "var" / "site" / "index.html").is_file()
+    assert report.output == tmp_path / "site"
+    assert (tmp_path / "site" / "index.html").is_file()
     assert not net.config.site.show_names
 
 

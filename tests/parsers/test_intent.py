@@ -26,7 +26,7 @@ from parsers.intent import detect_language, read_intent
         ("Not sure yet.", "maybe"),
         ("Count me in.", "yes"),
         ("No problem, I'll be there!", "yes"),
-        ("Jag är på semester men jag kommer tillbaka 5.12.", None),
+        ("Jag är på semester men jag kommer tillbaka 5.12.", "no"),
     ],
 )
 def test_rsvp_is_read_with_negations(text: str, rsvp: str | None) -> None:

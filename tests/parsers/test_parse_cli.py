@@ -53,3 +53,19 @@ def test_parse_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["parse", "--help"])
     assert exit_info.value.code == 0
     assert "--json" in capsys.readouterr().out
+
+
+def test_summary_and_json_say_what_the_reader_is_unsure_of_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.eml"
+    path.write_bytes(plain("Ja! Jag kan inte komma. Finns det parkering?"))
+    assert main(["parse", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "unsure:    rsvp" in out
+    assert 'why rsvp:' in out and "Jag kan inte komma" in out
+    assert "question:  yes" in out
+    assert main(["parse", "--json", str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unsure"] == ["rsvp"] and data["question"] is True
+    assert data["why"]["question"] == "Finns det parkering?"

@@ -1,0 +1,46 @@
+"""Grade the reader on the dev part split by id hash: 70% to tune on, 30% held back (checked now and then).
+
+    .venv/bin/python bench/reply_dev_split.py tune --failures
+    .venv/bin/python bench/reply_dev_split.py held
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "parsers"))
+
+from reply_corpus import Case, failures, load, run  # noqa: E402
+
+
+def held_back(case: Case) -> bool:
+    """True for the ~30% of dev cases kept apart from tuning (fixed by the id's hash)."""
+    return int(hashlib.sha256(("split:" + case.id).encode()).hexdigest(), 16) % 10 < 3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=("tune", "held", "all"))
+    parser.add_argument("--failures", action="store_true")
+    parser.add_argument("--lang")
+    args = parser.parse_args()
+    cases = [c for c in load("dev") if (not args.lang or c.lang == args.lang)
+             and (args.part == "all" or held_back(c) == (args.part == "held"))]
+    report = run(cases)
+    print(f"dev/{args.part}: {report.total} texts; right {report.rate('right'):.1%}, "
+          f"asked {report.rate('asked'):.1%}, wrong {report.rate('wrong'):.1%}\n")
+    print(report.table())
+    if args.failures:
+        for verdict in ("wrong", "asked"):
+            print(f"\n## {verdict}\n")
+            for line in failures(report, verdict):
+                print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Join and leave written as sentences ("please take me off the list", "lisätkää mut listalle"), and
+questions a person must answer (parking, access, language) told apart from polite and topic questions.
+"""
+
+from __future__ import annotations
+
+from parsers.clauses import Sentence
+
+
+def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool, str]:
+    """join/leave from sentences: (command, unsure, words). Join needs a list or network in the sentence."""
+    found: dict[str, str] = {}
+    for sentence in sentences:
+        labels = sentence.labels
+        objects = bool(labels & {"list", "self"})
+        parts = sentence.clauses
+        removing = any(
+            (c.has("leave") or (c.has("remove_verb") and objects))
+            and not c.has("negator")
+            and not (n + 1 < len(parts) and parts[n + 1].opener == "contrast" and parts[n + 1].has("negator"))
+            for n, c in enumerate(parts)
+        )
+        if removing:
+            found.setdefault("leave", sentence.text)
+        elif "join_verb" in labels and "list" in labels:
+            found.setdefault("join", sentence.text)
+    if len(found) == 1:
+        kind, text = next(iter(found.items()))
+        return kind, False, text
+    if found:
+        return None, True, " / ".join(found.values())
+    return None, False, ""
+
+
+def asks(sentence: Sentence) -> bool:
+    """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
+    labels = sentence.labels
+    if labels & {"discuss", "leave", "join_verb", "remove_verb"}:
+        return False
+    if sentence.question:
+        last = sentence.clauses[-1]
+        courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4
+        return not courtesy
+    return "ask" in labels
+
+
+def read_question(sentences: list[Sentence]) -> tuple[bool, str]:
+    """Whether the text asks the coordinator something a person must answer, and the sentence that does."""
+    for sentence in sentences:
+        if asks(sentence):
+            return True, sentence.text
+    return False, ""

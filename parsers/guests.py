@@ -1,0 +1,142 @@
+"""Guests from clauses: a party size ("we are three", "meitä tulee kolme"), companions ("my partner",
+"kolmen harjoittelijan kanssa") and "+N"; companions who do not come, or come instead, do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.clauses import Clause, Sentence
+from parsers.commands import asks
+
+_PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
+_MAX = 20
+_TIME = frozenset({"kl", "klo", "at", "kello", "after", "before", "efter", "före", "innan", "ennen", "jälkeen", "till"})
+
+
+@dataclass(frozen=True, slots=True)
+class Guests:
+    """How many extra people come, whether to ask, and the words it was read from."""
+
+    count: int
+    unsure: bool
+    why: str
+
+
+def _number(word: str, numbers: dict[str, int]) -> int | None:
+    if word.isdigit():
+        value = int(word)
+        return value if 0 < value <= _MAX else None
+    return numbers.get(word)
+
+
+def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
+    """The whole party size a clause names ("vi blir tre", "four of us", "neljän hengen"), if any."""
+    we = set(clause.at("we"))
+    party = set(clause.at("party"))
+    units = set(clause.at("unit"))
+    best: int | None = None
+    for i, word in enumerate(clause.words):
+        value = _number(word, numbers)
+        digits = word.isdigit() and (value is None or value > 9 or (i + 1 < len(clause.words)
+                                                                   and clause.words[i + 1].isdigit()))
+        if value is None or digits or (i + 1) in units or (i > 0 and clause.words[i - 1] in _TIME):
+            continue
+        if any(0 < i - w <= 3 for w in we) or any(0 < p - i <= 2 for p in party) or (i + 1) in we:
+            best = max(best or 0, value)
+    return best
+
+
+def _named(clause: Clause, at: int) -> bool:
+    """True when the word after a bringing cue is a name: capitalised in the member's text."""
+    if at >= len(clause.offsets):
+        return False
+    start, end = clause.offsets[at]
+    word = clause.text[start:end]
+    return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
+
+
+def _companions(
+    clause: Clause, numbers: dict[str, int], attending: bool, company: bool
+) -> tuple[int, int, bool]:
+    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med") in
+    the sentence, or a plain "with" in a clause of a sentence about coming ("check with my director" is none)."""
+    pairs = clause.at("pair")
+    relative = min(clause.at("relative"), default=len(clause.words))
+    described = {e for _s, e, c in clause.cues if c.label == "copula"}
+    persons = [
+        p
+        for p in dict.fromkeys(clause.at("person"))
+        if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
+    ]
+    context = company or clause.has("bring") or (clause.has("with") and attending)
+    if not context:
+        persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
+    if clause.has("negator", "instead", "report"):
+        return 0, 0, False
+    count = 0
+    plus = 0
+    unsure = False
+    for start, end, cue in clause.cues:
+        if cue.label == "bring" and not persons and _named(clause, end):  # "Ja tar me mej Kenneth"
+            count += 1
+        if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
+            for j in range(end, min(end + 2, len(clause.words))):
+                value = _number(clause.words[j], numbers)
+                if value is not None and value >= 2 and not any(0 < p - j <= 3 for p in persons):
+                    count += value
+                    break
+        if cue.label == "plus" and end < len(clause.words):  # "jag plus tre"
+            value = _number(clause.words[end], numbers)
+            if value is not None and not any(0 < p - end <= 3 for p in persons):
+                plus = max(plus, value)
+        if cue.label == "extra":  # "jag och två till"
+            value = _number(clause.words[start - 1], numbers) if start else None
+            count += value or 0
+    previous = -1
+    for start in persons:
+        if start <= previous:
+            continue
+        previous = start
+        values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
+        if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
+            unsure = True
+        count += max(values, default=1)
+    return count, plus, unsure
+
+
+def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
+    """Extra people: the people named across sentences, or the largest party size - 1; "+N" as floor."""
+    named = 0
+    party = 0
+    unsure = False
+    why: list[str] = []
+    for sentence in sentences:
+        if asks(sentence):
+            continue
+        attending = "attend" in sentence.labels
+        company = bool(sentence.labels & {"company", "bring", "plus"})
+        persons = plus = 0
+        size = 0
+        for n, clause in enumerate(sentence.clauses):
+            later = sentence.clauses[n + 1 :]
+            if clause.has("person") and any(c.has("negator") and c.has("attend") and not c.has("first") for c in later):
+                continue  # "kollegani, joka aikoi tulla mukaan, ei pääse"
+            got = _party(clause, numbers)
+            if got is not None and not clause.has("negator", "aside"):
+                size = max(size, got - 1)
+            count, more, doubt = _companions(clause, numbers, attending, company)
+            persons += count
+            plus = max(plus, more)
+            unsure = unsure or doubt
+        if size or persons or plus:
+            why.append(sentence.text)
+        named += max(persons, plus)
+        party = max(party, size)
+    total = max(named, party)
+    for match in _PLUS.finditer(text):
+        if int(match.group(1)) > total:
+            total = int(match.group(1))
+            why = [match.group()]
+    return Guests(min(total, _MAX), unsure, " / ".join(why))

@@ -1,0 +1,248 @@
+"""yes / no / maybe from clauses: what each clause asserts about attending, then one answer or "unsure".
+
+A negation binds to the nearest cue in its clause ("nothing stops me" negates "stop", not the attendance);
+doubt and conditions count only where they govern attending; lateness, food, bringing and other people
+are read as about something else; a later "but" clause or a correction ("after all") replaces earlier ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parsers.clauses import Clause, Sentence
+
+STRONG, PARTICLE, WEAK = 3, 2, 1
+_PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
+_POLAR = ("attend", "against", "uncertain")
+_KEEPS_NEGATOR = ("negator", "yes", "no", "maybe", "filler", "aux")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One clause's answer about attending."""
+
+    value: str
+    strength: int
+    sentence: int
+    clause: int
+    text: str
+    correction: bool = False
+    contrast: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The RSVP read from the text: value, whether to ask, and the words it came from."""
+
+    value: str | None
+    unsure: bool
+    why: str
+    changed: bool
+    strong: bool = True  # read from a clause about attending, not only from "tyvärr" or "see you"
+
+
+def _negated(clause: Clause, after: int) -> dict[int, bool]:
+    """For each polar cue start: True when a negator binds to it (nearest cue after, else before)."""
+    spans = [(s, e) for s, e, c in clause.cues if e - s > 1 and c.label not in _KEEPS_NEGATOR]
+    inside = {i for s, e in spans for i in range(s, e)}
+    negators = [s for s, _e, c in clause.cues if c.label == "negator" and s not in inside]
+    negators += [i for i, w in enumerate(clause.words) if w.endswith("n't") and i not in inside]
+    polar = sorted({s for s, _e, c in clause.cues if c.label in _POLAR})
+    bound: dict[int, bool] = dict.fromkeys(polar, False)
+    wide = set(clause.at("nobody"))  # "ingen av oss på Taidehalli kan komma": reaches the whole clause
+    for n in sorted(set(negators) | wide):
+        following = [p for p in polar if 0 < p - n <= (len(clause.words) if n in wide else 4)]
+        if following:
+            bound[following[0]] = True
+            continue
+        preceding = [p for p in polar if 0 < n - p <= after]
+        if preceding:
+            bound[preceding[-1]] = True
+    return bound
+
+
+def _particle_only(clause: Clause) -> str | None:
+    """"Ja!", "no thanks", "kanske kanske": the clause is nothing but answer words; which answer."""
+    covered: set[int] = set()
+    kinds: set[str] = set()
+    for s, e, cue in clause.cues:
+        if cue.label in _PARTICLES:
+            covered.update(range(s, e))
+            if cue.label != "filler":
+                kinds.add(cue.label)
+    if not kinds or len(covered) < len(clause.words):
+        return None
+    if "maybe" in kinds:
+        return "maybe"
+    return kinds.pop() if len(kinds) == 1 else "conflict"
+
+
+def negated_modal(clause: Clause) -> list[int]:
+    """Positions of a modal ("kan", "can", "voi") with a negator next to it and no verb of attending."""
+    negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
+    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 for n in negators)]
+
+
+def read_clause(clause: Clause, after: int) -> Reading | None:
+    """What one clause says about attending, or None when it says nothing about it."""
+    def reading(value: str, strength: int) -> Reading:
+        return Reading(value, strength, clause.sentence, clause.index, clause.text)
+
+    particle = _particle_only(clause)
+    if particle == "conflict":
+        return reading("conflict", PARTICLE)
+    if particle is not None:
+        return reading(particle, PARTICLE)
+    other = clause.has("other")
+    limited = clause.has("limit")
+    negated = _negated(clause, after)
+    values: list[str] = []
+    for start, _end, cue in clause.cues:
+        flip = negated.get(start, False)
+        if cue.label == "attend":
+            values.append("yes" if limited or not flip else "no")
+        elif cue.label == "against":
+            values.append("aside" if limited else "yes" if flip else "no")
+        elif cue.label == "uncertain" and flip and not other and not limited:
+            values.append("maybe" if not clause.has("wh") else "aside")
+    if not limited and not other and not clause.has("polite"):
+        if clause.has("try", "depends"):
+            values.append("maybe")
+        if clause.has("doubt"):
+            values.append("aside" if clause.has("wh") and not clause.has("attend") else "maybe")
+        if clause.has("hedge") and "yes" in values:
+            values = ["maybe"]
+    values = [v for v in values if v != "aside"]
+    if values:
+        if "maybe" in values:
+            return reading("maybe", STRONG)
+        if len(set(values)) == 1:
+            return reading(values[0], STRONG)
+        return reading("conflict", STRONG)
+    if negated_modal(clause) and not (other or limited):
+        return reading("no", STRONG)  # "Kan tyvärr inte, jobbar kväll": the verb is understood
+    if clause.has("greet_yes") and not clause.has("negator"):
+        return reading("yes", PARTICLE)
+    if clause.has("later") and not other:
+        return reading("maybe", PARTICLE)
+    if clause.has("weak_no", "event") and not limited:
+        return reading("no", WEAK)
+    first = next((c.label for s, _e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
+    if first is not None and not clause.has("diet", "diet_identity", "other", "person"):
+        return reading(first, PARTICLE)
+    return None
+
+
+def _skipped(clause: Clause, joining: bool) -> bool:
+    """Clauses about the past answer, another time, someone else, or the mailing list."""
+    if clause.has("future", "instead", "leave", "discuss") or clause.has("join_verb") and clause.has("list"):
+        return True
+    if joining and clause.has("belong"):
+        return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
+    persons = clause.at("person") + clause.at("third")
+    polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
+    firsts = clause.at("first")
+    if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):
+        return True
+    return False
+
+
+def _conditional(sentence: Sentence) -> bool:
+    """True when a condition in the sentence governs attending ("if the ferry runs", "jos ehdin")."""
+    for n, clause in enumerate(sentence.clauses):
+        opens = clause.opener == "condition" or 0 in clause.at("condition")
+        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity")
+        if opens and not clause.has("polite", "other") and not about_food:
+            return True
+    return False
+
+
+def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
+    found: list[Reading] = []
+    changed = False
+    correction = "correction" in sentence.labels
+    contrast = False
+    last = len(sentence.clauses) - 1
+    conditional = _conditional(sentence)
+    reported = False
+    for clause in sentence.clauses:
+        if clause.opener == "otherwise" or clause.has("otherwise"):
+            break
+        if reported and clause.opener == "that":
+            reported = False
+            continue
+        reported = False
+        contrast = clause.opener == "contrast" or clause.has("contrast")
+        if clause.has("report"):
+            changed = reported = True
+            continue
+        if (sentence.question and clause.index == last) or _skipped(clause, joining):
+            continue
+        in_condition = clause.opener == "condition" or 0 in clause.at("condition")
+        firsts = set(clause.at("first"))
+        inverted = any(p + 1 in firsts for p in clause.at("attend"))  # "Om det fungerar kommer jag gärna"
+        if in_condition and inverted and not clause.has("negator"):
+            found.append(Reading("maybe", STRONG, sentence.index, clause.index, clause.text, correction, contrast))
+            continue
+        if in_condition and not clause.has("depends"):
+            continue
+        got = read_clause(clause, after)
+        if got is None:
+            continue
+        following = sentence.clauses[clause.index + 1] if clause.index < last else None
+        if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
+            continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
+        value = got.value
+        if conditional and value == "yes" and got.strength == STRONG:
+            value = "maybe"
+        found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
+    return found, changed
+
+
+def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
+    if not readings:
+        return None, False, []
+    top = max(r.strength for r in readings)
+    best = [r for r in readings if r.strength == top]
+    # Within a sentence, a clause after "but" replaces what came before it.
+    kept: list[Reading] = []
+    for r in best:
+        if r.contrast:
+            kept = [k for k in kept if k.sentence != r.sentence or k.value == r.value]
+        kept.append(r)
+    values = {r.value for r in kept}
+    if "conflict" in values:
+        return None, True, kept
+    if len(values) == 1:
+        value = kept[0].value
+        weaker = {r.value for r in readings if r.strength == PARTICLE and top == STRONG}
+        # "Kanske, jag har ett annat möte" / "No, ... see you": a clear answer word against the verbs: ask
+        doubtful = "maybe" in weaker and value != "maybe" or value == "no" and "yes" in weaker
+        return value, doubtful, kept
+    if values == {"yes", "maybe"}:
+        return "maybe", False, [r for r in kept if r.value == "maybe"]
+    return kept[-1].value, True, kept
+
+
+def read_answer(sentences: list[Sentence], after: int, joining: bool = False) -> Answer:
+    """The member's answer about attending, from every clause of their text (`joining`: the text asks to
+    join the list, so "I want to be part of it" is about the network, not the meeting)."""
+    readings: list[Reading] = []
+    changed = False
+    for sentence in sentences:
+        found, did_change = _sentence_readings(sentence, after, joining)
+        changed = changed or did_change
+        readings += found
+    corrected = [r for r in readings if r.correction]
+    if corrected:
+        last = corrected[-1]
+        return Answer(last.value, last.value == "conflict", last.text, True)
+    if changed and readings:
+        strong = [r for r in readings if r.strength == STRONG] or readings
+        last = strong[-1]
+        return Answer(last.value, last.value == "conflict", last.text, True)
+    value, unsure, used = _resolve(readings)
+    if value == "conflict":
+        value = None
+    why = " / ".join(dict.fromkeys(r.text for r in used))
+    return Answer(value, unsure, why, changed, any(r.strength >= PARTICLE for r in used))

@@ -1,0 +1,149 @@
+"""Agenda topics: items under markers and list headers ("Suggested topics:", "Asialistalle ehdottaisin:"),
+and topics raised in a sentence ("could we discuss ...", "vill lyfta frågan om ...", "vois ottaa esille ...").
+"""
+
+from __future__ import annotations
+
+import re
+
+from parsers.clauses import Clause, Sentence
+from parsers.languages import Language, languages
+from parsers.words import Lexicon, tokens
+
+_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
+_TRIM = " \t.,!?:;-–—\"'()[]*_"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip(_TRIM)
+
+
+def _last_sentence(text: str) -> tuple[str, str]:
+    """("Kommer. Vill föreslå en punkt" ->) ("Kommer.", "Vill föreslå en punkt"), in one pass from the end."""
+    for i in range(len(text) - 2, -1, -1):
+        if text[i] in ".!?" and text[i + 1].isspace():
+            return text[: i + 1], text[i + 1 :].strip()
+    return "", text
+
+
+def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
+    """For "Suggested topics:" / "Kommer. Vill föreslå en punkt: X": (text before the header, item after)."""
+    if lex is None or ":" not in line:
+        return None
+    head, _colon, rest = line.partition(":")
+    before, head = _last_sentence(head)
+    words = [lex.normal(s.word) for s in tokens(head)]
+    if len(words) > 24 or not any(c.label in ("topic_word", "discuss") for _s, _e, c in lex.find(words)):
+        return None
+    if len(words) > 6 and lex.find(words, frozenset({"attend", "against"})):
+        before = f"{before} {head}".strip()  # "Kan inte komma, men vill föreslå en punkt": read its answer
+    return before, _clean(rest)
+
+
+def read_sections(
+    lines: list[str], markers: tuple[re.Pattern[str], dict[str, str]], lex: Lexicon | None = None
+) -> tuple[dict[str, list[str]], dict[int, str]]:
+    """Items under markers ("Ärende: X", "Topic:" with a list below) and topic headers, by kind; and per
+    line used, the text left on it for the reader ("Attending. Topic: X" leaves "Attending.")."""
+    pattern, kinds = markers
+    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
+    used: dict[int, str] = {}
+    i = 0
+    while i < len(lines):
+        match = pattern.search(lines[i])
+        if match:
+            kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
+            rest, _end, after = match.group("rest").partition(". ")  # "Aihe: X. Kommer själv." reads on
+            rest = _clean(rest)
+            used[i] = f"{lines[i][: match.start()].strip()} {after}".strip()
+        else:
+            header = _header(lines[i], lex)
+            if header is None:
+                i += 1
+                continue
+            kind, rest = "topics", header[1]
+            used[i] = header[0]
+        i += 1
+        if rest:
+            found[kind].append(rest)
+        plain = False
+        before = len(found[kind])
+        while i < len(lines) and not pattern.search(lines[i]):
+            bullet = _BULLET.match(lines[i])
+            if bullet:
+                item = _clean(bullet.group(1))
+            elif not rest and not plain and (not found[kind] if match else len(found[kind]) == before):
+                item = _clean(lines[i])
+                plain = True
+            else:
+                break
+            if item:
+                found[kind].append(item)
+            used[i] = ""
+            i += 1
+    return found, used
+
+
+def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]:
+    """Topics raised in fixed words ("jag skulle vilja ta upp frågan om X" -> X)."""
+    phrases = sorted(
+        {p for candidate in ((lang,) if lang else languages()) for p in candidate.topic_phrases},
+        key=len,
+        reverse=True,
+    )
+    topics: list[str] = []
+    for sentence in sentences:
+        folded = sentence.casefold()
+        for phrase in phrases:
+            at = folded.find(phrase)
+            if at >= 0 and (at == 0 or not folded[at - 1].isalnum()):
+                topic = _clean(sentence[at + len(phrase) :])
+                if topic:
+                    topics.append(topic)
+                break
+    return topics
+
+
+def lex_words_generic(clause: Clause, end: int) -> bool:
+    """True when all that follows a discuss cue is a placeholder ("en punkt", "a topic", "kaksi asiaa")."""
+    after = clause.words[end:]
+    labels = {c.label for s, _e, c in clause.cues if s >= end}
+    return 0 < len(after) <= 3 and "topic_word" in labels
+
+
+def read_topic_sentences(
+    sentences: list[Sentence], lang: Language | None, headers: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
+    """Topics from sentences: fixed phrases first, else the words after a "discuss" cue. (topics, why).
+    `headers`: what stood before a list header's colon, whose items were read already."""
+    topics: list[str] = []
+    why: list[str] = []
+    for sentence in sentences:
+        if any(sentence.text in header for header in headers):
+            continue
+        fixed = read_topic_phrases([sentence.text], lang)
+        if fixed:
+            topics += fixed
+            why.append(sentence.text)
+            continue
+        for n, clause in enumerate(sentence.clauses):
+            hits = [(s, e) for s, e, c in clause.cues if c.label == "discuss"]
+            if not hits or (clause.has("negator") and not sentence.question):
+                continue
+            end = hits[-1][1]
+            rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
+            rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
+            topic = _clean(rest)
+            if clause.has("anaphor") and len(topic.split()) <= 1 and sentence.index > 0:
+                earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
+                topic = _clean(f"{earlier.text} {sentence.text}") if earlier else topic  # "Voisiko sen ottaa ..."
+            generic = lex_words_generic(clause, hits[-1][1])
+            if generic:
+                break  # "vill föreslå en punkt": the item follows under a header
+            if not topic:  # "could we put X on the agenda?": the topic stands before the cue
+                topic = _clean(sentence.text)
+            if len(topic) >= 3:
+                topics.append(topic)
+                why.append(sentence.text)
+            break
+    return topics, why

@@ -1,0 +1,118 @@
+"""The learned second opinion on a reply's RSVP: what the shipped model reads, and how it is combined."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+
+from parsers import learned
+from parsers.learned import ANSWERS, combine, features, review, rsvp_probabilities
+
+ROOT = Path(__file__).resolve().parents[2]
+SURE_YES = {"yes": 0.95, "no": 0.02, "maybe": 0.02, "none": 0.01}
+SURE_NO = {"yes": 0.02, "no": 0.95, "maybe": 0.02, "none": 0.01}
+LEANS_NO = {"yes": 0.3, "no": 0.6, "maybe": 0.05, "none": 0.05}
+SURE_NONE = {"yes": 0.01, "no": 0.02, "maybe": 0.02, "none": 0.95}
+
+
+def _top(text: str) -> str:
+    p = rsvp_probabilities(text)
+    return max(p, key=lambda k: p[k])
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("Ja, jag kommer gärna!", "yes"),
+        ("Tyvärr kan jag inte komma den här gången.", "no"),
+        ("Kiitos kutsusta, tulen mielelläni.", "yes"),
+        ("En valitettavasti pääse tällä kertaa.", "no"),
+        ("Count me in!", "yes"),
+        ("Sorry, I can't make it this time.", "no"),
+        ("Is there parking near the Culture House?", "none"),
+    ],
+)
+def test_the_shipped_model_reads_plain_answers_in_each_language(text: str, answer: str) -> None:
+    assert _top(text) == answer
+
+
+def test_probabilities_cover_every_answer_and_sum_to_one() -> None:
+    p = rsvp_probabilities("Jag kommer kanske, beror på färjan.")
+    assert set(p) == set(ANSWERS)
+    assert sum(p.values()) == pytest.approx(1.0)
+
+
+def test_an_empty_text_gives_probabilities_not_an_error() -> None:
+    assert sum(rsvp_probabilities("").values()) == pytest.approx(1.0)
+
+
+def test_a_huge_hostile_text_is_read_in_bounded_time() -> None:
+    text = ("jag kommer " * 10 + "x" * 5000 + " ") * 200  # over 1 MB, one very long "word" per line
+    start = time.perf_counter()
+    rsvp_probabilities(text)
+    assert time.perf_counter() - start < 0.5
+    assert len(features(text)) == len(features(text[:16 * 1024]))
+
+
+def test_a_typical_reply_is_read_in_well_under_a_millisecond() -> None:
+    text = "Hej Anna!\n\nTack för inbjudan, jag kommer gärna och tar med en kollega. Vegansk mat, tack.\n\n/Eva"
+    rsvp_probabilities(text)  # load the model
+    best = 1.0
+    for _ in range(50):  # the best of 50 runs: the reader's own cost, not other processes' load
+        start = time.perf_counter()
+        rsvp_probabilities(text)
+        best = min(best, time.perf_counter() - start)
+    assert best < 0.001
+
+
+def test_rules_and_model_agreeing_act_on_the_answer() -> None:
+    assert combine("yes", False, SURE_YES) == ("yes", False)
+    assert combine(None, False, SURE_NONE) == (None, False)
+
+
+def test_a_confident_disagreement_asks_the_member_and_never_swaps_the_answer() -> None:
+    assert combine("yes", False, SURE_NO) == ("yes", True)
+    assert combine(None, False, SURE_YES) == (None, True)
+
+
+def test_a_weak_disagreement_leaves_the_rules_reading() -> None:
+    assert combine("yes", False, LEANS_NO) == ("yes", False)
+
+
+def test_a_confident_agreement_settles_a_rule_doubt_but_a_weak_one_does_not() -> None:
+    assert combine("no", True, SURE_NO) == ("no", False)
+    assert combine("no", True, LEANS_NO) == ("no", True)
+    assert combine("no", True, SURE_YES) == ("no", True)
+
+
+def test_without_a_model_reading_the_rules_stand() -> None:
+    assert combine("maybe", True, {}) == ("maybe", True)
+    assert combine("yes", False, {}) == ("yes", False)
+
+
+def test_review_adds_rsvp_to_unsure_when_the_model_confidently_reads_another_answer() -> None:
+    assert review("yes", ("guests",), "Tyvärr kan jag inte komma den här gången.") == ("guests", "rsvp")
+
+
+def test_review_keeps_a_reading_the_model_confirms() -> None:
+    assert review("yes", (), "Ja, jag kommer gärna!") == ()
+    assert review("yes", ("rsvp",), "Ja, jag kommer gärna!") == ()
+
+
+def test_without_its_model_file_the_reader_keeps_the_rules_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(learned, "MODEL_FILE", "missing.json.gz")
+    assert review("yes", (), "Tyvärr kan jag inte komma den här gången.") == ()
+    assert review("no", ("rsvp",), "Tyvärr kan jag inte komma.") == ("rsvp",)
+
+
+def test_the_model_file_ships_in_the_wheel() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["parsers"]
+    shipped = [p for p in (ROOT / "parsers").rglob("*.json.gz")]
+    assert shipped and all(
+        any(fnmatch(str(p.relative_to(ROOT / "parsers")), pat) for pat in patterns) for p in shipped
+    )

@@ -1,0 +1,234 @@
+"""The clause reader's mechanisms: negation scope, doubt and conditions, asides, Finnish case numbers,
+typos and compounds, sentences as commands and questions, and saying when it is unsure (and why)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from parsers import parse_reply
+from parsers.intent import read_intent
+from parsers.words import Lexicon
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("Nothing could stop me, see you there.", "yes"),
+        ("Ingenting kan hindra mig från att komma.", "yes"),
+        ("Mikään ei estä minua tulemasta!", "yes"),
+        ("Det skulle jag inte missa för allt i världen.", "yes"),
+        ("en mä tätä jätä väliin", "yes"),
+        ("Jag kommer inte.", "no"),
+        ("I'm not coming this time.", "no"),
+        ("En pääse tällä kertaa.", "no"),
+        ("Ingen av oss på galleriet kan komma den här gången.", "no"),
+    ],
+)
+def test_a_negation_reaches_only_the_nearest_cue_of_its_clause(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("Coming. Not vegetarian, no allergies, I eat anything.", "yes"),
+        ("Min kollega kan inte komma, men jag kommer.", "yes"),
+        ("Kollegani ei pääse, mutta minä tulen.", "yes"),
+        ("Jag kommer, men kan inte stanna på maten efteråt.", "yes"),
+        ("I'll be there, might be a bit late though.", "yes"),
+        ("Tulen, mutta myöhästyn noin puoli tuntia.", "yes"),
+        ("Not sure what to wear to these things but I'm coming!", "yes"),
+        ("tuun, ehkä otan portfolion mukaan jos joku haluu kattoo", "yes"),
+    ],
+)
+def test_a_negation_or_doubt_about_something_else_leaves_the_answer_yes(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("If the ferry from Vaasa runs on time, I'll be there.", "maybe"),
+        ("Jag kommer om färjan går enligt tidtabell.", "maybe"),
+        ("Jos juna kulkee ajallaan, tulen. Muuten en ehdi.", "maybe"),
+        ("I'll try but no promises.", "maybe"),
+        ("Riippuu siitä, saanko lapsenvahdin.", "maybe"),
+        ("I'll come with my partner, if that's alright.", "yes"),
+        ("joo tuun, mulle kasvisruokaa jos on", "yes"),
+    ],
+)
+def test_a_condition_on_attending_makes_maybe_and_a_polite_one_does_not(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("Forget what I wrote yesterday - I can come after all!", "yes"),
+        ("Glöm vad jag skrev i går, jag kan komma ändå!", "yes"),
+        ("Sorry, I know I said yes, but something came up and I can't make it after all.", "no"),
+        ("Aiemmin vastasin että en pääse, mutta tilanne muuttui: tulen sittenkin.", "yes"),
+    ],
+)
+def test_a_changed_answer_replaces_the_earlier_one(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("I'm on tour with the company in Tampere that week, so I'll have to sit this one out.", "no"),
+        ("Ligger hemma med feber, tror inte det blir bättre till torsdag.", "no"),
+        ("ja sku gärna komma men ja e på jobbresa i Uleåborg", "no"),
+        ("Olen sairauslomalla koko joulukuun.", "no"),
+    ],
+)
+def test_a_decline_needs_no_no_word(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("yep, comming", "yes"), ("kommmer gärna", "yes"), ("Jag kommr", "yes"), ("tuuun 👍", "yes"), ("tuleen", "yes")],
+)
+def test_typos_and_stretched_words_are_read(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [
+        ("Kyllä, tulen kahden kollegan kanssa.", 2),
+        ("tuun ja otan kolmen harjoittelijan kanssa, sopiiks?", 3),
+        ("Tulemme neljän hengen ryhmänä.", 3),
+        ("tuun parin kollegan kanssa eli meit on kolme", 2),
+        ("Jag kommer och min sambo följer med.", 1),
+        ("I'm coming with my partner Alex, who's also a lighting designer.", 1),
+        ("Min kollega Sara kan inte komma men jag kommer.", 0),
+        ("Vi blir tre från Kulturhuset, jag och två till.", 2),
+        ("Which entrance should we use after 17.00?", 0),
+    ],
+)
+def test_guests_are_counted_from_words_relations_and_case_forms(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Yes, I'll come. I'm coeliac, so nothing with gluten please.", "coeliac"),
+        ("tuun, mut mä en syö sianlihaa", "sianliha"),
+        ("Ja! Min kollega som följer med är vegan.", "vegan"),
+        ("Hej! Jag kommer. Jag följer en lågFODMAP-diet.", "fodmap"),
+    ],
+)
+def test_dietary_needs_are_read_in_any_phrasing(text: str, term: str) -> None:
+    found = read_intent(text).dietary
+    assert found is not None and term in found.casefold()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Coming. Not vegetarian, no allergies, I eat anything :)", "Tulen. Ei erityisruokavaliota.", "Kommer. Äter allt."],
+)
+def test_no_special_diet_is_no_diet(text: str) -> None:
+    assert read_intent(text).dietary is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("Please take me off the mailing list.", "leave"),
+        ("Stryk gärna min adress från era listor.", "leave"),
+        ("Poistakaa tämä osoite, kiitos.", "leave"),
+        ("I'd like to be on the list for future meetings.", "join"),
+        ("Lägg gärna till mig på sändlistan.", "join"),
+        ("lisätkää mut kans sille listalle, kiitos!", "join"),
+        ("Stryk mig dock inte från listan, jag vill gärna komma nästa gång!", None),
+    ],
+)
+def test_join_and_leave_are_read_from_sentences(text: str, command: str | None) -> None:
+    assert read_intent(text).command == command
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "rsvp"),
+    [
+        ("Is there parking nearby?", True, None),
+        ("tuun! onks siel narikkaa?", True, "yes"),
+        ("tuun ja otan kolmen harjoittelijan kanssa, sopiiks?", False, "yes"),
+        ("Kunde vi prata om den gemensamma bokningskalendern?", False, None),
+    ],
+)
+def test_questions_to_the_coordinator_are_told_from_topics_and_courtesy(
+    text: str, question: bool, rsvp: str | None
+) -> None:
+    read = read_intent(text)
+    assert (read.question, read.rsvp) == (question, rsvp)
+
+
+def test_topics_are_read_from_headers_and_questions() -> None:
+    read = read_intent("Coming!\n\nSuggested topics:\n- ticketing system\n- volunteer training")
+    assert read.topics == ("ticketing system", "volunteer training")
+    assert read.rsvp == "yes"
+    assert read_intent("Kunde vi prata om stipendieansökningar?").topics == ("stipendieansökningar",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ja! Jag kan inte komma.",  # the answer word and the verb disagree
+        "Kanske, jag har möjligtvis ett annat möte samma kväll, men jag kommer.",
+        "Hmm, torsdag alltså.",  # answer-like, nothing to read
+    ],
+)
+def test_an_unsure_reading_is_asked_about(text: str) -> None:
+    assert "rsvp" in read_intent(text).unsure
+
+
+def test_why_names_the_members_words_for_each_field() -> None:
+    read = read_intent("Ja, jag kommer och tar med min kollega Oskar. Han är vegetarian.")
+    assert read.why["rsvp"] == "jag kommer och tar med min kollega Oskar"
+    assert "min kollega Oskar" in read.why["guests"]
+    assert "vegetarian" in read.why["dietary"]
+
+
+def test_unsure_why_and_question_reach_the_json_contract() -> None:
+    raw = (
+        b"From: Anna <anna@example.com>\r\nTo: natverk@example.org\r\nSubject: Re: Inbjudan\r\n"
+        b"Message-ID: <q1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Is there parking nearby?\r\n"
+    )
+    data = parse_reply(raw).to_json_dict()
+    assert data["question"] is True
+    assert data["unsure"] == []
+    assert data["why"] == {"question": "Is there parking nearby?"}
+
+
+def test_only_the_first_200_lines_are_read() -> None:
+    text = "\n".join(["Hej."] * 250 + ["Jag kommer inte."])
+    assert read_intent(text).rsvp is None
+
+
+def test_hostile_text_is_read_in_bounded_time() -> None:
+    words = " ".join(f"ord{i}x kommmmmmer inte men om ja nej" for i in range(3000))
+    start = time.perf_counter()
+    read_intent(words + "\n" + "a" * 50_000)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_hostile_punctuation_and_colons_are_read_in_bounded_time() -> None:
+    line = "Kommer. " * 1500 + " " * 4000 + "ärende" + " " * 4000 + ": x" + ". " * 1000
+    start = time.perf_counter()
+    read_intent(line + "\n" + "a:b." * 3000)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_cue_phrases_match_prefixes_suffixes_stems_and_clause_ends() -> None:
+    lex = Lexicon("sv", [("person", "kolleg*"), ("away", "*resa"), ("attend", "komma~"), ("yes", "jag är med $")])
+    assert [c.label for _s, _e, c in lex.find(["kollegorna", "jobbresa"])] == ["person", "away"]
+    assert [c.label for _s, _e, c in lex.find(["kommer"])] == ["attend"]
+    assert lex.find(["jag", "är", "med", "i", "kören"]) == []
+    assert lex.normal("kommmer") == "kommer" or lex.normal("kommmer") == "kommmer"
