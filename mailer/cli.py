@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -102,13 +102,15 @@ def cmd_members(args: argparse.Namespace) -> int:
             print(f"{m.id:>5}  {m.status:<8} {m.language}  {m.name} <{m.address}>{org}")
         print(f"{len(rows)} member(s)")
     elif args.action == "add":
-        from mailer.config import _address
+        from mailer.addresses import InvalidAddress, check
 
         language = args.language or cfg.network.language
         try:
-            address = _address(args.address)
-        except ValueError:
-            raise CliError(f"members add: expected an e-mail address, got {args.address!r}") from None
+            address = check(args.address.strip())
+        except InvalidAddress as exc:
+            raise CliError(f"members add: expected an e-mail address, got {args.address!r}: {exc}") from None
+        if any(not ch.isprintable() for ch in args.name or ""):
+            raise CliError(f"members add: the name {args.name!r} contains control characters")
         member, created = store.add_member(address, args.name or "", language, now, args.organisation)
         print(("added" if created else "already a member:") + f" {member.name} <{member.address}>")
     elif args.action == "remove":
@@ -130,33 +132,14 @@ def cmd_members(args: argparse.Namespace) -> int:
 
 def import_members(store, path: Path, default_language: str, now: datetime  # type: ignore[no-untyped-def]
                    ) -> tuple[int, int, list[str]]:
-    """Add members from a CSV (name,address[,organisation][,language]); returns (added, rows, problems)."""
-    from mailer.config import LANGUAGES, _address
+    """Add members from a CSV (mailer/members.py); returns (added, rows, problems)."""
+    from mailer.members import UnreadableCsv
+    from mailer.members import import_members as import_csv
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read as UTF-8 CSV ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "address" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise CliError(f"{path}: expected a header row with at least 'address' (and name, organisation, language)")
-    added, rows, errors = 0, 0, []
-    for lineno, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        rows += 1
-        try:
-            address = _address(row.get("address", ""))
-        except ValueError:
-            errors.append(f"{path}:{lineno}: address: expected an e-mail address, got {row.get('address')!r}")
-            continue
-        language = row.get("language") or default_language
-        if language not in LANGUAGES:
-            errors.append(f"{path}:{lineno}: language: expected sv, fi or en, got {language!r}")
-            continue
-        _, created = store.add_member(address, row.get("name", ""), language, now, row.get("organisation") or None,
-                                      source="import")
-        added += int(created)
-    return added, rows, errors
+        return import_csv(store, path, default_language, now)
+    except UnreadableCsv as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -214,12 +197,19 @@ def _meeting_for(cfg: Config, store, day: str | None, now: datetime):  # type: i
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except _Terminated:  # a SIGTERM while starting: exit cleanly, nothing was half done
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
     from mailer.service import Service, build_inbox
+    from mailer.store import Store
 
     cfg = _load(args)
-    store = _open_store(cfg)
+    store = Store.open(cfg.database, lock=True)  # the lock first: migrations run under it
     try:
-        store.acquire_lock()
         service = Service(cfg, store, inbox=build_inbox(cfg, store))
         if args.once:
             report = asyncio.run(_once(service, _now(args) if args.now else None))
@@ -227,11 +217,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             for err in report.errors:
                 print(f"warning: {err}", file=sys.stderr)
             return EXIT_OK
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        setup_logging()
         asyncio.run(service.run_forever())
         return EXIT_OK
     finally:
         store.close()
+
+
+def setup_logging() -> None:
+    """The daemon's log: INFO and up, each line written when it happens; APScheduler's per-poll lines off."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived before the daemon's own handler was in place (during start-up)."""
+
+
+def _terminate_during_startup(signum: int, frame: object) -> None:
+    raise _Terminated()
 
 
 async def _once(service, now: datetime | None):  # type: ignore[no-untyped-def]
@@ -377,6 +381,20 @@ PRIVATE_UMASK = 0o077
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:  # until the daemon's loop takes over, SIGTERM ends the command cleanly (no -15 at start-up)
+        previous = signal.signal(signal.SIGTERM, _terminate_during_startup)
+    except ValueError:  # not the main thread (tests): leave signals alone
+        previous = None
+    try:
+        return _main(argv)
+    except _Terminated:
+        return 128 + signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/publish.py)

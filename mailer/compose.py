@@ -215,7 +215,11 @@ _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
 _MEETING_SECONDS = 60  # a meeting read from the store is trusted this long within a fan-out
 _PLAIN_ADDRESS = re.compile(r"[^\s@<>\"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}")
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+#: A display name longer than this is cut (ending in "…") in headers only; the text keeps all of it.
+MAX_HEADER_NAME = 200
+#: A plain word longer than this cannot be folded at spaces: such a header is RFC 2047-encoded instead.
+_LONGEST_PLAIN_WORD = 60
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,12 @@ def make_message_id(token: str, kind: str, key: str, domain: str) -> str:
 def _clean(text: str) -> str:
     """One line of header text: control characters (CR, LF...) become single spaces."""
     return _CONTROL.sub(" ", text).strip()
+
+
+def header_name(name: str) -> str:
+    """A display name for a header: one line, at most MAX_HEADER_NAME characters."""
+    name = _clean(name)
+    return name if len(name) <= MAX_HEADER_NAME else name[:MAX_HEADER_NAME - 1].rstrip() + "…"
 
 
 def _encoded_words(text: str) -> list[str]:
@@ -272,16 +282,17 @@ def _fold_plain(name: str, value: str) -> str:
 def encode_unstructured(name: str, value: str) -> bytes:
     """`Name: value` ready for the wire (RFC 2047 when not plain ASCII), folded, CRLF at the end."""
     value = _clean(value)
-    if value.isascii() and "=?" not in value and "  " not in value:
+    plain = value.isascii() and "=?" not in value and "  " not in value
+    if plain and max((len(w) for w in value.split(" ")), default=0) <= _LONGEST_PLAIN_WORD:
         return (_fold_plain(name, value) + "\r\n").encode()
     return (f"{name}: " + "\r\n ".join(_encoded_words(value)) + "\r\n").encode()
 
 
 def _phrase(name: str) -> str:
-    name = _clean(name)
+    name = header_name(name)
     if not name:
         return ""
-    if name.isascii() and "=?" not in name:
+    if name.isascii() and "=?" not in name and len(name) <= _LONGEST_PLAIN_WORD:
         if not _SPECIALS.search(name):
             return name
         return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -915,7 +926,7 @@ class Composer:
             parts.append(f"List-Unsubscribe: <{unsubscribe}>\r\n".encode())
         parts += [sk.top, sk.text_head, _qp(text), sk.html_head, _qp(html), sk.tail_after_html]
         if sk.cal_before:
-            calendar = _b64(sk.cal_before + ics.attendee_line(name, recipient) + sk.cal_after)
+            calendar = _b64(sk.cal_before + ics.attendee_line(header_name(name), recipient) + sk.cal_after)
             parts += [calendar, sk.attachment_head, calendar, sk.closing]
         sender = self.config.mail.from_address
         if member is not None and net.plus_addressing:  # VERP: a bounce names the member it answers

@@ -7,7 +7,6 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrulestr
 
 from mailer import PROJECT_ROOT
+from mailer.addresses import check as check_address
 from mailer.errors import ConfigError, ConfigProblem
 
 LANGUAGES = ("sv", "fi", "en")
@@ -242,11 +242,8 @@ def _positive(r: _Reader, full: str, value: Any, default: Any, expected: str) ->
 
 
 def _address(value: str) -> str:
-    name, addr = parseaddr(value)
-    local, at, domain = addr.partition("@")
-    if not at or not local or "." not in domain or " " in addr:
-        raise ValueError(value)
-    return addr.lower()
+    """One plain address (mailer/addresses.py); InvalidAddress (a ValueError) says why not."""
+    return check_address(value.strip())
 
 
 def _at_least(r: _Reader, key: str, value: Any, low: int, default: int) -> int:

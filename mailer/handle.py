@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from mailer import ask, corrections, questions
+from mailer.addresses import is_valid as is_valid_address
 from mailer.briefing import memo_context
 from mailer.config import Config
 from mailer.inbox import InboundMessage, Outcome
@@ -356,6 +357,8 @@ class ReplyHandler:
     def _join_request(self, p: ParsedReply, now: datetime) -> tuple[Outcome, str | None, int | None]:
         if not p.from_address:
             return Outcome.QUARANTINED, "a join request without a sender address", None
+        if not is_valid_address(p.from_address):
+            return Outcome.QUARANTINED, f"a join request from {p.from_address!r}, not one plain address", None
         language = p.language or self.config.network.language
         request_id = self.store.add_join_request(p.from_address, p.from_name or "", language, now)
         cap = self.config.mail.join_confirmations_per_day

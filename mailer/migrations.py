@@ -220,3 +220,15 @@ def m006_trust(db: Database) -> None:
         CREATE INDEX outbox_kind_created ON outbox (kind, created_at)
         """
     )
+
+
+@migrations()
+def m007_outbound(db: Database) -> None:
+    """When a row failed (status shows the newest failures first)."""
+    _run(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN failed_at TEXT;
+        CREATE INDEX outbox_failed ON outbox (status, failed_at)
+        """
+    )

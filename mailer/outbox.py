@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from mailer.addresses import is_valid as is_valid_address
 from mailer.config import Mail
 from mailer.errors import (
     PermanentFailure,
     ServerUnreachable,
-    TemporaryFailure,
     TransportError,
     TransportSetupError,
 )
@@ -45,17 +45,43 @@ Render = Callable[[OutboxRow], Rendered]
 
 @dataclass
 class DrainReport:
-    """What one drain did; `stopped` says why it ended early (stop requested, server unreachable...)."""
+    """What one drain did; `stopped` says why it ended early (stop requested, server unreachable...);
+    `unreachable` and `database` name the server or database fault that stopped it, for the backoff."""
 
     sent: int = 0
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None
+    unreachable: str | None = None
+    database: str | None = None
+    #: Messages abandoned mid-transaction at shutdown (they stay queued and go out later, same Message-ID).
+    aborted: int = 0
 
     @property
     def attempted(self) -> int:
         return self.sent + self.retried + self.failed
+
+
+class Unmarked:
+    """Messages the server accepted (250) whose "sent" mark could not be written (disk full, database
+    locked). Kept across drains: their marks are written first, and nothing is sent until they are."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, datetime] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def flush(self, store: Store) -> None:
+        """Write every waiting mark; raises (keeping the rest) when the database still refuses."""
+        for row_id, at in sorted(self.rows.items()):
+            store.mark_sent(row_id, at)
+            del self.rows[row_id]
+
+
+#: How long a message in flight may still take once a stop was requested before it is abandoned.
+STOP_GRACE_SECONDS = 2.0
 
 
 def retry_delay(attempts: int, base_seconds: int) -> timedelta:
@@ -70,7 +96,15 @@ def _same_id(a: str, b: str) -> bool:
 
 
 class _Halt(Exception):
-    """The transport cannot send now: stop the whole drain."""
+    """The transport cannot send now, or the database cannot record: stop the whole drain."""
+
+
+class _Aborted(Exception):
+    """A stop was requested and the message in flight was not answered within the grace period."""
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _SentMarks:
@@ -117,25 +151,43 @@ async def drain(
     stop: asyncio.Event | None = None,
     limit: int | None = None,
     concurrency: int = 1,
+    unmarked: Unmarked | None = None,
+    warn: Callable[[str], None] | None = None,
+    stop_grace: float = STOP_GRACE_SECONDS,
 ) -> DrainReport:
     """Send every due outbox row once; rows are streamed from the store, never all held in memory.
 
     - sent: marked only after the transport returned (the server's 250);
     - temporary failure: retried after `retry_delay`, failed after `config.max_attempts` attempts;
-    - permanent failure: failed; when the address was refused it is remembered as failing, and later
-      rows to it fail without being sent;
-    - render error (a template bug): that row fails with the reason; the drain goes on;
+    - permanent failure: failed; when the address was refused it is remembered as failing and its
+      member becomes 'bouncing' (in the same transaction), and later rows to it fail without being sent;
+    - any error of one row (a template bug, an address the transport refuses to write): that row fails
+      (or is retried, when it may be the server's fault) with the reason; the drain goes on;
     - server unreachable or transport misconfigured: the row is left as it was and the drain stops
-      (nothing was sent, so no attempt is charged);
-    - `stop` set: the messages in flight are finished, then the drain returns.
+      (nothing was sent, so no attempt is charged); `report.unreachable` says why;
+    - the "sent" mark cannot be written (disk full, database locked): the row is kept in `unmarked`, the
+      drain stops, and the next drain writes those marks before it sends anything; they are never sent
+      twice (`report.database` says why);
+    - `stop` set: the messages in flight get `stop_grace` seconds to finish, then are abandoned (left
+      queued, sent later with the same Message-ID); the drain returns.
 
-    `concurrency` senders work in parallel (bounded again by the transport's own connection limit); a
-    crash can then re-send up to that many messages (each with the Message-ID it had before).
+    `warn` is called with each error as it happens. `concurrency` senders work in parallel (bounded
+    again by the transport's own connection limit); a crash can then re-send up to that many messages
+    (each with the Message-ID it had before).
     """
     report = DrainReport()
+    unmarked = unmarked if unmarked is not None else Unmarked()
+    if unmarked.rows:
+        try:
+            unmarked.flush(store)
+        except Exception as exc:  # still not writable: send nothing that could not be recorded
+            report.database = report.stopped = (f"{len(unmarked)} sent messages still cannot be recorded: "
+                                                 f"{_reason(exc)}")
+            return report
     queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)
     marks = _SentMarks(store, threaded=concurrency > 1)
     halted = asyncio.Event()
+    ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
 
     def stopping() -> bool:
         return halted.is_set() or (stop is not None and stop.is_set())
@@ -148,11 +200,12 @@ async def drain(
                     break
                 await queue.put(row)
                 taken += 1
+        except Exception as exc:  # the database cannot be read: stop
+            ctx.database(f"the outbox cannot be read: {_reason(exc)}")
+            halted.set()
         finally:
             for _ in range(max(1, concurrency)):
                 await queue.put(None)
-
-    failures: list[Exception] = []
 
     async def work() -> None:
         while True:
@@ -162,11 +215,8 @@ async def drain(
             if stopping():
                 continue  # left queued, untouched: a later drain sends it
             try:
-                await _one(store, render, transport, now, config, row, report, marks)
+                await ctx.one(row)
             except _Halt:
-                halted.set()
-            except Exception as exc:  # e.g. the database failed: stop, then raise it to the caller
-                failures.append(exc)
                 halted.set()
 
     workers = [asyncio.create_task(work()) for _ in range(max(1, concurrency))]
@@ -179,59 +229,127 @@ async def drain(
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     finally:
-        await marks.aclose()
-    if failures:
-        raise failures[0]
+        try:
+            await marks.aclose()
+        except Exception as exc:  # pragma: no cover - closing the second connection failed
+            ctx.error(f"closing the outbox's database connection: {_reason(exc)}")
     if report.stopped is None and stop is not None and stop.is_set():
         report.stopped = "stop requested"
     return report
 
 
-async def _one(store: Store, render: Render, transport: Transport, now: Callable[[], datetime], config: Mail,
-               row: OutboxRow, report: DrainReport, marks: _SentMarks) -> None:
-    """Render, send and record one row; raises _Halt when the transport cannot send at all."""
-    if store.address_failing(row.recipient):
-        store.mark_failed(row.id, f"not sent: {row.recipient} is marked as failing", now(),
-                          address_failing=False)
-        report.failed += 1
-        return
-    try:
-        message = render(row)
-        if not _same_id(message.message_id, row.message_id):
-            raise ValueError(f"rendered Message-ID {message.message_id!r} is not the row's "
-                             f"{row.message_id!r}")
-    except Exception as exc:  # a template bug must not stop the other members' mail
-        error = f"render failed: {type(exc).__name__}: {exc}"
-        store.mark_failed(row.id, error, now(), address_failing=False)
-        report.failed += 1
-        report.errors.append(f"outbox {row.id} ({row.key}): {error}")
-        return
-    try:
-        await transport.send(message.sender, message.recipient, message.data)
-    except (ServerUnreachable, TransportSetupError) as exc:
-        report.errors.append(f"outbox {row.id} ({row.key}): {exc}")
-        report.stopped = str(exc)
-        raise _Halt() from None
-    except TemporaryFailure as exc:
+class _Drain:
+    """One drain's shared state; `one(row)` renders, sends and records one row."""
+
+    def __init__(self, store: Store, render: Render, transport: Transport, now: Callable[[], datetime],
+                 config: Mail, report: DrainReport, marks: _SentMarks, unmarked: Unmarked,
+                 stop: asyncio.Event | None, stop_grace: float, warn: Callable[[str], None] | None) -> None:
+        self.store, self.render, self.transport, self.now = store, render, transport, now
+        self.config, self.report, self.marks, self.unmarked = config, report, marks, unmarked
+        self.stop, self.stop_grace, self.warn = stop, stop_grace, warn
+
+    def error(self, text: str) -> None:
+        self.report.errors.append(text)
+        if self.warn is not None:
+            self.warn(text)
+
+    def database(self, reason: str) -> None:
+        if self.report.database is None:
+            self.report.database = reason
+            self.report.stopped = reason
+            self.error(f"outbox stopped: {reason}")
+
+    def _write(self, what: Callable[[], object]) -> None:
+        """A state write for one row; when the database refuses, the drain stops (nothing else is lost:
+        a row whose retry or failure is not recorded is simply tried again later)."""
+        try:
+            what()
+        except Exception as exc:
+            self.database(f"the database refuses writes: {_reason(exc)}")
+            raise _Halt() from None
+
+    def _fail(self, row: OutboxRow, error: str, *, address_failing: bool) -> None:
+        self._write(lambda: self.store.mark_failed(row.id, error, self.now(), address_failing=address_failing))
+        self.report.failed += 1
+        self.error(f"outbox {row.id} ({row.key}): {error}")
+
+    def _retry(self, row: OutboxRow, error: str) -> None:
         attempts = row.attempts + 1
-        if attempts >= config.max_attempts:
-            store.mark_failed(row.id, f"gave up after {attempts} attempts: {exc}", now(),
-                              address_failing=False)
-            report.failed += 1
-        else:
-            store.mark_retry(row.id, str(exc), now() + retry_delay(row.attempts, config.retry_base_seconds))
-            report.retried += 1
-        report.errors.append(f"outbox {row.id} ({row.key}): {exc}")
-        return
-    except PermanentFailure as exc:
-        store.mark_failed(row.id, str(exc), now(), address_failing=exc.address_failing)
-        report.failed += 1
-        report.errors.append(f"outbox {row.id} ({row.key}): {exc}")
-        return
-    except TransportError as exc:  # any other transport error: unknown state, treat as temporary
-        store.mark_retry(row.id, str(exc), now() + retry_delay(row.attempts, config.retry_base_seconds))
-        report.retried += 1
-        report.errors.append(f"outbox {row.id} ({row.key}): {exc}")
-        return
-    await marks.mark_sent(row.id, now())
-    report.sent += 1
+        if attempts >= self.config.max_attempts:
+            self._fail(row, f"gave up after {attempts} attempts: {error}", address_failing=False)
+            return
+        at = self.now()
+        self._write(lambda: self.store.mark_retry(
+            row.id, f"{error} (at {at:%Y-%m-%d %H:%M:%S} UTC)",
+            at + retry_delay(row.attempts, self.config.retry_base_seconds)))
+        self.report.retried += 1
+        self.error(f"outbox {row.id} ({row.key}): {error}")
+
+    async def one(self, row: OutboxRow) -> None:
+        """Raises _Halt when the transport cannot send at all or the database cannot record."""
+        if not is_valid_address(row.recipient):
+            self._fail(row, f"not sent: {row.recipient!r} is not a valid e-mail address", address_failing=True)
+            return
+        if self.store.address_failing(row.recipient):
+            self._fail(row, f"not sent: {row.recipient} is marked as failing", address_failing=False)
+            return
+        try:
+            message = self.render(row)
+            if not _same_id(message.message_id, row.message_id):
+                raise ValueError(f"rendered Message-ID {message.message_id!r} is not the row's "
+                                 f"{row.message_id!r}")
+        except Exception as exc:  # a template bug must not stop the other members' mail
+            self._fail(row, f"render failed: {_reason(exc)}", address_failing=False)
+            return
+        try:
+            await self._send(message)
+        except _Aborted:
+            self.report.aborted += 1
+            self.report.stopped = (f"stop requested: a message the server had not answered within "
+                                   f"{self.stop_grace:g} s was abandoned; it stays queued")
+            return
+        except (ServerUnreachable, TransportSetupError) as exc:  # the caller's backoff says it, once
+            self.report.stopped = self.report.unreachable = str(exc)
+            raise _Halt() from None
+        except PermanentFailure as exc:
+            self._fail(row, str(exc), address_failing=exc.address_failing)
+            return
+        except TransportError as exc:  # temporary, or unknown state: retry with backoff
+            self._retry(row, str(exc))
+            return
+        except (ValueError, UnicodeError) as exc:  # the message cannot be written as SMTP: never will be
+            self._fail(row, f"cannot be sent: {_reason(exc)}", address_failing=False)
+            return
+        except Exception as exc:  # anything else of this one message: retry it later, go on
+            self._retry(row, f"send failed: {_reason(exc)}")
+            return
+        try:
+            await self.marks.mark_sent(row.id, self.now())
+        except Exception as exc:  # accepted by the server but not recorded: never send it again
+            self.unmarked.rows[row.id] = self.now()
+            self.report.sent += 1
+            self.database(f"a sent message cannot be recorded: {_reason(exc)}; its mark waits")
+            raise _Halt() from None
+        self.report.sent += 1
+
+    async def _send(self, message: Rendered) -> None:
+        """transport.send, abandoned `stop_grace` seconds after a stop request if still unanswered."""
+        send = asyncio.ensure_future(self.transport.send(message.sender, message.recipient, message.data))
+        if self.stop is None:
+            await send
+            return
+        stopped = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({send, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not send.done():
+                done, _ = await asyncio.wait({send}, timeout=self.stop_grace)
+                if not done:
+                    send.cancel()
+                    await asyncio.gather(send, return_exceptions=True)
+                    raise _Aborted()
+        except asyncio.CancelledError:
+            send.cancel()
+            raise
+        finally:
+            stopped.cancel()
+        send.result()

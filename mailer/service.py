@@ -15,8 +15,8 @@ from mailer.ask import asked_since
 from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
-from mailer.outbox import drain
 from mailer.parse_worker import ParseWorker, memory_limit_for
+from mailer.sending import Sending
 from mailer.store import Store
 from mailer.tokens import make as make_token
 from mailer.transport import Transport, make_transport
@@ -40,6 +40,8 @@ class TickReport:
     failed: int = 0
     inbound: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    #: Errors already written to the log when they happened (the daemon does not repeat them).
+    logged: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.now.isoformat(timespec='minutes')}"]
@@ -75,6 +77,10 @@ class Service:
             config.mail.parse_deadline_seconds, memory_limit=memory_limit_for(config.mail.max_message_bytes))
         self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail,
                                                          parse=self.parse_worker.parse)
+        self.sending = Sending(config, store, self.transport, self.composer.render, self.enqueue_mail)
+        self.imap_backoff = self.sending.imap
+        #: The daemon logs each send error as it happens (run --once prints them at the end).
+        self.live_log = False
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -183,27 +189,21 @@ class Service:
     async def send(self, now: Callable[[], datetime], stop: asyncio.Event | None = None,
                    report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now())
-        self.store.drop_stale(now())  # never an invitation after the meeting, nor one for a cancelled meeting
-        smtp = self.config.mail.smtp
-        # one sender per allowed connection; after a kill -9, at most that many in-flight messages go again
-        concurrency = smtp.max_connections if self.config.mail.transport == "smtp" and smtp else 1
-        result = await drain(self.store, lambda row: self.composer.render(row, now()), self.transport, now,
-                             config=self.config.mail, stop=stop, concurrency=max(1, concurrency))
-        report.sent += result.sent
-        report.retried += result.retried
-        report.failed += result.failed
-        report.errors.extend(result.errors)
+        self.sending.transport = self.transport  # (tests and the demo may swap it)
+        await self.sending.send(now, stop, report, live_log=self.live_log)
         return report
 
     def read_inbox(self, now: datetime, report: TickReport | None = None) -> TickReport:
         report = report or TickReport(now)
-        if self.inbox is None or self.handler is None:
+        if self.inbox is None or self.handler is None or not self.imap_backoff.ready(now):
             return report
         try:
             result = self.inbox.fetch_and_handle(self.handler.for_time(now), now=now)
-        except Exception as exc:  # an unreachable server must not stop sending; the next tick tries again
-            report.errors.append(f"inbox: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # an unreachable server must not stop sending; it is retried with backoff
+            self.imap_backoff.failed(f"{type(exc).__name__}: {exc}", now)
+            self.sending.show_state()
             return report
+        self.imap_backoff.succeeded(now)
         for name, n in result.counts().items():
             report.inbound[name] = report.inbound.get(name, 0) + n
         return report
@@ -239,11 +239,13 @@ class Service:
         candidates: Iterable[datetime | None] = (
             planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1))),
             self.store.next_outbox_time(),
+            *(b.next_at for b in self.sending.backoffs),
         )
         future = [c for c in candidates if c is not None and c > now]
         return min(future) if future else None
 
     async def aclose(self) -> None:
+        self.sending.close()
         await self.transport.aclose()
         await asyncio.to_thread(self.parse_worker.close)
         if self.inbox is not None and hasattr(self.inbox, "close"):
@@ -267,6 +269,8 @@ class Service:
         scheduler.add_job(wake.set, "interval", seconds=max(5, self.config.mail.poll_seconds), id="poll")
         scheduler.start()
         log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
+        self.live_log = True
+        last_failure: str | None = None
         try:
             while not stop.is_set():
                 wake.clear()
@@ -275,15 +279,24 @@ class Service:
                     if report.queued or report.sent or report.inbound or report.meetings_changed:
                         log.info("%s", report.summary())
                     for err in report.errors:
-                        log.warning("%s", err)
-                except Exception as exc:  # the daemon must survive any one bad tick
-                    log.exception("tick failed: %s", exc)
-                nxt = self.next_wakeup(self.clock())
+                        if err not in report.logged:
+                            log.warning("%s", err)
+                    last_failure = None
+                except Exception as exc:  # the daemon must survive any one bad tick; one line per new error
+                    if repr(exc) != last_failure:
+                        log.exception("tick failed: %s", exc)
+                    last_failure = repr(exc)
+                try:
+                    nxt = self.next_wakeup(self.clock())
+                except Exception as exc:  # the database cannot be read: poll again on the interval
+                    nxt = None
+                    log.debug("next wake-up unknown: %s", exc)
                 if nxt is not None:
                     scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
-                if self.inbox is not None and hasattr(self.inbox, "wait_for_mail"):
+                if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
+                        and self.sending.idle.ready(self.clock())):
                     waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 if stop.is_set() and self.inbox is not None and hasattr(self.inbox, "interrupt"):
@@ -298,10 +311,12 @@ class Service:
     def _idle_once(self, stop: asyncio.Event) -> bool:
         """Block in IMAP IDLE (or a Maildir poll) for up to the poll interval; True when mail arrived."""
         try:
-            return bool(self.inbox.wait_for_mail(self.config.mail.poll_seconds))  # type: ignore[union-attr]
-        except Exception as exc:  # a dropped IDLE connection: fall back to the interval poll
-            log.warning("waiting for mail failed: %s", exc)
+            arrived = bool(self.inbox.wait_for_mail(self.config.mail.poll_seconds))  # type: ignore[union-attr]
+        except Exception as exc:  # a dropped IDLE connection: IDLE backs off, the inbox is polled meanwhile
+            self.sending.idle.failed(f"{type(exc).__name__}: {exc}", self.clock())
             return False
+        self.sending.idle.succeeded(self.clock())
+        return arrived
 
 
 class _Contexts:

@@ -57,6 +57,11 @@ class RateLimiter:
             await self._sleep(slot - now)
 
 
+def _plain(address: str) -> bool:
+    """An address fit for MAIL FROM / RCPT TO: not empty, no control characters, spaces or brackets."""
+    return bool(address) and not any(ord(c) < 33 or c in "<>\x7f" for c in address)
+
+
 def _enhanced(message: str) -> tuple[int, int, int] | None:
     m = _ENHANCED.match(message)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -181,6 +186,11 @@ class SmtpTransport:
         """Deliver one message to one recipient; return only after the server's 250 to DATA."""
         if self._closed:
             raise TransportError("the SMTP transport is closed")
+        if not _plain(recipient):  # never let a CR, LF or NUL reach the SMTP dialogue
+            raise PermanentFailure(f"not sent: {recipient!r} cannot be written in an SMTP command",
+                                   address_failing=True)
+        if not _plain(sender):
+            raise TransportSetupError(f"the sender {sender!r} cannot be written in an SMTP command")
         await self._limiter.acquire()
         async with self._slots:
             smtp = self._idle.pop() if self._idle else None

@@ -36,10 +36,27 @@ def render_status(config: Config, store: Store, now: datetime, meetings_shown: i
     outbox = store.outbox_counts()
     lines.append("")
     lines.append("Outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(outbox.items())) or "empty"))
+    server_state = store.setting("service_state")
+    if server_state:
+        lines.append("Waiting for a server (the daemon retries with backoff):")
+        lines.extend(f"  {line}" for line in server_state.splitlines())
+    queued = outbox.get("queued", 0)
     for row in store.outbox_rows("queued", limit=10):
-        err = f" — last error: {row.last_error}" if row.last_error else ""
-        lines.append(f"  queued {row.kind} to {row.recipient} (attempt {row.attempts + 1} at "
-                     f"{row.next_attempt_at}){err}")
-    for row in store.outbox_rows("failed", limit=10):
-        lines.append(f"  FAILED {row.kind} to {row.recipient}: {row.last_error}")
+        why = f" — waiting: {row.last_error}" if row.last_error else ""
+        lines.append(f"  queued {row.kind} to {row.recipient} (attempt {row.attempts + 1}, next try "
+                     f"{_when(row.next_attempt_at, config)}){why}")
+    if queued > 10:
+        lines.append(f"  ... and {queued - 10} more queued")
+    failed = outbox.get("failed", 0)
+    if failed:
+        lines.append(f"Failed: {failed} (newest first{', the 10 newest shown' if failed > 10 else ''}):")
+    for row in store.outbox_rows("failed", limit=10, newest_first=True):
+        lines.append(f"  FAILED {row.kind} to {row.recipient!r}: {row.last_error}")
     return "\n".join(lines)
+
+
+def _when(iso: str, config: Config) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(config.network.tz).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso

@@ -131,8 +131,9 @@ class Store:
     # -- opening -------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
-        """Open (creating if needed) the database and bring its schema up to date."""
+    def open(cls, path: Path | str, *, lock: bool = False) -> Store:
+        """Open (creating if needed) the database and bring its schema up to date; with `lock`, claim it
+        for this daemon first (AlreadyRunning if another has it), so migrations run under the lock."""
         p = Path(path)
         existed = p.exists()
         try:
@@ -141,8 +142,14 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {p}: {exc}") from None
         store = cls(Database(conn), p)
-        store._configure(wal=True)
-        store.make_private(quiet=not existed)
+        try:
+            if lock:
+                store.acquire_lock()
+            store._configure(wal=True)
+            store.make_private(quiet=not existed)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def make_private(self, quiet: bool = False) -> None:
@@ -161,12 +168,13 @@ class Store:
 
     def _configure(self, wal: bool) -> None:
         try:
-            if wal:
-                self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=30000")
-            migrations.apply(self.db)
+            with self._migration_lock():  # two first opens of a new database take turns
+                if wal:
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use database {self.path}: {exc}") from None
 
@@ -185,10 +193,14 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
+            conn.execute("COMMIT")  # may fail (disk full): then nothing of it stays, not even open
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:  # pragma: no cover - SQLite rolled back by itself
+                    pass
             raise
-        conn.execute("COMMIT")
 
     def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))
@@ -196,11 +208,32 @@ class Store:
 
     # -- the daemon lock -----------------------------------------------------------------------------
 
+    def _lock_path(self, suffix: str) -> Path:
+        """Beside the database's real file (symlinks resolved), so every way to reach it shares the lock."""
+        assert self.path is not None
+        real = Path(os.path.realpath(self.path))
+        return real.with_name(real.name + suffix)
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """Held while the schema is brought up to date: two first runs on a new database take turns."""
+        if self.path is None:
+            yield
+            return
+        try:
+            f = open(self._lock_path(".migrate.lock"), "a+")  # noqa: SIM115 - closed below
+        except OSError:  # a read-only directory (status by another user): nothing to migrate there anyway
+            yield
+            return
+        with f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            yield
+
     def acquire_lock(self) -> None:
         """Claim the database for one daemon; a second one gets AlreadyRunning. The OS frees it on exit."""
-        if self.path is None:
+        if self.path is None or self._lock_file is not None:
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock_path = self._lock_path(".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
         f = os.fdopen(fd, "a+")  # held for the daemon's lifetime
         _make_private(lock_path, quiet=True)
@@ -211,7 +244,8 @@ class Store:
             holder = f.read().strip() or "another process"
             f.close()
             raise AlreadyRunning(
-                f"another traffpunkt daemon ({holder}) is already running on {self.path}; stop it first"
+                f"another traffpunkt daemon ({holder}) is already running on {self.path} "
+                f"({lock_path.with_suffix('')}); stop it first"
             ) from None
         f.seek(0)
         f.truncate()
@@ -225,6 +259,17 @@ class Store:
             self._lock_file = None
 
     # -- settings ------------------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key = ?", [key])
+        return str(row["value"]) if row else None
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self.write():
+            if value is None:
+                self.db.execute("DELETE FROM settings WHERE key = ?", [key])
+            else:
+                self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
 
     def token_secret(self, from_env: str | None = None) -> bytes:
         """The HMAC secret for reply tokens: from the named environment variable, else one kept in the db."""
@@ -484,21 +529,38 @@ class Store:
                             "WHERE id = ?", [error[:500], _iso(next_at), row_id])
 
     def mark_failed(self, row_id: int, error: str, now: datetime, address_failing: bool) -> None:
-        """Give up on a row; with `address_failing`, remember the address so it is not tried again."""
+        """Give up on a row; with `address_failing`, remember the address so it is not tried again, and an
+        active member with it becomes 'bouncing' (gets no more mail until `members add` activates them)."""
         with self.write():
             row = self._one("SELECT recipient, member_id FROM outbox WHERE id = ?", [row_id])
-            self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
-                            "WHERE id = ?", [error[:500], row_id])
+            self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+                            "failed_at = ? WHERE id = ?", [error[:500], _iso(now), row_id])
             if row and address_failing:
                 self.db.execute("INSERT OR REPLACE INTO address_failures (address, reason, at) VALUES (?,?,?)",
                                 [row["recipient"], error[:500], _iso(now)])
                 self.log("address-failing", now, member_id=row["member_id"], detail=f"{row['recipient']}: {error}")
+                if row["member_id"] is not None:
+                    cur = self.db.execute("UPDATE members SET status = 'bouncing' WHERE id = ? AND status = 'active'",
+                                          [row["member_id"]])
+                    if cur.rowcount:  # the coordinators' notice is derived from these (Sending.notify_refused)
+                        self.log("member-refused", now, member_id=row["member_id"], detail=error[:500])
+
+    def members_refused_since(self, after_log_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        """Members the outbox marked 'bouncing' (a refused address) after log entry `after_log_id`, oldest
+        first: (log) id, at, reason, member_id, name, address."""
+        return list(self.db.query(
+            "SELECT l.id, l.at, l.detail AS reason, m.id AS member_id, m.name, m.address FROM log l "
+            "JOIN members m ON m.id = l.member_id WHERE l.event = 'member-refused' AND l.id > ? "
+            "ORDER BY l.id LIMIT ?", [after_log_id, limit]))
 
     def address_failing(self, address: str) -> bool:
         return self._one("SELECT 1 AS x FROM address_failures WHERE address = ?", [address]) is not None
 
-    def outbox_rows(self, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
-        if status:
+    def outbox_rows(self, status: str | None = None, limit: int = 1000, newest_first: bool = False) -> list[OutboxRow]:
+        if status == "failed" and newest_first:
+            rows = self.db.query("SELECT * FROM outbox WHERE status = 'failed' ORDER BY failed_at DESC, id DESC "
+                                 "LIMIT ?", [limit])
+        elif status:
             rows = self.db.query("SELECT * FROM outbox WHERE status = ? ORDER BY id LIMIT ?", [status, limit])
         else:
             rows = self.db.query("SELECT * FROM outbox ORDER BY id LIMIT ?", [limit])

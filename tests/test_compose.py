@@ -420,6 +420,29 @@ def test_long_and_tricky_subjects_survive_folding(config: Config, store: Store, 
     assert parse(Rendered("", "", data, ""))["Subject"].endswith(f"– {theme}")
 
 
+@pytest.mark.parametrize("name", ["A" * 10_000, "Åsa " * 2_500, 'Anna "Kultur" Öberg; ' * 500, "x" * 61])
+@pytest.mark.parametrize("theme", ["T" * 5_000, "tema " * 1_000])
+def test_any_name_or_theme_length_folds_to_lines_of_at_most_78_in_the_header(
+        config: Config, store: Store, name: str, theme: str) -> None:
+    meeting = add_meeting(store)
+    with store.write():
+        store.db.execute("UPDATE meetings SET theme = ? WHERE id = ?", [theme, meeting.id])
+    member = add_member(store, name=name)
+    data = Composer(config, store, SECRET).render(queue(store, "invitation", member, meeting), NOW).data
+    head, body = data.split(b"\r\n\r\n", 1)
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    to_and_subject = head[head.index(b"\r\nTo: ") + 2:head.index(b"\r\nMessage-ID: ")]
+    assert max(len(line) for line in to_and_subject.split(b"\r\n")) <= 78
+    msg = parse(Rendered("", "", data, ""))
+    # (Python's address parser keeps the space between two encoded words; RFC 2047 readers drop it)
+    shown = msg["To"].addresses[0].display_name.replace(" ", "")
+    whole = name.replace(" ", "")
+    assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1]) and len(shown) <= 200)
+    assert msg["To"].addresses[0].addr_spec == member.address
+    assert msg["Subject"].endswith(f"– {' '.join(theme.split())}")
+    assert name.split()[0] in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
 # -- the meeting itself: agenda, catering, memo draft, memo, thanks, help ----------------------------------
 
 COORDINATOR = "koordinator@kulturnatverket.fi"

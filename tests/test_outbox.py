@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from smtp_server import DROP, HANG, Delivery, Server, SinkHandler, smtp_server
 
 from mailer.config import Mail
 from mailer.errors import TemporaryFailure, TransportSetupError
-from mailer.outbox import DrainReport, drain, retry_delay
+from mailer.outbox import DrainReport, Unmarked, drain, retry_delay
 from mailer.smtp import SmtpTransport
 from mailer.store import OutboxRow, Store
 from mailer.transport import Envelope, MemoryTransport
@@ -310,14 +312,86 @@ async def test_parallel_senders_deliver_every_row_exactly_once_and_record_it_in_
     assert len(handler.peers) <= 3
 
 
-async def test_a_failing_database_stops_the_drain_and_is_raised(store: Store) -> None:
-    queue(store, "anna@example.org", "bertil@example.org")
+async def test_a_sent_message_whose_mark_cannot_be_written_is_never_sent_again_and_is_marked_first_later(
+        store: Store) -> None:
+    ids = queue(store, "anna@example.org", "bertil@example.org")
+    real_mark_sent = store.mark_sent
+    disk_full = True
 
-    def broken_mark_sent(row_id: int, now: datetime) -> None:
-        raise RuntimeError("disk I/O error")
+    def mark_sent(row_id: int, now: datetime) -> None:
+        if disk_full:
+            raise sqlite3.OperationalError("database or disk is full")
+        real_mark_sent(row_id, now)
 
-    store.mark_sent = broken_mark_sent  # type: ignore[method-assign]
+    store.mark_sent = mark_sent  # type: ignore[method-assign]
     transport = MemoryTransport()
-    with pytest.raises(RuntimeError, match="disk I/O error"):
-        await drain(store, render, transport, Clock(), config=mail_settings())
+    unmarked = Unmarked()
+    first = await drain(store, render, transport, Clock(), config=mail_settings(), unmarked=unmarked)
+    assert first.database and "disk is full" in first.database
     assert len(transport.sent) == 1  # it did not go on sending mail it cannot record
+    again = await drain(store, render, transport, Clock(), config=mail_settings(), unmarked=unmarked)
+    assert again.database and len(transport.sent) == 1, "still full: nothing is sent, nothing twice"
+    disk_full = False
+    last = await drain(store, render, transport, Clock(), config=mail_settings(), unmarked=unmarked)
+    assert last.database is None and len(unmarked) == 0
+    assert [e.recipient for e in transport.sent] == ["anna@example.org", "bertil@example.org"]
+    assert [row(store, i).status for i in ids] == ["sent", "sent"]
+
+
+async def test_an_address_the_smtp_library_refuses_fails_only_its_row_and_the_drain_goes_on(
+        store: Store, server: Server, handler: SinkHandler) -> None:
+    ids = queue(store, "anna@example.org", "nul\x00@example.org", "bertil@example.org")
+    transport = SmtpTransport(server.settings(), None)
+    report = await drain(store, render, transport, Clock(), config=mail_settings())
+    await transport.aclose()
+    assert (report.sent, report.failed) == (2, 1)
+    assert [row(store, i).status for i in ids] == ["sent", "failed", "sent"]
+    assert "not a valid e-mail address" in (row(store, ids[1]).last_error or "")
+    assert sorted(d.recipient for d in handler.delivered) == ["anna@example.org", "bertil@example.org"]
+
+
+async def test_any_unexpected_error_of_one_send_retries_that_row_and_the_others_go_out(store: Store) -> None:
+    def handler(envelope: Envelope) -> None:
+        if envelope.recipient == "bertil@example.org":
+            raise RuntimeError("library bug")
+        if envelope.recipient == "cecilia@example.org":
+            raise ValueError("cannot encode this")
+
+    ids = queue(store, "anna@example.org", "bertil@example.org", "cecilia@example.org", "david@example.org")
+    transport = MemoryTransport(handler)
+    report = await drain(store, render, transport, Clock(), config=mail_settings())
+    assert (report.sent, report.retried, report.failed) == (2, 1, 1)
+    assert [row(store, i).status for i in ids] == ["sent", "queued", "failed", "sent"]
+    assert "library bug" in (row(store, ids[1]).last_error or "")
+
+
+async def test_a_refused_address_marks_its_member_bouncing_for_the_coordinators_notice(
+        store: Store, server: Server, handler: SinkHandler) -> None:
+    member, _ = store.add_member("gone@example.org", "Gone Member", "sv", T0)
+    with store.write():
+        store.enqueue(key="invitation:x:1", kind="invitation", recipient="gone@example.org", member_id=member.id,
+                      message_id="<gone.test@example.org>", now=T0)
+    handler.on_rcpt = lambda address: "550 5.1.1 No such user"
+    transport = SmtpTransport(server.settings(), None)
+    await drain(store, render, transport, Clock(), config=mail_settings())
+    await transport.aclose()
+    assert store.member(member.id).status == "bouncing"  # type: ignore[union-attr]
+    refused = store.members_refused_since(0)
+    assert [r["address"] for r in refused] == ["gone@example.org"] and "550" in refused[0]["reason"]
+
+
+async def test_a_stop_abandons_a_message_the_server_does_not_answer_after_the_grace_and_keeps_it_queued(
+        store: Store, server: Server, handler: SinkHandler) -> None:
+    handler.on_data = lambda d: HANG
+    handler.hang_seconds = 20
+    (rid,) = queue(store, "anna@example.org")
+    stop = asyncio.Event()
+    transport = SmtpTransport(server.settings(timeout_seconds=30), None)
+    asyncio.get_running_loop().call_later(0.3, stop.set)
+    started = time.monotonic()
+    report = await drain(store, render, transport, Clock(), config=mail_settings(), stop=stop, stop_grace=0.5)
+    took = time.monotonic() - started
+    await transport.aclose()
+    assert took < 3, f"the drain waited {took:.1f} s after the stop"
+    assert report.aborted == 1 and report.sent == 0
+    assert (row(store, rid).status, row(store, rid).attempts) == ("queued", 0)
