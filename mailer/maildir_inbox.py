@@ -42,9 +42,10 @@ class MaildirInbox:
         self.max_bytes = max_bytes
         self._seen: set[str] = set()
         self._interrupted = threading.Event()
+        self._tightened = False
 
     def _ensure(self) -> None:
-        for sub in ("cur", "new", "tmp"):
+        for sub in ("cur", "new", "tmp"):  # created owner-only; an existing one may be shared with the MDA
             (self.path / sub).mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         for folder in (".processed", ".quarantine"):  # members' mail, kept: owner-only, tightened if looser
             for sub in ("", "cur", "new", "tmp"):
@@ -52,6 +53,14 @@ class MaildirInbox:
                 tighten(self.path / folder / sub, PRIVATE_DIR_MODE)
             marker = self.path / folder / "maildirfolder"
             os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+        if not self._tightened:  # once per run: mail kept by an older version may still be world-readable
+            self._tightened = True
+            for folder in (".processed", ".quarantine"):
+                for sub in ("cur", "new"):
+                    with os.scandir(self.path / folder / sub) as entries:
+                        for entry in entries:
+                            if entry.is_file(follow_symlinks=False):
+                                tighten(Path(entry.path), PRIVATE_FILE_MODE)
 
     def _pending(self) -> list[Path]:
         files: list[Path] = []

@@ -56,6 +56,10 @@ class TickReport:
         return "; ".join(parts)
 
 
+#: Mail to the coordinators whose Message-ID carries their token: the answers to it must prove themselves.
+COORDINATOR_TOKEN_KINDS = frozenset({"memo-draft", "digest"})
+
+
 class Service:
     """The daemon's work, driven by explicit `now`s so tests and the demo can run it on any clock."""
 
@@ -159,8 +163,12 @@ class Service:
         if join_request is not None:
             token = make_token(self.secret, 0, join_request)
             context = {**(context or {}), "request_id": join_request, "token": token}
-        else:  # a member's own token; mail to a coordinator carries the coordinators' token (0, 0)
-            token = make_token(self.secret, member.id, meeting_id or 0) if member else make_token(self.secret, 0, 0)
+        elif member is not None:  # a member's own token
+            token = make_token(self.secret, member.id, meeting_id or 0)
+        else:  # the coordinators' token (0, 0) only where their answer must prove itself: the memo draft and
+            # the digest. Mail they forward or answer to others (a member's question, the catering list, the
+            # agenda) carries none, so their replies cannot hand it on.
+            token = make_token(self.secret, 0, 0) if kind in COORDINATOR_TOKEN_KINDS else ""
         return self.store.enqueue(
             key=key, kind=kind, recipient=recipient, now=now, member_id=member.id if member else None,
             meeting_id=meeting_id, context=context,

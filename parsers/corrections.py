@@ -76,7 +76,7 @@ def _answer(text: str) -> tuple[str | None, int, bool]:
     if "+" in text:
         head, _, tail = " ".join(words).rpartition("+")
         tail = tail.strip().strip(".!")
-        if not (tail.isdigit() and len(tail) <= 2 and int(tail) <= MAX_GUESTS):
+        if not (tail.isascii() and tail.isdigit() and len(tail) <= 2 and int(tail) <= MAX_GUESTS):
             return None, 0, looks
         guests, words = int(tail), head.split()
     phrase = " ".join(w.strip(".!") for w in words).strip()

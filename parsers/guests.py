@@ -25,7 +25,7 @@ class Guests:
 
 
 def _number(word: str, numbers: dict[str, int]) -> int | None:
-    if word.isdigit():
+    if word.isascii() and word.isdigit() and len(word) <= 6:  # "¹" is a digit to isdigit() but not to int()
         value = int(word)
         return value if 0 < value <= _MAX else None
     return numbers.get(word)

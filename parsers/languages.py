@@ -72,7 +72,7 @@ class Language:
     def number(self, word: str) -> int | None:
         """The value of a number written as digits or as a word of this language."""
         word = word.casefold()
-        if word.isdigit():
+        if word.isascii() and word.isdigit() and len(word) <= 6:
             return int(word)
         return self.numbers.get(word)
 

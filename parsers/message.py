@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.errors
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass, field
@@ -267,14 +268,23 @@ def parse_message(raw: bytes) -> Normalised:
     if truncated:
         raw = _prefix(raw, MAX_RAW_BYTES)
     raw = _BLANK_RUN.sub(_fewer_blank_lines, _fewer_header_lines(raw))
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    if msg.defects and msg.get_content_maintype() == "multipart":
+    too_deep = False
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:  # MIME nested thousands deep: read the headers, and the first text part by a scan
+        msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+        too_deep = True
+    if not too_deep and msg.defects and msg.get_content_maintype() == "multipart":
         msg = _recover_boundary(raw, msg)
     raw_headers = _raw_headers(msg)
     headers = {key: [decode_header_value(v) for v in values] for key, values in raw_headers.items()}
     from_name, from_address = sender(raw_headers.get("from", []))
     found = {key: tuple(a for _n, a in parse_addresses(raw_headers.get(key, []))) for key in _ADDRESS_HEADERS}
-    plain, html, calendars, dsn, rfc822 = _walk(msg)
+    if too_deep:
+        no_parts: list[str] = []
+        plain, html, calendars, dsn, rfc822 = _first_plain_part(msg.get_payload()), None, no_parts, no_parts, False
+    else:
+        plain, html, calendars, dsn, rfc822 = _walk(msg)
     text, source = "", None
     if plain is not None and plain.strip() and not (html is not None and _garbled(plain)):
         text, source = plain, "plain"
@@ -292,11 +302,31 @@ def parse_message(raw: bytes) -> Normalised:
         calendars=tuple(calendars),
         delivery_status=tuple(dsn),
         has_rfc822_part=rfc822,
-        defects=tuple(type(d).__name__ for d in msg.defects) + (("TruncatedForParsing",) if truncated else ()),
+        defects=tuple(type(d).__name__ for d in msg.defects) + (("TruncatedForParsing",) if truncated else ())
+        + (("NestedTooDeep",) if too_deep else ()),
         from_address=from_address,
         from_name=from_name,
         addresses=found,
     )
+
+
+def _first_plain_part(body: object) -> str | None:
+    """The first text/plain part of an unparsed multipart body, found by one scan over its lines."""
+    if not isinstance(body, str):
+        return None
+    lines = body[:MAX_PART_BYTES].splitlines()
+    for i, line in enumerate(lines):
+        if line.casefold().startswith("content-type:") and "text/plain" in line.casefold():
+            j = i + 1
+            while j < len(lines) and lines[j].strip():
+                j += 1
+            part: list[str] = []
+            for text in lines[j + 1:]:
+                if text.startswith("--"):
+                    break
+                part.append(text)
+            return "\n".join(part)
+    return None
 
 
 def message_ids(value: str) -> list[str]:

@@ -114,7 +114,7 @@ def _envelope(message: Normalised) -> dict[str, Any]:
 
 def _header_guests(message: Normalised) -> int:
     value = message.header("x-num-guests").strip()
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 4 else 0
 
 
 def _read(message: Normalised) -> ParsedReply:

@@ -19,6 +19,7 @@ def _example_with(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new)
+    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
     text = text.replace('"../var/', f'"{tmp_path}/var/').replace('"members.example.csv"',
                                                                f'"{ROOT}/config/members.example.csv"')
     path = tmp_path / "network.toml"

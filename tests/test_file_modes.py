@@ -32,6 +32,7 @@ def _mode(path: Path) -> int:
 @pytest.fixture
 def network(tmp_path: Path) -> Path:
     text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
     text = text.replace('"../var/', f'"{tmp_path}/var/').replace(
         '"members.example.csv"', f'"{ROOT}/config/members.example.csv"')
     path = tmp_path / "network.toml"
@@ -117,3 +118,15 @@ def test_maildirs_and_kept_mail_are_owner_only_and_the_site_is_world_readable(ne
     assert _mode(site) == 0o755
     files = list(site.iterdir())
     assert files and {_mode(p) for p in files} == {0o644}
+
+
+def test_mail_kept_readable_by_an_older_version_is_made_owner_only(network: Path) -> None:
+    cfg = load_config(network)
+    kept = cfg.mail.inbox_maildir / ".processed" / "cur"
+    kept.mkdir(parents=True)
+    os.chmod(kept, 0o755)
+    old_mail = kept / "1700000000.old.host:2,S"
+    old_mail.write_bytes(b"From: anna@example.fi\r\nReferences: <tp1-1-abcdefghjkmn.invitation.1.x@x>\r\n\r\nJa\r\n")
+    os.chmod(old_mail, 0o644)
+    _run(network, INVITE_TIME)
+    assert _mode(kept) == 0o700 and _mode(old_mail) == 0o600

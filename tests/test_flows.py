@@ -398,3 +398,18 @@ async def test_a_coordinators_forward_of_a_members_mail_with_a_line_on_top_is_ap
     assert s.answer("sam@festival.org") == ("no", 0)  # the coordinator's line, not the forwarded text
     [confirmed] = s.sent("corrections", COORDINATOR)
     assert "Sam Smith <sam@festival.org>: nej" in _text(confirmed) and "förstod jag inte" not in _text(confirmed)
+
+
+async def test_a_forwarded_question_carries_no_coordinator_token_that_a_member_could_reuse(setup: Setup) -> None:
+    s = setup
+    await _invited(s)
+    s.deliver(_mail("Sam Smith <sam@festival.org>", "Is there parking nearby?",
+                    to=s.reply_address("sam@festival.org")), {"question": True})
+    await s.service.tick(LATER)
+    [forward] = s.sent("question", COORDINATOR)
+    assert "tp0-0" not in str(forward["Message-ID"]) and "tp0-0" not in str(forward["Reply-To"])
+    # The coordinator answers Sam (Reply-To); Sam forges the coordinator's From on that thread: no proof.
+    s.deliver(_mail(f"Koordinatorn <{COORDINATOR}>", "Anna Lindqvist: nej\n",
+                    in_reply_to=str(forward["Message-ID"]), subject=f"Re: {forward['Subject']}"))
+    await s.service.tick(LATER + timedelta(minutes=5))
+    assert s.answer("anna@teater.fi") is None and s.sent("corrections") == []

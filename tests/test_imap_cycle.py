@@ -37,6 +37,7 @@ def network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatch: py
     monkeypatch.setenv("TP_TEST_IMAP_PASSWORD", imap_account.password)
     text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
     text = text.replace('transport = "maildir"', 'transport = "smtp"')
+    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
     text = text.replace('"../var/', f'"{tmp_path}/var/').replace(
         '"members.example.csv"', f'"{ROOT}/config/members.example.csv"')
     text += f"""

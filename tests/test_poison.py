@@ -39,6 +39,7 @@ GOOD = [r for r in REPLIES if r.kind == "reply"]
 
 def _config_text(tmp_path: Path) -> str:
     text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
     text = text.replace('"../var/', f'"{tmp_path}/var/').replace(
         '"members.example.csv"', f'"{ROOT}/config/members.example.csv"')
     text = text.replace("max_message_bytes = 10_000_000", f"max_message_bytes = {LIMIT}")

@@ -68,3 +68,23 @@ def test_the_intent_reader_gets_only_the_top_of_a_huge_answer() -> None:
     # A "no" far below 200 lines of "yes" is not read: the member's answer is at the top.
     raw = b"From: Anna <anna@example.fi>\r\nSubject: Re\r\n\r\n" + b"Ja, jag kommer.\n" * 300 + b"Nej.\n"
     assert parse_reply(raw).rsvp == "yes"
+
+
+def test_mime_nested_thousands_deep_is_still_read_not_called_unreadable() -> None:
+    nesting = b"".join(b'--b%d\r\nContent-Type: multipart/mixed; boundary="b%d"\r\n\r\n' % (i, i + 1)
+                       for i in range(2000))
+    raw = (b'From: Anna <anna@example.fi>\r\nMessage-ID: <deep@example.fi>\r\nSubject: Re: Inbjudan\r\n'
+           b'Content-Type: multipart/mixed; boundary="b0"\r\n\r\n' + nesting
+           + b"--b2000\r\nContent-Type: text/plain\r\n\r\nJa, jag kommer!\r\n")
+    started = time.process_time()
+    reply = parse_reply(raw)
+    assert time.process_time() - started < 5
+    assert (reply.category, reply.rsvp, reply.from_address) == ("reply", "yes", "anna@example.fi")
+
+
+@pytest.mark.parametrize("body", ["Ja, vi blir ¹ st", "Vi kommer " + "9" * 5000 + " personer", "+¹ kollega"])
+def test_digits_int_cannot_read_are_no_guest_count_and_no_parser_error(body: str) -> None:
+    raw = ("From: Anna <anna@example.fi>\r\nSubject: Re: Inbjudan\r\nX-Num-Guests: ²\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n").encode()
+    reply = parse_reply(raw)
+    assert reply.category == "reply" and not (reply.reason or "").startswith("parser error")
