@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from counter_mail import counter_mail
 from dovecot import Account
+from example_network import example_text, imap_network
 from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.cli import main
@@ -39,35 +40,7 @@ def sink() -> Iterator[Server]:
 
 @pytest.fixture
 def network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TP_TEST_IMAP_PASSWORD", imap_account.password)
-    text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
-    text = text.replace('transport = "maildir"', 'transport = "smtp"')
-    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
-    text = text.replace('"../var/', f'"{tmp_path}/var/').replace(
-        '"members.example.csv"', f'"{ROOT}/config/members.example.csv"')
-    text += f"""
-[mail.smtp]
-host = "{sink.host}"
-port = {sink.port}
-tls = "none"
-messages_per_minute = 0
-
-[mail.imap]
-host = "{imap_account.host}"
-port = {imap_account.port}
-tls = "none"
-username = "{imap_account.user}"
-password_env = "TP_TEST_IMAP_PASSWORD"
-folder = "{FOLDER}"
-idle = false
-"""
-    path = tmp_path / "network.toml"
-    path.write_text(text, encoding="utf-8")
-    client = imap_account.imap()
-    assert client.create(FOLDER)[0] == "OK"
-    client.logout()
-    assert main(["members", "import", "--config", str(path)]) == 0
-    return path
+    return imap_network(tmp_path, example_text(tmp_path), sink, imap_account, FOLDER, monkeypatch)
 
 
 def _run(config: Path, now: datetime) -> None:

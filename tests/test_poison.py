@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import example_network
 import poison_parsers
 import pytest
 from dovecot import Account
@@ -38,10 +39,7 @@ GOOD = [r for r in REPLIES if r.kind == "reply"]
 
 
 def _config_text(tmp_path: Path) -> str:
-    text = (ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
-    text = text.replace('"../site"', f'"{tmp_path}/site"')  # the site sits beside var/
-    text = text.replace('"../var/', f'"{tmp_path}/var/').replace(
-        '"members.example.csv"', f'"{ROOT}/config/members.example.csv"')
+    text = example_network.example_text(tmp_path)
     text = text.replace("max_message_bytes = 10_000_000", f"max_message_bytes = {LIMIT}")
     return text.replace("parse_deadline_seconds = 10", "parse_deadline_seconds = 0.5")
 
@@ -247,30 +245,7 @@ def sink() -> Iterator[Server]:
 
 @pytest.fixture
 def imap_network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TP_TEST_IMAP_PASSWORD", imap_account.password)
-    text = _config_text(tmp_path).replace('transport = "maildir"', 'transport = "smtp"') + f"""
-[mail.smtp]
-host = "{sink.host}"
-port = {sink.port}
-tls = "none"
-messages_per_minute = 0
-
-[mail.imap]
-host = "{imap_account.host}"
-port = {imap_account.port}
-tls = "none"
-username = "{imap_account.user}"
-password_env = "TP_TEST_IMAP_PASSWORD"
-folder = "{FOLDER}"
-idle = false
-"""
-    path = tmp_path / "network.toml"
-    path.write_text(text, encoding="utf-8")
-    client = imap_account.imap()
-    assert client.create(FOLDER)[0] == "OK"
-    client.logout()
-    assert main(["members", "import", "--config", str(path)]) == 0
-    return path
+    return example_network.imap_network(tmp_path, _config_text(tmp_path), sink, imap_account, FOLDER, monkeypatch)
 
 
 def _append(account: Account, raws: list[bytes]) -> None:
