@@ -106,6 +106,20 @@ def _companions(
     return count, plus, unsure
 
 
+def _joins(clause: Clause) -> bool:
+    """True for a relative clause that says its person comes along ("who's coming with me", "som följer med")."""
+    return 0 in clause.at("relative") and clause.has("attend", "company") and not clause.has("negator")
+
+
+def _doubted(clause: Clause, before: list[Clause]) -> bool:
+    """True when bringing someone is only wondered about or depends on a condition (a polite one aside)."""
+    if clause.has("polite"):
+        return False
+    first = min(clause.at("bring") + clause.at("person") + clause.at("with"), default=len(clause.words))
+    conditional = clause.opener == "condition" or any(c < first for c in clause.at("condition"))
+    return conditional or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
+
+
 def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
     """Extra people: the people named across sentences, or the largest party size - 1; "+N" as floor."""
     named = 0
@@ -113,8 +127,8 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
     unsure = False
     why: list[str] = []
     for sentence in sentences:
-        if asks(sentence):
-            continue
+        if asks(sentence) and sentence.question:
+            continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
         attending = "attend" in sentence.labels
         company = bool(sentence.labels & {"company", "bring", "plus"})
         persons = plus = 0
@@ -126,7 +140,10 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             got = _party(clause, numbers)
             if got is not None and not clause.has("negator", "aside"):
                 size = max(size, got - 1)
-            count, more, doubt = _companions(clause, numbers, attending, company)
+            joined = bool(later) and _joins(later[0])  # "My colleague Lars, who's coming with me, ..."
+            count, more, doubt = _companions(clause, numbers, attending, company or joined)
+            if count and _doubted(clause, sentence.clauses[:n]):
+                unsure = True  # "Jag funderar på om jag ska ta med min kollega", "if I can, I'll bring a friend"
             persons += count
             plus = max(plus, more)
             unsure = unsure or doubt

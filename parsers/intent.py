@@ -277,6 +277,17 @@ def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joini
     return answer
 
 
+def _other_command(rest: list[str], lang: Language, why: str) -> tuple[str | None, str]:
+    """join/leave written in another of the network's languages ("Please ottakaa mut pois listalta")."""
+    for other in languages():
+        lex = _lexicon(other.code) if other.code != lang.code else None
+        if lex is not None:
+            found, unsure, words = commands.read_command_sentences(clauses.split("\n".join(rest), lex))
+            if found is not None and not unsure:
+                return found, words
+    return None, why
+
+
 def _read(
     lang: Language,
     lex: Lexicon,
@@ -294,6 +305,8 @@ def _read(
     sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
     if command is None and sentence_command:
         command = sentence_command
+    if command is None and not command_unsure:
+        command, command_why = _other_command(rest, lang, command_why)
     if command_unsure and command is None:
         unsure.append("command")
     if command in ("join", "leave"):

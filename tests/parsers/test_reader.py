@@ -232,3 +232,43 @@ def test_cue_phrases_match_prefixes_suffixes_stems_and_clause_ends() -> None:
     assert [c.label for _s, _e, c in lex.find(["kommer"])] == ["attend"]
     assert lex.find(["jag", "är", "med", "i", "kören"]) == []
     assert lex.normal("kommmer") == "kommer" or lex.normal("kommmer") == "kommmer"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "command"),
+    [
+        ("Hi, please ottakaa mut pois listalta, I've moved abroad and I work in London now.", "en", "leave"),
+        ("Hej hej! Jag vill liittyä listalle, tack.", "sv", "join"),
+        ("Hej! Jag har flyttat till Tammerfors och jobbar inte längre med teater. Poistakaa minut listalta.", "sv",
+         "leave"),
+    ],
+)
+def test_join_or_leave_written_in_another_of_the_networks_languages_is_read(
+    text: str, lang: str, command: str
+) -> None:
+    reply = read_intent(text)
+    assert (reply.language, reply.command) == (lang, command)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll be there. My colleague Lars, who's coming with me, is allergic to nuts.",
+        "Jag kommer! Jag har en fråga: min kollega som följer med använder rullstol.",
+    ],
+)
+def test_a_companion_named_before_a_clause_saying_they_come_along_counts(text: str) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, reply.guests) == ("yes", 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jag kommer. Jag funderar på om jag ska ta med min kollega.",
+        "I'm coming, and if my flatmate is free I'll bring her.",
+    ],
+)
+def test_a_companion_only_wondered_about_is_asked_about_not_counted(text: str) -> None:
+    reply = read_intent(text)
+    assert reply.rsvp == "yes" and "guests" in reply.unsure
