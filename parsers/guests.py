@@ -50,11 +50,21 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
 
 def _named(clause: Clause, at: int) -> bool:
     """True when the word after a bringing cue is a name: capitalised in the member's text."""
-    if at >= len(clause.offsets):
+    if not 0 <= at < len(clause.offsets):
         return False
     start, end = clause.offsets[at]
     word = clause.text[start:end]
     return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
+
+
+_AND = frozenset({"and", "och", "samt", "ja", "&"})
+
+
+def _partner(clause: Clause, start: int, end: int) -> bool:
+    """True when a pair names its other one: "Tobias and I" (opening the clause), "mä ja Jussi" (one name)."""
+    if clause.words[start] in _AND:
+        return start - 1 >= 0 and _named(clause, start - 1) and (start == 1 or clause.cues_at(start - 2))
+    return _named(clause, end) and not _named(clause, end + 1)
 
 
 def _companions(
@@ -94,6 +104,8 @@ def _companions(
         if cue.label == "extra":  # "jag och två till"
             value = _number(clause.words[start - 1], numbers) if start else None
             count += value or 0
+    if not persons and clause.has("attend", "company") and not clause.has("against"):
+        count += sum(1 for start, end, _c in clause.cues_of("pair") if _partner(clause, start, end))
     previous = -1
     for start in persons:
         if start <= previous:

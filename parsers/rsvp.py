@@ -127,10 +127,19 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         return reading("maybe", PARTICLE)
     if clause.has("weak_no", "event") and not limited:
         return reading("no", WEAK)
-    first = next((c.label for s, _e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
-    if first is not None and not clause.has("diet", "diet_identity", "other", "person"):
-        return reading(first, PARTICLE)
+    first = next(((c.label, e) for s, e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
+    if first is not None and not clause.has("diet", "diet_identity", "other", "person") and not _placed(clause, *first):
+        return reading(first[0], PARTICLE)
     return None
+
+
+def _placed(clause: Clause, label: str, end: int) -> bool:
+    """True for "I'm in Tampere that week": "i'm in" followed by a name is a place, not agreement."""
+    if label != "yes" or end >= len(clause.words) or clause.words[end - 1] not in ("in", "i", "på"):
+        return False
+    start, stop = clause.offsets[end]
+    word = clause.text[start:stop]
+    return word[:1].isupper() and word[1:].islower()
 
 
 def _skipped(clause: Clause, joining: bool) -> bool:

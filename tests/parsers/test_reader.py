@@ -272,3 +272,33 @@ def test_a_companion_named_before_a_clause_saying_they_come_along_counts(text: s
 def test_a_companion_only_wondered_about_is_asked_about_not_counted(text: str) -> None:
     reply = read_intent(text)
     assert reply.rsvp == "yes" and "guests" in reply.unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm in Tampere that week, sorry.", "Sorry, kan inte komma, I'm in London for work that week."],
+)
+def test_being_in_a_named_place_is_not_the_agreement_im_in(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [
+        ("Yes, Tobias and I will come.", 1),
+        ("Joo, mä ja Jussi tullaan.", 1),
+        ("Ja, jag och Kenneth kommer.", 1),
+        ("Count me and Tobias in.", 1),
+        ("Coming, and so will my colleague Marcus.", 1),
+        ("Tulemme kaksin.", 1),
+        ("I might need to travel to Kuopio and I might miss it. If all is well, I'll come.", 0),
+        ("Samma kväll har vi öppning på Galleri Forum och jag måste vara där.", 0),
+    ],
+)
+def test_a_companion_named_in_a_pair_counts_and_a_place_does_not(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize("text", ["Count me out this time.", "Sitter fast i Göteborg den dagen.", "I'm out!"])
+def test_counting_oneself_out_or_being_stuck_elsewhere_is_a_no(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
