@@ -69,23 +69,25 @@ def _partner(clause: Clause, start: int, end: int) -> bool:
 
 def _companions(
     clause: Clause, numbers: dict[str, int], attending: bool, company: bool
-) -> tuple[int, int, bool]:
-    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med") in
-    the sentence, or a plain "with" in a clause of a sentence about coming ("check with my director" is none)."""
-    pairs = clause.at("pair")
+) -> tuple[int, int, bool, int]:
+    """Companions a clause names: (count, plus, unsure, of which from "bringing two"). Needs bringing or
+    company ("me and", "följer med") in the sentence, or a plain "with" in a clause of a sentence about
+    coming ("check with my director" is none)."""
+    spoken = clause.has("attend", "company", "bring") or len(clause.words) <= 5  # "min sambo och jag väntar på"
+    pairs = clause.at("pair") if spoken or (attending and clause.opener != "contrast") else []
     relative = min(clause.at("relative"), default=len(clause.words))
     described = {e for _s, e, c in clause.cues if c.label == "copula"}
     persons = [
         p
         for p in dict.fromkeys(clause.at("person"))
         if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
-    ]
+    ] if relative > 0 else []  # "..., hon har just börjat som dramaturg": describes who was named
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:
         persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
     if clause.has("negator", "instead", "report"):
-        return 0, 0, False
-    count = 0
+        return 0, 0, False, 0
+    count = numbered = 0
     plus = 0
     unsure = False
     for start, end, cue in clause.cues:
@@ -96,6 +98,7 @@ def _companions(
                 value = _number(clause.words[j], numbers)
                 if value is not None and value >= 2 and not any(0 < p - j <= 3 for p in persons):
                     count += value
+                    numbered += value
                     break
         if cue.label == "plus" and end < len(clause.words):  # "jag plus tre"
             value = _number(clause.words[end], numbers)
@@ -115,7 +118,7 @@ def _companions(
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
             unsure = True
         count += max(values, default=1)
-    return count, plus, unsure
+    return count, plus, unsure, numbered
 
 
 def _joins(clause: Clause) -> bool:
@@ -143,7 +146,7 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
         attending = "attend" in sentence.labels
         company = bool(sentence.labels & {"company", "bring", "plus"})
-        persons = plus = 0
+        persons = plus = numbered = 0
         size = 0
         for n, clause in enumerate(sentence.clauses):
             later = sentence.clauses[n + 1 :]
@@ -153,7 +156,8 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             if got is not None and not clause.has("negator", "aside"):
                 size = max(size, got - 1)
             joined = bool(later) and _joins(later[0])  # "My colleague Lars, who's coming with me, ..."
-            count, more, doubt = _companions(clause, numbers, attending, company or joined)
+            count, more, doubt, listed = _companions(clause, numbers, attending, company or joined)
+            numbered += listed
             if count and _doubted(clause, sentence.clauses[:n]):
                 unsure = True  # "Jag funderar på om jag ska ta med min kollega", "if I can, I'll bring a friend"
             persons += count
@@ -161,6 +165,8 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             unsure = unsure or doubt
         if size or persons or plus:
             why.append(sentence.text)
+        if numbered:  # "I'm bringing two people: my collaborator Henrik ... and our intern Aino"
+            persons = max(numbered, persons - numbered)
         named += max(persons, plus)
         party = max(party, size)
     total = max(named, party)

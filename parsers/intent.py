@@ -347,6 +347,9 @@ def _read(
             unsure.append("guests")
         if count:
             why["guests"] = found.why
+    if value is None and command == "join":
+        count = 0  # "Vi är fyra personer ... vill gå med i nätverket": the group joining, not a party coming
+        why.pop("guests", None)
     if value is None and "rsvp" not in unsure and count and "guests" not in unsure:
         value = "yes"  # "We are three", "Jag + min fru", "+1": a party is coming
         why["rsvp"] = why["guests"]

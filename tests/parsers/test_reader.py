@@ -302,3 +302,21 @@ def test_a_companion_named_in_a_pair_counts_and_a_place_does_not(text: str, gues
 @pytest.mark.parametrize("text", ["Count me out this time.", "Sitter fast i Göteborg den dagen.", "I'm out!"])
 def test_counting_oneself_out_or_being_stuck_elsewhere_is_a_no(text: str) -> None:
     assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [
+        ("I'm coming. I'm bringing two people: my collaborator Henrik, who's visiting, and our intern Aino.", 2),
+        ("Jag kommer. Min kollega Jenni följer med, hon har just börjat som dramaturg hos oss.", 1),
+        ("Jag tror att jag kommer, men min sambo och jag väntar på besked om en visning.", 0),
+        ("Yes, coming - me and my two colleagues from the education department.", 2),
+    ],
+)
+def test_people_are_counted_once_however_they_are_described(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
+
+
+def test_a_group_asking_to_join_the_list_is_not_a_party_coming() -> None:
+    reply = read_intent("Vi är en ny teatergrupp och vill gå med i nätverket. Vi är fyra personer.")
+    assert (reply.command, reply.rsvp, reply.guests) == ("join", None, 0)
