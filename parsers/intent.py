@@ -328,7 +328,7 @@ def _read(
     question, question_why = commands.read_question(sentences)
     if question:
         why["question"] = question_why
-    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers)
+    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers, lex)
     all_topics = sections["topics"] + found_topics
     if all_topics:
         why["topics"] = " / ".join(sections["topics"] + topic_why)

@@ -320,3 +320,21 @@ def test_people_are_counted_once_however_they_are_described(text: str, guests: i
 def test_a_group_asking_to_join_the_list_is_not_a_party_coming() -> None:
     reply = read_intent("Vi är en ny teatergrupp och vill gå med i nätverket. Vi är fyra personer.")
     assert (reply.command, reply.rsvp, reply.guests) == ("join", None, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("I'll be there. I'd like to propose two things for the agenda: first, a shared policy on photography, "
+         "and second, a joint recruitment day.", ("a shared policy on photography", "a joint recruitment day")),
+        ("Kommer. Jag vill ta upp dels hyrorna för ateljéer, dels bristen på repetitionslokaler.",
+         ("hyrorna för ateljéer", "bristen på repetitionslokaler")),
+        ("Tulen. Haluaisin ottaa esille ensinnäkin vuokrat ja toiseksi apurahat.", ("vuokrat", "apurahat")),
+        ("Could we discuss the first meeting of the year and the second round of grants?",
+         ("the first meeting of the year and the second round of grants",)),
+    ],
+)
+def test_a_sentence_naming_several_topics_in_order_gives_each_its_own_item(
+    text: str, topics: tuple[str, ...]
+) -> None:
+    assert read_intent(text).topics == topics
