@@ -164,8 +164,12 @@ def read_topic_sentences(
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
-            if clause.has("anaphor") and len(topic.split()) <= 1 and sentence.index > 0:
+            # "ta upp det", "sen ottaa asialistalle"; not "it would be good to ..."
+            refers = any(-3 <= a - h <= 3 for a in clause.at("anaphor") for h, _e in hits)
+            if refers and len(topic.split()) <= 1 and sentence.index > 0:
                 earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
+                if earlier is not None and any(earlier.text in header for header in headers):
+                    break  # "Har ett ärende: <item>. Det vore bra om någon tog upp det": the item was read
                 topic = _clean(f"{earlier.text} {sentence.text}") if earlier else topic  # "Voisiko sen ottaa ..."
             generic = lex_words_generic(clause, hits[-1][1])
             if generic:

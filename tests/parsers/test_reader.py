@@ -338,3 +338,28 @@ def test_a_sentence_naming_several_topics_in_order_gives_each_its_own_item(
     text: str, topics: tuple[str, ...]
 ) -> None:
     assert read_intent(text).topics == topics
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("Coming. Could we talk a bit about the rents?", ("the rents",)),
+        ("Coming. It would be good to talk about rents.", ("rents",)),
+        ("Kommer. Kunde vi prata lite om hyrorna?", ("hyrorna",)),
+        ("Tulen. Haluaisin nostaa esiin vuokrat.", ("vuokrat",)),
+        ("Tuun. Vois jutella vuokrista.", ("vuokrista",)),
+        ("Kan inte komma, men har ett ärende:\nHur får vi fler publiker från förorterna?\n"
+         "Det vore bra om någon kunde ta upp det.", ("Hur får vi fler publiker från förorterna",)),
+    ],
+)
+def test_a_topic_is_read_from_everyday_phrasings_and_once_when_referred_back_to(
+    text: str, topics: tuple[str, ...]
+) -> None:
+    assert read_intent(text).topics == topics
+
+
+@pytest.mark.parametrize(
+    "text", ["Coming! I can't eat shrimp.", "Kommer, men jag tål inte räkor.", "Tulen. En syö katkarapuja."]
+)
+def test_shellfish_in_any_of_the_languages_is_a_dietary_need(text: str) -> None:
+    assert read_intent(text).dietary
