@@ -363,3 +363,18 @@ def test_a_topic_is_read_from_everyday_phrasings_and_once_when_referred_back_to(
 )
 def test_shellfish_in_any_of_the_languages_is_a_dietary_need(text: str) -> None:
     assert read_intent(text).dietary
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp", "guests"),
+    [
+        ("Have to bow out this time.", "no", 0),
+        ("Tulen mielelläni, mutta lapset on kipeinä.", "no", 0),
+        ("Mä oon siellä.", "yes", 0),
+        ("Tulen kahden harjoittelijan kera.", "yes", 2),
+        ("Coming with my other half.", "yes", 1),
+    ],
+)
+def test_spoken_and_everyday_words_for_coming_declining_and_company(text: str, rsvp: str, guests: int) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, reply.guests) == (rsvp, guests)
