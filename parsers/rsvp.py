@@ -150,7 +150,7 @@ def _skipped(clause: Clause, joining: bool) -> bool:
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
     persons = clause.at("person") + clause.at("third")
     polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
-    firsts = clause.at("first")
+    firsts = [f for f in clause.at("first") if f + 1 not in persons]  # "mun kollega": a possessive, not "I"
     if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):
         return True
     return False

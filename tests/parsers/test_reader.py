@@ -378,3 +378,16 @@ def test_shellfish_in_any_of_the_languages_is_a_dietary_need(text: str) -> None:
 def test_spoken_and_everyday_words_for_coming_declining_and_company(text: str, rsvp: str, guests: int) -> None:
     reply = read_intent(text)
     assert (reply.rsvp, reply.guests) == (rsvp, guests)
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("I'll be there, mut mun kollega ei pääse.", "yes"),
+        ("Tulen, mutta mun kollega ei pääse.", "yes"),
+        ("En pääse, mun kollega tulee.", "no"),
+    ],
+)
+def test_my_colleague_not_coming_is_not_my_answer(text: str, rsvp: str) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, "rsvp" in reply.unsure) == (rsvp, False)
