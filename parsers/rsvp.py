@@ -102,7 +102,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if cue.label == "attend":
             values.append("yes" if limited or not flip else "no")
         elif cue.label == "against":
-            values.append("aside" if limited else "yes" if flip else "no")
+            # "skip the dinner", "jään pois illalliselta": leaving out the food, not the meeting
+            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other"))
+            values.append("aside" if limited or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
     if not limited and not other and not clause.has("polite"):

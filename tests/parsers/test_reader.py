@@ -391,3 +391,27 @@ def test_spoken_and_everyday_words_for_coming_declining_and_company(text: str, r
 def test_my_colleague_not_coming_is_not_my_answer(text: str, rsvp: str) -> None:
     reply = read_intent(text)
     assert (reply.rsvp, "rsvp" in reply.unsure) == (rsvp, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tulen, mutta jään pois illalliselta.", "I'll come but I'll skip the dinner afterwards.",
+     "Kommer, men hoppar över middagen."],
+)
+def test_skipping_the_dinner_is_not_skipping_the_meeting(text: str) -> None:
+    assert read_intent(text).rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("Haluun pois tältä listalta.", "leave"),
+        ("Älkää enää lähettäkö mulle näitä.", "leave"),
+        ("Lopetan jäsenyyteni verkostossa.", "leave"),
+        ("Lisätkää minut jakeluun.", "join"),
+        ("Ottakaa mut mukaan listalle.", "join"),
+    ],
+)
+def test_spoken_finnish_join_and_leave_are_read(text: str, command: str) -> None:
+    reply = read_intent(text)
+    assert (reply.command, reply.rsvp) == (command, None)
