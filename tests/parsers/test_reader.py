@@ -415,3 +415,16 @@ def test_skipping_the_dinner_is_not_skipping_the_meeting(text: str) -> None:
 def test_spoken_finnish_join_and_leave_are_read(text: str, command: str) -> None:
     reply = read_intent(text)
     assert (reply.command, reply.rsvp) == (command, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Tulen! Eikö olekin hienoa?", False),
+        ("Kommer! Visst blir det kul?", False),
+        ("Tuun. Eiks siellä oo hissiä?", True),
+        ("Kommer. Visst finns det parkering i närheten av huset?", True),
+    ],
+)
+def test_a_rhetorical_question_needs_no_answer_from_a_person(text: str, question: bool) -> None:
+    assert read_intent(text).question is question
