@@ -51,6 +51,10 @@ class Clause:
         """True when some cue starts at `position`."""
         return any(start == position for start, _end, _cue in self.cues)
 
+    def cues_of(self, label: str) -> list[tuple[int, int, Cue]]:
+        """The (start, end, cue) of every cue of `label`."""
+        return [(start, end, cue) for start, end, cue in self.cues if cue.label == label]
+
     def at(self, label: str) -> list[int]:
         """Start positions of the cues of `label`."""
         return [start for start, _end, cue in self.cues if cue.label == label]

@@ -50,32 +50,44 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
 
 def _named(clause: Clause, at: int) -> bool:
     """True when the word after a bringing cue is a name: capitalised in the member's text."""
-    if at >= len(clause.offsets):
+    if not 0 <= at < len(clause.offsets):
         return False
     start, end = clause.offsets[at]
     word = clause.text[start:end]
     return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
 
 
+_AND = frozenset({"and", "och", "samt", "ja", "&"})
+
+
+def _partner(clause: Clause, start: int, end: int) -> bool:
+    """True when a pair names its other one: "Tobias and I" (opening the clause), "mä ja Jussi" (one name)."""
+    if clause.words[start] in _AND:
+        return start - 1 >= 0 and _named(clause, start - 1) and (start == 1 or clause.cues_at(start - 2))
+    return _named(clause, end) and not _named(clause, end + 1)
+
+
 def _companions(
     clause: Clause, numbers: dict[str, int], attending: bool, company: bool
-) -> tuple[int, int, bool]:
-    """Companions a clause names: (count, unsure). Needs bringing or company ("me and", "följer med") in
-    the sentence, or a plain "with" in a clause of a sentence about coming ("check with my director" is none)."""
-    pairs = clause.at("pair")
+) -> tuple[int, int, bool, int]:
+    """Companions a clause names: (count, plus, unsure, of which from "bringing two"). Needs bringing or
+    company ("me and", "följer med") in the sentence, or a plain "with" in a clause of a sentence about
+    coming ("check with my director" is none)."""
+    spoken = clause.has("attend", "company", "bring") or len(clause.words) <= 5  # "min sambo och jag väntar på"
+    pairs = clause.at("pair") if spoken or (attending and clause.opener != "contrast") else []
     relative = min(clause.at("relative"), default=len(clause.words))
     described = {e for _s, e, c in clause.cues if c.label == "copula"}
     persons = [
         p
         for p in dict.fromkeys(clause.at("person"))
         if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
-    ]
+    ] if relative > 0 else []  # "..., hon har just börjat som dramaturg": describes who was named
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:
         persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
     if clause.has("negator", "instead", "report"):
-        return 0, 0, False
-    count = 0
+        return 0, 0, False, 0
+    count = numbered = 0
     plus = 0
     unsure = False
     for start, end, cue in clause.cues:
@@ -86,6 +98,7 @@ def _companions(
                 value = _number(clause.words[j], numbers)
                 if value is not None and value >= 2 and not any(0 < p - j <= 3 for p in persons):
                     count += value
+                    numbered += value
                     break
         if cue.label == "plus" and end < len(clause.words):  # "jag plus tre"
             value = _number(clause.words[end], numbers)
@@ -94,6 +107,8 @@ def _companions(
         if cue.label == "extra":  # "jag och två till"
             value = _number(clause.words[start - 1], numbers) if start else None
             count += value or 0
+    if not persons and clause.has("attend", "company") and not clause.has("against"):
+        count += sum(1 for start, end, _c in clause.cues_of("pair") if _partner(clause, start, end))
     previous = -1
     for start in persons:
         if start <= previous:
@@ -103,7 +118,21 @@ def _companions(
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
             unsure = True
         count += max(values, default=1)
-    return count, plus, unsure
+    return count, plus, unsure, numbered
+
+
+def _joins(clause: Clause) -> bool:
+    """True for a relative clause that says its person comes along ("who's coming with me", "som följer med")."""
+    return 0 in clause.at("relative") and clause.has("attend", "company") and not clause.has("negator")
+
+
+def _doubted(clause: Clause, before: list[Clause]) -> bool:
+    """True when bringing someone is only wondered about or depends on a condition (a polite one aside)."""
+    if clause.has("polite"):
+        return False
+    first = min(clause.at("bring") + clause.at("person") + clause.at("with"), default=len(clause.words))
+    conditional = clause.opener == "condition" or any(c < first for c in clause.at("condition"))
+    return conditional or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
 
 
 def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
@@ -113,11 +142,11 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
     unsure = False
     why: list[str] = []
     for sentence in sentences:
-        if asks(sentence):
-            continue
+        if asks(sentence) and sentence.question:
+            continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
         attending = "attend" in sentence.labels
         company = bool(sentence.labels & {"company", "bring", "plus"})
-        persons = plus = 0
+        persons = plus = numbered = 0
         size = 0
         for n, clause in enumerate(sentence.clauses):
             later = sentence.clauses[n + 1 :]
@@ -126,12 +155,18 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             got = _party(clause, numbers)
             if got is not None and not clause.has("negator", "aside"):
                 size = max(size, got - 1)
-            count, more, doubt = _companions(clause, numbers, attending, company)
+            joined = bool(later) and _joins(later[0])  # "My colleague Lars, who's coming with me, ..."
+            count, more, doubt, listed = _companions(clause, numbers, attending, company or joined)
+            numbered += listed
+            if count and _doubted(clause, sentence.clauses[:n]):
+                unsure = True  # "Jag funderar på om jag ska ta med min kollega", "if I can, I'll bring a friend"
             persons += count
             plus = max(plus, more)
             unsure = unsure or doubt
         if size or persons or plus:
             why.append(sentence.text)
+        if numbered:  # "I'm bringing two people: my collaborator Henrik ... and our intern Aino"
+            persons = max(numbered, persons - numbered)
         named += max(persons, plus)
         party = max(party, size)
     total = max(named, party)

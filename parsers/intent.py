@@ -277,6 +277,17 @@ def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joini
     return answer
 
 
+def _other_command(rest: list[str], lang: Language, why: str) -> tuple[str | None, str]:
+    """join/leave written in another of the network's languages ("Please ottakaa mut pois listalta")."""
+    for other in languages():
+        lex = _lexicon(other.code) if other.code != lang.code else None
+        if lex is not None:
+            found, unsure, words = commands.read_command_sentences(clauses.split("\n".join(rest), lex))
+            if found is not None and not unsure:
+                return found, words
+    return None, why
+
+
 def _read(
     lang: Language,
     lex: Lexicon,
@@ -294,6 +305,8 @@ def _read(
     sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
     if command is None and sentence_command:
         command = sentence_command
+    if command is None and not command_unsure:
+        command, command_why = _other_command(rest, lang, command_why)
     if command_unsure and command is None:
         unsure.append("command")
     if command in ("join", "leave"):
@@ -315,7 +328,7 @@ def _read(
     question, question_why = commands.read_question(sentences)
     if question:
         why["question"] = question_why
-    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers)
+    found_topics, topic_why = topics.read_topic_sentences(sentences, lang, headers, lex)
     all_topics = sections["topics"] + found_topics
     if all_topics:
         why["topics"] = " / ".join(sections["topics"] + topic_why)
@@ -334,6 +347,9 @@ def _read(
             unsure.append("guests")
         if count:
             why["guests"] = found.why
+    if value is None and command == "join":
+        count = 0  # "Vi är fyra personer ... vill gå med i nätverket": the group joining, not a party coming
+        why.pop("guests", None)
     if value is None and "rsvp" not in unsure and count and "guests" not in unsure:
         value = "yes"  # "We are three", "Jag + min fru", "+1": a party is coming
         why["rsvp"] = why["guests"]

@@ -102,7 +102,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if cue.label == "attend":
             values.append("yes" if limited or not flip else "no")
         elif cue.label == "against":
-            values.append("aside" if limited else "yes" if flip else "no")
+            # "skip the dinner", "jään pois illalliselta": leaving out the food, not the meeting
+            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other"))
+            values.append("aside" if limited or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
     if not limited and not other and not clause.has("polite"):
@@ -127,10 +129,19 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         return reading("maybe", PARTICLE)
     if clause.has("weak_no", "event") and not limited:
         return reading("no", WEAK)
-    first = next((c.label for s, _e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
-    if first is not None and not clause.has("diet", "diet_identity", "other", "person"):
-        return reading(first, PARTICLE)
+    first = next(((c.label, e) for s, e, c in clause.cues if s == 0 and c.label in ("yes", "no")), None)
+    if first is not None and not clause.has("diet", "diet_identity", "other", "person") and not _placed(clause, *first):
+        return reading(first[0], PARTICLE)
     return None
+
+
+def _placed(clause: Clause, label: str, end: int) -> bool:
+    """True for "I'm in Tampere that week": "i'm in" followed by a name is a place, not agreement."""
+    if label != "yes" or end >= len(clause.words) or clause.words[end - 1] not in ("in", "i", "på"):
+        return False
+    start, stop = clause.offsets[end]
+    word = clause.text[start:stop]
+    return word[:1].isupper() and word[1:].islower()
 
 
 def _skipped(clause: Clause, joining: bool) -> bool:
@@ -141,7 +152,7 @@ def _skipped(clause: Clause, joining: bool) -> bool:
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
     persons = clause.at("person") + clause.at("third")
     polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
-    firsts = clause.at("first")
+    firsts = [f for f in clause.at("first") if f + 1 not in persons]  # "mun kollega": a possessive, not "I"
     if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):
         return True
     return False

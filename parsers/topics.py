@@ -8,7 +8,7 @@ import re
 
 from parsers.clauses import Clause, Sentence
 from parsers.languages import Language, languages
-from parsers.words import Lexicon, tokens
+from parsers.words import Lexicon, Span, tokens
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
 _TRIM = " \t.,!?:;-–—\"'()[]*_"
@@ -40,6 +40,36 @@ def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
     return before, _clean(rest)
 
 
+_AND = frozenset({"and", "och", "samt", "ja", "sekä", "&", "plus"})
+_ORDINAL = frozenset({"ordinal"})
+
+
+def _opens(item: str, spans: list[Span], at: int) -> bool:
+    """True when an ordinal opens an item (text start, after ",;:" or "and"), not "the first meeting"."""
+    before = item[: spans[at].start].rstrip()
+    return not before or before[-1] in ",;:(" or spans[at - 1].word in _AND
+
+
+def split_items(item: str, lex: Lexicon | None) -> list[str]:
+    """One item naming several ("first, X, and second, Y", "dels X, dels Y", "1) X 2) Y"): each one."""
+    if lex is None:
+        return [item]
+    spans = tokens(item)
+    marks = [m for m in lex.find([lex.normal(s.word) for s in spans], _ORDINAL) if _opens(item, spans, m[0])]
+    if len(marks) < 2:
+        return [item]
+    items: list[str] = []
+    cuts = [(spans[a].start, spans[e - 1].end) for a, e, _c in marks]
+    for n, (_start, end) in enumerate(cuts):
+        stop = cuts[n + 1][0] if n + 1 < len(cuts) else len(item)
+        words = item[end:stop].split()
+        while words and words[-1].strip(_TRIM).casefold() in _AND:
+            words.pop()
+        if _clean(" ".join(words)):
+            items.append(_clean(" ".join(words)))
+    return items if len(items) >= 2 else [item]
+
+
 def read_sections(
     lines: list[str], markers: tuple[re.Pattern[str], dict[str, str]], lex: Lexicon | None = None
 ) -> tuple[dict[str, list[str]], dict[int, str]]:
@@ -65,7 +95,7 @@ def read_sections(
             used[i] = header[0]
         i += 1
         if rest:
-            found[kind].append(rest)
+            found[kind] += split_items(rest, lex) if kind == "topics" else [rest]
         plain = False
         before = len(found[kind])
         while i < len(lines) and not pattern.search(lines[i]):
@@ -112,7 +142,7 @@ def lex_words_generic(clause: Clause, end: int) -> bool:
 
 
 def read_topic_sentences(
-    sentences: list[Sentence], lang: Language | None, headers: tuple[str, ...] = ()
+    sentences: list[Sentence], lang: Language | None, headers: tuple[str, ...] = (), lex: Lexicon | None = None
 ) -> tuple[list[str], list[str]]:
     """Topics from sentences: fixed phrases first, else the words after a "discuss" cue. (topics, why).
     `headers`: what stood before a list header's colon, whose items were read already."""
@@ -123,7 +153,7 @@ def read_topic_sentences(
             continue
         fixed = read_topic_phrases([sentence.text], lang)
         if fixed:
-            topics += fixed
+            topics += [one for topic in fixed for one in split_items(topic, lex)]
             why.append(sentence.text)
             continue
         for n, clause in enumerate(sentence.clauses):
@@ -134,8 +164,12 @@ def read_topic_sentences(
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
-            if clause.has("anaphor") and len(topic.split()) <= 1 and sentence.index > 0:
+            # "ta upp det", "sen ottaa asialistalle"; not "it would be good to ..."
+            refers = any(-3 <= a - h <= 3 for a in clause.at("anaphor") for h, _e in hits)
+            if refers and len(topic.split()) <= 1 and sentence.index > 0:
                 earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
+                if earlier is not None and any(earlier.text in header for header in headers):
+                    break  # "Har ett ärende: <item>. Det vore bra om någon tog upp det": the item was read
                 topic = _clean(f"{earlier.text} {sentence.text}") if earlier else topic  # "Voisiko sen ottaa ..."
             generic = lex_words_generic(clause, hits[-1][1])
             if generic:
@@ -143,7 +177,7 @@ def read_topic_sentences(
             if not topic:  # "could we put X on the agenda?": the topic stands before the cue
                 topic = _clean(sentence.text)
             if len(topic) >= 3:
-                topics.append(topic)
+                topics += split_items(topic, lex)
                 why.append(sentence.text)
             break
     return topics, why

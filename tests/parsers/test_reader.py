@@ -232,3 +232,199 @@ def test_cue_phrases_match_prefixes_suffixes_stems_and_clause_ends() -> None:
     assert [c.label for _s, _e, c in lex.find(["kommer"])] == ["attend"]
     assert lex.find(["jag", "är", "med", "i", "kören"]) == []
     assert lex.normal("kommmer") == "kommer" or lex.normal("kommmer") == "kommmer"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "command"),
+    [
+        ("Hi, please ottakaa mut pois listalta, I've moved abroad and I work in London now.", "en", "leave"),
+        ("Hej hej! Jag vill liittyä listalle, tack.", "sv", "join"),
+        ("Hej! Jag har flyttat till Tammerfors och jobbar inte längre med teater. Poistakaa minut listalta.", "sv",
+         "leave"),
+    ],
+)
+def test_join_or_leave_written_in_another_of_the_networks_languages_is_read(
+    text: str, lang: str, command: str
+) -> None:
+    reply = read_intent(text)
+    assert (reply.language, reply.command) == (lang, command)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll be there. My colleague Lars, who's coming with me, is allergic to nuts.",
+        "Jag kommer! Jag har en fråga: min kollega som följer med använder rullstol.",
+    ],
+)
+def test_a_companion_named_before_a_clause_saying_they_come_along_counts(text: str) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, reply.guests) == ("yes", 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jag kommer. Jag funderar på om jag ska ta med min kollega.",
+        "I'm coming, and if my flatmate is free I'll bring her.",
+    ],
+)
+def test_a_companion_only_wondered_about_is_asked_about_not_counted(text: str) -> None:
+    reply = read_intent(text)
+    assert reply.rsvp == "yes" and "guests" in reply.unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm in Tampere that week, sorry.", "Sorry, kan inte komma, I'm in London for work that week."],
+)
+def test_being_in_a_named_place_is_not_the_agreement_im_in(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [
+        ("Yes, Tobias and I will come.", 1),
+        ("Joo, mä ja Jussi tullaan.", 1),
+        ("Ja, jag och Kenneth kommer.", 1),
+        ("Count me and Tobias in.", 1),
+        ("Coming, and so will my colleague Marcus.", 1),
+        ("Tulemme kaksin.", 1),
+        ("I might need to travel to Kuopio and I might miss it. If all is well, I'll come.", 0),
+        ("Samma kväll har vi öppning på Galleri Forum och jag måste vara där.", 0),
+    ],
+)
+def test_a_companion_named_in_a_pair_counts_and_a_place_does_not(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize("text", ["Count me out this time.", "Sitter fast i Göteborg den dagen.", "I'm out!"])
+def test_counting_oneself_out_or_being_stuck_elsewhere_is_a_no(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [
+        ("I'm coming. I'm bringing two people: my collaborator Henrik, who's visiting, and our intern Aino.", 2),
+        ("Jag kommer. Min kollega Jenni följer med, hon har just börjat som dramaturg hos oss.", 1),
+        ("Jag tror att jag kommer, men min sambo och jag väntar på besked om en visning.", 0),
+        ("Yes, coming - me and my two colleagues from the education department.", 2),
+    ],
+)
+def test_people_are_counted_once_however_they_are_described(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
+
+
+def test_a_group_asking_to_join_the_list_is_not_a_party_coming() -> None:
+    reply = read_intent("Vi är en ny teatergrupp och vill gå med i nätverket. Vi är fyra personer.")
+    assert (reply.command, reply.rsvp, reply.guests) == ("join", None, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("I'll be there. I'd like to propose two things for the agenda: first, a shared policy on photography, "
+         "and second, a joint recruitment day.", ("a shared policy on photography", "a joint recruitment day")),
+        ("Kommer. Jag vill ta upp dels hyrorna för ateljéer, dels bristen på repetitionslokaler.",
+         ("hyrorna för ateljéer", "bristen på repetitionslokaler")),
+        ("Tulen. Haluaisin ottaa esille ensinnäkin vuokrat ja toiseksi apurahat.", ("vuokrat", "apurahat")),
+        ("Could we discuss the first meeting of the year and the second round of grants?",
+         ("the first meeting of the year and the second round of grants",)),
+    ],
+)
+def test_a_sentence_naming_several_topics_in_order_gives_each_its_own_item(
+    text: str, topics: tuple[str, ...]
+) -> None:
+    assert read_intent(text).topics == topics
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("Coming. Could we talk a bit about the rents?", ("the rents",)),
+        ("Coming. It would be good to talk about rents.", ("rents",)),
+        ("Kommer. Kunde vi prata lite om hyrorna?", ("hyrorna",)),
+        ("Tulen. Haluaisin nostaa esiin vuokrat.", ("vuokrat",)),
+        ("Tuun. Vois jutella vuokrista.", ("vuokrista",)),
+        ("Kan inte komma, men har ett ärende:\nHur får vi fler publiker från förorterna?\n"
+         "Det vore bra om någon kunde ta upp det.", ("Hur får vi fler publiker från förorterna",)),
+    ],
+)
+def test_a_topic_is_read_from_everyday_phrasings_and_once_when_referred_back_to(
+    text: str, topics: tuple[str, ...]
+) -> None:
+    assert read_intent(text).topics == topics
+
+
+@pytest.mark.parametrize(
+    "text", ["Coming! I can't eat shrimp.", "Kommer, men jag tål inte räkor.", "Tulen. En syö katkarapuja."]
+)
+def test_shellfish_in_any_of_the_languages_is_a_dietary_need(text: str) -> None:
+    assert read_intent(text).dietary
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp", "guests"),
+    [
+        ("Have to bow out this time.", "no", 0),
+        ("Tulen mielelläni, mutta lapset on kipeinä.", "no", 0),
+        ("Mä oon siellä.", "yes", 0),
+        ("Tulen kahden harjoittelijan kera.", "yes", 2),
+        ("Coming with my other half.", "yes", 1),
+    ],
+)
+def test_spoken_and_everyday_words_for_coming_declining_and_company(text: str, rsvp: str, guests: int) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, reply.guests) == (rsvp, guests)
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("I'll be there, mut mun kollega ei pääse.", "yes"),
+        ("Tulen, mutta mun kollega ei pääse.", "yes"),
+        ("En pääse, mun kollega tulee.", "no"),
+    ],
+)
+def test_my_colleague_not_coming_is_not_my_answer(text: str, rsvp: str) -> None:
+    reply = read_intent(text)
+    assert (reply.rsvp, "rsvp" in reply.unsure) == (rsvp, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tulen, mutta jään pois illalliselta.", "I'll come but I'll skip the dinner afterwards.",
+     "Kommer, men hoppar över middagen."],
+)
+def test_skipping_the_dinner_is_not_skipping_the_meeting(text: str) -> None:
+    assert read_intent(text).rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("Haluun pois tältä listalta.", "leave"),
+        ("Älkää enää lähettäkö mulle näitä.", "leave"),
+        ("Lopetan jäsenyyteni verkostossa.", "leave"),
+        ("Lisätkää minut jakeluun.", "join"),
+        ("Ottakaa mut mukaan listalle.", "join"),
+    ],
+)
+def test_spoken_finnish_join_and_leave_are_read(text: str, command: str) -> None:
+    reply = read_intent(text)
+    assert (reply.command, reply.rsvp) == (command, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Tulen! Eikö olekin hienoa?", False),
+        ("Kommer! Visst blir det kul?", False),
+        ("Tuun. Eiks siellä oo hissiä?", True),
+        ("Kommer. Visst finns det parkering i närheten av huset?", True),
+    ],
+)
+def test_a_rhetorical_question_needs_no_answer_from_a_person(text: str, question: bool) -> None:
+    assert read_intent(text).question is question
