@@ -7,6 +7,7 @@ the reader decides per clause, so a negation or a doubt reaches no further than 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from parsers.words import Cue, Lexicon, Span, tokens
@@ -78,17 +79,18 @@ class Sentence:
 def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Cues not lying inside a longer cue ("ser fram emot" hides "emot", "räkna inte med mig" its "inte")."""
     kept: list[tuple[int, int, Cue]] = []
+    by_start: dict[int, list[tuple[int, int, Cue]]] = {}  # a cover of a hit starts at most `widest` before it
+    widest = max((e - s for s, e, _cue in cues), default=0)
     for hit in sorted(cues, key=lambda h: h[0] - h[1]):
         s, e, cue = hit
-        if cue.label not in _SHADOWED:
-            kept.append(hit)
-            continue
-        if not any(
+        covered = cue.label in _SHADOWED and any(
             ks <= s and e <= ke and (ke - ks) > (e - s) and not (cue.label == "negator" and c.label in _KEEP_NEGATOR)
             and c.label not in _CONTEXT
-            for ks, ke, c in kept
-        ):
+            for start in range(s - widest, s + 1) for ks, ke, c in by_start.get(start, ())
+        )
+        if not covered:
             kept.append(hit)
+            by_start.setdefault(s, []).append(hit)
     return sorted(kept, key=lambda h: (h[0], h[0] - h[1]))
 
 
@@ -101,15 +103,17 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
     words = [lex.normal(s.word) for s in spans]
     cues = _unshadowed(lex.find(words))
     whether = {e for _s, e, c in cues if c.label in ("doubt", "uncertain")}
+    inside = {at for s, e, c in cues if c.label not in BOUNDARIES for at in range(s + 1, e)}  # cues are short
     cuts = sorted(
         {
             start
             for start, _end, cue in cues
             if cue.label in BOUNDARIES and start > 0
-            and not (cue.label == "condition" and any(0 <= start - w <= 2 for w in whether))
-            and not any(s < start < e for s, e, c in cues if c.label not in BOUNDARIES)
+            and not (cue.label == "condition" and any(start - d in whether for d in range(3)))
+            and start not in inside
         }
     )
+    starts = [start for start, _end, _cue in cues]  # sorted: _unshadowed returns cues by start
     openers = {start: cue.label for start, _end, cue in reversed(cues) if cue.label in BOUNDARIES}
     out: list[Clause] = []
     bounds = [0, *cuts, len(words)]
@@ -117,7 +121,7 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
         if a >= b:
             continue
         text = piece[spans[a].start : spans[b - 1].end]
-        local = [(s - a, e - a, c) for s, e, c in cues if a <= s and e <= b]
+        local = [(s - a, e - a, c) for s, e, c in cues[bisect_left(starts, a):bisect_left(starts, b)] if e <= b]
         base = spans[a].start
         offsets = [(x.start - base, x.end - base) for x in spans[a:b]]
         clause = Clause(text, words[a:b], local, offsets, sentence, first + len(out), question, openers.get(a))

@@ -67,7 +67,7 @@ FAMILIES = (
     Family("trailing_spaces", lambda n: plain("Yes." + " " * n + "x"), 5000, 50000),
     Family("quote_lines", lambda n: plain("> \n" * n), 350_000, 8000),
     Family("html_open_tags", lambda n: html("<a" * n), 50_000, 8000),
-    Family("plus_one", lambda n: plain("+1 " * n), 330_000, 1000),
+    Family("plus_one", lambda n: plain("+1 " * n), 330_000, 2000),
     Family("wrote_lines", lambda n: plain("wrote:\n" * n), 50_000, 4000),
     Family("plain_lines", lambda n: plain("Ja, jag kommer. Hälsningar Anna\n" * n), 650_000, 2000),
     Family("encoded_words", lambda n: plain("Ja", HEAD + "Subject: " + "=?utf-8?q?" * n + "\r\n"), 3000, 1500),

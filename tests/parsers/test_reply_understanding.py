@@ -11,9 +11,12 @@ from reply_corpus import GRADED, Report, failures, load, run
 
 # What the test part must keep (measured on it; see docs/reply-understanding.md). The issue's aims are
 # higher (right >= 0.97, wrong <= 0.005, asked <= 0.08); these floors keep what was reached from slipping.
-RIGHT_AT_LEAST = 0.0
-WRONG_AT_MOST = 1.0
-ASKED_AT_MOST = 1.0
+RIGHT_AT_LEAST = 0.79  # measured 79.7%
+WRONG_AT_MOST = 0.125  # measured 12.0%
+ASKED_AT_MOST = 0.10  # measured 8.3%; the issue allows 10% on held-out sets
+#: Per field, what share of the test part must be read right (measured minus about half a point).
+FIELD_RIGHT_AT_LEAST = {"rsvp": 0.86, "guests": 0.95, "dietary": 0.985, "topics": 0.97, "command": 0.985,
+                        "question": 0.98}
 
 
 @pytest.fixture(scope="module")
@@ -47,4 +50,4 @@ def test_held_out_replies_are_read_right_asked_or_rarely_wrong(report: Report,
 @pytest.mark.parametrize("field", GRADED)
 def test_each_field_is_read_right_in_most_held_out_replies(report: Report, field: str) -> None:
     counts = report.by_field[field]
-    assert counts["right"] / report.total >= min(0.9, RIGHT_AT_LEAST + 0.05), dict(counts)
+    assert counts["right"] / report.total >= FIELD_RIGHT_AT_LEAST[field], dict(counts)
