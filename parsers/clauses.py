@@ -130,11 +130,23 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
     return out
 
 
+#: The reader reads at most this many words (about 9 KB of prose, far more than any reply's new text): a
+#: text dense with cues ("+1 " x 5,000) costs what ordinary text does.
+MAX_WORDS = 1500
+
+
 def split(text: str, lex: Lexicon) -> list[Sentence]:
-    """The sentences of `text` (at most what the caller passes), each cut into clauses."""
+    """The sentences of `text` (at most what the caller passes, and MAX_WORDS words), each cut into clauses."""
     sentences: list[Sentence] = []
+    budget = MAX_WORDS
     for match in _SENTENCE.finditer(text):
+        if budget <= 0:
+            break
         raw = match.group().strip()
+        words = raw.split(maxsplit=budget)
+        budget -= len(words)
+        if budget < 0:
+            raw = " ".join(words[:budget])  # over the budget: keep the words within it
         if not raw or not any(ch.isalnum() or ord(ch) > 0x2000 for ch in raw):
             continue
         question = "?" in raw

@@ -7,7 +7,7 @@ import statistics
 import time
 
 import pytest
-from _hostile import FAMILIES, Family
+from _hostile import FAMILIES, Family, plain
 
 from parsers import ParsedReply, parse_reply
 from parsers.reply import BODY_MAX_CHARS
@@ -88,3 +88,9 @@ def test_digits_int_cannot_read_are_no_guest_count_and_no_parser_error(body: str
            "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n").encode()
     reply = parse_reply(raw)
     assert reply.category == "reply" and not (reply.reason or "").startswith("parser error")
+
+
+def test_a_reply_dense_with_cues_costs_what_ordinary_text_does() -> None:
+    ordinary = plain("Ja, jag kommer gärna och tar med en kollega. " * 360)  # about 16 KB
+    dense = plain("+1 " * 5400)  # every word a cue
+    assert _median(dense) < 3 * _median(ordinary) + 0.02
