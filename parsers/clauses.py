@@ -130,9 +130,9 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
     return out
 
 
-#: The reader reads at most this many words (about 9 KB of prose, far more than any reply's new text): a
+#: The reader reads at most this many words (about 3.5 KB of prose; the longest of 2,773 corpus replies has 110): a
 #: text dense with cues ("+1 " x 5,000) costs what ordinary text does.
-MAX_WORDS = 1500
+MAX_WORDS = 600
 
 
 def split(text: str, lex: Lexicon) -> list[Sentence]:

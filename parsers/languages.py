@@ -26,6 +26,10 @@ class Sections:
     offers: tuple[str, ...]
 
 
+#: Each language's vocabulary, built once (the language objects live as long as the process).
+_VOCABULARY: dict[int, tuple[Language, frozenset[str]]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Language:
     """Every keyword and pattern of one language, compiled."""
@@ -62,12 +66,16 @@ class Language:
     @property
     def vocabulary(self) -> frozenset[str]:
         """Every word this language's data uses to recognise it: characteristic words and keyword words."""
-        phrases = [*self.greetings, *self.signoffs, *self.approval]
-        phrases += [p for kind in self.answers.values() for p in kind]
-        phrases += [p for kind in self.commands.values() for p in kind]
-        return self.words | {
-            word for phrase in phrases for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", phrase)
-        }
+        found = _VOCABULARY.get(id(self))
+        if found is None or found[0] is not self:
+            phrases = [*self.greetings, *self.signoffs, *self.approval]
+            phrases += [p for kind in self.answers.values() for p in kind]
+            phrases += [p for kind in self.commands.values() for p in kind]
+            words = self.words | {
+                word for phrase in phrases for word in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", phrase)
+            }
+            found = _VOCABULARY[id(self)] = (self, words)
+        return found[1]
 
     def number(self, word: str) -> int | None:
         """The value of a number written as digits or as a word of this language."""
