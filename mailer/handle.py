@@ -25,7 +25,7 @@ from mailer.models import Meeting, Member
 from mailer.store import Store
 from mailer.tokens import Token, verify
 from mailer.tokens import make as make_token
-from mailer.trust import from_agrees, proven_bounce_addresses, server_vouches
+from mailer.trust import proven_bounce_addresses, server_vouches
 from parsers import ParsedReply, parse_reply
 from parsers.forward import date_in_subject, forwarded_notes, plain_notes
 from parsers.message import parse_message
@@ -99,8 +99,6 @@ class ReplyHandler:
             return Outcome.IGNORED, "mail from traffpunkt itself", None
         if p.category == "unknown" and p.reason:
             return Outcome.QUARANTINED, p.reason, None
-        if not from_agrees(message.raw, p.from_address):
-            return Outcome.QUARANTINED, "the From header does not name exactly one plain address", None
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
         lines = corrections.lines_of(p)

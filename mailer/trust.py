@@ -1,5 +1,5 @@
-"""Proof for inbound mail: our server's verdict on the sender, the raw From address, and whether a bounce
-answers mail we sent (VERP token or our Message-ID). Reads the store; changes nothing."""
+"""Proof for inbound mail: our server's verdict on the sender, and whether a bounce answers mail we sent
+(VERP token or our Message-ID). Reads the store; changes nothing."""
 
 from __future__ import annotations
 
@@ -13,12 +13,6 @@ def server_vouches(raw: bytes, address: str | None, authserv_id: str | None) -> 
     if not address or not authserv_id:
         return False
     return authres.vouches(authres.header_fields(raw), authserv_id, address)
-
-
-def from_agrees(raw: bytes, parsed_from: str | None) -> bool:
-    """The parsed From address is the one address the raw, undecoded From header names (so no display
-    name, encoded word or second From supplied it). Both missing agrees: there is then nothing to act on."""
-    return authres.from_address(authres.header_fields(raw)) == (parsed_from or None)
 
 
 def proven_bounce_addresses(raw: bytes, failed: tuple[str, ...], *, store: Store, secret: bytes,

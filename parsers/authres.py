@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.utils import getaddresses
+
+from parsers.decode import sender
 
 #: Header fields and values are cut here: a verdict is short, a forger's header need not be.
 MAX_HEADER_BLOCK = 256 * 1024
@@ -219,12 +220,6 @@ def vouches(fields: list[tuple[str, str]], authserv_id: str | None, from_address
 def from_address(fields: list[tuple[str, str]]) -> str | None:
     """The one address of the one From field, read from the raw (undecoded) text; None if not exactly one.
 
-    Encoded words stay encoded here, so a display name can never turn into an address.
+    The same reading `parse_reply` makes (`parsers.decode.sender`): a display name never becomes an address.
     """
-    values = [value for name, value in fields if name == "from"]
-    if len(values) != 1:
-        return None
-    found = [addr for _name, addr in getaddresses(values) if addr]
-    if len(found) != 1 or "@" not in found[0]:
-        return None
-    return found[0].strip().lower()
+    return sender([value for name, value in fields if name == "from"])[1]
