@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "parsers"))
 
-from reply_corpus import Case, failures, load, run  # noqa: E402
+from reply_corpus import Case, load, run, summary  # noqa: E402
 
 
 def held_back(case: Case) -> bool:
@@ -30,15 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     cases = [c for c in load("dev") if (not args.lang or c.lang == args.lang)
              and (args.part == "all" or held_back(c) == (args.part == "held"))]
-    report = run(cases)
-    print(f"dev/{args.part}: {report.total} texts; right {report.rate('right'):.1%}, "
-          f"asked {report.rate('asked'):.1%}, wrong {report.rate('wrong'):.1%}\n")
-    print(report.table())
-    if args.failures:
-        for verdict in ("wrong", "asked"):
-            print(f"\n## {verdict}\n")
-            for line in failures(report, verdict):
-                print(line)
+    print(summary(f"dev/{args.part}", run(cases), args.failures))
     return 0
 
 

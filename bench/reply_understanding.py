@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "parsers"))
 
-from reply_corpus import failures, load, run  # noqa: E402
+from reply_corpus import load, run, summary  # noqa: E402
 
 
 def main() -> int:
@@ -23,16 +23,7 @@ def main() -> int:
     parser.add_argument("--lang", help="only this language")
     args = parser.parse_args()
     cases = [c for c in load(args.part) if not args.lang or c.lang == args.lang]
-    report = run(cases)
-    print(f"{args.part}: {report.total} texts; right {report.rate('right'):.1%}, "
-          f"asked {report.rate('asked'):.1%}, wrong {report.rate('wrong'):.1%}\n")
-    print("right / asked / wrong\n")
-    print(report.table())
-    if args.failures:
-        for verdict in ("wrong", "asked"):
-            print(f"\n## {verdict}\n")
-            for line in failures(report, verdict):
-                print(line)
+    print(summary(args.part, run(cases), args.failures))
     return 0
 
 

@@ -254,3 +254,13 @@ def failures(report: Report, verdict: str = "wrong") -> Iterator[str]:
         fields = g.wrong if verdict == "wrong" else g.asked
         detail = ", ".join(f"{n}: expected {g.case.expected[n]!r} got {got[n]!r}" for n in fields)
         yield f"{g.case.id}: {' '.join(g.case.text.split())[:160]!r} -> {detail}"
+
+
+def summary(name: str, report: Report, with_failures: bool = False) -> str:
+    """The whole-text rates, the per-field table and, if asked, the wrong and asked texts, as printed."""
+    parts = [f"{name}: {report.total} texts; right {report.rate('right'):.1%}, asked {report.rate('asked'):.1%}, "
+             f"wrong {report.rate('wrong'):.1%}\n", "right / asked / wrong\n", report.table()]
+    if with_failures:
+        for verdict in ("wrong", "asked"):
+            parts += [f"\n## {verdict}\n", *failures(report, verdict)]
+    return "\n".join(parts)
