@@ -3,6 +3,7 @@ to an SMTP sink and reading replies from a Dovecot account (both on loopback).""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,27 @@ def append(account: Account, folder: str, raws: list[bytes]) -> None:
             assert client.append(folder, None, None, raw)[0] == "OK"
     finally:
         client.logout()
+
+
+def weekly_series(coordinator: str = "koordinator@example.org") -> str:
+    """The [network] and [meetings] tables of a small weekly network whose next invitation is already due."""
+    first = date.today() + timedelta(days=3)
+    return f"""
+[network]
+name = "Testnätverket"
+language = "sv"
+timezone = "Europe/Helsinki"
+list_address = "natverk@example.org"
+memo_address = "memo@example.org"
+coordinators = ["{coordinator}"]
+
+[meetings]
+rrule = "FREQ=WEEKLY"
+first_date = "{first.isoformat()}"
+start_time = "12:00"
+duration_minutes = 120
+place = "Kulturhuset"
+invitation_lead_days = 5
+reminder_lead_days = 1
+send_time = "00:00"
+"""

@@ -9,12 +9,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from example_network import weekly_series
 from smtp_server import Delivery, SinkHandler, smtp_server
 
 from mailer.store import Store
@@ -53,26 +54,7 @@ def sink() -> Iterator[tuple[SlowSink, int]]:
 
 def _config(tmp_path: Path, smtp_port: int, connections: int = 1) -> Path:
     """A weekly series whose next invitation is already due, sending by SMTP to the sink on loopback."""
-    first = date.today() + timedelta(days=3)
-    text = f"""
-[network]
-name = "Testnätverket"
-language = "sv"
-timezone = "Europe/Helsinki"
-list_address = "natverk@example.org"
-memo_address = "memo@example.org"
-coordinators = ["koordinator@example.org"]
-
-[meetings]
-rrule = "FREQ=WEEKLY"
-first_date = "{first.isoformat()}"
-start_time = "12:00"
-duration_minutes = 120
-place = "Kulturhuset"
-invitation_lead_days = 5
-reminder_lead_days = 1
-send_time = "00:00"
-
+    text = f"""{weekly_series()}
 [mail]
 transport = "smtp"
 poll_seconds = 3600

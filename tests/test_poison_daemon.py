@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -18,6 +18,7 @@ from typing import Any
 
 import poison_parsers
 import pytest
+from example_network import weekly_series
 
 from mailer.cli import main
 from mailer.config import load_config
@@ -37,27 +38,8 @@ LAUNCH = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import poison_parser
 
 def _config(tmp_path: Path) -> Path:
     """A weekly series whose invitation is due now; Maildirs for mail both ways; a deadline never reached."""
-    first = date.today() + timedelta(days=3)
     path = tmp_path / "network.toml"
-    path.write_text(f"""
-[network]
-name = "Testnätverket"
-language = "sv"
-timezone = "Europe/Helsinki"
-list_address = "natverk@example.org"
-memo_address = "memo@example.org"
-coordinators = ["koordinator@example.org"]
-
-[meetings]
-rrule = "FREQ=WEEKLY"
-first_date = "{first.isoformat()}"
-start_time = "12:00"
-duration_minutes = 120
-place = "Kulturhuset"
-invitation_lead_days = 5
-reminder_lead_days = 1
-send_time = "00:00"
-
+    path.write_text(f"""{weekly_series()}
 [mail]
 transport = "maildir"
 poll_seconds = 3600

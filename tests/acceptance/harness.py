@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from example_network import weekly_series
 from smtp_server import SinkHandler
 
 from mailer.store import Store
@@ -144,27 +145,8 @@ def network(tmp_path: Path, smtp_port: int, *, members: int, connections: int = 
             names: Callable[[int], str] | None = None) -> Network:
     """A weekly series whose next invitation is already due, sent by SMTP to 127.0.0.1:`smtp_port`; the
     inbox is an IMAP port where nothing listens (port 9) unless given."""
-    first = date.today() + timedelta(days=3)
     db = database or tmp_path / "tp.db"
-    text = f"""
-[network]
-name = "Testnätverket"
-language = "sv"
-timezone = "Europe/Helsinki"
-list_address = "natverk@example.org"
-memo_address = "memo@example.org"
-coordinators = ["{COORDINATOR}"]
-
-[meetings]
-rrule = "FREQ=WEEKLY"
-first_date = "{first.isoformat()}"
-start_time = "12:00"
-duration_minutes = 120
-place = "Kulturhuset"
-invitation_lead_days = 5
-reminder_lead_days = 1
-send_time = "00:00"
-
+    text = f"""{weekly_series(COORDINATOR)}
 [mail]
 transport = "smtp"
 poll_seconds = 3600
