@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import example_network
 import pytest
 from dovecot import Account
 from example_network import example_text, imap_network
@@ -39,12 +40,7 @@ def network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatch: py
 
 
 def _append(account: Account, raws: list[bytes]) -> None:
-    client = account.imap()
-    try:
-        for raw in raws:
-            assert client.append(FOLDER, None, None, raw)[0] == "OK"
-    finally:
-        client.logout()
+    example_network.append(account, FOLDER, raws)
 
 
 def _count(account: Account, folder: str) -> int:

@@ -249,12 +249,7 @@ def imap_network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatc
 
 
 def _append(account: Account, raws: list[bytes]) -> None:
-    client = account.imap()
-    try:
-        for raw in raws:
-            assert client.append(FOLDER, None, None, raw)[0] == "OK"
-    finally:
-        client.logout()
+    example_network.append(account, FOLDER, raws)
 
 
 def _count(account: Account, folder: str) -> int:

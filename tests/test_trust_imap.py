@@ -11,6 +11,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import example_network
 import pytest
 from dovecot import Account
 from example_network import example_text, imap_network
@@ -41,12 +42,7 @@ def network(tmp_path: Path, sink: Server, imap_account: Account, monkeypatch: py
 
 
 def _append(account: Account, *raws: bytes) -> None:
-    client = account.imap()
-    try:
-        for raw in raws:
-            assert client.append(FOLDER, None, None, raw)[0] == "OK"
-    finally:
-        client.logout()
+    example_network.append(account, FOLDER, list(raws))
 
 
 def _run(config: Path, now: datetime) -> None:
