@@ -18,7 +18,7 @@ from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.demo import REPLIES, ScriptedReply, build_reply
+from mailer.cli.demo import REPLIES, ScriptedReply, build_reply
 from mailer.store import Store
 
 pytestmark = [pytest.mark.imap, pytest.mark.slow]

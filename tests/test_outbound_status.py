@@ -11,7 +11,7 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.config import load_config
 from mailer.errors import AlreadyRunning
-from mailer.status import render_status
+from mailer.cli.status import render_status
 from mailer.store import Store
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
