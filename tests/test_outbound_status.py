@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mailer import PROJECT_ROOT
+from mailer.cli.status import render_status
 from mailer.config import load_config
 from mailer.errors import AlreadyRunning
-from mailer.cli.status import render_status
 from mailer.store import Store
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

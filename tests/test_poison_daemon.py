@@ -21,8 +21,8 @@ import pytest
 from example_network import weekly_series
 
 from mailer.cli import main
-from mailer.config import load_config
 from mailer.cli.demo import ScriptedReply, build_reply
+from mailer.config import load_config
 from mailer.intake import INTERRUPTED_REASON
 from mailer.store import InboundRow, Store
 
