@@ -326,8 +326,8 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
     print_fn("")
     print_fn("Sent in all: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
     print_fn(f"Mail as members got it: {config.mail.outbox_maildir}/new/ (one file a message)")
-    print_fn(f"Replies as they arrived: {config.mail.inbox_maildir}/.processed/new/ (handled) and "
-             f"{config.mail.inbox_maildir}/.quarantine/new/ (set aside); Maildir++ folders, hidden by `ls`")
+    print_fn(f"Replies as they arrived: {config.mail.inbox_maildir}/.processed/cur/ (handled) and "
+             f"{config.mail.inbox_maildir}/.quarantine/cur/ (set aside); Maildir++ folders, hidden by `ls`")
     print_fn(f"The public page: {config.site.output}/index.html")
     print_fn(f"Database: {config.database}   Config: {workdir / 'network.toml'}")
     print_fn(f"Try: traffpunkt status --config {workdir / 'network.toml'}")
