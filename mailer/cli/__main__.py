@@ -2,6 +2,6 @@
 
 import sys
 
-from mailer.cli.app import main
+from mailer.cli import main
 
 sys.exit(main())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -45,21 +44,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return parse_main(["parse", *(["--json"] if args.json else []), *args.files])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:  # until the daemon's loop takes over, SIGTERM ends the command cleanly (no -15 at start-up)
-        previous = signal.signal(signal.SIGTERM, run.terminate_during_startup)
-    except ValueError:  # not the main thread (tests): leave signals alone
-        previous = None
-    try:
-        return _main(argv)
-    except run.Terminated:
-        return 128 + signal.SIGTERM
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _main(argv: Sequence[str] | None) -> int:
+def run_command(argv: Sequence[str] | None) -> int:
+    """Parse the command line and run the command; every error becomes a message and an exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/publish.py)

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from mailer.cli import Terminated
 from mailer.cli.common import EXIT_FAIL, EXIT_OK, common_options, load, now_of
 
 if TYPE_CHECKING:
@@ -24,14 +25,6 @@ def register(sub: SubParsers) -> None:
     sp.add_argument("--once", action="store_true", help="one tick (plan, send, read inbox), then exit")
     sp.add_argument("--now", metavar="ISO", help="with --once: pretend it is this time (for tests and catch-up)")
     sp.set_defaults(func=cmd_run)
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived before the daemon's own handler was in place (during start-up)."""
-
-
-def terminate_during_startup(signum: int, frame: object) -> None:
-    raise Terminated()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
