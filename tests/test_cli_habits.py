@@ -119,7 +119,7 @@ def test_members_import_reports_duplicates_within_the_file_and_exits_1(
 
 def test_members_list_shows_active_bouncing_and_with_all_those_who_left(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     cfg = _network(tmp_path)
     assert main(["members", "import", "--config", str(cfg)]) == 0

@@ -48,7 +48,7 @@ def run_command(argv: Sequence[str] | None) -> int:
     """Parse the command line and run the command; every error becomes a message and an exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/publish.py)
+    umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/site/publish.py)
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit

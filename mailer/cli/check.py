@@ -31,8 +31,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         cfg = None
     if cfg is not None:
         problems.extend(environment_problems(cfg))
-        from mailer.compose import Composer
-        from mailer.store import Store
+        from mailer.outbound.compose import Composer
+        from mailer.state.store import Store
 
         store = Store.memory()
         for text in Composer(cfg, store, b"check").check_templates():

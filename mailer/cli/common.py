@@ -13,7 +13,7 @@ from mailer.errors import TraffpunktError
 
 if TYPE_CHECKING:
     from mailer.models import Meeting
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -44,7 +44,7 @@ def load(args: argparse.Namespace) -> Config:
 
 
 def open_store(cfg: Config) -> Store:
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     return Store.open(cfg.database)
 
@@ -65,9 +65,9 @@ def now_of(args: argparse.Namespace) -> datetime:
 
 def meeting_for(cfg: Config, store: Store, day: str | None, now: datetime) -> Meeting:
     """The stored meeting on `day` (or the next one); computed from the schedule if not yet stored."""
+    from mailer.meeting.schedule import occurrences
     from mailer.models import MeetingChange
-    from mailer.schedule import occurrences
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     tz = cfg.network.tz
     if day:

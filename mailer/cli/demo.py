@@ -21,7 +21,7 @@ from babel.dates import format_datetime
 from mailer.cli.members_csv import import_members
 from mailer.config import Config, load_config
 from mailer.config.resources import example_config, example_members
-from mailer.store import Store
+from mailer.state.store import Store
 
 if TYPE_CHECKING:
     from mailer.cli.common import SubParsers

@@ -37,8 +37,8 @@ def register(sub: SubParsers) -> None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from mailer.compose import Composer
     from mailer.models import Member
+    from mailer.outbound.compose import Composer
 
     cfg = load(args)
     store = open_store(cfg)
@@ -59,8 +59,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
-    from mailer.agenda import render_text
-    from mailer.briefing import meeting_agenda
+    from mailer.meeting.agenda import render_text
+    from mailer.meeting.briefing import meeting_agenda
 
     cfg = load(args)
     store = open_store(cfg)
@@ -77,7 +77,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from mailer.publish import publish
+    from mailer.site.publish import publish
 
     cfg = load(args)
     store = open_store(cfg)

@@ -14,7 +14,7 @@ from mailer.cli.members_csv import UnreadableCsv, import_members
 
 if TYPE_CHECKING:
     from mailer.cli.common import SubParsers
-    from mailer.store import Store
+    from mailer.state.store import Store
 
 #: How `members list` names a member's state: `bouncing` members get no mail until they are re-added.
 STATUS_NAMES = {"active": "active", "left": "left", "bouncing": "bouncing"}

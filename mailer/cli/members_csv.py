@@ -12,7 +12,7 @@ from pathlib import Path
 from mailer.addresses import InvalidAddress, check
 from mailer.config import LANGUAGES
 from mailer.errors import TraffpunktError
-from mailer.store import Store
+from mailer.state.store import Store
 
 DELIMITERS = (",", ";", "\t")
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}

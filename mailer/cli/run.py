@@ -36,7 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from mailer.service import Service, build_inbox
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     cfg = load(args)
     store = Store.open(cfg.database, lock=True)  # the lock first: migrations run under it

@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 
 from mailer.cli.common import EXIT_OK, common_options, load, now_of, open_store
 from mailer.config import Config
-from mailer.store import Store
+from mailer.state.store import Store
 
 if TYPE_CHECKING:
     from mailer.cli.common import SubParsers

@@ -25,14 +25,15 @@ import jinja2
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from mailer import __version__, ics
-from mailer.compose import meeting_vars
+from mailer import __version__
 from mailer.config import Config
 from mailer.config.resources import templates_dir
 from mailer.errors import TraffpunktError
+from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
-from mailer.schedule import holiday_dates, occurrences
-from mailer.store import Store
+from mailer.outbound import ics
+from mailer.outbound.compose import meeting_vars
+from mailer.state.store import Store
 
 __all__ = ["WORDS", "PublishError", "PublishReport", "RenderedSite", "build_site", "publish",
            "redact_addresses", "site_output", "write_site"]
