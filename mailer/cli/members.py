@@ -1,4 +1,4 @@
-"""`traffpunkt members list | add | remove | import`: the member list, with each member's status."""
+"""`traffpunkt members list | add | remove | import | export | erase`: the member list, with each member's status."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mailer.cli import members_data
 from mailer.cli.common import EXIT_FAIL, EXIT_OK, CliError, common_options, load, open_store
 from mailer.cli.members_csv import UnreadableCsv, import_members
 
@@ -40,6 +41,7 @@ def register(sub: SubParsers) -> None:
                          description="Import members from a CSV with a header row: name,address,organisation,"
                                      "language (commas, semicolons or tabs). Exits 1 when rows were skipped.")
     mi.add_argument("file", nargs="?", help="CSV file (default: members.import_csv from the config)")
+    members_data.register(msub)
     for s in (ml, ma, mr, mi):
         common_options(s, show=False)
     sp.set_defaults(func=cmd_members)
@@ -54,6 +56,8 @@ def cmd_members(args: argparse.Namespace) -> int:
             return _list(store, args.all)
         if args.action == "add":
             return _add(store, args, cfg.network.language, now)
+        if args.action in ("export", "erase"):
+            return members_data.run(args.action, cfg, store, args.address)
         if args.action == "remove":
             removed = store.remove_member(args.address, now)
             if removed is None:
