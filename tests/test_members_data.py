@@ -10,7 +10,9 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from example_network import example_text
+from dovecot import Account
+from example_network import append, example_text, imap_network
+from smtp_server import SinkHandler, smtp_server
 
 from mailer.cli import main
 from mailer.inbound.forget import mentions
@@ -107,3 +109,40 @@ def test_erase_leaves_the_address_and_name_nowhere_in_database_wal_site_or_maild
     assert main(["members", "list", "--config", str(network)]) == 0
     assert "7 member(s)" in capsys.readouterr().out
     assert any(b"anna.lindqvist@teaterforum.fi" in p.read_bytes() for p in _files(root / "var" / "outbox"))
+
+
+@pytest.mark.imap
+@pytest.mark.slow
+def test_erase_removes_the_members_mail_from_the_imap_processed_and_quarantine_folders(
+        tmp_path: Path, imap_account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    with smtp_server(SinkHandler()) as sink:
+        config = imap_network(tmp_path, example_text(tmp_path), sink, imap_account, "Svar", monkeypatch)
+        c = ["--config", str(config)]
+        assert main(["run", "--once", "--now", "2026-11-19T09:00+02:00", *c]) == 0
+        append(imap_account, "Svar", [
+            _mail(f"{NAME} <{ADDRESS}>", "natverk@kulturnatverket.fi", "Kyllä, tulen!\n", vouched=True),
+            _mail(f"{NAME} <{ADDRESS}>", "natverk@kulturnatverket.fi", "Kuka olen?\n"),
+            _mail("Anna Lindqvist <anna.lindqvist@teaterforum.fi>", "natverk@kulturnatverket.fi",
+                  "Ja, jag kommer.\n", vouched=True)])
+        assert main(["run", "--once", "--now", "2026-11-20T10:00+02:00", *c]) == 0
+
+        def kept() -> dict[str, list[bytes]]:
+            client = imap_account.imap()
+            try:
+                out = {}
+                for folder in ("traffpunkt.processed", "traffpunkt.quarantine"):
+                    assert client.select(folder)[0] == "OK"  # Dovecot: "." between levels
+                    _, data = client.uid("SEARCH", None, "ALL")
+                    uids = data[0].split()
+                    out[folder] = [client.uid("FETCH", u, "(RFC822)")[1][0][1] for u in uids]
+                return out
+            finally:
+                client.logout()
+
+        before = kept()
+        assert any(ADDRESS.encode() in m for m in before["traffpunkt.processed"])
+        assert any(ADDRESS.encode() in m for m in before["traffpunkt.quarantine"])
+        assert main(["members", "erase", ADDRESS, *c]) == 0
+        after = kept()
+        assert not any(ADDRESS.encode() in m for ms in after.values() for m in ms)
+        assert any(b"anna.lindqvist@teaterforum.fi" in m for m in after["traffpunkt.processed"])
