@@ -230,9 +230,22 @@ class Service:
             await asyncio.to_thread(self.read_inbox, t, report)
             self.queue_digest(t, report)
             await self.send(clock, stop, report)
+            await asyncio.to_thread(self.erase_confirmed, t, report)
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)
         return report
+
+    def erase_confirmed(self, now: datetime, report: TickReport) -> None:
+        """Members who confirmed by mail that their data be erased, once their goodbye has gone out: every
+        trace removed (mailer/inbound/forget.py). A failure (IMAP down) is reported and retried next tick."""
+        from mailer.inbound.forget import forget_member
+        from mailer.state.privacy import due_erasures
+
+        for address in due_erasures(self.store, now):
+            try:
+                forget_member(self.config, self.store, address, now)
+            except Exception as exc:  # the erase is retried on the next tick; the daemon keeps running
+                report.errors.append(f"erase of a member: {type(exc).__name__}: {exc}")
 
     def publish(self, now: datetime, report: TickReport | None = None) -> None:
         """Bring the public page up to date; a failure is reported, never fatal to the tick."""

@@ -4,7 +4,18 @@ questions a person must answer (parking, access, language) told apart from polit
 
 from __future__ import annotations
 
+import re
+
 from parsers.clauses import Sentence
+
+#: The one-tap answer to a GDPR request's confirmation mail carries `gdpr-erase-CODE` or `gdpr-export-CODE`.
+_PRIVACY_CONFIRM = re.compile(r"\bgdpr-(erase|export)-([a-z0-9]{20})\b", re.IGNORECASE)
+
+
+def privacy_confirmation(text: str) -> tuple[str, str] | None:
+    """(action, code) of a GDPR confirmation marker in `text` (a subject or line), or None."""
+    m = _PRIVACY_CONFIRM.search(text[:2000])
+    return (m.group(1).lower(), m.group(2).lower()) if m else None
 
 
 def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool, str]:

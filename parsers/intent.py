@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from parsers import clauses, commands, diet, guests, rsvp, topics
-from parsers.languages import Language, by_code, languages
+from parsers.languages import COMMANDS, Language, by_code, languages
 from parsers.patterns import answer_word, read_dietary, read_guests, read_rsvp, sentences_of
 from parsers.words import Lexicon, tokens
 
@@ -141,17 +141,21 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
 
 
 def read_command(lines: list[str], subject: str) -> str | None:
-    """join/leave/help: a whole-line command word in the subject or first line, or a command phrase."""
+    """erase/export/leave/join/help: a whole-line command word in the subject or first line, or a command
+    phrase; "confirm-erase"/"confirm-export" for the one-tap answer that confirms a GDPR request."""
     first = _fold(lines[0]) if lines else ""
     said = _fold(subject)
+    confirm = commands.privacy_confirmation(subject) or commands.privacy_confirmation(lines[0] if lines else "")
+    if confirm is not None:
+        return f"confirm-{confirm[0]}"
     for candidate in languages():
-        for kind in ("leave", "join", "help"):
+        for kind in COMMANDS:
             words = candidate.commands[kind]
             if said in words or (first and first in words):
                 return kind
     joined = " ".join(" ".join(lines).split())
     for candidate in languages():
-        for kind in ("leave", "join", "help"):
+        for kind in COMMANDS:
             phrase = candidate.command_phrases[kind]
             if phrase is not None and (phrase.search(joined) or phrase.search(subject)):
                 return kind

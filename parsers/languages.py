@@ -14,6 +14,9 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 _FLAGS = re.IGNORECASE | re.UNICODE
+#: The commands a language file names ([commands]: whole-line words and `<kind>_phrases`); erase and
+#: export (a member's data under the GDPR) come first: "radera mina uppgifter" is not leaving the list.
+COMMANDS = ("erase", "export", "leave", "join", "help")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +149,9 @@ def _build(data: dict[str, Any]) -> Language:
         ),
         dietary_keywords=_lower(data.get("dietary", {}), "keywords"),
         topic_phrases=_lower(data.get("topics", {}), "phrases"),
-        commands={kind: frozenset(_lower(commands, kind)) for kind in ("join", "leave", "help")},
+        commands={kind: frozenset(_lower(commands, kind)) for kind in COMMANDS},
         command_phrases={
-            kind: _alternation(_strs(commands, f"{kind}_phrases")) for kind in ("join", "leave", "help")
+            kind: _alternation(_strs(commands, f"{kind}_phrases")) for kind in COMMANDS
         },
         approval=frozenset(_lower(data.get("approval", {}), "words")),
         reader={key: _lower(reader, key) for key, value in reader.items() if isinstance(value, list)},

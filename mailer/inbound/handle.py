@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from mailer.addresses import is_valid as is_valid_address
 from mailer.config import Config
-from mailer.inbound import ask, corrections, questions
+from mailer.inbound import ask, corrections, privacy, questions
 from mailer.inbound.inbox import InboundMessage, Outcome
 from mailer.inbound.trust import proven_bounce_addresses, server_vouches
 from mailer.meeting.briefing import memo_context
@@ -116,6 +116,8 @@ class ReplyHandler:
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id
+        if privacy.is_privacy(p):
+            return privacy.handle(self, p, sender, now)
         if p.command == "leave" and "command" not in p.unsure:
             return self._leave(sender, now)
         if p.command == "help" and "command" not in p.unsure:

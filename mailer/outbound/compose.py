@@ -52,6 +52,10 @@ KINDS = (
     "question",
     "question-ack",
     "corrections",
+    "privacy-confirm",
+    "privacy-export",
+    "privacy-erased",
+    "privacy-notice",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
@@ -59,7 +63,7 @@ MEETING_KINDS = frozenset(
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
-    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections"}
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "privacy-notice"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -180,6 +184,12 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "question-ack": ((), {"counter": False, "subject": ""}),
     "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
+    # A member's data under the GDPR (mailer/inbound/privacy.py): the one-tap confirmation, the copy, the
+    # goodbye, and the coordinators' notice (which names nobody after an erase).
+    "privacy-confirm": (("action", "code"), {}),
+    "privacy-export": (("data",), {}),
+    "privacy-erased": ((), {}),
+    "privacy-notice": (("action",), {"member_name": None, "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -1103,6 +1113,9 @@ def sample_context(kind: str) -> dict[str, Any]:
             "reply_to": "asa@example.org",
         },
         "question-ack": {"counter": False, "subject": "Re: Inbjudan"},
+        "privacy-confirm": {"action": "erase", "code": "abcdefghij0123456789"},
+        "privacy-export": {"data": '{\n  "member": {"name": "Åsa Öberg", "address": "asa@example.org"}\n}'},
+        "privacy-notice": {"action": "export", "member_name": "Åsa Öberg"},
         "corrections": {
             "applied": [
                 {

@@ -232,3 +232,21 @@ def m007_outbound(db: Database) -> None:
         CREATE INDEX outbox_failed ON outbox (status, failed_at)
         """
     )
+
+
+@migrations()
+def m008_privacy_requests(db: Database) -> None:
+    """A member's request by mail to erase or export their data, waiting for its one-tap confirmation."""
+    _run(
+        db,
+        """
+        CREATE TABLE privacy_requests (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            action TEXT NOT NULL CHECK (action IN ('erase', 'export')),
+            code TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            confirmed_at TEXT
+        )
+        """
+    )

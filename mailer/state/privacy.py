@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mailer.state.store import Store
@@ -14,7 +15,11 @@ REMOVED = "[removed]"
 
 #: Tables a member's own rows live in, with the column naming them.
 _OWN_ROWS = (("rsvps", "member_id"), ("topics", "member_id"), ("outbox", "member_id"),
-             ("inbound", "member_id"), ("log", "member_id"))
+             ("inbound", "member_id"), ("log", "member_id"), ("privacy_requests", "member_id"))
+#: A confirmation link older than this is void (the member asks again).
+REQUEST_VALID = timedelta(days=14)
+#: A confirmed erase waits for the member's last mail (the goodbye) to leave, at most this long.
+ERASE_WAIT = timedelta(days=1)
 
 
 @dataclass
@@ -152,3 +157,36 @@ def compact(store: Store) -> None:
     if row and row[0][0]:
         raise StoreError("the database is busy (is the daemon reading it?): the WAL could not be emptied; "
                          "run the erase again")
+
+
+# -- requests by mail ------------------------------------------------------------------------------------
+
+
+def add_request(store: Store, member_id: int, action: str, now: datetime) -> str:
+    """Record a member's request (call inside write()); returns the code their one-tap answer must carry."""
+    code = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(20))
+    store.db.execute("INSERT INTO privacy_requests (member_id, action, code, created_at) VALUES (?,?,?,?)",
+                     [member_id, action, code, now.astimezone(UTC).isoformat(timespec="seconds")])
+    return code
+
+
+def confirm_request(store: Store, member_id: int, action: str, code: str, now: datetime) -> bool:
+    """Mark the member's own, still valid request with this code confirmed (inside write()); False if
+    there is none (another member's code, a void or already confirmed one)."""
+    since = (now - REQUEST_VALID).astimezone(UTC).isoformat(timespec="seconds")
+    cur = store.db.execute(
+        "UPDATE privacy_requests SET confirmed_at = ? WHERE member_id = ? AND action = ? AND code = ? "
+        "AND confirmed_at IS NULL AND created_at >= ?",
+        [now.astimezone(UTC).isoformat(timespec="seconds"), member_id, action, code.lower(), since])
+    return cur.rowcount == 1
+
+
+def due_erasures(store: Store, now: datetime) -> list[str]:
+    """Addresses of members whose confirmed erase is due: nothing of theirs is still queued, or it waited
+    ERASE_WAIT (a goodbye that cannot be delivered does not keep their data)."""
+    cutoff = (now - ERASE_WAIT).astimezone(UTC).isoformat(timespec="seconds")
+    return [r["address"] for r in store.db.query(
+        "SELECT DISTINCT m.address FROM privacy_requests p JOIN members m ON m.id = p.member_id "
+        "WHERE p.action = 'erase' AND p.confirmed_at IS NOT NULL AND (p.confirmed_at < ? OR NOT EXISTS "
+        "(SELECT 1 FROM outbox o WHERE o.member_id = m.id AND o.status = 'queued')) ORDER BY m.address",
+        [cutoff])]
