@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-MemberStatus = Literal["active", "left", "bouncing"]
+MemberStatus = Literal["active", "left", "bouncing", "dormant"]
 Answer = Literal["yes", "no", "maybe"]
 #: Kinds of mail traffpunkt sends; each rides in the X-Traffpunkt-Kind header.
 MailKind = Literal[

@@ -224,6 +224,7 @@ class Service:
         t = now or self.clock()
         clock: Callable[[], datetime] = (lambda: t) if (now is not None or simulated) else self.clock
         report = TickReport(t)
+        self.tend_members(t, report)
         self.queue(t, report)
         await self.send(clock, stop, report)
         if stop is None or not stop.is_set():
@@ -234,6 +235,15 @@ class Service:
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)
         return report
+
+    def tend_members(self, now: datetime, report: TickReport) -> None:
+        """Silent members before the invitations: dormancy, "still interested?", the coordinators' report."""
+        from mailer.outbound.silence import tend
+
+        for kind, n in tend(self.config, self.store, self.enqueue_mail, now).items():
+            if n and kind != "dormant":
+                kind = {"asked": "still-interested", "reports": "members-report"}[kind]
+                report.queued[kind] = report.queued.get(kind, 0) + n
 
     def erase_confirmed(self, now: datetime, report: TickReport) -> None:
         """Members who confirmed by mail that their data be erased, once their goodbye has gone out: every

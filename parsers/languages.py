@@ -15,8 +15,9 @@ from typing import Any
 
 _FLAGS = re.IGNORECASE | re.UNICODE
 #: The commands a language file names ([commands]: whole-line words and `<kind>_phrases`); erase and
-#: export (a member's data under the GDPR) come first: "radera mina uppgifter" is not leaving the list.
-COMMANDS = ("erase", "export", "leave", "join", "help")
+#: export (a member's data under the GDPR) come first: "radera mina uppgifter" is not leaving the list;
+#: stay answers "are you still interested?".
+COMMANDS = ("erase", "export", "stay", "leave", "join", "help")
 
 
 @dataclass(frozen=True, slots=True)

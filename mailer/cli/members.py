@@ -1,4 +1,4 @@
-"""`traffpunkt members list | add | remove | import | export | erase`: the member list, with each member's status."""
+"""`traffpunkt members list | add | remove | import | export | erase | dormant`: the member list and its states."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from mailer.cli.common import SubParsers
     from mailer.state.store import Store
 
-#: How `members list` names a member's state: `bouncing` members get no mail until they are re-added.
-STATUS_NAMES = {"active": "active", "left": "left", "bouncing": "bouncing"}
+#: How `members list` names a member's state: `bouncing` members get no mail until they are re-added;
+#: `dormant` ones (silent, asked, no answer) get no invitations until any reply of theirs wakes them.
+STATUS_NAMES = {"active": "active", "left": "left", "bouncing": "bouncing", "dormant": "dormant"}
 
 
 def register(sub: SubParsers) -> None:
@@ -42,7 +43,11 @@ def register(sub: SubParsers) -> None:
                                      "language (commas, semicolons or tabs). Exits 1 when rows were skipped.")
     mi.add_argument("file", nargs="?", help="CSV file (default: members.import_csv from the config)")
     members_data.register(msub)
-    for s in (ml, ma, mr, mi):
+    md = msub.add_parser("dormant", help="list dormant members",
+                         description="List dormant members: silent for [members] dormant_after meetings, asked "
+                                     "whether they are still interested, no answer in two weeks. They get no "
+                                     "invitations; any reply of theirs makes them active again.")
+    for s in (ml, ma, mr, mi, md):
         common_options(s, show=False)
     sp.set_defaults(func=cmd_members)
 
@@ -56,6 +61,8 @@ def cmd_members(args: argparse.Namespace) -> int:
             return _list(store, args.all)
         if args.action == "add":
             return _add(store, args, cfg.network.language, now)
+        if args.action == "dormant":
+            return _dormant(store)
         if args.action in ("export", "erase"):
             return members_data.run(args.action, cfg, store, args.address)
         if args.action == "remove":
@@ -88,6 +95,18 @@ def _list(store: Store, everyone: bool) -> int:
     counts = Counter(m.status for m in rows)
     detail = ", ".join(f"{n} {STATUS_NAMES.get(s, s)}" for s, n in sorted(counts.items()))
     print(f"{len(rows)} member(s)" + (f": {detail}" if detail else ""))
+    return EXIT_OK
+
+
+def _dormant(store: Store) -> int:
+    from mailer.state.silence import dormant_members
+
+    rows = dormant_members(store)
+    for r in rows:
+        org = f", {r['organisation']}" if r["organisation"] else ""
+        since = f"  dormant since {str(r['dormant_at'])[:10]}" if r["dormant_at"] else ""
+        print(f"{r['id']:>5}  {r['name']} <{r['address']}>{org}{since}")
+    print(f"{len(rows)} dormant member(s)")
     return EXIT_OK
 
 

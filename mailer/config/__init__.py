@@ -12,6 +12,7 @@ from mailer.config.model import (
     ImapSettings,
     Mail,
     Meetings,
+    MembersPolicy,
     Network,
     Override,
     ServerSettings,
@@ -22,6 +23,7 @@ from mailer.config.sections import environment_problems
 
 __all__ = [
     "AGENDA_BLOCKS", "DEFAULT_LOCALES", "LANGUAGES", "TLS_MODES", "TRANSPORTS", "Agenda", "Config", "ImapSettings",
-    "Mail", "Meetings", "Network", "Override", "ServerSettings", "Site", "SmtpSettings", "environment_problems",
+    "Mail", "Meetings", "MembersPolicy", "Network", "Override", "ServerSettings", "Site", "SmtpSettings",
+    "environment_problems",
     "load_config",
 ]

@@ -8,7 +8,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from mailer.config.model import DEFAULT_LOCALES, LANGUAGES, Config, Meetings, Network, Override, Site
+from mailer.config.model import DEFAULT_LOCALES, LANGUAGES, Config, Meetings, MembersPolicy, Network, Override, Site
 from mailer.config.reader import (
     Reader,
     at_least,
@@ -50,6 +50,8 @@ def load_config(path: str | Path) -> Config:
     members = table(r, data, "members", required=False)
     templates = table(r, data, "templates", required=False)
     csv_path = r.get(members, "members", "import_csv", str, "a CSV file's path", None)
+    policy = MembersPolicy(silent_after=_meetings_count(r, members, "silent_after", 3) or 3,
+                           dormant_after=_meetings_count(r, members, "dormant_after", None))
     tdir = r.get(templates, "templates", "dir", str, "a folder", None)
     agenda = read_agenda(r, table(r, data, "agenda", required=False))
     site_t = table(r, data, "site", required=False)
@@ -65,10 +67,19 @@ def load_config(path: str | Path) -> Config:
         templates_dir=resolve(base, tdir) if tdir else templates_dir(),
         agenda=agenda,
         site=site,
+        members=policy,
     )
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def _meetings_count(r: Reader, members: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = r.get(members, "members", key, int, "a number of meetings (1 or more)", default)
+    if value is not None and value < 1:
+        r.problem(f"members.{key}", f"expected a number of meetings (1 or more), got {value}")
+        return default
+    return int(value) if value is not None else None
 
 
 def read_network(r: Reader, data: Mapping[str, Any]) -> Network:

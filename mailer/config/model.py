@@ -165,6 +165,17 @@ class Site:
 
 
 @dataclass(frozen=True)
+class MembersPolicy:
+    """The [members] table's rules for silent members (mailer/outbound/silence.py)."""
+
+    #: The coordinators' report before each invitation round lists members silent for this many meetings.
+    silent_after: int = 3
+    #: A member silent for this many meetings is asked once whether they are still interested; no answer
+    #: in two weeks makes them dormant (no invitations; any reply wakes them). None: never asked.
+    dormant_after: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     network: Network
@@ -175,3 +186,4 @@ class Config:
     templates_dir: Path
     agenda: Agenda = field(default_factory=Agenda)
     site: Site = field(default_factory=Site)
+    members: MembersPolicy = field(default_factory=MembersPolicy)

@@ -29,7 +29,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mail.smtp": (*_SERVER, "password", "max_connections", "messages_per_minute"),
     "mail.imap": (*_SERVER, "password", "folder", "processed_folder", "quarantine_folder", "idle"),
     "storage": ("database",),
-    "members": ("import_csv",),
+    "members": ("import_csv", "silent_after", "dormant_after"),
     "templates": ("dir",),
     "agenda": tuple(Agenda.__dataclass_fields__),
     "site": tuple(Site.__dataclass_fields__),

@@ -25,6 +25,7 @@ from mailer.meeting.briefing import memo_context
 from mailer.models import Meeting, Member
 from mailer.outbound.tokens import Token, verify
 from mailer.outbound.tokens import make as make_token
+from mailer.state import silence
 from mailer.state.store import Store
 from parsers import ParsedReply, parse_reply
 from parsers.forward import date_in_subject, forwarded_notes, plain_notes
@@ -116,6 +117,10 @@ class ReplyHandler:
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id
+        if silence.wake(self.store, sender.id, now):  # any proven mail: a dormant member is active again
+            sender = replace(sender, status="active")
+        if p.command == "stay" and "command" not in p.unsure:
+            return Outcome.PROCESSED, None, sender.id
         if privacy.is_privacy(p):
             return privacy.handle(self, p, sender, now)
         if p.command == "leave" and "command" not in p.unsure:

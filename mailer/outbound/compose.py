@@ -56,6 +56,8 @@ KINDS = (
     "privacy-export",
     "privacy-erased",
     "privacy-notice",
+    "still-interested",
+    "members-report",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
@@ -63,7 +65,8 @@ MEETING_KINDS = frozenset(
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
-    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "privacy-notice"}
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "privacy-notice",
+     "members-report"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -96,9 +99,11 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 #: Subjects of the mailto answer links; the parsers read these words in every language.
 ANSWER_WORDS: dict[str, dict[str, str]] = {
-    "sv": {"yes": "Ja", "no": "Nej", "maybe": "Kanske", "leave": "Avregistrera", "help": "Hjälp"},
-    "fi": {"yes": "Kyllä", "no": "En pääse", "maybe": "Ehkä", "leave": "Eroa", "help": "Ohje"},
-    "en": {"yes": "Yes", "no": "No", "maybe": "Maybe", "leave": "Leave", "help": "Help"},
+    "sv": {"yes": "Ja", "no": "Nej", "maybe": "Kanske", "leave": "Avregistrera", "help": "Hjälp",
+           "stay": "Jag vill vara kvar"},
+    "fi": {"yes": "Kyllä", "no": "En pääse", "maybe": "Ehkä", "leave": "Eroa", "help": "Ohje",
+           "stay": "Haluan pysyä mukana"},
+    "en": {"yes": "Yes", "no": "No", "maybe": "Maybe", "leave": "Leave", "help": "Help", "stay": "Keep me on the list"},
 }
 
 #: Per kind: context keys the caller must give, and optional ones with their defaults.
@@ -190,6 +195,13 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "privacy-export": (("data",), {}),
     "privacy-erased": ((), {}),
     "privacy-notice": (("action",), {"member_name": None, "name": None}),
+    # Silent members (mailer/outbound/silence.py): the one question to the member, the coordinators' report.
+    "still-interested": ((), {"meetings": 3}),
+    "members-report": (
+        (),
+        {"silent_after": 3, "silent": [], "failing": [], "dormant": [], "asked": 0, "meeting_date": None,
+         "name": None},
+    ),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -208,6 +220,8 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 _RECORDS["memo"] = _RECORDS["memo-draft"]
 _RECORDS["question"] = {"applied": ("value", "what")}
+_RECORDS["members-report"] = {"silent": ("address", "name", "last_answer"), "failing": ("address", "name", "reason"),
+                              "dormant": ("address", "name")}
 _RECORDS["digest"] = {"asked": ("quote", "name", "address", "received")}
 _RECORDS["corrections"] = {
     "applied": ("line", "name", "address", "answer", "guests", "previous"),
@@ -1116,6 +1130,16 @@ def sample_context(kind: str) -> dict[str, Any]:
         "privacy-confirm": {"action": "erase", "code": "abcdefghij0123456789"},
         "privacy-export": {"data": '{\n  "member": {"name": "Åsa Öberg", "address": "asa@example.org"}\n}'},
         "privacy-notice": {"action": "export", "member_name": "Åsa Öberg"},
+        "still-interested": {"meetings": 4},
+        "members-report": {
+            "silent_after": 3,
+            "silent": [{"name": "Åsa Öberg", "address": "asa@example.org", "last_answer": "2026-05-07"},
+                       {"name": "", "address": "bo@example.org", "last_answer": None}],
+            "failing": [{"name": "Eva Ek", "address": "eva@example.org", "reason": "550 no such user"}],
+            "dormant": [{"name": "Bo Berg", "address": "bo@example.org"}],
+            "asked": 1,
+            "meeting_date": "2026-12-03",
+        },
         "corrections": {
             "applied": [
                 {

@@ -250,3 +250,26 @@ def m008_privacy_requests(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m009_dormant_members(db: Database) -> None:
+    """A member may be 'dormant' (silent, asked, no answer: no invitations, still a member); one open
+    "are you still interested?" question per member. The status CHECK is widened in place (the documented
+    writable_schema edit: no row changes, and a rebuild of `members` would break the tables naming it)."""
+    version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET sql = replace(sql, \"('active', 'left', 'bouncing')\", "
+               "\"('active', 'left', 'bouncing', 'dormant')\") WHERE type = 'table' AND name = 'members'")
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+    _run(
+        db,
+        """
+        CREATE TABLE member_checks (
+            member_id INTEGER PRIMARY KEY REFERENCES members(id),
+            asked_at TEXT NOT NULL,
+            dormant_at TEXT
+        )
+        """
+    )

@@ -15,7 +15,8 @@ REMOVED = "[removed]"
 
 #: Tables a member's own rows live in, with the column naming them.
 _OWN_ROWS = (("rsvps", "member_id"), ("topics", "member_id"), ("outbox", "member_id"),
-             ("inbound", "member_id"), ("log", "member_id"), ("privacy_requests", "member_id"))
+             ("inbound", "member_id"), ("log", "member_id"), ("privacy_requests", "member_id"),
+             ("member_checks", "member_id"))
 #: A confirmation link older than this is void (the member asks again).
 REQUEST_VALID = timedelta(days=14)
 #: A confirmed erase waits for the member's last mail (the goodbye) to leave, at most this long.
