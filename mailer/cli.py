@@ -300,6 +300,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return parse_main(["parse", *(["--json"] if args.json else []), *args.files])
 
 
+def cmd_dns_records(args: argparse.Namespace) -> int:
+    from mailer.outbound.dnsrecords import records
+
+    print("\n".join(records(_load(args))))
+    return EXIT_OK
+
+
+def cmd_auth(args: argparse.Namespace) -> int:
+    from mailer.oauth.login import login
+
+    return login(_load(args))
+
+
 # -- the parser -----------------------------------------------------------------------------------------
 
 
@@ -358,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("status", "Show the next meetings, who answered what, and the outbox.")
     sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
     sp.set_defaults(func=cmd_status)
+
+    sp = add("dns-records", "Print the DNS records to publish: the DKIM key, and SPF and DMARC examples.")
+    sp.set_defaults(func=cmd_dns_records)
+
+    sp = add("auth", "Log the daemon in to the mail host with OAuth2 (the device-code flow).")
+    sp.add_argument("action", choices=["login"], help="login: show a code to enter in a browser, then keep "
+                                                      "the refresh token (owner-only)")
+    sp.set_defaults(func=cmd_auth)
 
     sp = sub.add_parser("demo", help="Run a whole meeting cycle on a simulated clock with the Maildir transport.",
                         description="Run a whole meeting cycle of the example network on a fast simulated clock "

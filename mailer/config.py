@@ -15,7 +15,9 @@ from dateutil.rrule import rrulestr
 
 from mailer import PROJECT_ROOT
 from mailer.addresses import check as check_address
-from mailer.errors import ConfigError, ConfigProblem
+from mailer.errors import ConfigError, ConfigProblem, TraffpunktError
+from mailer.oauth.settings import AUTH_MODES, OAuthSettings, read_oauth
+from mailer.outbound.dkim_settings import DkimSettings, read_dkim
 
 LANGUAGES = ("sv", "fi", "en")
 TLS_MODES = ("starttls", "tls", "none")
@@ -96,6 +98,8 @@ class ServerSettings:
     username: str | None
     password_env: str | None
     timeout_seconds: float
+    #: "password" (password_env) or "xoauth2" (an access token from [mail.oauth]).
+    auth: str = "password"
 
     def password(self) -> str | None:
         """The password from the environment variable the config names (never from the TOML)."""
@@ -136,6 +140,10 @@ class Mail:
     max_message_bytes: int = 10_000_000
     #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
     parse_deadline_seconds: float = 10.0
+    #: [mail.oauth]: the OAuth2 client for `auth = "xoauth2"` servers.
+    oauth: OAuthSettings | None = None
+    #: [mail.dkim]: sign outgoing mail in the daemon (None: leave it to the relay).
+    dkim: DkimSettings | None = None
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).
@@ -504,7 +512,12 @@ def load_config(path: str | Path) -> Config:
             10_000_000, "a size in bytes (an integer above 0)"),
         parse_deadline_seconds=float(_positive(r, "mail.parse_deadline_seconds", r.get(
             mail_t, "mail", "parse_deadline_seconds", (int, float), "seconds above 0", 10.0), 10.0, "seconds above 0")),
+        oauth=read_oauth(r, mail_t, base),
+        dkim=read_dkim(r, mail_t, base),
     )
+    for key, server in (("mail.smtp", smtp), ("mail.imap", imap)):
+        if server is not None and server.auth == "xoauth2" and mail.oauth is None and "oauth" not in mail_t:
+            r.problem(f"{key}.auth", "an [mail.oauth] table for 'xoauth2' (provider, client_id)")
 
     storage = _table(r, data, "storage", required=False)
     members = _table(r, data, "members", required=False)
@@ -553,7 +566,18 @@ def _server(r: _Reader, prefix: str, t: Mapping[str, Any], default_port: int) ->
         "username": r.get(t, prefix, "username", str, "a user name", None),
         "password_env": r.get(t, prefix, "password_env", str, "an environment variable's name", None),
         "timeout_seconds": float(r.get(t, prefix, "timeout_seconds", (int, float), "seconds", 30)),
+        "auth": _auth(r, prefix, t),
     }
+
+
+def _auth(r: _Reader, prefix: str, t: Mapping[str, Any]) -> str:
+    auth = r.get(t, prefix, "auth", str, "'password' or 'xoauth2'", "password")
+    if auth not in AUTH_MODES:
+        r.problem(f"{prefix}.auth", f"expected 'password' or 'xoauth2', got {auth!r}")
+        return "password"
+    if auth == "xoauth2" and not t.get("username"):
+        r.problem(f"{prefix}.username", "the mailbox's address (XOAUTH2 logs in as that user)")
+    return str(auth)
 
 
 def _agenda(r: _Reader, t: Mapping[str, Any]) -> Agenda:
@@ -618,12 +642,25 @@ def environment_problems(cfg: Config) -> list[ConfigProblem]:
     """Problems that depend on the environment: password variables named but not set."""
     out: list[ConfigProblem] = []
     for key, server in (("mail.smtp", cfg.mail.smtp), ("mail.imap", cfg.mail.imap)):
+        if server and server.auth == "xoauth2":
+            continue  # no password: the token file and [mail.oauth] are checked below
         if server and server.username and not server.password_env:
             out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
                                      "the name of an environment variable holding the password"))
         if server and server.password_env and not os.environ.get(server.password_env):
             out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
                                      f"environment variable {server.password_env} to be set"))
+    oauth = cfg.mail.oauth
+    if oauth is not None and oauth.client_secret_env and not os.environ.get(oauth.client_secret_env):
+        out.append(ConfigProblem(str(cfg.path), "mail.oauth.client_secret_env",
+                                 f"environment variable {oauth.client_secret_env} to be set"))
+    if cfg.mail.dkim is not None:
+        from mailer.outbound.dkim import DkimSigner
+
+        try:
+            DkimSigner(cfg.mail.dkim)
+        except TraffpunktError as exc:
+            out.append(ConfigProblem(str(cfg.path), "mail.dkim.key_file", f"a usable key: {exc}"))
     env = cfg.network.token_secret_env
     if env and not os.environ.get(env):
         out.append(ConfigProblem(str(cfg.path), "network.token_secret_env", f"environment variable {env} to be set"))

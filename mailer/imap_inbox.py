@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
@@ -22,6 +22,9 @@ from mailer import intake
 from mailer.config import ImapSettings
 from mailer.inbox import Handler, InboundMessage, InboxError, InboxReport, folder_for, message_id_of, settle, utcnow
 from mailer.store import Store
+
+if TYPE_CHECKING:
+    from mailer.oauth.source import TokenSource
 
 log = logging.getLogger("mailer.inbox")
 
@@ -78,9 +81,12 @@ class ImapInbox:
 
     def __init__(self, settings: ImapSettings, password: str | None, store: Store, *,
                  clock: Callable[[], datetime] = utcnow, ssl_context: ssl.SSLContext | None = None,
-                 batch: int = FETCH_BATCH, max_bytes: int | None = None) -> None:
+                 batch: int = FETCH_BATCH, max_bytes: int | None = None,
+                 tokens: TokenSource | None = None) -> None:
         self.settings = settings
         self.password = password
+        #: Where XOAUTH2 logins (auth = "xoauth2") get their access token.
+        self.tokens = tokens
         self.store = store
         self.clock = clock
         self.ssl_context = ssl_context
@@ -119,7 +125,10 @@ class ImapInbox:
                 box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
             else:
                 raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
-            box.login(s.username, self.password or "", initial_folder=None)
+            if s.auth == "xoauth2":
+                self._xoauth2(box)
+            else:
+                box.login(s.username, self.password or "", initial_folder=None)
             # imaplib keeps the pre-login CAPABILITY; servers (Dovecot) announce MOVE, UIDPLUS... only after.
             caps = b" ".join(c for c in _check(box.client.capability(), "CAPABILITY") if isinstance(c, bytes))
             self._caps = frozenset(caps.decode().upper().split())
@@ -132,6 +141,15 @@ class ImapInbox:
         except _CONNECTION_ERRORS as exc:
             self._drop(box)
             raise InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}") from exc
+
+    def _xoauth2(self, box: BaseMailBox) -> None:
+        from mailer.oauth import xoauth2
+        from mailer.oauth.tokens import OAuthError
+
+        try:
+            xoauth2.imap_login(box, self.settings, self.tokens)
+        except (OAuthError, xoauth2.ImapLoginRefused) as exc:
+            raise InboxError(f"{self.mailbox_key}: {exc}") from None
 
     @staticmethod
     def _drop(box: BaseMailBox | None) -> None:

@@ -397,5 +397,8 @@ def build_inbox(config: Config, store: Store) -> Any:
 
     limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:
-        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit)
+        from mailer.oauth.source import token_source
+
+        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit,
+                         tokens=token_source(config, config.mail.imap))
     return MaildirInbox(config.mail.inbox_maildir, store, max_bytes=limit)

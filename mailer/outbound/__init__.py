@@ -1,0 +1,1 @@
+"""What leaves the daemon: building, signing and sending mail."""
