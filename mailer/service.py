@@ -216,6 +216,15 @@ class Service:
             report.inbound[name] = report.inbound.get(name, 0) + n
         return report
 
+    def tell_login_refused(self, now: datetime) -> None:
+        """One `auth-lost` notice per coordinator when the OAuth2 grant was refused (mailer/oauth/notice.py)."""
+        from mailer.oauth.notice import queue_notice
+
+        try:
+            queue_notice(self.config, self.store, self.enqueue_mail, now)
+        except Exception as exc:  # the database refuses writes: the next tick tells them
+            log.debug("login refusal not told yet: %s", exc)
+
     async def tick(self, now: datetime | None = None, stop: asyncio.Event | None = None,
                    simulated: bool = False) -> TickReport:
         """One round of work: plan and queue, send what is due, read the inbox, send the answers it caused."""
@@ -227,6 +236,7 @@ class Service:
         if stop is None or not stop.is_set():
             await asyncio.to_thread(self.read_inbox, t, report)
             self.queue_digest(t, report)
+            self.tell_login_refused(t)
             await self.send(clock, stop, report)
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)

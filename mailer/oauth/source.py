@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from mailer.oauth.settings import OAuthSettings
-from mailer.oauth.tokens import TokenFile, Tokens
+from mailer.oauth.tokens import TokenFile, TokenRevoked, Tokens
 
 if TYPE_CHECKING:
     from mailer.config import Config, ServerSettings
@@ -60,7 +61,13 @@ class TokenSource:
             if self._fresh(tokens) and tokens.access_token != rejected:
                 assert tokens.access_token is not None
                 return tokens.access_token
-            new = self.client.refresh(tokens.refresh_token)
+            if tokens.refused:  # refused for good: asking again only hammers the provider
+                raise TokenRevoked(tokens.refused)
+            try:
+                new = self.client.refresh(tokens.refresh_token)
+            except TokenRevoked as exc:  # kept in the file for `status` and the coordinators' notice
+                self.file.save(replace(tokens, access_token=None, refused=str(exc), refused_at=self.clock()))
+                raise
             self.file.save(new)
             self.refreshes += 1
             assert new.access_token is not None

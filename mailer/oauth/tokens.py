@@ -41,6 +41,9 @@ class Tokens:
     #: Unix time the access token expires.
     expires_at: float | None = None
     scope: str | None = None
+    #: Why the token server refused this grant (set when it did; a new login clears it), and when.
+    refused: str | None = None
+    refused_at: float | None = None
 
 
 class TokenFile:
@@ -68,7 +71,8 @@ class TokenFile:
             data = json.loads(raw)
             tokens = Tokens(refresh_token=str(data["refresh_token"]), access_token=data.get("access_token"),
                             expires_at=float(data["expires_at"]) if data.get("expires_at") is not None else None,
-                            scope=data.get("scope"))
+                            scope=data.get("scope"), refused=data.get("refused"),
+                            refused_at=float(data["refused_at"]) if data.get("refused_at") is not None else None)
         except (ValueError, KeyError, TypeError) as exc:
             raise NotLoggedIn(f"the OAuth2 token file {self.path} is damaged ({exc}): run `traffpunkt auth "
                               "login` again") from None
