@@ -5,6 +5,7 @@ tokens and revoke grants, and XOAUTH2 servers (aiosmtpd, Dovecot) ask it whether
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import threading
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import AuthResult
 from dovecot import DovecotServer
@@ -42,6 +43,7 @@ class Provider:
     grants: dict[str, Grant] = field(default_factory=dict)  # by refresh token
     access: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (user, expires_at)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # device_code -> {user_code, user}
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # authorization code -> its login
     #: (grant_type, client_id) of every token request, in order.
     requests: list[tuple[str, str]] = field(default_factory=list)
     introspections: int = 0
@@ -76,6 +78,15 @@ class Provider:
         """A fresh grant for `user` (as a finished login would give): the token endpoint's JSON."""
         with self.lock:
             return self._issue(user, None, ttl)
+
+    def authorize(self, authorization_url: str, user: str) -> str:
+        """What the browser does when `user` allows access: the address it is sent to, with a code."""
+        q = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
+        assert q["response_type"] == "code" and q["code_challenge_method"] == "S256"
+        with self.lock:
+            code = f"ac-{next(self._n)}"
+            self.codes[code] = {"user": user, "challenge": q["code_challenge"], "redirect_uri": q["redirect_uri"]}
+        return f"{q['redirect_uri']}?state={q['state']}&code={code}&scope=mail"
 
     def expire_access_tokens(self) -> None:
         with self.lock:
@@ -122,6 +133,14 @@ class Provider:
                     return 400, {"error": "invalid_grant", "error_description": "AADSTS50173: the grant was "
                                  "revoked"}
                 return 200, self._issue(grant.user, grant, None)
+            if grant_type == "authorization_code":
+                entry = self.codes.pop(form.get("code", ""), None)
+                verifier = form.get("code_verifier", "")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+                if entry is None or challenge.decode() != entry["challenge"] \
+                        or form.get("redirect_uri") != entry["redirect_uri"]:
+                    return 400, {"error": "invalid_grant", "error_description": "bad code, verifier or redirect"}
+                return 200, self._issue(entry["user"], None, None)
             if grant_type == "urn:ietf:params:oauth:grant-type:device_code":
                 entry = self.pending.get(form.get("device_code", ""))
                 if entry is None:

@@ -235,6 +235,33 @@ def test_auth_login_refused_by_the_provider_exits_non_zero(provider: Provider, t
     assert not (tmp_path / "var" / "oauth-token.json").exists()
 
 
+def test_auth_login_in_a_browser_trades_the_pasted_address_for_the_grant(
+        provider: Provider, tmp_path: Path) -> None:
+    from mailer.oauth.login import login
+
+    path = oauth_config(tmp_path, provider, extra=f'login_flow = "browser"\n'
+                                                   f'auth_url = "http://127.0.0.1:{provider.port}/authorize"\n')
+    cfg = load_config(path)
+    out = io.StringIO()
+    shown: list[str] = []
+
+    def browser(prompt: str) -> str:  # the admin opens the printed address, allows access, pastes where it went
+        url = next(line.strip() for line in out.getvalue().splitlines() if "/authorize?" in line)
+        shown.append(url)
+        return provider.authorize(url, USER)
+
+    assert login(cfg, out=out, ask=browser) == 0
+    assert "client_id=traffpunkt-test" in shown[0] and "access_type=offline" in shown[0]
+    stored = TokenFile(tmp_path / "var" / "oauth-token.json").load()
+    assert stored.access_token is not None and provider.user_of(stored.access_token) == USER
+    assert mode(tmp_path / "var" / "oauth-token.json") == 0o600
+    # an address from another login (another state) is refused, and nothing is written
+    (tmp_path / "var" / "oauth-token.json").unlink()
+    with pytest.raises(TokenRevoked, match="state differs"):
+        login(cfg, out=io.StringIO(), ask=lambda _: "http://127.0.0.1:8765/?state=forged&code=ac-1")
+    assert not (tmp_path / "var" / "oauth-token.json").exists()
+
+
 def test_xoauth2_config_needs_no_password_but_an_oauth_table_and_no_secret_in_the_toml(
         provider: Provider, tmp_path: Path) -> None:
     cfg = load_config(oauth_config(tmp_path, provider))
@@ -245,7 +272,7 @@ def test_xoauth2_config_needs_no_password_but_an_oauth_table_and_no_secret_in_th
     with pytest.raises(Exception, match="mail.oauth.client_secret: no secret in the TOML"):
         load_config(bad)
     text = bad.read_text().replace('client_secret = "s3cret"\n', "")
-    no_table = text[:text.index("[mail.oauth]")]
+    no_table = text[:text.rindex("\n[mail.oauth]")]
     bad.write_text(no_table)
     with pytest.raises(Exception, match=r"mail.smtp.auth: an \[mail.oauth\] table"):
         load_config(bad)
@@ -254,7 +281,7 @@ def test_xoauth2_config_needs_no_password_but_an_oauth_table_and_no_secret_in_th
 def test_microsoft_and_google_defaults_need_only_a_client_id(tmp_path: Path, provider: Provider) -> None:
     path = oauth_config(tmp_path, provider)
     text = path.read_text()
-    head, _, _ = text.partition("[mail.oauth]")
+    head = text[:text.rindex("\n[mail.oauth]") + 1]
     path.write_text(head + '[mail.oauth]\nprovider = "microsoft"\ntenant = "kulturnatverket.fi"\n'
                            'client_id = "00000000-aaaa"\n')
     ms = load_config(path).mail.oauth
@@ -267,4 +294,5 @@ def test_microsoft_and_google_defaults_need_only_a_client_id(tmp_path: Path, pro
                            'client_secret_env = "TP_GOOGLE_SECRET"\n')
     google = load_config(path).mail.oauth
     assert google is not None and google.scopes == ("https://mail.google.com/",)
+    assert google.login_flow == "browser" and google.auth_url == "https://accounts.google.com/o/oauth2/v2/auth"
     assert google.token_url == "https://oauth2.googleapis.com/token"

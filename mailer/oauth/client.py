@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
@@ -31,6 +34,16 @@ class DeviceCode:
     expires_in: int
     interval: int
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """An authorization-code login in progress: the admin opens `url`, the browser is sent to redirect_uri."""
+
+    url: str
+    state: str
+    verifier: str
+    redirect_uri: str
 
 
 class OAuthClient:
@@ -103,6 +116,42 @@ class OAuthClient:
                     raise TokenRevoked("the login code expired before it was entered; run `traffpunkt auth "
                                        "login` again")
                 sleep(interval)
+
+    def start_browser_login(self, redirect_uri: str = "http://127.0.0.1:8765/") -> BrowserLogin:
+        """The authorization-code flow with PKCE (RFC 7636): the address to open in a browser."""
+        if not self.settings.auth_url:
+            raise TokenRevoked("mail.oauth.auth_url is not set (needed for login_flow = 'browser')")
+        verifier = secrets.token_urlsafe(64)
+        with self._session() as session:
+            session.redirect_uri = redirect_uri
+            session.code_challenge_method = "S256"
+            url, state = session.create_authorization_url(self.settings.auth_url, code_verifier=verifier,
+                                                          access_type="offline", prompt="consent")
+        return BrowserLogin(str(url), str(state), verifier, redirect_uri)
+
+    def finish_browser_login(self, login: BrowserLogin, pasted: str) -> Tokens:
+        """Trade the code in the address the browser was sent to (pasted by the admin) for the grant."""
+        text = pasted.strip()
+        query = parse_qs(urlsplit(text).query) if "?" in text else {}
+        if "error" in query:
+            raise TokenRevoked(f"the provider refused the login: {query['error'][0]}: "
+                               f"{query.get('error_description', [''])[0]}".rstrip(": "))
+        if query:
+            if not hmac.compare_digest(query.get("state", [""])[0], login.state):
+                raise TokenRevoked("that address belongs to another login (its state differs); start again")
+            code = query.get("code", [""])[0]
+        else:
+            code = text
+        if not code:
+            raise TokenRevoked("no code in what was pasted; paste the whole address from the browser")
+        with self._session() as session:
+            token = self._call(lambda: session.fetch_token(
+                self.settings.token_url, grant_type="authorization_code", code=code,
+                redirect_uri=login.redirect_uri, code_verifier=login.verifier, timeout=self.timeout),
+                "the login code")
+        if not token.get("refresh_token"):
+            raise TokenRevoked(f"{self._where()} gave no refresh token: the consent must allow offline access")
+        return _tokens(token, "")
 
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         try:

@@ -15,8 +15,14 @@ if TYPE_CHECKING:
     from mailer.config import Config
 
 
-def login(config: Config, *, out: TextIO | None = None, sleep: Callable[[float], None] | None = None) -> int:
-    """Show the admin a code to enter in a browser, wait for the approval, keep the tokens (0600)."""
+def _ask(prompt: str) -> str:
+    return input(prompt)
+
+
+def login(config: Config, *, out: TextIO | None = None, sleep: Callable[[float], None] | None = None,
+          ask: Callable[[str], str] = _ask) -> int:
+    """Show the admin a code to enter in a browser (or an address to open), wait for the approval, keep the
+    tokens (0600)."""
     out = out or sys.stdout
     oauth = config.mail.oauth
     if oauth is None:
@@ -24,12 +30,20 @@ def login(config: Config, *, out: TextIO | None = None, sleep: Callable[[float],
     users = sorted({s.username for s in (config.mail.smtp, config.mail.imap)
                     if s is not None and s.auth == "xoauth2" and s.username})
     client = OAuthClient(oauth)
-    code = client.start_device_login()
     who = f" as {', '.join(users)}" if users else ""
-    print(f"To let traffpunkt use the mailbox, open {code.verification_uri} in a browser, sign in{who}\n"
-          f"and enter the code {code.user_code} (valid {max(1, code.expires_in // 60)} minutes). Waiting...",
-          file=out, flush=True)
-    tokens = client.finish_device_login(code, sleep=sleep or time.sleep)
+    if oauth.login_flow == "browser":
+        started = client.start_browser_login()
+        print(f"To let traffpunkt use the mailbox, open this address in a browser and sign in{who}:\n\n"
+              f"  {started.url}\n\nAfter you allow access the browser is sent to {started.redirect_uri}... "
+              "(the page will not load: that is expected).", file=out, flush=True)
+        tokens = client.finish_browser_login(started, ask("Paste the whole address from the browser's "
+                                                          "address bar here: "))
+    else:
+        code = client.start_device_login()
+        print(f"To let traffpunkt use the mailbox, open {code.verification_uri} in a browser, sign in{who}\n"
+              f"and enter the code {code.user_code} (valid {max(1, code.expires_in // 60)} minutes). "
+              "Waiting...", file=out, flush=True)
+        tokens = client.finish_device_login(code, sleep=sleep or time.sleep)
     file = TokenFile(oauth.token_file)
     with file.locked():
         file.save(tokens)

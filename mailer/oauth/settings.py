@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 PROVIDERS = ("microsoft", "google", "generic")
+LOGIN_FLOWS = ("device", "browser")
+GOOGLE_AUTH_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 AUTH_MODES = ("password", "xoauth2")
 MICROSOFT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/"
 #: What the mail needs of each provider: read and move mail by IMAP, send by SMTP, and a refresh token.
@@ -41,6 +43,12 @@ class OAuthSettings:
     client_secret_env: str | None = None
     #: An access token is refreshed when it has less than this left.
     refresh_margin_seconds: int = 300
+    #: How `traffpunkt auth login` gets the grant: "device" (RFC 8628 code) or "browser" (authorization
+    #: code with PKCE; the admin pastes the address the browser was sent to). Google's default is "browser":
+    #: its device flow does not grant the Gmail scope.
+    login_flow: str = "device"
+    #: The authorization endpoint, for the "browser" flow.
+    auth_url: str | None = None
 
     def client_secret(self) -> str | None:
         """The client secret from the environment variable the config names (never from the TOML)."""
@@ -63,8 +71,8 @@ def read_oauth(r: _Reader, mail: Mapping[str, Any], base: Path) -> OAuthSettings
     if not isinstance(t, dict):
         r.problem(p, "a table with provider and client_id")
         return None
-    known = ("provider", "tenant", "client_id", "client_secret_env", "token_url", "device_url", "scopes",
-             "token_file", "refresh_margin_seconds")
+    known = ("provider", "tenant", "client_id", "client_secret_env", "token_url", "device_url", "auth_url",
+             "login_flow", "scopes", "token_file", "refresh_margin_seconds")
     for key in t:
         if key not in known:
             r.problem(f"{p}.{key}", f"a [mail.oauth] setting: {', '.join(known)} (unknown key)")
@@ -87,7 +95,15 @@ def read_oauth(r: _Reader, mail: Mapping[str, Any], base: Path) -> OAuthSettings
         token_default, device_default = ..., None
     token_url = r.get(t, p, "token_url", str, "the token endpoint's https URL", token_default)
     device_url = r.get(t, p, "device_url", str, "the device authorization endpoint's https URL", device_default)
-    for key, url in (("token_url", token_url), ("device_url", device_url)):
+    auth_url = r.get(t, p, "auth_url", str, "the authorization endpoint's https URL",
+                     GOOGLE_AUTH_URL if provider == "google" else None)
+    flow = r.get(t, p, "login_flow", str, "'device' or 'browser'", "browser" if provider == "google" else "device")
+    if flow not in LOGIN_FLOWS:
+        r.problem(f"{p}.login_flow", f"expected 'device' or 'browser', got {flow!r}")
+        flow = "device"
+    if flow == "browser" and not auth_url:
+        r.problem(f"{p}.auth_url", "the authorization endpoint's URL (login_flow is 'browser')")
+    for key, url in (("token_url", token_url), ("device_url", device_url), ("auth_url", auth_url)):
         if isinstance(url, str) and not _url_ok(url):
             r.problem(f"{p}.{key}", f"an https URL (plain http only to 127.0.0.1), got {url!r}")
     scopes_raw = r.get(t, p, "scopes", list, "a list of scopes", list(DEFAULT_SCOPES.get(provider or "generic", ())))
@@ -108,4 +124,5 @@ def read_oauth(r: _Reader, mail: Mapping[str, Any], base: Path) -> OAuthSettings
         device_url=device_url if isinstance(device_url, str) else None, scopes=scopes,
         token_file=path if path.is_absolute() else base / path,
         client_secret_env=r.get(t, p, "client_secret_env", str, "an environment variable's name", None),
-        refresh_margin_seconds=max(0, margin) if isinstance(margin, int) else 300)
+        refresh_margin_seconds=max(0, margin) if isinstance(margin, int) else 300,
+        login_flow=flow, auth_url=auth_url if isinstance(auth_url, str) else None)
