@@ -654,6 +654,10 @@ def environment_problems(cfg: Config) -> list[ConfigProblem]:
     if oauth is not None and oauth.client_secret_env and not os.environ.get(oauth.client_secret_env):
         out.append(ConfigProblem(str(cfg.path), "mail.oauth.client_secret_env",
                                  f"environment variable {oauth.client_secret_env} to be set"))
+    if oauth is not None:
+        from mailer.oauth.notice import status_lines
+
+        out.extend(ConfigProblem(str(cfg.path), "mail.oauth.token_file", line) for line in status_lines(cfg)[:1])
     if cfg.mail.dkim is not None:
         from mailer.outbound.dkim import DkimSigner
 

@@ -268,6 +268,11 @@ def test_xoauth2_config_needs_no_password_but_an_oauth_table_and_no_secret_in_th
     assert cfg.mail.smtp is not None and cfg.mail.smtp.auth == "xoauth2" and cfg.mail.oauth is not None
     assert cfg.mail.oauth.scopes == ("mail",) and cfg.mail.oauth.provider == "generic"
     assert not [p for p in environment_problems(cfg) if "password" in p.key]
+    [not_logged_in] = [p for p in environment_problems(cfg) if p.key == "mail.oauth.token_file"]
+    assert "traffpunkt auth login" in not_logged_in.expected
+    assert cfg.mail.oauth is not None
+    provider.login(cfg.mail.oauth, USER)
+    assert not [p for p in environment_problems(cfg) if p.key.startswith("mail.oauth")]
     bad = oauth_config(tmp_path, provider, extra='client_secret = "s3cret"\n')
     with pytest.raises(Exception, match="mail.oauth.client_secret: no secret in the TOML"):
         load_config(bad)
