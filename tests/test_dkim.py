@@ -18,14 +18,14 @@ from smtp_server import smtp_server
 
 from mailer import PROJECT_ROOT
 from mailer.cli import main
-from mailer.compose import KINDS, MEETING_KINDS, Composer, sample_context, sample_meetings
 from mailer.config import LANGUAGES, Config, environment_problems, load_config
 from mailer.models import Member
+from mailer.outbound.compose import KINDS, MEETING_KINDS, Composer, sample_context, sample_meetings
 from mailer.outbound.dkim import DkimKeyError, DkimSigner
 from mailer.outbound.dkim_settings import DkimSettings
 from mailer.outbound.dnsrecords import records
-from mailer.store import Store
-from mailer.transport import make_transport
+from mailer.outbound.transport import make_transport
+from mailer.state.store import Store
 
 DOMAIN, SELECTOR = "kulturnatverket.fi", "tp2026"
 
@@ -196,3 +196,23 @@ def test_dns_records_command_prints_dkim_spf_and_dmarc(key_file: Path, tmp_path:
     assert all(len(s) <= 255 for s in re.findall(r'"([^"]*)"', out))
     assert f'{DOMAIN}. 3600 IN TXT "v=spf1 ' in out
     assert f'_dmarc.{DOMAIN}. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:' in out
+
+
+def test_run_once_signs_every_invitation_it_writes(key_file: Path, tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from example_network import example_text
+
+    path = tmp_path / "network.toml"
+    path.write_text(example_text(tmp_path).replace(
+        "[mail.maildir]", f'[mail.dkim]\ndomain = "{DOMAIN}"\nselector = "{SELECTOR}"\nkey_file = "{key_file}"\n\n'
+                          "[mail.maildir]"), encoding="utf-8")
+    assert main(["members", "import", "--config", str(path)]) == 0
+    when = datetime(2026, 11, 19, 9, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+    assert main(["run", "--once", "--config", str(path), "--now", when.isoformat()]) == 0
+    cfg = load_config(path)
+    files = [p for p in cfg.mail.outbox_maildir.rglob("*") if p.is_file()]
+    assert len(files) >= 3
+    txt = published(cfg)
+    assert all(verifies(f.read_bytes(), txt) for f in files)

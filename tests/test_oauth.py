@@ -23,7 +23,7 @@ from mailer.errors import ServerUnreachable
 from mailer.oauth.source import TokenSource
 from mailer.oauth.tokens import NotLoggedIn, TokenFile, TokenRevoked, TokenServerUnreachable
 from mailer.oauth.xoauth2 import LoginLost
-from mailer.smtp import SmtpTransport
+from mailer.outbound.smtp import SmtpTransport
 
 USER = "natverk@kulturnatverket.fi"
 MESSAGE = b"From: natverk@kulturnatverket.fi\r\nTo: asa@example.org\r\nSubject: hej\r\n\r\nHej!\r\n"

@@ -21,7 +21,7 @@ from smtp_server import Server
 
 from mailer.cli import main
 from mailer.config import load_config
-from mailer.store import Store
+from mailer.state.store import Store
 
 pytestmark = [pytest.mark.imap, pytest.mark.slow]
 HEL = ZoneInfo("Europe/Helsinki")

@@ -11,7 +11,7 @@ from mailer.oauth.tokens import OAuthError, TokenFile, Tokens
 
 if TYPE_CHECKING:
     from mailer.config import Config
-    from mailer.store import Store
+    from mailer.state.store import Store
 
 
 def _uses_oauth(config: Config) -> bool:

@@ -1,1 +1,1 @@
-"""What leaves the daemon: building, signing and sending mail."""
+"""Mail going out: templates and contexts, MIME and calendar, tokens, outbox, transports, DKIM signing."""

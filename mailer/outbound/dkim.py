@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailer.errors import TransportSetupError
 from mailer.outbound.dkim_settings import DkimSettings
-from mailer.transport import Transport
+from mailer.outbound.transport import Transport
 
 #: Header fields signed when present (RFC 6376 5.4.1, plus List-Unsubscribe-Post: RFC 8058 wants it signed).
 SIGNED = (b"from", b"sender", b"reply-to", b"subject", b"date", b"message-id", b"to", b"cc", b"mime-version",

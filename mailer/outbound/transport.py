@@ -80,13 +80,13 @@ def make_transport(config: Config) -> Transport:
 def _make_transport(config: Config) -> Transport:
     mail = config.mail
     if mail.transport == "smtp":
-        from mailer.smtp import SmtpTransport
+        from mailer.outbound.smtp import SmtpTransport
 
         if mail.smtp is None:
             raise TransportError(f"{config.path}: mail.transport is 'smtp' but there is no [mail.smtp] table")
         from mailer.oauth.source import token_source
 
         return SmtpTransport(mail.smtp, mail.smtp.password(), tokens=token_source(config, mail.smtp))
-    from mailer.maildir import MaildirTransport
+    from mailer.outbound.maildir_transport import MaildirTransport
 
     return MaildirTransport(mail.outbox_maildir)
