@@ -94,8 +94,7 @@ class ImapInbox:
                  tokens: TokenSource | None = None) -> None:
         self.settings = settings
         self.password = password
-        #: Where XOAUTH2 logins (auth = "xoauth2") get their access token.
-        self.tokens = tokens
+        self.tokens = tokens  # for auth = "xoauth2"
         self.store = store
         self.clock = clock
         self.ssl_context = ssl_context
@@ -135,7 +134,9 @@ class ImapInbox:
             else:
                 raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
             if s.auth == "xoauth2":
-                self._xoauth2(box)
+                from mailer.oauth.xoauth2 import imap_login
+
+                imap_login(box, s, self.tokens, self.mailbox_key)
             else:
                 box.login(s.username, self.password or "", initial_folder=None)
             # imaplib keeps the pre-login CAPABILITY; servers (Dovecot) announce MOVE, UIDPLUS... only after.
@@ -150,15 +151,6 @@ class ImapInbox:
         except _CONNECTION_ERRORS as exc:
             self._drop(box)
             raise InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}") from exc
-
-    def _xoauth2(self, box: BaseMailBox) -> None:
-        from mailer.oauth import xoauth2
-        from mailer.oauth.tokens import OAuthError
-
-        try:
-            xoauth2.imap_login(box, self.settings, self.tokens)
-        except (OAuthError, xoauth2.ImapLoginRefused) as exc:
-            raise InboxError(f"{self.mailbox_key}: {exc}") from None
 
     @staticmethod
     def _drop(box: BaseMailBox | None) -> None:

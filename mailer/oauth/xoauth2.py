@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiosmtplib import SMTP, SMTPAuthenticationError
 
 from mailer.errors import ServerUnreachable, TransportSetupError
-from mailer.oauth.tokens import NotLoggedIn, TokenServerUnreachable
+from mailer.oauth.tokens import NotLoggedIn, OAuthError, TokenServerUnreachable
 
 if TYPE_CHECKING:
     from imap_tools import BaseMailBox
@@ -57,9 +57,17 @@ async def smtp_login(smtp: SMTP, settings: ServerSettings, tokens: TokenSource |
                                   "allowed for this mailbox)") from None
 
 
-def imap_login(box: BaseMailBox, settings: ServerSettings, tokens: TokenSource | None) -> None:
-    """AUTHENTICATE XOAUTH2; NotLoggedIn and TokenServerUnreachable pass through for the caller to word."""
-    source = _need(tokens, f"IMAP {settings.host}")
+def imap_login(box: BaseMailBox, settings: ServerSettings, tokens: TokenSource | None, where: str) -> None:
+    """AUTHENTICATE XOAUTH2; any failure of the login is an InboxError naming `where` and what to do."""
+    from mailer.inbound.inbox import InboxError
+
+    try:
+        _imap_login(box, settings, _need(tokens, where))
+    except (OAuthError, ImapLoginRefused) as exc:
+        raise InboxError(f"{where}: {exc}") from None
+
+
+def _imap_login(box: BaseMailBox, settings: ServerSettings, source: TokenSource) -> None:
     user = settings.username or ""
     token = source.access_token()
     try:
