@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("dns-records", "Print the DNS records to publish: the DKIM key, and SPF and DMARC examples.")
     sp.set_defaults(func=cmd_dns_records)
 
-    sp = add("auth", "Log the daemon in to the mail host with OAuth2 (the device-code flow).")
+    sp = add("auth", "Log the daemon in to the mail host with OAuth2 (a device code; for Google a browser).")
     sp.add_argument("action", choices=["login"], help="login: show a code to enter in a browser, then keep "
                                                       "the refresh token (owner-only)")
     sp.set_defaults(func=cmd_auth)

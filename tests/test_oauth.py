@@ -298,6 +298,9 @@ def test_microsoft_and_google_defaults_need_only_a_client_id(tmp_path: Path, pro
     path.write_text(head + '[mail.oauth]\nprovider = "google"\nclient_id = "x.apps.googleusercontent.com"\n'
                            'client_secret_env = "TP_GOOGLE_SECRET"\n')
     google = load_config(path).mail.oauth
+    path.write_text(path.read_text().replace('client_secret_env = "TP_GOOGLE_SECRET"\n', ""))
+    with pytest.raises(Exception, match="mail.oauth.client_secret_env: the environment variable"):
+        load_config(path)
     assert google is not None and google.scopes == ("https://mail.google.com/",)
     assert google.login_flow == "browser" and google.auth_url == "https://accounts.google.com/o/oauth2/v2/auth"
     assert google.token_url == "https://oauth2.googleapis.com/token"

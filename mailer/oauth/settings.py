@@ -116,6 +116,10 @@ def read_oauth(r: _Reader, mail: Mapping[str, Any], base: Path) -> OAuthSettings
     margin = r.get(t, p, "refresh_margin_seconds", int, "seconds as an integer", 300)
     if isinstance(margin, int) and margin < 0:
         r.problem(f"{p}.refresh_margin_seconds", f"0 or more seconds, got {margin}")
+    secret_env = r.get(t, p, "client_secret_env", str, "an environment variable's name", None)
+    if provider == "google" and not secret_env:
+        r.problem(f"{p}.client_secret_env", "the environment variable holding the client secret (Google's "
+                                            "OAuth clients have one)")
     if not (isinstance(provider, str) and isinstance(client_id, str) and isinstance(token_url, str)):
         return None
     path = Path(os.path.expanduser(token_file or "var/oauth-token.json"))
@@ -123,6 +127,6 @@ def read_oauth(r: _Reader, mail: Mapping[str, Any], base: Path) -> OAuthSettings
         provider=provider, client_id=client_id, token_url=token_url,
         device_url=device_url if isinstance(device_url, str) else None, scopes=scopes,
         token_file=path if path.is_absolute() else base / path,
-        client_secret_env=r.get(t, p, "client_secret_env", str, "an environment variable's name", None),
+        client_secret_env=secret_env,
         refresh_margin_seconds=max(0, margin) if isinstance(margin, int) else 300,
         login_flow=flow, auth_url=auth_url if isinstance(auth_url, str) else None)
