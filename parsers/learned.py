@@ -123,7 +123,7 @@ def rsvp_probabilities(text: str) -> dict[str, float]:
 
 # The chosen policy, judged with every model fitted on the tune 70% of dev and measured on the held 30%
 # through the whole reader (bench/reply_dev_split.py held --models DIR; bench/train_reply_model.py held).
-ASK_ABOVE = 0.9  # the rules are sure, the model prefers another answer with p above this: ask the member
+ASK_ABOVE = 0.8  # the rules are sure, the model prefers another answer with p above this: ask the member
 SETTLE_ABOVE = 0.7  # the rules are unsure, the model agrees with their reading with p above this: act on it
 
 

@@ -14,7 +14,7 @@ from parsers.clauses import Clause, Sentence
 STRONG, PARTICLE, WEAK = 3, 2, 1
 _PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
 _POLAR = ("attend", "against", "uncertain")
-_KEEPS_NEGATOR = ("negator", "yes", "no", "maybe", "filler", "aux")
+_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux")  # "vet inte än" keeps its "inte" to itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +97,16 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     limited = clause.has("limit")
     negated = _negated(clause, after)
     values: list[str] = []
+    # "en ole varma ehdinkö", "not sure whether I make it": attending inside the doubt is the doubt's
+    doubting = not (other or limited) and (
+        clause.has("doubt") or any(c.label == "uncertain" and negated.get(s, False) for s, _e, c in clause.cues))
+    wh = clause.at("wh") if doubting else []
+    whether = {s for s, _e, c in clause.cues if c.label == "attend" and any(0 <= s - w <= 2 for w in wh)}
     for start, _end, cue in clause.cues:
         flip = negated.get(start, False)
-        if cue.label == "attend":
+        if start in whether:
+            values.append("maybe")
+        elif cue.label == "attend":
             values.append("yes" if limited or not flip else "no")
         elif cue.label == "against":
             # "skip the dinner", "jään pois illalliselta": leaving out the food, not the meeting
@@ -114,6 +121,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
             values.append("aside" if clause.has("wh") and not clause.has("attend") else "maybe")
         if clause.has("hedge") and "yes" in values:
             values = ["maybe"]
+        if clause.has("maybe") and values and set(values) <= {"yes", "no"}:
+            values = ["maybe"]  # "Not sure whether I can make it", "En tiedä vielä pääsenkö": a maybe governs it
     values = [v for v in values if v != "aside"]
     if values:
         if "maybe" in values:
@@ -168,6 +177,27 @@ def _conditional(sentence: Sentence) -> bool:
     return False
 
 
+def _wished(sentence: Sentence) -> tuple[int, int] | None:
+    """"I'd love to come, but ...", "Hade velat komma men ...": (the wish clause, the first "but" after it)."""
+    wish = next((c.index for c in sentence.clauses if c.has("wish") and c.has("attend")), None)
+    if wish is None:
+        return None
+    but = next((c.index for c in sentence.clauses[wish + 1:] if c.opener == "contrast" or 0 in c.at("contrast")),
+               None)
+    return None if but is None else (wish, but)
+
+
+def _after_wish(sentence: Sentence, but: int) -> str:
+    """What a wish followed by "but" and nothing read after it means: a decline ("but the car broke
+    down"), doubt ("but I'm not sure I make it": maybe), or, with lateness or a question, ask."""
+    rest = sentence.clauses[but:]
+    if any(c.has("doubt", "uncertain", "hedge", "try", "depends") for c in rest):
+        return "maybe"
+    if sentence.question or any(c.has("limit", "later", "condition") for c in rest):
+        return "conflict"
+    return "no"
+
+
 def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
     found: list[Reading] = []
     changed = False
@@ -176,9 +206,12 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
     last = len(sentence.clauses) - 1
     conditional = _conditional(sentence)
     reported = False
+    wished = _wished(sentence)
     for clause in sentence.clauses:
         if clause.opener == "otherwise" or clause.has("otherwise"):
             break
+        if wished and clause.index == wished[0]:
+            continue  # the wish says nothing until the "but" clause says why not
         if reported and clause.opener == "that":
             reported = False
             continue
@@ -207,6 +240,10 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if conditional and value == "yes" and got.strength == STRONG:
             value = "maybe"
         found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
+    if wished and not any(r.clause >= wished[1] for r in found):
+        wish = sentence.clauses[wished[0]]
+        found.append(Reading(_after_wish(sentence, wished[1]), STRONG, sentence.index, wish.index, sentence.text,
+                             correction, True))
     return found, changed
 
 
