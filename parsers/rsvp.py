@@ -155,7 +155,11 @@ def _placed(clause: Clause, label: str, end: int) -> bool:
 
 def _skipped(clause: Clause, joining: bool) -> bool:
     """Clauses about the past answer, another time, someone else, or the mailing list."""
-    if clause.has("future", "instead", "leave", "discuss") or clause.has("join_verb") and clause.has("list"):
+    if clause.has("discuss") and not clause.has("future", "instead", "leave"):
+        first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
+        if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
+            return True
+    elif clause.has("future", "instead", "leave") or clause.has("join_verb") and clause.has("list"):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -171,7 +175,8 @@ def _conditional(sentence: Sentence) -> bool:
     """True when a condition in the sentence governs attending ("if the ferry runs", "jos ehdin")."""
     for n, clause in enumerate(sentence.clauses):
         opens = clause.opener == "condition" or 0 in clause.at("condition")
-        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity")
+        # "... mat om det går", "vill lyfta frågan om transporter": "om" about the food or a topic
+        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity", "discuss", "topic_word")
         if opens and not clause.has("polite", "other") and not about_food:
             return True
     return False
@@ -237,7 +242,7 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
             continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
         value = got.value
-        if conditional and value == "yes" and got.strength == STRONG:
+        if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"
         found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
     if wished and not any(r.clause >= wished[1] for r in found):
