@@ -230,7 +230,8 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
         firsts = set(clause.at("first"))
         inverted = any(p + 1 in firsts for p in clause.at("attend"))  # "Om det fungerar kommer jag gärna"
-        if in_condition and inverted and not clause.has("negator"):
+        if in_condition and (inverted or clause.has("attend")) and not clause.has("negator", "polite", "other"):
+            # "Om det fungerar kommer jag gärna", "If the ferry is on time I'll be there": coming, if
             found.append(Reading("maybe", STRONG, sentence.index, clause.index, clause.text, correction, contrast))
             continue
         if in_condition and not clause.has("depends"):
