@@ -109,8 +109,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         elif cue.label == "attend":
             values.append("yes" if limited or not flip else "no")
         elif cue.label == "against":
-            # "skip the dinner", "jään pois illalliselta": leaving out the food, not the meeting
-            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other"))
+            # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
+            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
             values.append("aside" if limited or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
@@ -130,7 +130,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if len(set(values)) == 1:
             return reading(values[0], STRONG)
         return reading("conflict", STRONG)
-    if negated_modal(clause) and not (other or limited):
+    if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         return reading("no", STRONG)  # "Kan tyvärr inte, jobbar kväll": the verb is understood
     if clause.has("greet_yes") and not clause.has("negator"):
         return reading("yes", PARTICLE)
