@@ -131,7 +131,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
             return reading(values[0], STRONG)
         return reading("conflict", STRONG)
     if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
-        return reading("no", STRONG)  # "Kan tyvärr inte, jobbar kväll": the verb is understood
+        # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
+        return reading("maybe" if clause.has("maybe") else "no", STRONG)
     if clause.has("greet_yes") and not clause.has("negator"):
         return reading("yes", PARTICLE)
     if clause.has("later") and not other:
