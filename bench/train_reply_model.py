@@ -1,15 +1,19 @@
-"""Train, cross-validate and ship the reply RSVP model (parsers/model/rsvp.json.gz); dev part only.
+"""Train, judge and ship the reply models (parsers/model/<field>.json.gz: rsvp, guests, command); dev only.
 
 Needs scikit-learn and numpy at training time only (not project dependencies), e.g. in a throwaway venv:
 
     python3 -m venv /tmp/trainenv && /tmp/trainenv/bin/pip install scikit-learn numpy
-    # what a reader sees of each dev text (its body after quote stripping) and what the rules read:
-    cd /work/wt-reader && .venv/bin/python /work/wt-model/bench/reply_rules_dump.py > /tmp/rules-dev.jsonl
-    cd /work/wt-model
-    /tmp/trainenv/bin/python bench/train_reply_model.py cv /tmp/rules-dev.jsonl    # 5-fold figures
-    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl   # writes the model
+    # what the rules alone read from each dev text (its body after quote stripping), no model involved:
+    .venv/bin/python bench/reply_rules_dump.py > /tmp/rules-dev.jsonl
+    /tmp/trainenv/bin/python bench/train_reply_model.py held /tmp/rules-dev.jsonl --field guests  # policies
+    /tmp/trainenv/bin/python bench/train_reply_model.py cv /tmp/rules-dev.jsonl --field rsvp      # 5-fold
+    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl --field rsvp     # ships it
+    # models fitted on the tune 70% only, to grade the whole reader on the held 30% honestly:
+    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl --field rsvp --tune-only \
+        --out /tmp/tune-models && .venv/bin/python bench/reply_dev_split.py held --models /tmp/tune-models
 
-Folds are split by text id (each dev text is one case). Never reads tests/data/replies/test/.
+`held` fits on the tune 70% of dev (bench/reply_dev_split.py's split) and reports the policies on the held
+30%; `cv` folds the whole dev part by text id. Never reads tests/data/replies/test/.
 """
 
 from __future__ import annotations
