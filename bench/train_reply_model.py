@@ -128,8 +128,9 @@ def train(texts: list[str], labels: list[str], c: float, keep: int, min_df: int)
     order = np.argsort(-strength)[:keep]
     names = {i: n for n, i in vocab.items()}
     scale = float(np.abs(coef).max()) / 30000.0
-    weights = {names[int(i)]: [int(round(w / scale)) for w in coef[:, i]] for i in order}
-    return {"classes": CLASSES, "bias": [float(b) for b in intercept], "scale": scale, "weights": weights,
+    kept = [names[int(i)] for i in order]  # one flat list of scaled integers, a row of len(CLASSES) per name
+    flat = [int(round(w / scale)) for i in order for w in coef[:, i]]
+    return {"classes": CLASSES, "bias": [float(b) for b in intercept], "scale": scale, "names": kept, "flat": flat,
             "trained_on": f"dev part, {len(texts)} texts", "C": c, "min_df": min_df}
 
 
@@ -309,7 +310,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
     out.write_bytes(gzip.compress(raw, 9, mtime=0))
-    print(f"wrote {out}: {len(model['weights'])} features, {out.stat().st_size} bytes")
+    print(f"wrote {out}: {len(model['names'])} features, {out.stat().st_size} bytes")
     return 0
 
 

@@ -74,14 +74,19 @@ class Model:
         self.classes: tuple[str, ...] = tuple(data["classes"])
         self.bias: tuple[float, ...] = tuple(float(b) for b in data["bias"])
         self.scale = float(data["scale"])
-        weights: dict[str, list[float]] = data["weights"]
-        self.index = {sys.intern(name): n for n, name in enumerate(weights)}
-        self.flat = array("f", (w * self.scale for row in weights.values() for w in row))
+        if "names" in data:  # one flat list: loads in a fraction of the time of a list per feature
+            names: list[str] = data["names"]
+            self.flat = array("f", data["flat"])
+        else:
+            weights: dict[str, list[int]] = data["weights"]
+            names = list(weights)
+            self.flat = array("f", (w for row in weights.values() for w in row))
+        self.index = {sys.intern(name): n for n, name in enumerate(names)}
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The probability of each class (for the RSVP: "yes", "no", "maybe", "none") for a member's text."""
         found = _features(text)
-        norm = 1.0 / math.sqrt(len(found)) if found else 0.0
+        norm = self.scale / math.sqrt(len(found)) if found else 0.0  # weights are stored as scaled integers
         width = len(self.classes)
         get = self.index.get
         flat = self.flat
