@@ -195,9 +195,10 @@ def _read(message: Normalised) -> ParsedReply:
 
 
 def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
-    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP and guests (its PARTSTAT and
+    the attendee's guest count) are never in doubt, whatever the text beside them says."""
     if imip:
-        unsure = tuple(name for name in unsure if name != "rsvp")
+        unsure = tuple(name for name in unsure if name not in ("rsvp", "guests"))
     return {"unsure": unsure, "why": why, "question": question}
 
 
