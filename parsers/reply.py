@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from parsers import autoreply, bounce, learned
+from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
@@ -22,6 +23,8 @@ Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
 INTENT_MAX_LINES = 200
 INTENT_MAX_CHARS = 16 * 1024
 BODY_MAX_CHARS = 64 * 1024
+#: The learned second opinion reads at most this much of the member's text (MAX_WORDS words at most too).
+MODEL_MAX_CHARS = 2048
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}+")
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
@@ -152,7 +155,8 @@ def _read(message: Normalised) -> ParsedReply:
             )  # fmt: skip
     if imip is not None:
         body = strip_calendar_text(body)
-    intent = read_intent(_for_intent(body), "" if imip else envelope["subject"])
+    intent_text = _for_intent(body)
+    intent = read_intent(intent_text, "" if imip else envelope["subject"])
     category: Category = "reply"
     reason = None
     rsvp = intent.rsvp
@@ -188,7 +192,9 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
         # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(learned.review(rsvp, intent.unsure, body), intent.why, intent.question, imip is not None),
+        **_intent_extras(
+            learned.review(rsvp, intent.unsure, _model_text(intent_text)), intent.why, intent.question, imip is not None
+        ),
     )
 
 
@@ -222,6 +228,18 @@ def _for_intent(body: str) -> str:
     else:
         head = head[:cut]
     return _SPACE_RUN.sub(" ", head)
+
+
+def _model_text(text: str) -> str:
+    """What the learned model reads: the first MAX_WORDS words (as the rules), at most MODEL_MAX_CHARS.
+
+    Its features are a few per character; it was trained on texts of at most ~600 characters.
+    """
+    head = " ".join(text.split(maxsplit=MAX_WORDS)[:MAX_WORDS])
+    if len(head) <= MODEL_MAX_CHARS:
+        return head
+    cut = head.rfind(" ", 0, MODEL_MAX_CHARS + 1)
+    return head[: cut if cut > 0 else MODEL_MAX_CHARS]
 
 
 def _unreadable(text: str) -> bool:
