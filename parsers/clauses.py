@@ -82,7 +82,9 @@ class Sentence:
 
 def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Cues not lying inside a longer cue ("ser fram emot" hides "emot", "räkna inte med mig" its "inte")."""
-    widest = max((e - s for s, e, _cue in cues), default=0)
+    if len(cues) < 2:
+        return cues
+    widest = max([e - s for s, e, _cue in cues])
     if widest <= 1:
         return cues  # no cue is longer than another: none hides one (and `cues` is in the order returned below)
     kept: list[tuple[int, int, Cue]] = []
@@ -105,6 +107,10 @@ def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, firs
     normal = lex.normal
     words = [normal(s.word) for s in spans]
     cues = _unshadowed(lex.find(words))
+    if not cues:  # one clause without cues (many pieces)
+        base = spans[0].start
+        offsets = [(x.start - base, x.end - base) for x in spans]
+        return [Clause(piece[base : spans[-1].end], words, cues, offsets, sentence, first, question, None, set())]
     whether = {e for _s, e, c in cues if c.label in ("doubt", "uncertain")}
     inside = {at for s, e, c in cues if c.label not in BOUNDARIES for at in range(s + 1, e)}  # cues are short
     cuts = sorted(
