@@ -47,7 +47,7 @@ def _corpora() -> Path:
 def _demo_mails() -> list[bytes]:
     """The invitations, reminders, answers and bounces of one demo cycle (empty if the demo cannot run)."""
     try:
-        from mailer.demo import run_demo
+        from mailer.cli.demo import run_demo
     except ImportError:
         return []
     with tempfile.TemporaryDirectory() as folder:

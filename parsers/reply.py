@@ -26,6 +26,7 @@ BODY_MAX_CHARS = 64 * 1024
 #: The learned second opinion reads at most this much of the member's text (MAX_WORDS words at most too).
 MODEL_MAX_CHARS = 2048
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}+")
+_NON_SPACE = re.compile(r"\S++")
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
 CONTRACT_FIELDS = (
@@ -192,16 +193,17 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
         # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(
-            learned.review(rsvp, intent.unsure, _model_text(intent_text)), intent.why, intent.question, imip is not None
-        ),
+        **_intent_extras(*learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
+                                                 intent.why, _model_text(body)), intent.question,
+                         imip is not None),
     )
 
 
 def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
-    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP and guests (its PARTSTAT and
+    the attendee's guest count) are never in doubt, whatever the text beside them says."""
     if imip:
-        unsure = tuple(name for name in unsure if name != "rsvp")
+        unsure = tuple(name for name in unsure if name not in ("rsvp", "guests"))
     return {"unsure": unsure, "why": why, "question": question}
 
 
@@ -231,15 +233,16 @@ def _for_intent(body: str) -> str:
 
 
 def _model_text(text: str) -> str:
-    """What the learned model reads: the first MAX_WORDS words (as the rules), at most MODEL_MAX_CHARS.
-
-    Its features are a few per character; it was trained on texts of at most ~600 characters.
-    """
-    head = " ".join(text.split(maxsplit=MAX_WORDS)[:MAX_WORDS])
-    if len(head) <= MODEL_MAX_CHARS:
-        return head
-    cut = head.rfind(" ", 0, MODEL_MAX_CHARS + 1)
-    return head[: cut if cut > 0 else MODEL_MAX_CHARS]
+    """What the learned models read: the text up to its MAX_WORDS-th word (as the rules), at most
+    MODEL_MAX_CHARS, cut at a space. Their features are a few per character; they were trained on texts of
+    at most ~600 characters."""
+    if len(text) > MODEL_MAX_CHARS:
+        cut = max(text.rfind(" ", 0, MODEL_MAX_CHARS + 1), text.rfind("\n", 0, MODEL_MAX_CHARS + 1))
+        text = text[: cut if cut > 0 else MODEL_MAX_CHARS]
+    for n, word in enumerate(_NON_SPACE.finditer(text), start=1):
+        if n == MAX_WORDS:
+            return text[: word.end()]
+    return text
 
 
 def _unreadable(text: str) -> bool:

@@ -71,11 +71,12 @@ def test_an_answer_within_the_budget_is_read_after_a_long_header_dump() -> None:
 
 
 def test_the_learned_model_reads_a_bounded_head_of_the_text() -> None:
-    assert _model_text("Ja,  jag\n kommer!") == "Ja, jag kommer!"
+    assert _model_text("Ja,  jag\n kommer!") == "Ja,  jag\n kommer!"  # a reply as written
     long = "ordet " * 2000
     head = _model_text(long)
     assert len(head) <= MODEL_MAX_CHARS and head.endswith("ordet") and long.startswith(head)
     assert len(_model_text("x" * 10_000)) == MODEL_MAX_CHARS
+    assert _model_text("a " * 1000) == "a " * (clauses.MAX_WORDS - 1) + "a"  # the words the rules read
 
 
 _GENERAL = re.compile(r"(?!x)x")
