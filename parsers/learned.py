@@ -35,18 +35,22 @@ def normalise(text: str) -> str:
     return " ".join(_DIGIT.sub("0", text[:MAX_CHARS].casefold()).split())
 
 
+def _char_grams(word: str) -> frozenset[str]:
+    """The char 2-5-grams of one space-padded word."""
+    padded = f" {word} "
+    return frozenset(["c" + padded[start : start + n] for n in (2, 3, 4, 5) for start in range(len(padded) - n + 1)])
+
+
+_known_grams = lru_cache(maxsize=16384)(_char_grams)  # replies share most of their (short) words
+
+
 def features(text: str) -> set[str]:
     """Binary features: char 2-5-grams inside each space-padded word ("c"), word 1-2-grams ("w", "b")."""
     clean = normalise(text)
     found: set[str] = set()
     for word in set(clean.split(" ")):  # a repeated word adds nothing new
-        if not word:
-            continue
-        padded = f" {word} "
-        size = len(padded)
-        for n in (2, 3, 4, 5):
-            for start in range(size - n + 1):
-                found.add("c" + padded[start:start + n])
+        if word:
+            found |= _known_grams(word) if len(word) <= 40 else _char_grams(word)
     tokens = _TOKEN.findall(clean)
     previous = "^"
     for token in tokens:
