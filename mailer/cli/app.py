@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mailer.cli import check, demo, init, mailhost, meeting, members, run, status
+from mailer.cli import check, demo, init, mailhost, matches, meeting, members, run, status
 from mailer.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError, common_options
 from mailer.errors import ConfigError, TraffpunktError
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.register(sub)
     check.register(sub)
     members.register(sub)
+    matches.register(sub)
     meeting.register(sub)
     run.register(sub)
     status.register(sub)

@@ -126,6 +126,8 @@ def read_network(r: Reader, data: Mapping[str, Any]) -> Network:
         public_url=public_url.rstrip("/") if public_url else None,
         plus_addressing=r.get(net, "network", "plus_addressing", bool, "true or false", True),
         token_secret_env=r.get(net, "network", "token_secret_env", str, "an environment variable's name", None),
+        introductions=r.get(net, "network", "introductions", bool, "true or false", False),
+        introduction_addresses=r.get(net, "network", "introduction_addresses", bool, "true or false", False),
     )
 
     return network

@@ -31,6 +31,10 @@ class Network:
     public_url: str | None
     plus_addressing: bool
     token_secret_env: str | None
+    #: After the memo, each pair of a need and another member's offer gets one introduction mail.
+    introductions: bool = False
+    #: The introduction gives both members each other's address (they agreed to it when they joined).
+    introduction_addresses: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

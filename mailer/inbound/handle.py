@@ -23,6 +23,7 @@ from mailer.inbound.inbox import InboundMessage, Outcome
 from mailer.inbound.trust import proven_bounce_addresses, server_vouches
 from mailer.meeting.briefing import memo_context
 from mailer.models import Meeting, Member
+from mailer.outbound.introductions import queue_introductions
 from mailer.outbound.tokens import Token, verify
 from mailer.outbound.tokens import make as make_token
 from mailer.state import silence
@@ -232,6 +233,7 @@ class ReplyHandler:
                 contexts[member.language] = context
             self.enqueue(key=f"memo:{meeting.id}:{member.id}", kind="memo", member=member, recipient=member.address,
                          now=now, meeting_id=meeting.id, context=context)
+        queue_introductions(self.config, self.store, self.enqueue, meeting, now)  # needs meet offers
 
     # -- replies -------------------------------------------------------------------------------------
 

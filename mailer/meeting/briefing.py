@@ -9,6 +9,7 @@ from typing import Any
 
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.meeting.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
+from mailer.meeting.matches import meeting_matches
 from mailer.meeting.planner import invitation_due
 from mailer.meeting.schedule import next_occurrence
 from mailer.models import Meeting
@@ -134,6 +135,8 @@ def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now
         "agenda": template_items(built.agenda, language, locale),
         "needs": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="need")],
         "offers": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="offer")],
+        "matches": [{k: m[k] for k in ("need", "need_name", "offer", "offer_name")}
+                    for m in meeting_matches(store, meeting)],
         "rolled_over": [{"text": t.text, "proposer": t.proposer} for t in built.agenda.rolled_over],
         "next_meeting": None if nxt is None else {"start": nxt.start.isoformat(), "end": nxt.end.isoformat(),
                                                   "place": nxt.place},

@@ -59,6 +59,7 @@ KINDS = (
     "privacy-notice",
     "still-interested",
     "members-report",
+    "introduction",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
@@ -152,6 +153,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "agenda": [],
             "needs": [],
             "offers": [],
+            "matches": [],
             "rolled_over": [],
             "next_meeting": None,
             "next_invitation": None,
@@ -166,6 +168,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "agenda": [],
             "needs": [],
             "offers": [],
+            "matches": [],
             "rolled_over": [],
             "next_meeting": None,
             "next_invitation": None,
@@ -196,6 +199,9 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "privacy-export": (("data",), {}),
     "privacy-erased": ((), {}),
     "privacy-notice": (("action",), {"member_name": None, "name": None}),
+    # Needs meet offers (mailer/outbound/introductions.py): one mail to each member of a pair.
+    "introduction": (("role", "need", "offer"), {"other_name": "", "other_organisation": None,
+                                                 "other_address": None}),
     # Silent members (mailer/outbound/silence.py): the one question to the member, the coordinators' report.
     "still-interested": ((), {"meetings": 3}),
     "members-report": (
@@ -216,6 +222,7 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "attendees": ("name", "organisation"),
         "needs": ("text", "name"),
         "offers": ("text", "name"),
+        "matches": ("need", "need_name", "offer", "offer_name"),
         "rolled_over": ("text", "proposer"),
     },
 }
@@ -1138,6 +1145,9 @@ def sample_context(kind: str) -> dict[str, Any]:
         "privacy-export": {"data": '{\n  "member": {"name": "Åsa Öberg", "address": "asa@example.org"}\n}'},
         "privacy-notice": {"action": "export", "member_name": "Åsa Öberg"},
         "still-interested": {"meetings": 4},
+        "introduction": {"role": "need", "need": "Lokal för en workshop", "offer": "Harjoitustila tiistaisin",
+                         "other_name": "Päivi Mäkelä", "other_organisation": "Galleria Valo",
+                         "other_address": "paivi@example.fi"},
         "members-report": {
             "silent_after": 3,
             "silent": [{"name": "Åsa Öberg", "address": "asa@example.org", "last_answer": "2026-05-07"},
