@@ -247,13 +247,17 @@ class Service:
         return report
 
     def tend_members(self, now: datetime, report: TickReport) -> None:
-        """Silent members before the invitations: dormancy, "still interested?", the coordinators' report."""
+        """Silent members before the invitations (dormancy, "still interested?", the coordinators' report),
+        and newcomers' buddies before the catering list that shows them."""
+        from mailer.outbound import buddies
         from mailer.outbound.silence import tend
 
         for kind, n in tend(self.config, self.store, self.enqueue_mail, now).items():
             if n and kind != "dormant":
                 kind = {"asked": "still-interested", "reports": "members-report"}[kind]
                 report.queued[kind] = report.queued.get(kind, 0) + n
+        if n := buddies.tend(self.config, self.store, self.enqueue_mail, now):  # before the catering list
+            report.queued["buddy"] = report.queued.get("buddy", 0) + n
 
     def erase_confirmed(self, now: datetime, report: TickReport) -> None:
         """Members who confirmed by mail that their data be erased, once their goodbye has gone out: every

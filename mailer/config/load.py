@@ -226,6 +226,7 @@ def read_meetings(r: Reader, data: Mapping[str, Any], name: str) -> Meetings:
         max_topics_per_member=at_least(r, "meetings.max_topics_per_member",
                                         r.get(m, "meetings", "max_topics_per_member", int, "a number of topics", 3),
                                         1, 3),
+        buddies=r.get(m, "meetings", "buddies", bool, "true or false", False),
     )
 
     return meetings

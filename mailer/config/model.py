@@ -84,6 +84,8 @@ class Meetings:
     memo_review: bool = True
     #: A member's topics per meeting beyond this many are not added (the confirmation says so).
     max_topics_per_member: int = 3
+    #: Each first-timer who said yes gets a buddy: a returning member who said yes (mailer/outbound/buddies.py).
+    buddies: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "meetings": ("title", "rrule", "first_date", "start_time", "duration_minutes", "end_time", "place", "address",
                  "online_link", "skip_dates", "holiday_country", "holiday_subdivision", "invitation_lead_days",
                  "reminder_lead_days", "send_time", "agenda_lead_days", "catering_lead_days", "thanks",
-                 "max_topics_per_member", "override"),
+                 "max_topics_per_member", "buddies", "override"),
     "meetings.override": ("date", "place", "start_time", "theme", "guest_speaker", "cancelled", "note"),
     "memo": ("review",),
     "mail": ("transport", "from_address", "max_attempts", "retry_base_seconds", "poll_seconds", "authserv_id",

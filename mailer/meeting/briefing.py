@@ -13,6 +13,7 @@ from mailer.meeting.matches import meeting_matches
 from mailer.meeting.planner import invitation_due
 from mailer.meeting.schedule import next_occurrence
 from mailer.models import Meeting
+from mailer.state.buddies import pairs as buddy_pairs
 from mailer.state.store import Store
 
 
@@ -115,6 +116,8 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
         "first_timers": [_display(r) for r in yes if r["first_time"]],
         "sheet": [{"name": _display(r), "organisation": r["organisation"], "need": needs.get(int(r["member_id"])),
                    "offer": offers.get(int(r["member_id"]))} for r in yes],
+        "buddies": [{"newcomer": p["newcomer_name"] or p["newcomer_address"], "buddy": p["buddy_name"] or
+                     p["buddy_address"]} for p in buddy_pairs(store, meeting.id)],
     }
 
 

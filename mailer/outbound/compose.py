@@ -60,10 +60,12 @@ KINDS = (
     "still-interested",
     "members-report",
     "introduction",
+    "buddy",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
-    {"invitation", "reminder", "cancellation", "update", "agenda", "catering", "memo-draft", "memo", "thanks"}
+    {"invitation", "reminder", "cancellation", "update", "agenda", "catering", "memo-draft", "memo", "thanks",
+     "buddy"}
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
@@ -141,6 +143,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "dietary": [],
             "first_timers": [],
             "sheet": [],
+            "buddies": [],
             "name": None,
         },
     ),
@@ -202,6 +205,8 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     # Needs meet offers (mailer/outbound/introductions.py): one mail to each member of a pair.
     "introduction": (("role", "need", "offer"), {"other_name": "", "other_organisation": None,
                                                  "other_address": None}),
+    # Newcomers' buddies (mailer/outbound/buddies.py): to the newcomer and to the buddy.
+    "buddy": (("role",), {"other_name": "", "other_organisation": None}),
     # Silent members (mailer/outbound/silence.py): the one question to the member, the coordinators' report.
     "still-interested": ((), {"meetings": 3}),
     "members-report": (
@@ -217,6 +222,7 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "catering": {
         "dietary": ("dietary", "name"),
         "sheet": ("name", "organisation", "need", "offer"),
+        "buddies": ("newcomer", "buddy"),
     },
     "memo-draft": {
         "attendees": ("name", "organisation"),
@@ -1103,6 +1109,7 @@ def sample_context(kind: str) -> dict[str, Any]:
                 {"name": "Jari Mäkinen", "dietary": "glutenfri, <ingen> fisk"},
             ],
             "first_timers": ["Jari Mäkinen"],
+            "buddies": [{"newcomer": "Jari Mäkinen", "buddy": "Åsa Öberg"}],
             "sheet": [
                 {
                     "name": "Åsa Öberg",
@@ -1145,6 +1152,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "privacy-export": {"data": '{\n  "member": {"name": "Åsa Öberg", "address": "asa@example.org"}\n}'},
         "privacy-notice": {"action": "export", "member_name": "Åsa Öberg"},
         "still-interested": {"meetings": 4},
+        "buddy": {"role": "newcomer", "other_name": "Anna Lindqvist", "other_organisation": "Teater Forum"},
         "introduction": {"role": "need", "need": "Lokal för en workshop", "offer": "Harjoitustila tiistaisin",
                          "other_name": "Päivi Mäkelä", "other_organisation": "Galleria Valo",
                          "other_address": "paivi@example.fi"},

@@ -273,3 +273,20 @@ def m009_dormant_members(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m010_buddies(db: Database) -> None:
+    """A first-timer's buddy for one meeting: kept once chosen, so both are mailed about one pair only."""
+    _run(
+        db,
+        """
+        CREATE TABLE buddies (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            newcomer_id INTEGER NOT NULL REFERENCES members(id),
+            buddy_id INTEGER NOT NULL REFERENCES members(id),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, newcomer_id)
+        )
+        """
+    )

@@ -136,6 +136,8 @@ def erase(store: Store, address: str, now: datetime) -> Erased | None:
         result.deleted["outbox"] += store.db.execute("DELETE FROM outbox WHERE recipient = ?", [address]).rowcount
         for table in ("join_requests", "address_failures"):
             result.deleted[table] = store.db.execute(f"DELETE FROM {table} WHERE address = ?", [address]).rowcount
+        result.deleted["buddies"] = store.db.execute(
+            "DELETE FROM buddies WHERE newcomer_id = ? OR buddy_id = ?", [mid, mid]).rowcount
         store.db.execute("DELETE FROM members WHERE id = ?", [mid])
         for table, column, as_json in (("outbox", "context", True), ("inbound", "summary", True),
                                        ("inbound", "reason", False), ("log", "detail", False),
