@@ -193,9 +193,10 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
         # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(*learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
-                                                 intent.why, _model_text(body)), intent.question,
-                         imip is not None),
+        **_intent_extras(*(learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
+                                                  intent.why, _model_text(body))
+                           if imip is None else (intent.unsure, intent.why)),
+                         intent.question, imip is not None),
     )
 
 
