@@ -24,11 +24,12 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from mailer import ics, tokens
+from mailer import ics, notes, reasons, tokens
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
 from mailer.store import OutboxRow, Store
+from parsers import diet
 
 #: The kinds this module has templates for.
 KINDS = (
@@ -456,12 +457,10 @@ def plain_notes(text: Any) -> str:
 
 
 def paragraphs(text: Any) -> Markup:
-    """Plain text as HTML paragraphs, line breaks kept, everything escaped (the `paragraphs` filter)."""
-    blocks = re.split(r"\n[ \t]*\n", plain_notes(text))
+    """Plain text as escaped HTML paragraphs, wrapped lines joined, list items kept (the `paragraphs` filter)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
-        for block in blocks
-        if block.strip()
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block))
+        for block in notes.blocks(plain_notes(text))
     )
 
 
@@ -551,6 +550,18 @@ def _proposed(ctx: dict[str, Any], config: Config, language: str) -> None:
             config.network.timezone,
         )
     ctx["proposed"] = words
+
+
+def _diet_needs(ctx: dict[str, Any], language: str) -> None:
+    """The need a member stated ("vegetarian"), not the sentence it was read from ("Jag är vegetarian")."""
+    codes = (language, *(c for c in LANGUAGES if c != language))
+    if isinstance(ctx.get("dietary"), str) and ctx["dietary"]:
+        ctx["dietary"] = diet.need_of(ctx["dietary"], codes)
+    elif isinstance(ctx.get("dietary"), list):
+        ctx["dietary"] = [
+            {**d, "dietary": diet.need_of(str(d.get("dietary") or ""), codes)} if isinstance(d, Mapping) else d
+            for d in ctx["dietary"]
+        ]
 
 
 def _reply_to(kind: str, ctx: Mapping[str, Any], reply_address: str) -> bytes:
@@ -767,6 +778,8 @@ class Composer:
                 "memo_address": net.memo_address,
                 "public_url": net.public_url,
                 "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
+                "invitation_days": self.config.meetings.invitation_lead_days,
+                "reminder_days": self.config.meetings.reminder_lead_days,
             },
             "meeting": meeting_vars(meeting, self.config, language) if meeting else None,
         }
@@ -881,6 +894,13 @@ class Composer:
             _next_meeting(ctx, self.config, language)
         if kind == "question":
             _proposed(ctx, self.config, language)
+        if kind in ("confirmation", "catering"):
+            _diet_needs(ctx, language)
+        if kind == "digest":
+            ctx["messages"] = [
+                {**m, "reason": reasons.translate(str(m.get("reason") or ""), language)} if isinstance(m, Mapping) else m
+                for m in ctx["messages"]
+            ]
         variables = {
             **sk.shared,
             "ctx": ctx,
@@ -1013,7 +1033,7 @@ def sample_context(kind: str) -> dict[str, Any]:
                 {
                     "from": "okand@example.org",
                     "subject": "Fråga",
-                    "reason": "not a member",
+                    "reason": "okand@example.org is not a member",
                     "received": "2026-11-20 10:02",
                 }
             ],

@@ -25,7 +25,7 @@ import jinja2
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from mailer import PROJECT_ROOT, __version__, ics
+from mailer import PROJECT_ROOT, __version__, ics, notes
 from mailer.compose import meeting_vars
 from mailer.config import Config
 from mailer.errors import TraffpunktError
@@ -172,11 +172,10 @@ def _linkify(text: str) -> Markup:
 
 
 def notes_html(text: str) -> Markup:
-    """The coordinator's plain-text notes as HTML paragraphs (line breaks kept, web addresses linked)."""
-    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())]
+    """The coordinator's notes as HTML paragraphs (wrapped lines joined, list items kept, addresses linked)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line.rstrip()) for line in p.split("\n")))
-        for p in paragraphs if p.strip())
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line) for line in block))
+        for block in notes.blocks(text))
 
 
 def _atom_time(dt: datetime) -> str:
