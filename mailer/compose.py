@@ -898,7 +898,9 @@ class Composer:
             _diet_needs(ctx, language)
         if kind == "digest":
             ctx["messages"] = [
-                {**m, "reason": reasons.translate(str(m.get("reason") or ""), language)} if isinstance(m, Mapping) else m
+                {**m, "reason": reasons.translate(str(m.get("reason") or ""), language)}
+                if isinstance(m, Mapping)
+                else m
                 for m in ctx["messages"]
             ]
         variables = {

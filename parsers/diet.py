@@ -35,8 +35,8 @@ def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
 def need_of(text: str, codes: tuple[str, ...]) -> str:
     """What a stated diet asks for, in the member's words: "Jag är vegetarian" -> "vegetarian", "I am allergic to
     nuts" -> "allergic to nuts". Per clause, from the first need word (or a negation before it: "ingen fisk", "don't
-    eat fish") to the last need word. Read in the language of `codes` whose words cover most of it (ties: the first); the text itself
-    when no language finds a need word or the text starts with the need already.
+    eat fish") to the last need word. Read in the language of `codes` whose words cover most of it (ties: the
+    first); the text itself when no language finds a need word or the text starts with the need already.
     """
     from parsers.intent import _lexicon  # the reader's cached lexicon (parsers.intent imports this module)
 
