@@ -12,7 +12,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from functools import lru_cache
@@ -660,49 +660,31 @@ class Composer:
         )
 
     def check_templates(self) -> list[str]:
-        """Problems with the templates: missing files per language and kind, render errors on sample data."""
-        problems: list[str] = []
-        base = self.config.templates_dir
-        if not base.is_dir():
-            return [f"{base}: templates folder missing"]
-        for lang in LANGUAGES:
-            for kind in KINDS:
-                for part in PARTS:
-                    if not (base / lang / f"{kind}.{part}").is_file():
-                        problems.append(f"{base / lang / f'{kind}.{part}'}: missing")
-        incomplete = {p.split("/")[-2] for p in problems}
-        member = Member(
-            id=1,
-            name="Åsa <Öberg> & Co",
-            address="asa@example.org",
-            organisation="Kulturhuset",
-            language="sv",
-            status="active",
-            joined=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-        meetings: list[Meeting | None] = list(sample_meetings(self.config))
-        for lang in LANGUAGES:
-            if lang in incomplete:
-                continue
-            for kind in KINDS:
-                for meeting in meetings if kind in MEETING_KINDS else [*meetings, None]:
-                    now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=UTC)) - timedelta(14)
-                    try:
-                        self._build(
-                            kind,
-                            replace(member, language=lang),
-                            meeting,
-                            sample_context(kind),
-                            member.address,
-                            "<check@example.org>",
-                            meeting.sequence if meeting else 0,
-                            now,
-                            strict_language=True,
-                        )
-                    except TemplateError as exc:
-                        problems.append(str(exc))
-                        break
-        return problems
+        """Problems with the templates: missing files, undeclared names, render errors in any branch."""
+        from mailer import template_check  # it renders through this class
+
+        return template_check.problems(self)
+
+    def check_render(
+        self, kind: str, member: Member, meeting: Meeting | None, context: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Render `kind` in the member's own language folder only; a TemplateError keeps Jinja's error as context."""
+        self._build(kind, member, meeting, context, member.address, "<check@example.org>",
+                    meeting.sequence if meeting else 0, now, strict_language=True)
+
+    def network_vars(self) -> dict[str, Any]:
+        """What templates know as `network`."""
+        net = self.config.network
+        return {
+            "name": net.name,
+            "from_name": net.from_name,
+            "list_address": net.list_address,
+            "memo_address": net.memo_address,
+            "public_url": net.public_url,
+            "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
+            "invitation_days": self.config.meetings.invitation_lead_days,
+            "reminder_days": self.config.meetings.reminder_lead_days,
+        }
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -767,20 +749,10 @@ class Composer:
             self._skeletons.clear()
         env = self._env(language, strict)
         templates = [self._template(env, f"{kind}.{part}", language) for part in PARTS]
-        net = self.config.network
         shared: dict[str, Any] = {
             "kind": kind,
             "language": language,
-            "network": {
-                "name": net.name,
-                "from_name": net.from_name,
-                "list_address": net.list_address,
-                "memo_address": net.memo_address,
-                "public_url": net.public_url,
-                "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
-                "invitation_days": self.config.meetings.invitation_lead_days,
-                "reminder_days": self.config.meetings.reminder_lead_days,
-            },
+            "network": self.network_vars(),
             "meeting": meeting_vars(meeting, self.config, language) if meeting else None,
         }
         tag = hashlib.sha256(
