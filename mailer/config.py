@@ -56,6 +56,8 @@ class Override:
     guest_speaker: str | None = None
     cancelled: bool = False
     note: str | None = None
+    #: The theme per language (`theme = { sv = "...", fi = "..." }`); `theme` is the network language's.
+    themes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Meetings:
     memo_review: bool = True
     #: A member's topics per meeting beyond this many are not added (the confirmation says so).
     max_topics_per_member: int = 3
+    #: The title per language (`title = { sv = "...", fi = "...", en = "..." }`); `title` is the network language's.
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,6 +302,23 @@ def _table(reader: _Reader, data: Mapping[str, Any], key: str, required: bool = 
     return value
 
 
+def _per_language(
+    r: _Reader, table: Mapping[str, Any], prefix: str, key: str, default: str | None, language: str
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """A text given plainly or per language (`{ sv = "...", fi = "..." }`): the network language's text (else the
+    first given) and the texts per language."""
+    value = table.get(key)
+    if not isinstance(value, dict):
+        return r.get(table, prefix, key, str, 'text, or text per language { sv = "...", fi = "..." }', default), ()
+    texts: list[tuple[str, str]] = []
+    for lang, text in value.items():
+        if lang not in LANGUAGES or not isinstance(text, str):
+            r.problem(f"{prefix}.{key}.{lang}", f"text, under one of {', '.join(LANGUAGES)}")
+        else:
+            texts.append((lang, text))
+    return dict(texts).get(language) or (texts[0][1] if texts else default), tuple(texts)
+
+
 def _resolve(base: Path, value: str) -> Path:
     p = Path(os.path.expanduser(value))
     return p if p.is_absolute() else (base / p)
@@ -413,11 +434,13 @@ def load_config(path: str | Path) -> Config:
         ost = r.get(o, key, "start_time", (str, time), "a time 'HH:MM'", None)
         if od is None:
             continue
+        theme, themes = _per_language(r, o, key, "theme", None, language)
         overrides.append(Override(
             date=od,
             place=r.get(o, key, "place", str, "text", None),
             start_time=r.convert(f"{key}.start_time", ost, _time, "a time 'HH:MM'"),
-            theme=r.get(o, key, "theme", str, "text", None),
+            theme=theme,
+            themes=themes,
             guest_speaker=r.get(o, key, "guest_speaker", str, "text", None),
             cancelled=r.get(o, key, "cancelled", bool, "true or false", False),
             note=r.get(o, key, "note", str, "text", None),
@@ -429,8 +452,10 @@ def load_config(path: str | Path) -> Config:
     rem_lead = r.get(m, "meetings", "reminder_lead_days", int, "days as an integer", 2)
     if isinstance(inv_lead, int) and isinstance(rem_lead, int) and not 0 <= rem_lead < inv_lead:
         r.problem("meetings.reminder_lead_days", "fewer days than invitation_lead_days, and not negative")
+    title, titles = _per_language(r, m, "meetings", "title", "", language)
     meetings = Meetings(
-        title=r.get(m, "meetings", "title", str, "text", "") or name or "",
+        title=title or name or "",
+        titles=titles,
         rrule=rule or "FREQ=MONTHLY",
         first_date=first_date or date(2026, 1, 1),
         start_time=start or time(17, 0),

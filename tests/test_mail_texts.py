@@ -211,3 +211,34 @@ def test_english_mail_reads_as_written_in_english(composer: Composer, phrase: st
         for meeting in [MEETING] if kind in MEETING_KINDS else [MEETING, None]:
             text, html = render(composer, kind, "en", meeting=meeting)
             assert phrase not in text and phrase not in html, kind
+
+
+def test_title_and_theme_given_per_language_reach_each_members_subject(tmp_path: Any) -> None:
+    text = (PROJECT_ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    text = text.replace('title = "Nätverksträff"',
+                        'title = { sv = "Nätverksträff", fi = "Verkostotapaaminen", en = "Network meeting" }')
+    text = text.replace('theme = "Årets sista träff: hur går vi vidare 2027?"',
+                        'theme = { sv = "Hur går vi vidare?", fi = "Miten jatkamme?", en = "Where next?" }')
+    (tmp_path / "network.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "network.toml")
+    override = next(o for o in cfg.meetings.overrides if o.theme)
+    meeting = replace(MEETING, date=override.date, theme=override.theme,
+                      start=datetime.combine(override.date, START.timetz()),
+                      end=datetime.combine(override.date, START.timetz()) + timedelta(hours=2))
+    composer = Composer(cfg, Store.memory(), b"secret")
+    for language, title, theme in (("sv", "Nätverksträff", "Hur går vi vidare?"),
+                                   ("fi", "Verkostotapaaminen", "Miten jatkamme?"),
+                                   ("en", "Network meeting", "Where next?")):
+        msg = email.message_from_bytes(
+            composer.preview("invitation", member(language), meeting, {}, now=NOW).data, policy=policy.default)
+        assert title in msg["Subject"] and theme in msg["Subject"], msg["Subject"]
+
+
+def test_a_title_in_an_unknown_language_is_a_config_error(tmp_path: Any) -> None:
+    from mailer.errors import ConfigError
+
+    text = (PROJECT_ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    text = text.replace('title = "Nätverksträff"', 'title = { sv = "Nätverksträff", de = "Netzwerktreffen" }')
+    (tmp_path / "network.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"meetings\.title\.de"):
+        load_config(tmp_path / "network.toml")
