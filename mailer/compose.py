@@ -24,7 +24,7 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from mailer import ics, notes, reasons, tokens
+from mailer import ics, notes, reasons, thread_headers, tokens
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
@@ -902,6 +902,9 @@ class Composer:
             raise TemplateError(
                 f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}"
             ) from None
+        threading = b""
+        if isinstance(ctx.get("thread"), Mapping):  # an answer to the member's mail: in its conversation
+            subject, threading = thread_headers.apply(kind, subject, ctx["thread"])
         encoded_subject = sk.subjects.get(subject)
         if encoded_subject is None:
             encoded_subject = sk.subjects[subject] = encode_unstructured("Subject", subject)
@@ -915,6 +918,7 @@ class Composer:
             encode_address("To", name, recipient),
             encoded_subject,
             f"Message-ID: {mid}\r\n".encode(),
+            threading,
             _reply_to(kind, ctx, reply_address),
             self._list_id,
         ]

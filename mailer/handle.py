@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from mailer import ask, corrections, questions
+from mailer import ask, corrections, questions, thread_headers
 from mailer.addresses import is_valid as is_valid_address
 from mailer.briefing import memo_context
 from mailer.config import Config
@@ -63,7 +63,7 @@ class ReplyHandler:
         self.config = config
         self.store = store
         self.secret = secret
-        self.enqueue = enqueue
+        self.enqueue = self.threaded = thread_headers.Threaded(enqueue)  # answers thread with the message handled
         #: Reads a message: the service passes its ParseWorker's (deadline-bounded, in a worker process).
         self.parse = parse
 
@@ -77,7 +77,8 @@ class ReplyHandler:
         summary = parsed.to_json_dict()
         summary.pop("body", None)
         with self.store.write():  # the effect, the answers it queues and the inbound record: one transaction
-            outcome, reason, member_id = self._dispatch(message, parsed, now)
+            with self.threaded.answering(parsed):
+                outcome, reason, member_id = self._dispatch(message, parsed, now)
             self.store.record_inbound(message.source, status=outcome.value, now=now,
                                       message_id=message.message_id, category=parsed.category, reason=reason,
                                       member_id=member_id, summary=summary)
