@@ -158,9 +158,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
             id=0, name="Anna Exempel", address="anna@example.org", organisation="Exempelteatern",
             language=cfg.network.language, status="active", joined=now)
     meeting = _meeting_for(cfg, store, args.meeting, now)
+    from mailer import preview
+
     composer = Composer(cfg, store, store.token_secret(cfg.network.token_secret_env))
-    rendered = composer.preview(args.kind, member, meeting)
-    sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    rendered = composer.preview(args.kind, member, meeting, preview.context_for(cfg, store, args.kind, member, meeting))
+    if args.html:
+        Path(args.html).write_text(preview.html_part(rendered.data), encoding="utf-8")
+    if args.raw:
+        sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    else:
+        sys.stdout.write(preview.readable(rendered.data))
     return EXIT_OK
 
 
@@ -339,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("kind", help="invitation, reminder, cancellation, update, ...")
     sp.add_argument("--member", metavar="ADDRESS", help="render for this member (default: the first)")
     sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.add_argument("--html", metavar="FILE", help="also write the HTML part to FILE (open it in a browser)")
+    sp.add_argument("--raw", action="store_true", help="print the mail as sent (encoded headers, MIME parts)")
     sp.set_defaults(func=cmd_preview)
 
     sp = add("run", "Run the daemon until SIGTERM/SIGINT, or one tick with --once.")
