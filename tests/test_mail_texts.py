@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailer import PROJECT_ROOT, notes
-from mailer.compose import KINDS, MEETING_KINDS, Composer, sample_context
+from mailer import PROJECT_ROOT
 from mailer.config import LANGUAGES, Config, load_config
 from mailer.models import Meeting, Member
-from mailer.reasons import translate
-from mailer.store import Store
+from mailer.outbound import notes
+from mailer.outbound.compose import KINDS, MEETING_KINDS, Composer, sample_context
+from mailer.outbound.reasons import translate
+from mailer.state.store import Store
 from parsers.diet import need_of
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -9,7 +9,7 @@ import pytest
 from example_network import example_text
 
 from mailer.cli import main
-from mailer.store import Store
+from mailer.state.store import Store
 
 PAIVI = "paivi.makela@galleriavalo.fi"
 

@@ -10,10 +10,10 @@ import pytest
 
 from mailer import PROJECT_ROOT
 from mailer.cli import main
-from mailer.compose import KINDS, Composer
 from mailer.config import Config, load_config
-from mailer.store import Store
-from mailer.template_check import contexts
+from mailer.outbound.compose import KINDS, Composer
+from mailer.outbound.template_check import contexts
+from mailer.state.store import Store
 
 EXAMPLE = PROJECT_ROOT / "config" / "network.example.toml"
 

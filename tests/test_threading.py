@@ -17,11 +17,11 @@ import pytest
 from smtp_server import Server, smtp_server
 
 from mailer.config import load_config
-from mailer.inbox import MaildirInbox
+from mailer.inbound.inbox import MaildirInbox
+from mailer.outbound.smtp import SmtpTransport
+from mailer.outbound.thread_headers import apply, reply_subject, thread_of
 from mailer.service import Service
-from mailer.smtp import SmtpTransport
-from mailer.store import Store
-from mailer.thread_headers import apply, reply_subject, thread_of
+from mailer.state.store import Store
 from parsers import ParsedReply
 
 ROOT = Path(__file__).resolve().parent.parent

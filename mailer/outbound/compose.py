@@ -24,11 +24,11 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from mailer import ics, notes, reasons, thread_headers, tokens
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
-from mailer.store import OutboxRow, Store
+from mailer.outbound import ics, notes, reasons, thread_headers, tokens
+from mailer.state.store import OutboxRow, Store
 from parsers import diet
 
 #: The kinds this module has templates for.
@@ -663,7 +663,7 @@ class Composer:
 
     def check_templates(self) -> list[str]:
         """Problems with the templates: missing files, undeclared names, render errors in any branch."""
-        from mailer import template_check  # it renders through this class
+        from mailer.outbound import template_check  # it renders through this class
 
         return template_check.problems(self)
 

@@ -13,7 +13,10 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from mailer.compose import (
+from mailer.config import LANGUAGES
+from mailer.errors import TemplateError
+from mailer.models import Meeting, Member
+from mailer.outbound.compose import (
     CONTEXT_KEYS,
     KINDS,
     MEETING_KINDS,
@@ -23,9 +26,6 @@ from mailer.compose import (
     sample_context,
     sample_meetings,
 )
-from mailer.config import LANGUAGES
-from mailer.errors import TemplateError
-from mailer.models import Meeting, Member
 
 #: The names every template is given (mailer.compose.Composer._build), and Jinja's own globals.
 TOP_LEVEL = frozenset(

@@ -7,10 +7,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from mailer.compose import sample_context
 from mailer.config import DEFAULT_LOCALES, Config
 from mailer.models import Meeting, Member
-from mailer.store import Store
+from mailer.outbound.compose import sample_context
+from mailer.state.store import Store
 
 #: The headers a member's mail program shows, in that order.
 SHOWN = ("From", "To", "Reply-To", "Subject", "Date", "In-Reply-To")
@@ -19,8 +19,8 @@ SHOWN = ("From", "To", "Reply-To", "Subject", "Date", "In-Reply-To")
 def context_for(config: Config, store: Store, kind: str, member: Member, meeting: Meeting | None) -> dict[str, Any]:
     """What the daemon would give `kind` for this member and meeting now: their recorded answer, the agenda as it
     stands, the head count; made-up values only where nothing is recorded (and for kinds that answer a mail)."""
-    from mailer.agenda import template_items
-    from mailer.briefing import agenda_context, catering_context, head_count, meeting_agenda
+    from mailer.meeting.agenda import template_items
+    from mailer.meeting.briefing import agenda_context, catering_context, head_count, meeting_agenda
 
     ctx = sample_context(kind)
     if meeting is None:
