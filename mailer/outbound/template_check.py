@@ -197,26 +197,28 @@ def _value(kind: str, key: str, value: Any) -> Any:
     return value
 
 
-def contexts(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def contexts(kind: str, nested: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
     """(label, context) pairs that between them take every branch of `kind`: each key's values one at a time,
-    each also under every value of the kind's outer key."""
+    each also under every value of the kind's outer key (with `nested`; else under its first value only)."""
     branches = _BRANCHES.get(kind, {})
     base = sample_context(kind)
     yield "sample", base
     outer = _OUTER.get(kind)
     outer_values = [_value(kind, outer, v) for v in branches[outer]] if outer else [None]
-    seen = 0
-    for outer_value, (key, values) in itertools.product(outer_values, branches.items()):
+    seen: set[str] = {repr(base)}
+    for outer_value, (key, values) in itertools.product(outer_values if nested else outer_values[:1],
+                                                         branches.items()):
         for raw in values:
             ctx = dict(base)
             if outer is not None:
                 ctx[outer] = outer_value
             ctx[key] = _value(kind, key, raw)
-            label = [f"{k}={_short(ctx[k])}" for k in dict.fromkeys([outer, key]) if k is not None]
-            seen += 1
-            if seen > MAX_CONTEXTS:
+            if repr(ctx) in seen:
+                continue  # the same context by another way
+            seen.add(repr(ctx))
+            if len(seen) > MAX_CONTEXTS:
                 return
-            yield ", ".join(label), ctx
+            yield ", ".join(f"{k}={_short(ctx[k])}" for k in dict.fromkeys([outer, key]) if k is not None), ctx
 
 
 def _short(value: Any) -> str:
@@ -251,9 +253,13 @@ def render_problems(composer: Composer, languages: list[str]) -> list[str]:
     for lang, kind in itertools.product(languages, KINDS):
         failed: set[str] = set()
         shapes = meetings if kind in MEETING_KINDS else [*meetings, None]
-        for (label, ctx), meeting, which in itertools.product(contexts(kind), shapes, composers):
-            if which is not composer and label != "sample":
-                continue  # plus addressing changes only the addresses: the sample context shows them all
+        runs = [(label, ctx, shapes[0], composer) for label, ctx in contexts(kind)]
+        # the other meeting shapes (no theme, no link, cancelled; none) under each key's values, and plus
+        # addressing switched (it changes only the addresses: the sample context shows them all)
+        runs += [(label, ctx, shape, composer) for label, ctx in contexts(kind, nested=False) for shape in shapes[1:]]
+        runs += [(label, ctx, shape, other) for label, ctx in contexts(kind) if label == "sample"
+                 for shape in shapes for other in composers[1:]]
+        for label, ctx, meeting, which in runs:
             now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=UTC)) - timedelta(14)
             try:
                 which.check_render(kind, replace(member, language=lang), meeting, ctx, now)
