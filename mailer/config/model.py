@@ -54,6 +54,8 @@ class Override:
     guest_speaker: str | None = None
     cancelled: bool = False
     note: str | None = None
+    #: The theme per language (`theme = { sv = "...", fi = "..." }`); `theme` is the network language's.
+    themes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Meetings:
     memo_review: bool = True
     #: A member's topics per meeting beyond this many are not added (the confirmation says so).
     max_topics_per_member: int = 3
+    #: The title per language (`title = { sv = "...", fi = "...", en = "..." }`); `title` is the network language's.
+    titles: tuple[tuple[str, str], ...] = ()
     #: Each first-timer who said yes gets a buddy: a returning member who said yes (mailer/outbound/buddies.py).
     buddies: bool = False
 

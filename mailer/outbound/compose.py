@@ -12,7 +12,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from functools import lru_cache
@@ -27,8 +27,9 @@ from markupsafe import Markup, escape
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
-from mailer.outbound import ics, tokens
+from mailer.outbound import ics, notes, reasons, thread_headers, tokens
 from mailer.state.store import OutboxRow, Store
+from parsers import diet
 
 #: The kinds this module has templates for.
 KINDS = (
@@ -403,16 +404,18 @@ def meeting_vars(meeting: Meeting, config: Config, language: str) -> dict[str, A
     """What templates know of a meeting, with dates and times written for the language."""
     tz = ZoneInfo(config.network.timezone)
     start, end = meeting.start.astimezone(tz), meeting.end.astimezone(tz)
-    note = next((o.note for o in config.meetings.overrides if o.date == meeting.date), None)
+    override = next((o for o in config.meetings.overrides if o.date == meeting.date), None)
+    note = override.note if override else None
+    theme = dict(override.themes).get(language) if override and meeting.theme == override.theme else None
     return {
         "id": meeting.id,
-        "title": config.meetings.title or config.network.name,
+        "title": dict(config.meetings.titles).get(language) or config.meetings.title or config.network.name,
         "summary": ics.summary(meeting, config),
         "place": meeting.place,
         "address": meeting.address,
         "location": ics.location(meeting),
         "online_link": meeting.online_link,
-        "theme": meeting.theme,
+        "theme": theme or meeting.theme,
         "guest_speaker": meeting.guest_speaker,
         "cancelled": meeting.cancelled,
         "note": note,
@@ -494,12 +497,10 @@ def plain_notes(text: Any) -> str:
 
 
 def paragraphs(text: Any) -> Markup:
-    """Plain text as HTML paragraphs, line breaks kept, everything escaped (the `paragraphs` filter)."""
-    blocks = re.split(r"\n[ \t]*\n", plain_notes(text))
+    """Plain text as escaped HTML paragraphs, wrapped lines joined, list items kept (the `paragraphs` filter)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
-        for block in blocks
-        if block.strip()
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block))
+        for block in notes.blocks(plain_notes(text))
     )
 
 
@@ -589,6 +590,18 @@ def _proposed(ctx: dict[str, Any], config: Config, language: str) -> None:
             config.network.timezone,
         )
     ctx["proposed"] = words
+
+
+def _diet_needs(ctx: dict[str, Any], language: str) -> None:
+    """The need a member stated ("vegetarian"), not the sentence it was read from ("Jag är vegetarian")."""
+    codes = (language, *(c for c in LANGUAGES if c != language))
+    if isinstance(ctx.get("dietary"), str) and ctx["dietary"]:
+        ctx["dietary"] = diet.need_of(ctx["dietary"], codes)
+    elif isinstance(ctx.get("dietary"), list):
+        ctx["dietary"] = [
+            {**d, "dietary": diet.need_of(str(d.get("dietary") or ""), codes)} if isinstance(d, Mapping) else d
+            for d in ctx["dietary"]
+        ]
 
 
 def _reply_to(kind: str, ctx: Mapping[str, Any], reply_address: str) -> bytes:
@@ -687,49 +700,31 @@ class Composer:
         )
 
     def check_templates(self) -> list[str]:
-        """Problems with the templates: missing files per language and kind, render errors on sample data."""
-        problems: list[str] = []
-        base = self.config.templates_dir
-        if not base.is_dir():
-            return [f"{base}: templates folder missing"]
-        for lang in LANGUAGES:
-            for kind in KINDS:
-                for part in PARTS:
-                    if not (base / lang / f"{kind}.{part}").is_file():
-                        problems.append(f"{base / lang / f'{kind}.{part}'}: missing")
-        incomplete = {p.split("/")[-2] for p in problems}
-        member = Member(
-            id=1,
-            name="Åsa <Öberg> & Co",
-            address="asa@example.org",
-            organisation="Kulturhuset",
-            language="sv",
-            status="active",
-            joined=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-        meetings: list[Meeting | None] = list(sample_meetings(self.config))
-        for lang in LANGUAGES:
-            if lang in incomplete:
-                continue
-            for kind in KINDS:
-                for meeting in meetings if kind in MEETING_KINDS else [*meetings, None]:
-                    now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=UTC)) - timedelta(14)
-                    try:
-                        self._build(
-                            kind,
-                            replace(member, language=lang),
-                            meeting,
-                            sample_context(kind),
-                            member.address,
-                            "<check@example.org>",
-                            meeting.sequence if meeting else 0,
-                            now,
-                            strict_language=True,
-                        )
-                    except TemplateError as exc:
-                        problems.append(str(exc))
-                        break
-        return problems
+        """Problems with the templates: missing files, undeclared names, render errors in any branch."""
+        from mailer.outbound import template_check  # it renders through this class
+
+        return template_check.problems(self)
+
+    def check_render(
+        self, kind: str, member: Member, meeting: Meeting | None, context: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Render `kind` in the member's own language folder only; a TemplateError keeps Jinja's error as context."""
+        self._build(kind, member, meeting, context, member.address, "<check@example.org>",
+                    meeting.sequence if meeting else 0, now, strict_language=True)
+
+    def network_vars(self) -> dict[str, Any]:
+        """What templates know as `network`."""
+        net = self.config.network
+        return {
+            "name": net.name,
+            "from_name": net.from_name,
+            "list_address": net.list_address,
+            "memo_address": net.memo_address,
+            "public_url": net.public_url,
+            "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
+            "invitation_days": self.config.meetings.invitation_lead_days,
+            "reminder_days": self.config.meetings.reminder_lead_days,
+        }
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -794,18 +789,10 @@ class Composer:
             self._skeletons.clear()
         env = self._env(language, strict)
         templates = [self._template(env, f"{kind}.{part}", language) for part in PARTS]
-        net = self.config.network
         shared: dict[str, Any] = {
             "kind": kind,
             "language": language,
-            "network": {
-                "name": net.name,
-                "from_name": net.from_name,
-                "list_address": net.list_address,
-                "memo_address": net.memo_address,
-                "public_url": net.public_url,
-                "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
-            },
+            "network": self.network_vars(),
             "meeting": meeting_vars(meeting, self.config, language) if meeting else None,
         }
         tag = hashlib.sha256(
@@ -919,6 +906,15 @@ class Composer:
             _next_meeting(ctx, self.config, language)
         if kind == "question":
             _proposed(ctx, self.config, language)
+        if kind in ("confirmation", "catering"):
+            _diet_needs(ctx, language)
+        if kind == "digest":
+            ctx["messages"] = [
+                {**m, "reason": reasons.translate(str(m.get("reason") or ""), language)}
+                if isinstance(m, Mapping)
+                else m
+                for m in ctx["messages"]
+            ]
         variables = {
             **sk.shared,
             "ctx": ctx,
@@ -944,6 +940,9 @@ class Composer:
             raise TemplateError(
                 f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}"
             ) from None
+        threading = b""
+        if isinstance(ctx.get("thread"), Mapping):  # an answer to the member's mail: in its conversation
+            subject, threading = thread_headers.apply(kind, subject, ctx["thread"])
         encoded_subject = sk.subjects.get(subject)
         if encoded_subject is None:
             encoded_subject = sk.subjects[subject] = encode_unstructured("Subject", subject)
@@ -957,6 +956,7 @@ class Composer:
             encode_address("To", name, recipient),
             encoded_subject,
             f"Message-ID: {mid}\r\n".encode(),
+            threading,
             _reply_to(kind, ctx, reply_address),
             self._list_id,
         ]
@@ -1051,7 +1051,7 @@ def sample_context(kind: str) -> dict[str, Any]:
                 {
                     "from": "okand@example.org",
                     "subject": "Fråga",
-                    "reason": "not a member",
+                    "reason": "okand@example.org is not a member",
                     "received": "2026-11-20 10:02",
                 }
             ],

@@ -31,7 +31,7 @@ from mailer.config.resources import templates_dir
 from mailer.errors import TraffpunktError
 from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
-from mailer.outbound import ics
+from mailer.outbound import ics, notes
 from mailer.outbound.compose import meeting_vars
 from mailer.state.store import Store
 
@@ -174,11 +174,10 @@ def _linkify(text: str) -> Markup:
 
 
 def notes_html(text: str) -> Markup:
-    """The coordinator's plain-text notes as HTML paragraphs (line breaks kept, web addresses linked)."""
-    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())]
+    """The coordinator's notes as HTML paragraphs (wrapped lines joined, list items kept, addresses linked)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line.rstrip()) for line in p.split("\n")))
-        for p in paragraphs if p.strip())
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line) for line in block))
+        for block in notes.blocks(text))
 
 
 def _atom_time(dt: datetime) -> str:
