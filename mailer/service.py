@@ -19,6 +19,7 @@ from mailer.outbound.compose import Composer, make_message_id
 from mailer.outbound.sending import Sending
 from mailer.outbound.tokens import make as make_token
 from mailer.outbound.transport import Transport, make_transport
+from mailer.state.speakers import proposed_since
 from mailer.state.store import Store
 
 log = logging.getLogger("traffpunkt")
@@ -185,13 +186,14 @@ class Service:
                   "reason": row.reason or "", "received": row.received_at}
                  for row in self.store.quarantined_since(now - timedelta(days=1))]
         asked = asked_since(self.store, now - timedelta(days=1))  # unsure replies the members were asked about
-        if not items and not asked:
+        speakers = proposed_since(self.store, now - timedelta(days=1))  # guest speaker proposals by reply
+        if not items and not asked and not speakers:
             return
         with self.store.write():
             for coordinator in self.config.network.coordinators:
                 if self.enqueue_mail(key=f"digest:{local.date()}:{coordinator}", kind="digest", member=None,
                                      recipient=coordinator, now=now,
-                                     context={"messages": items, "asked": asked}) and report:
+                                     context={"messages": items, "asked": asked, "speakers": speakers}) and report:
                     report.queued["digest"] = report.queued.get("digest", 0) + 1
 
     # -- sending and reading -------------------------------------------------------------------------

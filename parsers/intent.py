@@ -36,6 +36,7 @@ class Intent:
     unsure: tuple[str, ...] = ()
     why: dict[str, str] = field(default_factory=dict)
     question: bool = False
+    speakers: tuple[str, ...] = ()
 
 
 def _clean(text: str) -> str:
@@ -139,7 +140,7 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
     """One pattern for every section marker of every language, and the kind of each named group."""
     markers: dict[str, str] = {}
     for lang in languages():
-        for kind in ("dietary", "topics", "needs", "offers"):
+        for kind in ("dietary", "topics", "needs", "offers", "speakers"):
             for marker in getattr(lang.sections, kind):
                 markers.setdefault(marker, kind)
     ordered = sorted(markers, key=len, reverse=True)
@@ -276,6 +277,7 @@ def read_intent(text: str, subject: str = "") -> Intent:
             dietary=read_dietary(lines, sections["dietary"], lang),
             topics=tuple(sections["topics"] + topics.read_topic_phrases(sentences_of(rest), lang)),
             needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
+            speakers=tuple(sections["speakers"]),
             approval=approval,
         )  # fmt: skip
     headers = tuple(text for text in used.values() if text)
@@ -392,6 +394,7 @@ def _read(
         topics=tuple(all_topics),
         needs=tuple(sections["needs"]),
         offers=tuple(sections["offers"]),
+        speakers=tuple(sections["speakers"]),
         command=command,
         approval=approval,
         unsure=tuple(unsure),

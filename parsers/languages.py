@@ -28,6 +28,8 @@ class Sections:
     topics: tuple[str, ...]
     needs: tuple[str, ...]
     offers: tuple[str, ...]
+    #: Guest speaker proposals ("Gästtalare: Maria Lind, Kulturkontakt Nord, Norden, hon vet allt om bidrag").
+    speakers: tuple[str, ...] = ()
 
 
 #: Each language's vocabulary, built once (the language objects live as long as the process).
@@ -147,6 +149,7 @@ def _build(data: dict[str, Any]) -> Language:
             topics=_lower(sections, "topics"),
             needs=_lower(sections, "needs"),
             offers=_lower(sections, "offers"),
+            speakers=_lower(sections, "speakers"),
         ),
         dietary_keywords=_lower(data.get("dietary", {}), "keywords"),
         topic_phrases=_lower(data.get("topics", {}), "phrases"),

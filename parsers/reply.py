@@ -67,6 +67,8 @@ class ParsedReply:
     unsure: tuple[str, ...] = ()
     why: dict[str, str] = field(default_factory=dict)
     question: bool = False
+    #: Guest speaker proposals, each as the member wrote it (person, organisation, region or sector, why).
+    speakers: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
@@ -185,6 +187,7 @@ def _read(message: Normalised) -> ParsedReply:
         command=intent.command,
         needs=intent.needs,
         offers=intent.offers,
+        speakers=intent.speakers,
         body=body,
         language=intent.language,
         approval=intent.approval,

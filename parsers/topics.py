@@ -87,7 +87,7 @@ def read_sections(
     """Items under markers ("Ärende: X", "Topic:" with a list below) and topic headers, by kind; and per
     line used, the text left on it for the reader ("Attending. Topic: X" leaves "Attending.")."""
     pattern, kinds = markers
-    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": []}
+    found: dict[str, list[str]] = {"dietary": [], "topics": [], "needs": [], "offers": [], "speakers": []}
     used: dict[int, str] = {}
     i = 0
     while i < len(lines):

@@ -262,7 +262,7 @@ class ReplyHandler:
             return Outcome.PROCESSED, questions.pass_on(self, p, member, meeting, now), member.id
         if meeting is None:
             return Outcome.QUARANTINED, "no upcoming meeting to apply the reply to", member.id
-        if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers or held):
+        if not (p.rsvp or p.topics or p.dietary or p.needs or p.offers or p.speakers or held):
             return Outcome.QUARANTINED, "no answer, topic or diet found in the text", member.id
         if meeting.end <= now or meeting.cancelled:
             # an answer to the thank-you, the memo or a cancellation: its topics are for the next meeting
@@ -292,6 +292,8 @@ class ReplyHandler:
                 self.store.add_topic(meeting.id, member.id, need, now, kind="need")
             for offer in p.offers:
                 self.store.add_topic(meeting.id, member.id, offer, now, kind="offer")
+            for speaker in p.speakers[:3]:  # a guest speaker proposal: for the coordinators
+                self.store.add_topic(meeting.id, member.id, speaker[:500], now, kind="speaker")
             if p.dietary and not p.rsvp:
                 self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
             forwarded = p.question and questions.forward(self, p, member, meeting, now,

@@ -116,6 +116,7 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
         "first_timers": [_display(r) for r in yes if r["first_time"]],
         "sheet": [{"name": _display(r), "organisation": r["organisation"], "need": needs.get(int(r["member_id"])),
                    "offer": offers.get(int(r["member_id"]))} for r in yes],
+        "speakers": [{"text": t["text"], "name": t["name"] or ""} for t in store.topics(meeting.id, kind="speaker")],
         "buddies": [{"newcomer": p["newcomer_name"] or p["newcomer_address"], "buddy": p["buddy_name"] or
                      p["buddy_address"]} for p in buddy_pairs(store, meeting.id)],
     }

@@ -125,7 +125,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "join-confirm": (("token",), {"name": None, "language": None}),
     "welcome": ((), {}),
     "leave-confirm": ((), {"name": None, "language": None}),
-    "digest": (("messages",), {"period": None, "asked": []}),
+    "digest": (("messages",), {"period": None, "asked": [], "speakers": []}),
     "bounce-notice": (
         ("address",),
         {"member_name": None, "bounces": 0, "reason": None, "status": "bouncing"},
@@ -145,6 +145,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "first_timers": [],
             "sheet": [],
             "buddies": [],
+            "speakers": [],
             "name": None,
         },
     ),
@@ -224,7 +225,9 @@ _RECORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "dietary": ("dietary", "name"),
         "sheet": ("name", "organisation", "need", "offer"),
         "buddies": ("newcomer", "buddy"),
+        "speakers": ("text", "name"),
     },
+    "digest": {"speakers": ("text", "name", "meeting")},
     "memo-draft": {
         "attendees": ("name", "organisation"),
         "needs": ("text", "name"),
@@ -1056,6 +1059,8 @@ def sample_context(kind: str) -> dict[str, Any]:
                 }
             ],
             "period": "2026-11-20",
+            "speakers": [{"text": "Maria Lind, Kulturkontakt Nord, Norden, vet allt om mobilitetsbidrag",
+                          "name": "Åsa Öberg", "meeting": "2026-12-03"}],
             "asked": [
                 {
                     "quote": "Jag försöker komma <om> jag hinner.",
@@ -1110,6 +1115,8 @@ def sample_context(kind: str) -> dict[str, Any]:
             ],
             "first_timers": ["Jari Mäkinen"],
             "buddies": [{"newcomer": "Jari Mäkinen", "buddy": "Åsa Öberg"}],
+            "speakers": [{"text": "Maria Lind, Kulturkontakt Nord, Norden, vet allt om mobilitetsbidrag",
+                          "name": "Åsa Öberg"}],
             "sheet": [
                 {
                     "name": "Åsa Öberg",
