@@ -18,7 +18,7 @@ from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
-from mailer.outbound import compose, tokens
+from mailer.outbound import skeleton, tokens
 from mailer.outbound.compose import Composer, Rendered, make_message_id
 from mailer.state.store import OutboxRow, Store
 
@@ -720,13 +720,13 @@ def test_memo_to_many_members_builds_the_shared_part_once_per_language(
 ) -> None:
     meeting = add_meeting(store)
     calls: list[str] = []
-    real = compose.meeting_vars
+    real = skeleton.meeting_vars
 
     def counting(m: Meeting, c: Config, language: str) -> dict[str, object]:
         calls.append(language)
         return real(m, c, language)
 
-    monkeypatch.setattr(compose, "meeting_vars", counting)
+    monkeypatch.setattr(skeleton, "meeting_vars", counting)
     composer = Composer(config, store, SECRET)
     for i in range(6):
         member = add_member(store, f"Medlem {i}", f"m{i}@example.org", "fi" if i % 3 == 0 else "sv")

@@ -31,7 +31,7 @@ from mailer.errors import TraffpunktError
 from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
 from mailer.outbound import ics
-from mailer.outbound.compose import meeting_vars
+from mailer.outbound.wording import meeting_vars
 from mailer.state.store import Store
 
 __all__ = ["WORDS", "PublishError", "PublishReport", "RenderedSite", "build_site", "publish",
