@@ -256,7 +256,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_agenda(args: argparse.Namespace) -> int:
     from mailer.meeting.agenda import render_text
-    from mailer.meeting.briefing import meeting_agenda
+    from mailer.outbound.briefing import meeting_agenda
 
     cfg = _load(args)
     store = _open_store(cfg)

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from mailer.config import DEFAULT_LOCALES, Config
+from mailer.config import Config
 from mailer.inbound.ask import asked_since
 from mailer.inbound.parse_worker import ParseWorker, memory_limit_for
 from mailer.meeting import planner
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
+from mailer.outbound.briefing import QueueContexts
 from mailer.outbound.compose import Composer, make_message_id
 from mailer.outbound.sending import Sending
 from mailer.outbound.tokens import make as make_token
@@ -134,7 +135,7 @@ class Service:
                 if sends:
                     report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
                 return
-            contexts = _Contexts(self, meeting, before, state, now)
+            contexts = QueueContexts(self.config, self.store, meeting, before, state, now)
             for send in sends:
                 if send.member_id == 0:
                     queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
@@ -325,69 +326,6 @@ class Service:
             return False
         self.sending.idle.succeeded(self.clock())
         return arrived
-
-
-class _Contexts:
-    """The context of each mail queued for one meeting in one tick, computed once and shared."""
-
-    def __init__(self, service: Service, meeting: Meeting, before: Meeting | None, state: PlannerState,
-                 now: datetime) -> None:
-        self.service = service
-        self.meeting = meeting
-        self.now = now
-        self.answers = state.answers.get(meeting.id, {})
-        self.previous = None if before is None or before.fingerprint == meeting.fingerprint else {
-            "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
-            "address": before.address, "online_link": before.online_link}
-        self._agenda: Any = None
-        self._items: dict[str, list[dict[str, Any]]] = {}
-        self._head: dict[str, int] | None = None
-        self._finalised = False
-
-    def agenda(self) -> Any:
-        from mailer.meeting.briefing import meeting_agenda
-
-        if self._agenda is None:
-            self._agenda = meeting_agenda(self.service.config, self.service.store, self.meeting)
-        return self._agenda
-
-    def for_member(self, send: Send) -> dict[str, Any] | None:
-        from mailer.meeting.agenda import template_items
-
-        if send.kind == "update":
-            return {"previous": self.previous} if self.previous else None
-        if send.kind == "reminder":
-            cfg = self.service.config
-            language = send.language or cfg.network.language
-            if language not in self._items:
-                locale = cfg.network.locale if language == cfg.network.language else DEFAULT_LOCALES[language]
-                self._items[language] = template_items(self.agenda().agenda, language, locale)
-            items = self._items[language]
-            return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
-        if send.kind == "thanks":
-            return {"memo_follows": True}
-        return None
-
-    def _counts(self) -> dict[str, int]:
-        """How many have signed up (with their guests) and said maybe, for the reminder."""
-        from mailer.meeting.briefing import head_count
-
-        if self._head is None:
-            count = head_count(self.service.store.attendance(self.meeting.id))
-            self._head = {"attending": count.attending, "maybe": count.maybe}
-        return self._head
-
-    def for_coordinator(self, kind: str) -> dict[str, Any]:
-        from mailer.meeting.briefing import agenda_context, catering_context, finalise_topics
-
-        store, cfg = self.service.store, self.service.config
-        if kind == "catering":
-            return catering_context(store, self.meeting)
-        built = self.agenda()
-        if kind == "agenda" and not self._finalised:  # the final agenda: its topics are now fixed
-            finalise_topics(store, self.meeting, built, self.now)
-            self._finalised = True
-        return agenda_context(cfg, store, self.meeting, built)
 
 
 def build_inbox(config: Config, store: Store) -> Any:

@@ -71,7 +71,7 @@ def apply(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Token
                                     "unverified sender", None
     if not lines:
         return Outcome.QUARANTINED, "an answer to the digest without lines like 'Anna Berg: ja'", None
-    meeting = h._meeting(p, None, now)
+    meeting = h.meeting_for(p, None, now)
     if meeting is None:
         return Outcome.QUARANTINED, "answers for other members, but no upcoming meeting", None
     applied: list[dict[str, Any]] = []
