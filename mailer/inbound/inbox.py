@@ -28,19 +28,14 @@ from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from mailer.errors import TraffpunktError
 from mailer.inbound import intake
 from mailer.inbound.parse_worker import ParseFailure, ParserUnavailable
 from mailer.state.store import Store
 
-if TYPE_CHECKING:
-    from mailer.inbound.imap_reader import ImapInbox
-    from mailer.inbound.maildir_reader import MaildirInbox
-
-__all__ = ["Handler", "ImapInbox", "InboundMessage", "Inbox", "InboxError", "InboxReport", "MaildirInbox",
-           "Outcome", "message_id_of"]
+__all__ = ["Handler", "InboundMessage", "Inbox", "InboxError", "InboxReport", "Outcome", "message_id_of"]
 
 log = logging.getLogger("mailer.inbox")
 
@@ -193,16 +188,3 @@ def settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, r
     else:
         report.processed += 1
     return outcome.value
-
-
-def __getattr__(name: str) -> Any:
-    """`from mailer.inbound.inbox import ImapInbox, MaildirInbox` keeps working (they live in their own modules)."""
-    if name == "ImapInbox":
-        from mailer.inbound.imap_reader import ImapInbox
-
-        return ImapInbox
-    if name == "MaildirInbox":
-        from mailer.inbound.maildir_reader import MaildirInbox
-
-        return MaildirInbox
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,7 +36,6 @@ class Skeleton:
     subjects: dict[str, bytes] = field(default_factory=dict)
 
 
-
 def build(
     config: Config, kind: str, language: str, meeting: Meeting | None, sequence: int, now: datetime,
     templates: list[jinja2.Template],
