@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailer.inbound.inbox import InboundMessage, Outcome
+from mailer.inbound.inbox import Outcome
 from mailer.inbound.trust import proven_bounce_addresses
 from parsers import ParsedReply
 
@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 BOUNCE_LIMIT = 3
 
 
-def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply,
+def handle(h: ReplyHandler, p: ParsedReply,
             now: datetime) -> tuple[Outcome, str | None, int | None]:
     """A bounce counts only for the addresses it proves it answers our mail to (VERP or our Message-ID)."""
     if not p.failed_recipients:
         return Outcome.QUARANTINED, "a bounce that names no failed address", None
-    proven = proven_bounce_addresses(message.raw, p.failed_recipients, store=h.store, secret=h.secret,
+    proven = proven_bounce_addresses(p.bounce_proof, p.failed_recipients, store=h.store, secret=h.secret,
                                      from_address=h.config.mail.from_address,
                                      plus_addressing=h.config.network.plus_addressing)
     if not proven:

@@ -65,7 +65,7 @@ class ReplyHandler:
     def _dispatch(self, message: InboundMessage, p: ParsedReply,
                   now: datetime) -> tuple[Outcome, str | None, int | None]:
         if p.category == "bounce":
-            return bounces.handle(self, message, p, now)
+            return bounces.handle(self, p, now)
         if p.category == "auto_reply":
             log.info("auto-reply from %s ignored", p.from_address)
             return Outcome.IGNORED, "auto-reply", None
@@ -81,14 +81,14 @@ class ReplyHandler:
         if corrections.is_correction_mail(p, lines, sender):
             return corrections.apply(self, message, p, token, lines, now)
         if memo.is_memo_mail(self, p, token):
-            return memo.handle(self, message, p, token, now)
+            return memo.handle(self, p, token, now)
         if token is not None and token.member_id == 0:
             return membership.confirm_join(self, p, token, now)
         if p.command == "join" and (sender is None or sender.status != "active"):
             return membership.join_request(self, p, now)
         if sender is None:
             return Outcome.QUARANTINED, f"{p.from_address or 'unknown sender'} is not a member", None
-        if token is None and not server_vouches(message.raw, sender.address, self.config.mail.authserv_id):
+        if token is None and not server_vouches(p.trace, sender.address, self.config.mail.authserv_id):
             foreign = [t for t in p.tokens if verify(self.secret, t)]
             why = "reply token of another member" if foreign else "no reply token and sender not authenticated"
             return Outcome.QUARANTINED, why, sender.id

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mailer.inbound.inbox import InboundMessage, Outcome
+from mailer.inbound.inbox import Outcome
 from mailer.inbound.trust import server_vouches
 from mailer.models import Meeting
 from mailer.outbound.briefing import memo_context
@@ -14,7 +14,6 @@ from mailer.outbound.tokens import Token
 from mailer.outbound.tokens import make as make_token
 from parsers import ParsedReply
 from parsers.forward import date_in_subject, forwarded_notes, plain_notes
-from parsers.message import parse_message
 
 if TYPE_CHECKING:
     from mailer.inbound.handle import ReplyHandler
@@ -42,21 +41,21 @@ def is_memo_mail(h: ReplyHandler, p: ParsedReply, token: Token | None) -> bool:
     return any(".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
 
 
-def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Token | None,
+def handle(h: ReplyHandler, p: ParsedReply, token: Token | None,
           now: datetime) -> tuple[Outcome, str | None, int | None]:
     """Notes from a coordinator become a draft; "OK" to a draft sends the memo to every member."""
     coordinators = h.config.network.coordinators
     if p.from_address not in coordinators:
         return Outcome.QUARANTINED, f"memo notes from {p.from_address or '?'}, who is not a coordinator", None
     coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-    if not coordinator_token and not server_vouches(message.raw, p.from_address, h.config.mail.authserv_id):
+    if not coordinator_token and not server_vouches(p.trace, p.from_address, h.config.mail.authserv_id):
         return Outcome.QUARANTINED, "memo notes without the coordinator's token from an unverified sender", None
     draft = h.store.current_draft()
     replying_to_draft = draft is not None and any(
         ".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
     # In an answer to the draft the quoted draft (Outlook quotes it under "-----Original Message-----",
     # which looks like a forward) is not notes: look for a forward only in the new text.
-    forwarded = forwarded_notes(p.body if replying_to_draft else parse_message(message.raw).text)
+    forwarded = forwarded_notes(p.body if replying_to_draft else p.text)
     approval = p.approval or (replying_to_draft and _is_approval(p.body))
     if approval and forwarded is None:
         if draft is None:
