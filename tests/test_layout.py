@@ -26,7 +26,8 @@ def test_no_module_is_longer_than_400_lines(module: str) -> None:
 
 
 def test_the_import_contracts_in_pyproject_hold() -> None:
-    """parsers pure, the meeting core pure, SQL only in mailer.state, the CLI on top, rooms in layers, no cycles."""
+    """parsers pure, the meeting core pure, SQL only in mailer.state, flows parse nothing again, the CLI on top,
+    rooms in layers, no cycles."""
     lint = Path(sys.executable).with_name("lint-imports")
     proc = subprocess.run([str(lint), "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=300)

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mailer.outbound.tokens import bounce_token, verify
 from mailer.state.store import Store
 from parsers import authres
-from parsers.bounceproof import BounceProof
+
+if TYPE_CHECKING:
+    from parsers.bounceproof import BounceProof
 
 
 def server_vouches(trace: tuple[tuple[str, str], ...], address: str | None, authserv_id: str | None) -> bool:
