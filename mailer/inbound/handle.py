@@ -1,12 +1,11 @@
 """The inbound dispatcher: one parsed mail is routed to its flow (answers, memo, membership, bounces,
-corrections, questions) and applied in one transaction with the answers it queues.
+corrections, questions) and applied in one transaction with the answers it queues."""
 
-Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
-sender's raw From address, or by our receiving server's own verdict (mailer/inbound/trust.py). A token that is
-not the sender's own changes nothing; so does mail from a stranger, except a join request (capped per
-day). A bounce counts only when it proves it answers our mail. Auto-replies, bounces and list mail are
-never answered.
-"""
+# Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
+# sender's raw From address, or by our receiving server's own verdict (mailer/inbound/trust.py). A token that is
+# not the sender's own changes nothing; so does mail from a stranger, except a join request (capped per
+# day). A bounce counts only when it proves it answers our mail. Auto-replies, bounces and list mail are
+# never answered.
 
 from __future__ import annotations
 

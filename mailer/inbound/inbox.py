@@ -1,19 +1,17 @@
-"""Reads inbound mail (IMAP: mailer/inbound/imap_reader.py, a Maildir: mailer/inbound/maildir_reader.py) and hands each
-message's exact bytes to a handler; a message moves to the processed or quarantine folder only after its
-effect has committed, and nothing is ever deleted. This module holds what both readers share.
+"""Reads inbound mail (IMAP: imap_reader, a Maildir: maildir_reader) and hands each message's exact bytes to
+a handler; what both readers share. A message moves only after its effect has committed; nothing is deleted."""
 
-The order for each message: the handler applies and commits its effect -> the `inbound` row is recorded
-(the handler may record it in its own transaction with `Store.record_inbound(msg.source, ...)`; otherwise
-the inbox does it right after the handler returns) -> the message is moved. A run that dies between the
-commit and the move finds the message's source (or, after a UIDVALIDITY reset, its Message-ID) in
-`inbound` next time and only moves it: nothing is applied twice. A message whose Message-ID (or, without
-one, whose bytes) were already processed is moved to the processed folder without calling the handler.
-A quarantined message is not an applied one: moved back into the inbox, it is handled again.
-
-Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
-quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
-message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/inbound/intake.py).
-"""
+# The order for each message: the handler applies and commits its effect -> the `inbound` row is recorded
+# (the handler may record it in its own transaction with `Store.record_inbound(msg.source, ...)`; otherwise
+# the inbox does it right after the handler returns) -> the message is moved. A run that dies between the
+# commit and the move finds the message's source (or, after a UIDVALIDITY reset, its Message-ID) in
+# `inbound` next time and only moves it: nothing is applied twice. A message whose Message-ID (or, without
+# one, whose bytes) were already processed is moved to the processed folder without calling the handler.
+# A quarantined message is not an applied one: moved back into the inbox, it is handled again.
+#
+# Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
+# quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
+# message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/inbound/intake.py).
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Time-box a meeting's programme: fit presentations, topics and discussion between start and end.
+"""Time-box a meeting's programme: fit presentations, topics and discussion between start and end."""
 
-Never past the end time. Pure: attendees, topics and `[agenda]` settings in, an `Agenda` out; no SQL, no I/O.
-"""
+# Never past the end time. Pure: attendees, topics and `[agenda]` settings in, an `Agenda` out; no SQL, no I/O.
 
 from __future__ import annotations
 

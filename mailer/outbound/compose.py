@@ -1,10 +1,9 @@
-"""Compose outgoing mail: an outbox row (or a preview) rendered into one wire-ready message.
+"""Compose outgoing mail: an outbox row (or a preview) rendered into one wire-ready message."""
 
-Everything members share (headers, MIME layout, the calendar without its ATTENDEE line, formatted dates) is
-built once per (meeting, sequence, kind, language) in `skeleton`; per member only the bodies are rendered and
-encoded (`encoding`). Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data:
-`samples`.
-"""
+# Everything members share (headers, MIME layout, the calendar without its ATTENDEE line, formatted dates) is
+# built once per (meeting, sequence, kind, language) in `skeleton`; per member only the bodies are rendered and
+# encoded (`encoding`). Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data:
+# `samples`.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The public static site: next meeting, how to join, archive with memos, an iCalendar and an Atom feed.
+"""Publish the site: render it in memory (pages, feeds) and swap it into [site] output whole, so a web server
+never serves half a site."""
 
-Everything is rendered in memory, written into a folder beside the target and swapped in whole, so a web
-server never serves half a site. Only relative links, so the folder can be served from any path.
-"""
+# Only relative links, so the folder can be served from any path.
 
 from __future__ import annotations
 
