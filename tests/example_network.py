@@ -3,8 +3,9 @@ to an SMTP sink and reading replies from a Dovecot account (both on loopback).""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from dovecot import Account
@@ -70,7 +71,9 @@ def append(account: Account, folder: str, raws: list[bytes]) -> None:
 
 def weekly_series(coordinator: str = "koordinator@example.org") -> str:
     """The [network] and [meetings] tables of a small weekly network whose next invitation is already due."""
-    first = date.today() + timedelta(days=3)
+    # Three days ahead in the network's own zone, with catering and agenda mail one day ahead: whatever
+    # the hour, only the invitation is due (and the coordinators get nothing a test would have to count).
+    first = datetime.now(ZoneInfo("Europe/Helsinki")).date() + timedelta(days=3)
     return f"""
 [network]
 name = "Testnätverket"
@@ -88,5 +91,7 @@ duration_minutes = 120
 place = "Kulturhuset"
 invitation_lead_days = 5
 reminder_lead_days = 1
+catering_lead_days = 1
+agenda_lead_days = 1
 send_time = "00:00"
 """

@@ -13,8 +13,8 @@ from urllib.parse import quote
 import jinja2
 from babel.dates import format_date
 
-from mailer import PROJECT_ROOT
 from mailer.config import Config
+from mailer.config.resources import templates_dir
 from mailer.errors import TraffpunktError
 from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
@@ -49,7 +49,7 @@ class RenderedSite:
 
 def _template_dir(config: Config) -> Path:
     own = config.templates_dir / "site"
-    return own if own.is_dir() else PROJECT_ROOT / "templates" / "site"
+    return own if own.is_dir() else templates_dir() / "site"
 
 
 def _env(config: Config) -> jinja2.Environment:
