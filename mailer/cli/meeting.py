@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.cli.common import EXIT_OK, CliError, common_options, load, meeting_for, now_of, open_store
@@ -20,6 +21,8 @@ def register(sub: SubParsers) -> None:
     sp.add_argument("kind", help="invitation, reminder, cancellation, update, ...")
     sp.add_argument("--member", metavar="ADDRESS", help="render for this member (default: the first)")
     sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.add_argument("--html", metavar="FILE", help="also write the HTML part to FILE (open it in a browser)")
+    sp.add_argument("--raw", action="store_true", help="print the mail as sent (encoded headers, MIME parts)")
     sp.set_defaults(func=cmd_preview)
 
     help_ = "Print the time-boxed agenda of a meeting as it stands now."
@@ -38,6 +41,7 @@ def register(sub: SubParsers) -> None:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from mailer.models import Member
+    from mailer.outbound import preview
     from mailer.outbound.compose import Composer
 
     cfg = load(args)
@@ -53,8 +57,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
             language=cfg.network.language, status="active", joined=now)
     meeting = meeting_for(cfg, store, args.meeting, now)
     composer = Composer(cfg, store, store.token_secret(cfg.network.token_secret_env))
-    rendered = composer.preview(args.kind, member, meeting)
-    sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    rendered = composer.preview(args.kind, member, meeting, preview.context_for(cfg, store, args.kind, member, meeting))
+    if args.html:
+        Path(args.html).write_text(preview.html_part(rendered.data), encoding="utf-8")
+    if args.raw:
+        sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    else:
+        sys.stdout.write(preview.readable(rendered.data))
     return EXIT_OK
 
 

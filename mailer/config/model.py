@@ -8,6 +8,9 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from mailer.config.dkim import DkimSettings
+from mailer.config.oauth import OAuthSettings
+
 LANGUAGES = ("sv", "fi", "en")
 TLS_MODES = ("starttls", "tls", "none")
 TRANSPORTS = ("maildir", "smtp")
@@ -47,6 +50,8 @@ class Override:
     guest_speaker: str | None = None
     cancelled: bool = False
     note: str | None = None
+    #: The theme per language (`theme = { sv = "...", fi = "..." }`); `theme` is the network language's.
+    themes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Meetings:
     memo_review: bool = True
     #: A member's topics per meeting beyond this many are not added (the confirmation says so).
     max_topics_per_member: int = 3
+    #: The title per language (`title = { sv = "...", fi = "...", en = "..." }`); `title` is the network language's.
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class ServerSettings:
     username: str | None
     password_env: str | None
     timeout_seconds: float
+    #: "password" (password_env) or "xoauth2" (an access token from [mail.oauth]).
+    auth: str = "password"
 
     def password(self) -> str | None:
         """The password from the environment variable the config names (never from the TOML)."""
@@ -127,6 +136,10 @@ class Mail:
     max_message_bytes: int = 10_000_000
     #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
     parse_deadline_seconds: float = 10.0
+    #: [mail.oauth]: the OAuth2 client for `auth = "xoauth2"` servers.
+    oauth: OAuthSettings | None = None
+    #: [mail.dkim]: sign outgoing mail in the daemon (None: leave it to the relay).
+    dkim: DkimSettings | None = None
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).

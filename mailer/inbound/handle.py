@@ -19,6 +19,7 @@ from mailer.inbound import answers, bounces, corrections, membership, memo
 from mailer.inbound.inbox import InboundMessage, Outcome
 from mailer.inbound.trust import server_vouches
 from mailer.models import Meeting, Member
+from mailer.outbound import thread_headers
 from mailer.outbound.tokens import Token, verify
 from mailer.state.store import Store
 from parsers import ParsedReply, parse_reply
@@ -40,7 +41,7 @@ class ReplyHandler:
         self.config = config
         self.store = store
         self.secret = secret
-        self.enqueue = enqueue
+        self.enqueue = self.threaded = thread_headers.Threaded(enqueue)  # answers thread with the message handled
         #: Reads a message: the service passes its ParseWorker's (deadline-bounded, in a worker process).
         self.parse = parse
 
@@ -52,7 +53,8 @@ class ReplyHandler:
         summary = parsed.to_json_dict()
         summary.pop("body", None)
         with self.store.write():  # the effect, the answers it queues and the inbound record: one transaction
-            outcome, reason, member_id = self._dispatch(message, parsed, now)
+            with self.threaded.answering(parsed):
+                outcome, reason, member_id = self._dispatch(message, parsed, now)
             self.store.record_inbound(message.source, status=outcome.value, now=now,
                                       message_id=message.message_id, category=parsed.category, reason=reason,
                                       member_id=member_id, summary=summary)

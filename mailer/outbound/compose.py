@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
@@ -23,12 +23,24 @@ import jinja2
 from mailer.config import LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
-from mailer.outbound import ics, skeleton, templates, tokens, wording
+from mailer.outbound import ics, reasons, skeleton, templates, thread_headers, tokens, wording
 from mailer.outbound.encoding import base64_crlf, encode_address, encode_unstructured, header_name, quoted_printable
-from mailer.outbound.kinds import ANSWER_WORDS, COORDINATOR_KINDS, KINDS, MEETING_KINDS, PARTS, normalise_context
+from mailer.outbound.kinds import (
+    ANSWER_WORDS,
+    CONTEXT_KEYS,
+    COORDINATOR_KINDS,
+    KINDS,
+    MEETING_KINDS,
+    PARTS,
+    normalise_context,
+)
 from mailer.outbound.samples import sample_context, sample_meetings
-from mailer.outbound.wording import first_name
+from mailer.outbound.wording import first_name, meeting_vars
 from mailer.state.store import OutboxRow, Store
+from parsers import needs
+
+__all__ = ["CONTEXT_KEYS", "KINDS", "MEETING_KINDS", "PARTS", "Composer", "Rendered", "make_message_id",
+           "meeting_vars", "sample_context", "sample_meetings"]
 
 _CACHE_SECONDS = 3600  # a skeleton (and its DTSTAMP) is rebuilt after an hour
 _MEETING_SECONDS = 60  # a meeting read from the store is trusted this long within a fan-out
@@ -52,6 +64,18 @@ def make_message_id(token: str, kind: str, key: str, domain: str) -> str:
 @lru_cache(maxsize=16)
 def _quoted_words(language: str) -> dict[str, str]:
     return {k: quote(w, safe="") for k, w in ANSWER_WORDS.get(language, ANSWER_WORDS["en"]).items()}
+
+
+def _diet_needs(ctx: dict[str, Any], language: str) -> None:
+    """The need a member stated ("vegetarian"), not the sentence it was read from ("Jag är vegetarian")."""
+    codes = (language, *(c for c in LANGUAGES if c != language))
+    if isinstance(ctx.get("dietary"), str) and ctx["dietary"]:
+        ctx["dietary"] = needs.need_of(ctx["dietary"], codes)
+    elif isinstance(ctx.get("dietary"), list):
+        ctx["dietary"] = [
+            {**d, "dietary": needs.need_of(str(d.get("dietary") or ""), codes)} if isinstance(d, Mapping) else d
+            for d in ctx["dietary"]
+        ]
 
 
 def _reply_to(kind: str, ctx: Mapping[str, Any], reply_address: str) -> bytes:
@@ -126,50 +150,16 @@ class Composer:
             now,
         )
 
-    def check_templates(self) -> list[str]:
-        """Problems with the templates: missing files per language and kind, render errors on sample data."""
-        problems: list[str] = []
-        base = self.config.templates_dir
-        if not base.is_dir():
-            return [f"{base}: templates folder missing"]
-        for lang in LANGUAGES:
-            for kind in KINDS:
-                for part in PARTS:
-                    if not (base / lang / f"{kind}.{part}").is_file():
-                        problems.append(f"{base / lang / f'{kind}.{part}'}: missing")
-        incomplete = {p.split("/")[-2] for p in problems}
-        member = Member(
-            id=1,
-            name="Åsa <Öberg> & Co",
-            address="asa@example.org",
-            organisation="Kulturhuset",
-            language="sv",
-            status="active",
-            joined=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-        meetings: list[Meeting | None] = list(sample_meetings(self.config))
-        for lang in LANGUAGES:
-            if lang in incomplete:
-                continue
-            for kind in KINDS:
-                for meeting in meetings if kind in MEETING_KINDS else [*meetings, None]:
-                    now = (meeting.start if meeting else datetime(2026, 12, 3, tzinfo=UTC)) - timedelta(14)
-                    try:
-                        self._build(
-                            kind,
-                            replace(member, language=lang),
-                            meeting,
-                            sample_context(kind),
-                            member.address,
-                            "<check@example.org>",
-                            meeting.sequence if meeting else 0,
-                            now,
-                            strict_language=True,
-                        )
-                    except TemplateError as exc:
-                        problems.append(str(exc))
-                        break
-        return problems
+    def check_render(
+        self, kind: str, member: Member, meeting: Meeting | None, context: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Render `kind` in the member's own language folder only; a TemplateError keeps Jinja's error as context."""
+        self._build(kind, member, meeting, context, member.address, "<check@example.org>",
+                    meeting.sequence if meeting else 0, now, strict_language=True)
+
+    def network_vars(self) -> dict[str, Any]:
+        """What templates know as `network`."""
+        return skeleton.network_vars(self.config)
 
     # -- internals -------------------------------------------------------------------------------------
 
@@ -253,6 +243,15 @@ class Composer:
             wording.next_meeting_words(ctx, self.config, language)
         if kind == "question":
             wording.proposed_words(ctx, self.config, language)
+        if kind in ("confirmation", "catering"):
+            _diet_needs(ctx, language)
+        if kind == "digest":
+            ctx["messages"] = [
+                {**m, "reason": reasons.translate(str(m.get("reason") or ""), language)}
+                if isinstance(m, Mapping)
+                else m
+                for m in ctx["messages"]
+            ]
         variables = {
             **sk.shared,
             "ctx": ctx,
@@ -278,6 +277,9 @@ class Composer:
             raise TemplateError(
                 f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}"
             ) from None
+        threading = b""
+        if isinstance(ctx.get("thread"), Mapping):  # an answer to the member's mail: in its conversation
+            subject, threading = thread_headers.apply(kind, subject, ctx["thread"])
         encoded_subject = sk.subjects.get(subject)
         if encoded_subject is None:
             encoded_subject = sk.subjects[subject] = encode_unstructured("Subject", subject)
@@ -291,6 +293,7 @@ class Composer:
             encode_address("To", name, recipient),
             encoded_subject,
             f"Message-ID: {mid}\r\n".encode(),
+            threading,
             _reply_to(kind, ctx, reply_address),
             self._list_id,
         ]

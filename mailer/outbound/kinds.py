@@ -28,6 +28,7 @@ KINDS = (
     "question",
     "question-ack",
     "corrections",
+    "auth-lost",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
@@ -35,7 +36,7 @@ MEETING_KINDS = frozenset(
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
-    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections"}
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "auth-lost"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}

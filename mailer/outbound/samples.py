@@ -87,7 +87,7 @@ def sample_context(kind: str) -> dict[str, Any]:
                 {
                     "from": "okand@example.org",
                     "subject": "Fråga",
-                    "reason": "not a member",
+                    "reason": "okand@example.org is not a member",
                     "received": "2026-11-20 10:02",
                 }
             ],
@@ -100,6 +100,12 @@ def sample_context(kind: str) -> dict[str, Any]:
                     "received": "2026-11-20 10:05",
                 }
             ],
+        },
+        "auth-lost": {
+            "reason": "https://login.microsoftonline.com/.../token refused refreshing the access token: "
+                      "invalid_grant: AADSTS50173",
+            "account": "natverk@kulturnatverket.fi",
+            "config_path": "/etc/traffpunkt/network.toml",
         },
         "bounce-notice": {
             "address": "asa@example.org",

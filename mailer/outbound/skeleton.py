@@ -36,23 +36,30 @@ class Skeleton:
     subjects: dict[str, bytes] = field(default_factory=dict)
 
 
+def network_vars(config: Config) -> dict[str, Any]:
+    """What templates know as `network` (with the lead days the welcome and help mails name)."""
+    net = config.network
+    return {
+        "name": net.name,
+        "from_name": net.from_name,
+        "list_address": net.list_address,
+        "memo_address": net.memo_address,
+        "public_url": net.public_url,
+        "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
+        "invitation_days": config.meetings.invitation_lead_days,
+        "reminder_days": config.meetings.reminder_lead_days,
+    }
+
+
 def build(
     config: Config, kind: str, language: str, meeting: Meeting | None, sequence: int, now: datetime,
     templates: list[jinja2.Template],
 ) -> Skeleton:
     """The shared parts of `kind` in `language` for `meeting` at `sequence`, with its calendar if it has one."""
-    net = config.network
     shared: dict[str, Any] = {
         "kind": kind,
         "language": language,
-        "network": {
-            "name": net.name,
-            "from_name": net.from_name,
-            "list_address": net.list_address,
-            "memo_address": net.memo_address,
-            "public_url": net.public_url,
-            "coordinator": net.coordinators[0] if net.coordinators else net.list_address,
-        },
+        "network": network_vars(config),
         "meeting": meeting_vars(meeting, config, language) if meeting else None,
     }
     tag = hashlib.sha256(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,16 @@ import jinja2
 from markupsafe import Markup, escape
 
 from mailer.errors import TemplateError
+from mailer.outbound import notes
 from mailer.outbound.kinds import plain_notes
 from mailer.outbound.wording import first_name
 
 
 def paragraphs(text: Any) -> Markup:
-    """Plain text as HTML paragraphs, line breaks kept, everything escaped (the `paragraphs` filter)."""
-    blocks = re.split(r"\n[ \t]*\n", plain_notes(text))
+    """Plain text as escaped HTML paragraphs, wrapped lines joined, list items kept (the `paragraphs` filter)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
-        for block in blocks
-        if block.strip()
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block))
+        for block in notes.blocks(plain_notes(text))
     )
 
 

@@ -1,4 +1,4 @@
-"""Where sent mail goes: the Transport protocol, an in-memory transport for tests, and make_transport()."""
+"""Where sent mail goes: the Transport protocol and an in-memory transport for tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from mailer.errors import TransportError
 
 if TYPE_CHECKING:
-    from mailer.config import Config
+    pass
 
 
 class Transport(Protocol):
@@ -64,17 +64,3 @@ class MemoryTransport:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-def make_transport(config: Config) -> Transport:
-    """The transport the config chooses: a Maildir folder (the default) or an SMTP server."""
-    mail = config.mail
-    if mail.transport == "smtp":
-        from mailer.outbound.smtp import SmtpTransport
-
-        if mail.smtp is None:
-            raise TransportError(f"{config.path}: mail.transport is 'smtp' but there is no [mail.smtp] table")
-        return SmtpTransport(mail.smtp, mail.smtp.password())
-    from mailer.outbound.maildir_transport import MaildirTransport
-
-    return MaildirTransport(mail.outbox_maildir)

@@ -54,16 +54,18 @@ def meeting_vars(meeting: Meeting, config: Config, language: str) -> dict[str, A
     """What templates know of a meeting, with dates and times written for the language."""
     tz = ZoneInfo(config.network.timezone)
     start, end = meeting.start.astimezone(tz), meeting.end.astimezone(tz)
-    note = next((o.note for o in config.meetings.overrides if o.date == meeting.date), None)
+    override = next((o for o in config.meetings.overrides if o.date == meeting.date), None)
+    note = override.note if override else None
+    theme = dict(override.themes).get(language) if override and meeting.theme == override.theme else None
     return {
         "id": meeting.id,
-        "title": config.meetings.title or config.network.name,
+        "title": dict(config.meetings.titles).get(language) or config.meetings.title or config.network.name,
         "summary": ics.summary(meeting, config),
         "place": meeting.place,
         "address": meeting.address,
         "location": ics.location(meeting),
         "online_link": meeting.online_link,
-        "theme": meeting.theme,
+        "theme": theme or meeting.theme,
         "guest_speaker": meeting.guest_speaker,
         "cancelled": meeting.cancelled,
         "note": note,

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
+from mailer.outbound import notes
+
 #: The site's words per language ("{...}" are filled in by publish).
 WORDS: dict[str, dict[str, str]] = {
     "sv": {
@@ -100,8 +102,7 @@ def _linkify(text: str) -> Markup:
 
 
 def notes_html(text: str) -> Markup:
-    """The coordinator's plain-text notes as HTML paragraphs (line breaks kept, web addresses linked)."""
-    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip())]
+    """The coordinator's notes as HTML paragraphs (wrapped lines joined, list items kept, addresses linked)."""
     return Markup("\n").join(
-        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line.rstrip()) for line in p.split("\n")))
-        for p in paragraphs if p.strip())
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linkify(line) for line in block))
+        for block in notes.blocks(text))
