@@ -96,6 +96,9 @@ class ImapInbox:
         self._idle_validity = 0
         self._idle_lock = threading.Lock()
         self._interrupted = threading.Event()
+        # The connection of a fetch in progress, and the daemon's wish to stop: abort() cuts the one and sets the other.
+        self._fetch_box: BaseMailBox | None = None
+        self._aborted = threading.Event()
 
     # -- connection --------------------------------------------------------------------------------
 
@@ -201,7 +204,10 @@ class ImapInbox:
         now = now or self.clock()
         report = InboxReport()
         box = self._connect()
+        self._fetch_box = box
         try:
+            if self._aborted.is_set():
+                raise InboxError(f"{self.mailbox_key}: stopping")
             self._ensure_folders(box)
             uidvalidity = self._select(box)
             cursor = self.store.inbound_cursor(self.mailbox_key)
@@ -249,6 +255,8 @@ class ImapInbox:
                     raws = _parse_fetch(data)
                     del data
                     for uid in group:
+                        if self._aborted.is_set():  # the daemon is stopping: the rest waits for the next run
+                            raise InboxError(f"{self.mailbox_key}: stopping")
                         raw = raws.pop(uid, None)
                         if raw is None:  # expunged by someone else meanwhile
                             continue
@@ -260,9 +268,15 @@ class ImapInbox:
                 self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self._seen = (uidvalidity, last_uid)
+        except InboxError as exc:
+            exc.report = report
+            raise
         except _CONNECTION_ERRORS as exc:
-            raise InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}") from exc
+            error = InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}")
+            error.report = report  # what was read before the connection broke (those moves wait for next run)
+            raise error from exc
         finally:
+            self._fetch_box = None
             self._drop(box)
         return report
 
@@ -369,6 +383,19 @@ class ImapInbox:
         """End a wait_for_mail in another thread (it returns False)."""
         self._interrupted.set()
         box = self._idle_box
+        if box is not None:
+            try:
+                box.client.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def abort(self) -> None:
+        """Stop a fetch in another thread within moments, even one blocked on a server that does not answer:
+        its connection is shut down (the message being applied finishes first; the rest waits for the next
+        run) and no new fetch starts. For the daemon's shutdown."""
+        self._aborted.set()
+        self.interrupt()
+        box = self._fetch_box
         if box is not None:
             try:
                 box.client.sock.shutdown(socket.SHUT_RDWR)

@@ -201,20 +201,32 @@ class Service:
         await self.sending.send(now, stop, report, live_log=self.live_log)
         return report
 
-    def read_inbox(self, now: datetime, report: TickReport | None = None) -> TickReport:
+    def read_inbox(self, now: datetime, report: TickReport | None = None,
+                   stop: asyncio.Event | None = None) -> TickReport:
         report = report or TickReport(now)
         if self.inbox is None or self.handler is None or not self.imap_backoff.ready(now):
             return report
         try:
             result = self.inbox.fetch_and_handle(self.handler.for_time(now), now=now)
         except Exception as exc:  # an unreachable server must not stop sending; it is retried with backoff
+            partial = getattr(exc, "report", None)
+            if partial is not None:
+                self._count_inbound(partial, report)
+            if stop is not None and stop.is_set():  # cut short by the shutdown: not the server's fault
+                return report
+            if partial is not None and (partial.handled or partial.already_handled):  # read mail, then broke: a new outage
+                self.imap_backoff.succeeded(now)
             self.imap_backoff.failed(f"{type(exc).__name__}: {exc}", now)
             self.sending.show_state()
             return report
         self.imap_backoff.succeeded(now)
+        self._count_inbound(result, report)
+        return report
+
+    @staticmethod
+    def _count_inbound(result: Any, report: TickReport) -> None:
         for name, n in result.counts().items():
             report.inbound[name] = report.inbound.get(name, 0) + n
-        return report
 
     async def tick(self, now: datetime | None = None, stop: asyncio.Event | None = None,
                    simulated: bool = False) -> TickReport:
@@ -225,12 +237,26 @@ class Service:
         self.queue(t, report)
         await self.send(clock, stop, report)
         if stop is None or not stop.is_set():
-            await asyncio.to_thread(self.read_inbox, t, report)
+            await self._read_inbox_until(stop, t, report)
             self.queue_digest(t, report)
             await self.send(clock, stop, report)
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)
         return report
+
+    async def _read_inbox_until(self, stop: asyncio.Event | None, now: datetime, report: TickReport) -> None:
+        """Read the inbox in a thread; a stop aborts the fetch (its connection is shut down, so a server that
+        does not answer cannot hold the shutdown for the IMAP timeout) and waits for the thread."""
+        reading = asyncio.create_task(asyncio.to_thread(self.read_inbox, now, report, stop))
+        if stop is None:
+            await reading
+            return
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([reading, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not reading.done() and hasattr(self.inbox, "abort"):
+            self.inbox.abort()
+        await reading
 
     def publish(self, now: datetime, report: TickReport | None = None) -> None:
         """Bring the public page up to date; a failure is reported, never fatal to the tick."""
