@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
+from imap_tools import BaseMailBox
 from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
 from mailer import intake
 from mailer.config import ImapSettings
+from mailer.imap_connect import Sockets, open_box
 from mailer.inbox import Handler, InboundMessage, InboxError, InboxReport, folder_for, message_id_of, settle, utcnow
 from mailer.store import Store
 
@@ -96,8 +97,8 @@ class ImapInbox:
         self._idle_validity = 0
         self._idle_lock = threading.Lock()
         self._interrupted = threading.Event()
-        # The connection of a fetch in progress, and the daemon's wish to stop: abort() cuts the one and sets the other.
-        self._fetch_box: BaseMailBox | None = None
+        # Every connection's socket, from before its greeting: abort() shuts them down when the daemon stops.
+        self._sockets = Sockets()
         self._aborted = threading.Event()
 
     # -- connection --------------------------------------------------------------------------------
@@ -110,16 +111,17 @@ class ImapInbox:
         try:
             context = self.ssl_context or ssl.create_default_context()
             if s.tls == "tls":
-                box = MailBox(s.host, s.port, timeout=s.timeout_seconds, ssl_context=context)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets, context)
             elif s.tls == "starttls":  # MailBoxStartTls, but keeping the socket to close if STARTTLS fails
-                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
                 try:
                     box.client.starttls(ssl_context=context)
                 except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
                     raise InboxError(f"{self.mailbox_key}: STARTTLS failed ({exc}); "
                                      "not falling back to an unencrypted connection") from exc
+                self._sockets.add(box.client.sock)
             elif s.tls == "none":
-                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
             else:
                 raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
             box.login(s.username, self.password or "", initial_folder=None)
@@ -203,11 +205,10 @@ class ImapInbox:
         """Hand every unhandled message in the folder to `handler`, oldest first; move each on after."""
         now = now or self.clock()
         report = InboxReport()
+        if self._aborted.is_set():
+            raise InboxError(f"{self.mailbox_key}: stopping")
         box = self._connect()
-        self._fetch_box = box
         try:
-            if self._aborted.is_set():
-                raise InboxError(f"{self.mailbox_key}: stopping")
             self._ensure_folders(box)
             uidvalidity = self._select(box)
             cursor = self.store.inbound_cursor(self.mailbox_key)
@@ -276,7 +277,6 @@ class ImapInbox:
             error.report = report  # what was read before the connection broke (those moves wait for next run)
             raise error from exc
         finally:
-            self._fetch_box = None
             self._drop(box)
         return report
 
@@ -342,7 +342,7 @@ class ImapInbox:
         """Block until new mail may be there (True) or `timeout_s` passed (False): IDLE when the server has
         it (re-issued at least every 10 minutes), else a poll at the end. `interrupt()` ends it early."""
         deadline = time.monotonic() + max(0.0, timeout_s)
-        if not self._idle_lock.acquire(timeout=max(0.0, timeout_s)):
+        if self._aborted.is_set() or not self._idle_lock.acquire(timeout=max(0.0, timeout_s)):
             return False
         try:
             if self._idle_box is None:
@@ -390,17 +390,12 @@ class ImapInbox:
                 pass
 
     def abort(self) -> None:
-        """Stop a fetch in another thread within moments, even one blocked on a server that does not answer:
-        its connection is shut down (the message being applied finishes first; the rest waits for the next
-        run) and no new fetch starts. For the daemon's shutdown."""
+        """For the daemon's shutdown: every connection is shut down, even one waiting for a server that does
+        not answer (the message being applied finishes first; the rest waits for the next run), and no new
+        fetch or wait starts."""
         self._aborted.set()
-        self.interrupt()
-        box = self._fetch_box
-        if box is not None:
-            try:
-                box.client.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._interrupted.set()
+        self._sockets.shutdown_all()
 
     def close(self) -> None:
         self._drop(self._idle_box)

@@ -214,7 +214,7 @@ class Service:
                 self._count_inbound(partial, report)
             if stop is not None and stop.is_set():  # cut short by the shutdown: not the server's fault
                 return report
-            if partial is not None and (partial.handled or partial.already_handled):  # read mail, then broke: a new outage
+            if partial is not None and (partial.handled or partial.already_handled):  # it read, then broke
                 self.imap_backoff.succeeded(now)
             self.imap_backoff.failed(f"{type(exc).__name__}: {exc}", now)
             self.sending.show_state()
@@ -254,8 +254,9 @@ class Service:
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait([reading, stopping], return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        if not reading.done() and hasattr(self.inbox, "abort"):
-            self.inbox.abort()
+        abort = getattr(self.inbox, "abort", None)
+        if not reading.done() and abort is not None:
+            abort()
         await reading
 
     def publish(self, now: datetime, report: TickReport | None = None) -> None:
@@ -330,11 +331,12 @@ class Service:
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
                 if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
-                        and self.sending.idle.ready(self.clock())):
+                        and self.sending.idle.ready(self.clock()) and not stop.is_set()):
                     waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                if stop.is_set() and self.inbox is not None and hasattr(self.inbox, "interrupt"):
-                    self.inbox.interrupt()  # end a blocking IDLE so the thread returns promptly
+                end = getattr(self.inbox, "abort", None) or getattr(self.inbox, "interrupt", None)
+                if stop.is_set() and end is not None:
+                    end()  # end a blocking IDLE (or a connect) so the thread returns promptly
                 for task in pending:
                     task.cancel()
         finally:

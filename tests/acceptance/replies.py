@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from dovecot import Account
-from example_network import append
 from harness import Network, message_id, network
 from smtp_server import SinkHandler
 
@@ -68,7 +67,13 @@ def _number(address: str) -> int:
 
 
 def deliver(account: Account, raws: list[bytes]) -> None:
-    append(account, FOLDER, raws)
+    client = account.imap()
+    try:
+        for raw in raws:
+            answer = client.append(FOLDER, None, None, raw)
+            assert answer[0] == "OK", answer
+    finally:
+        client.logout()
 
 
 def processed(net: Network) -> int:
@@ -93,6 +98,8 @@ class Effects:
     #: confirmation rows queued per member.
     confirmations_queued: Counter[str]
     quarantined: list[tuple[str | None, str | None]]
+    #: replies whose handling was interrupted (kill -9) and done again
+    redone: int
 
 
 def effects(net: Network) -> Effects:
@@ -103,8 +110,9 @@ def effects(net: Network) -> Effects:
         applied = Counter(members[e["member_id"]] for e in store.log_entries(1_000_000)
                           if e["event"].startswith("rsvp"))
         queued = Counter(r.recipient for r in store.outbox_rows(limit=1_000_000) if r.kind == "confirmation")
-        quarantined = [(r.message_id, r.reason) for r in store.inbound_rows("quarantined", limit=1_000_000)]
-    return Effects(answers, applied, queued, quarantined)
+        rows = store.inbound_rows(limit=1_000_000)
+    quarantined = [(r.message_id, r.reason) for r in rows if r.status == "quarantined"]
+    return Effects(answers, applied, queued, quarantined, sum(1 for r in rows if r.attempts > 1))
 
 
 def assert_each_applied_once(net: Network, replies: Replies) -> Effects:
