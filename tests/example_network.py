@@ -3,8 +3,9 @@ to an SMTP sink and reading replies from a Dovecot account (both on loopback).""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from dovecot import Account
@@ -70,7 +71,7 @@ def append(account: Account, folder: str, raws: list[bytes]) -> None:
 
 def weekly_series(coordinator: str = "koordinator@example.org") -> str:
     """The [network] and [meetings] tables of a small weekly network whose next invitation is already due."""
-    first = date.today() + timedelta(days=3)
+    first = datetime.now(ZoneInfo("Europe/Helsinki")).date() + timedelta(days=3)  # its own date, not UTC's
     return f"""
 [network]
 name = "Testnätverket"

@@ -51,7 +51,8 @@ def invite_and_write_replies(net: Network, handler: SinkHandler) -> Replies:
     """Send the invitations (`run --once`), then one reply per member to the invitation it received."""
     assert main(["run", "--once", "--config", str(net.config)]) == 0
     cfg = load_config(net.config)
-    invitations = {parseaddr(str(d.message()["To"]))[1]: d.message() for d in handler.delivered}
+    invitations = {parseaddr(str(d.message()["To"]))[1]: d.message() for d in handler.delivered
+                   if ".invitation." in message_id(d.data)}
     handler.delivered.clear()
     raws, expected = [], {}
     now = datetime.now(UTC)
