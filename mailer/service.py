@@ -271,13 +271,16 @@ class Service:
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         today = now.astimezone(self.config.network.tz).date()
-        candidates: Iterable[datetime | None] = (
-            planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1))),
-            self.store.next_outbox_time(),
-            *(b.next_at for b in self.sending.backoffs),
-        )
-        future = [c for c in candidates if c is not None and c > now]
-        return min(future) if future else None
+        due = planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1)))
+        # Mail and retries already due (a tick longer than a retry's wait) mean "soon", not "never": a second
+        # on, once the SMTP server's and the database's backoffs allow sending.
+        rows = self.store.next_outbox_time()
+        gates = [b.next_at for b in (self.sending.smtp, self.sending.database) if b.next_at is not None]
+        overdue: Iterable[datetime | None] = (max([rows, *gates]) if rows else None,
+                                              *(b.next_at for b in self.sending.backoffs))
+        times = [max(c, now + timedelta(seconds=1)) for c in overdue if c is not None]
+        times += [due] if due is not None and due > now else []
+        return min(times) if times else None
 
     async def aclose(self) -> None:
         self.sending.close()
@@ -327,7 +330,8 @@ class Service:
                     nxt = None
                     log.debug("next wake-up unknown: %s", exc)
                 if nxt is not None:
-                    scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
+                    scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True,
+                                      misfire_grace_time=None)  # late on a busy machine is not "missed"
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
                 if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
