@@ -120,7 +120,7 @@ Batch = tuple[list[tuple[str, bytes]], bytes, int, str]
 
 
 def _verify_batch(args: Batch) -> tuple[int, list[int], int, list[str]]:
-    from mailer import tokens
+    from mailer.outbound import tokens
 
     records, secret, meeting_id, list_address = args
     parser = BytesParser(policy=policy.default)
@@ -206,11 +206,11 @@ def bench_config(workdir: Path, port: int, connections: int) -> Any:
 
 def setup_main(conn: Connection, workdir: str, members: int) -> None:
     """Create the database, add members in one transaction, and queue invitations the way the daemon does."""
-    from mailer.planner import invitation_due
-    from mailer.schedule import next_occurrence
+    from mailer.meeting.planner import invitation_due
+    from mailer.meeting.schedule import next_occurrence
+    from mailer.outbound.transport import MemoryTransport
     from mailer.service import Service
-    from mailer.store import Store
-    from mailer.transport import MemoryTransport
+    from mailer.state.store import Store
 
     config = bench_config(Path(workdir), 25, 1)
     store = Store.open(config.database)
@@ -253,10 +253,10 @@ async def send_prebuilt(transport: Any, ring: list[Any], total: int, concurrency
 
 async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int, connections: int,
                   ring_size: int, sink: Connection, synchronous: str = "full") -> dict[str, Any]:
-    from mailer.compose import Composer
-    from mailer.outbox import drain
-    from mailer.smtp import SmtpTransport
-    from mailer.store import Store
+    from mailer.outbound.compose import Composer
+    from mailer.outbound.outbox import drain
+    from mailer.outbound.smtp import SmtpTransport
+    from mailer.state.store import Store
 
     config = bench_config(workdir, port, connections)
     store = Store.open(config.database)

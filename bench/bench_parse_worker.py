@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.parse_worker import ParseWorker  # noqa: E402 - after the path set-up above
+from mailer.inbound.parse_worker import ParseWorker  # noqa: E402 - after the path set-up above
 from parsers import parse_reply  # noqa: E402
 
 
@@ -107,7 +107,7 @@ def _children(pid: int) -> list[int]:
 def big_reply(megabytes: int, limit: int) -> None:
     import mailbox
 
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "network.toml").write_text(CONFIG.format(dir=tmp, limit=limit), encoding="utf-8")

@@ -41,7 +41,7 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _open_store(cfg: Config):  # type: ignore[no-untyped-def]
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     return Store.open(cfg.database)
 
@@ -73,8 +73,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         cfg = None
     if cfg is not None:
         problems.extend(environment_problems(cfg))
-        from mailer.compose import Composer
-        from mailer.store import Store
+        from mailer.outbound.compose import Composer
+        from mailer.state.store import Store
 
         store = Store.memory()
         for text in Composer(cfg, store, b"check").check_templates():
@@ -143,8 +143,8 @@ def import_members(store, path: Path, default_language: str, now: datetime  # ty
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from mailer.compose import Composer
     from mailer.models import Member
+    from mailer.outbound.compose import Composer
 
     cfg = _load(args)
     store = _open_store(cfg)
@@ -166,8 +166,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def _meeting_for(cfg: Config, store, day: str | None, now: datetime):  # type: ignore[no-untyped-def]
     """The stored meeting on `day` (or the next one); computed from the schedule if not yet stored."""
+    from mailer.meeting.schedule import occurrences
     from mailer.models import MeetingChange
-    from mailer.schedule import occurrences
 
     tz = cfg.network.tz
     if day:
@@ -189,7 +189,7 @@ def _meeting_for(cfg: Config, store, day: str | None, now: datetime):  # type: i
         occ = [o for o in occurrences(cfg.meetings, tz, today, today + timedelta(days=400)) if not o.cancelled][:1]
         if not occ:
             raise CliError("the series has no upcoming meeting")
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     scratch = Store.memory()  # never write a preview's meeting into the real database
     with scratch.write():
@@ -205,7 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from mailer.service import Service, build_inbox
-    from mailer.store import Store
+    from mailer.state.store import Store
 
     cfg = _load(args)
     store = Store.open(cfg.database, lock=True)  # the lock first: migrations run under it
@@ -255,8 +255,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
-    from mailer.agenda import render_text
-    from mailer.briefing import meeting_agenda
+    from mailer.meeting.agenda import render_text
+    from mailer.meeting.briefing import meeting_agenda
 
     cfg = _load(args)
     store = _open_store(cfg)
@@ -273,7 +273,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from mailer.publish import publish
+    from mailer.site.publish import publish
 
     cfg = _load(args)
     store = _open_store(cfg)
@@ -397,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/publish.py)
+    umask = os.umask(PRIVATE_UMASK)  # the published site sets its own modes (mailer/site/publish.py)
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -21,7 +21,7 @@ from mailer import PROJECT_ROOT
 from mailer.cli import import_members
 from mailer.config import Config, load_config
 from mailer.service import Service, build_inbox
-from mailer.store import Store
+from mailer.state.store import Store
 
 
 @dataclass(frozen=True)

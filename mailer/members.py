@@ -10,7 +10,7 @@ from pathlib import Path
 from mailer.addresses import InvalidAddress, check
 from mailer.config import LANGUAGES
 from mailer.errors import TraffpunktError
-from mailer.store import Store
+from mailer.state.store import Store
 
 
 class UnreadableCsv(TraffpunktError):

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from mailer import planner
-from mailer.ask import asked_since
-from mailer.compose import Composer, make_message_id
 from mailer.config import DEFAULT_LOCALES, Config
+from mailer.inbound.ask import asked_since
+from mailer.inbound.parse_worker import ParseWorker, memory_limit_for
+from mailer.meeting import planner
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
-from mailer.parse_worker import ParseWorker, memory_limit_for
-from mailer.sending import Sending
-from mailer.store import Store
-from mailer.tokens import make as make_token
-from mailer.transport import Transport, make_transport
+from mailer.outbound.compose import Composer, make_message_id
+from mailer.outbound.sending import Sending
+from mailer.outbound.tokens import make as make_token
+from mailer.outbound.transport import Transport, make_transport
+from mailer.state.store import Store
 
 log = logging.getLogger("traffpunkt")
 
@@ -73,7 +73,7 @@ class Service:
         self.transport = transport if transport is not None else make_transport(config)
         self.inbox = inbox
         self.clock = clock
-        from mailer.handle import ReplyHandler
+        from mailer.inbound.handle import ReplyHandler
 
         # Inbound mail is parsed in a worker process, killed when one message overruns the deadline; it
         # starts with the first message, so a service that never reads mail never starts one.
@@ -261,7 +261,7 @@ class Service:
 
     def publish(self, now: datetime, report: TickReport | None = None) -> None:
         """Bring the public page up to date; a failure is reported, never fatal to the tick."""
-        from mailer.publish import PublishError, publish
+        from mailer.site.publish import PublishError, publish
 
         try:
             publish(self.config, self.store, now)
@@ -377,14 +377,14 @@ class _Contexts:
         self._finalised = False
 
     def agenda(self) -> Any:
-        from mailer.briefing import meeting_agenda
+        from mailer.meeting.briefing import meeting_agenda
 
         if self._agenda is None:
             self._agenda = meeting_agenda(self.service.config, self.service.store, self.meeting)
         return self._agenda
 
     def for_member(self, send: Send) -> dict[str, Any] | None:
-        from mailer.agenda import template_items
+        from mailer.meeting.agenda import template_items
 
         if send.kind == "update":
             return {"previous": self.previous} if self.previous else None
@@ -402,7 +402,7 @@ class _Contexts:
 
     def _counts(self) -> dict[str, int]:
         """How many have signed up (with their guests) and said maybe, for the reminder."""
-        from mailer.briefing import head_count
+        from mailer.meeting.briefing import head_count
 
         if self._head is None:
             count = head_count(self.service.store.attendance(self.meeting.id))
@@ -410,7 +410,7 @@ class _Contexts:
         return self._head
 
     def for_coordinator(self, kind: str) -> dict[str, Any]:
-        from mailer.briefing import agenda_context, catering_context, finalise_topics
+        from mailer.meeting.briefing import agenda_context, catering_context, finalise_topics
 
         store, cfg = self.service.store, self.service.config
         if kind == "catering":
@@ -424,8 +424,8 @@ class _Contexts:
 
 def build_inbox(config: Config, store: Store) -> Any:
     """The inbox the config names: IMAP for the smtp transport, a Maildir otherwise."""
-    from mailer.imap_inbox import ImapInbox
-    from mailer.maildir_inbox import MaildirInbox
+    from mailer.inbound.imap_reader import ImapInbox
+    from mailer.inbound.maildir_reader import MaildirInbox
 
     limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from babel.dates import format_datetime
 
 from mailer.config import Config
-from mailer.store import Store
+from mailer.state.store import Store
 
 
 def render_status(config: Config, store: Store, now: datetime, meetings_shown: int = 3) -> str:

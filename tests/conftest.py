@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from dovecot import REQUIRE_ENV, Account, DovecotServer, DovecotUnavailable
 
-from mailer.store import Store
+from mailer.state.store import Store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mailer.parse_worker import ParseWorker
+from mailer.inbound.parse_worker import ParseWorker
 from parsers import ParsedReply, parse_reply
 
 HANG = b"X-Poison: hang"

@@ -73,10 +73,10 @@ def test_a_config_address_that_is_not_one_plain_address_is_a_config_problem(tmp_
 def test_a_join_request_from_something_that_is_not_one_plain_address_queues_nothing(sender: bytes) -> None:
     from datetime import UTC, datetime
 
-    from mailer.inbox import InboundMessage, Outcome
+    from mailer.inbound.inbox import InboundMessage, Outcome
+    from mailer.outbound.transport import MemoryTransport
     from mailer.service import Service
-    from mailer.store import Store
-    from mailer.transport import MemoryTransport
+    from mailer.state.store import Store
 
     service = Service(load_config(PROJECT_ROOT / "config" / "network.example.toml"), Store.memory(),
                       transport=MemoryTransport())

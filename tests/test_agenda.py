@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer import PROJECT_ROOT, config
-from mailer.agenda import Agenda, Attendee, TopicIn, build_agenda, render_text, template_items
 from mailer.errors import ConfigError
+from mailer.meeting.agenda import Agenda, Attendee, TopicIn, build_agenda, render_text, template_items
 
 TZ = ZoneInfo("Europe/Helsinki")
 START = datetime(2026, 12, 3, 17, 0, tzinfo=TZ)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailer.backoff import Backoff
+from mailer.outbound.backoff import Backoff
 
 T0 = datetime(2026, 12, 1, 10, 2, tzinfo=UTC)
 
@@ -68,9 +68,9 @@ async def test_an_inbox_that_fails_at_once_is_retried_with_backoff_not_in_a_busy
 
     from mailer import PROJECT_ROOT
     from mailer.config import load_config
+    from mailer.outbound.transport import MemoryTransport
     from mailer.service import Service
-    from mailer.store import Store
-    from mailer.transport import MemoryTransport
+    from mailer.state.store import Store
 
     inbox = _Inbox(down)
     service = Service(load_config(PROJECT_ROOT / "config" / "network.example.toml"), Store.memory(),

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from mailer import PROJECT_ROOT, compose, tokens
-from mailer.compose import Composer, Rendered, make_message_id
+from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
-from mailer.store import OutboxRow, Store
+from mailer.outbound import compose, tokens
+from mailer.outbound.compose import Composer, Rendered, make_message_id
+from mailer.state.store import OutboxRow, Store
 
 SECRET = b"test-secret"
 HELSINKI = ZoneInfo("Europe/Helsinki")

@@ -18,7 +18,7 @@ import pytest
 from example_network import weekly_series
 from smtp_server import Delivery, SinkHandler, smtp_server
 
-from mailer.store import Store
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 150

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 
 from mailer.demo import REPLIES, run_demo
-from mailer.store import Store
+from mailer.state.store import Store
 
 pytestmark = pytest.mark.slow
 

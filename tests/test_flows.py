@@ -25,11 +25,11 @@ import pytest
 from counter_mail import counter_mail
 
 from mailer.config import load_config
-from mailer.inbox import MaildirInbox
+from mailer.inbound.inbox import MaildirInbox
+from mailer.outbound.tokens import make as make_token
+from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service
-from mailer.store import Store
-from mailer.tokens import make as make_token
-from mailer.transport import Envelope, MemoryTransport
+from mailer.state.store import Store
 from parsers import ParsedReply, parse_reply
 
 ROOT = Path(__file__).resolve().parent.parent

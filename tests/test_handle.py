@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, load_config
-from mailer.inbox import InboundMessage, Outcome
+from mailer.inbound.inbox import InboundMessage, Outcome
 from mailer.models import Member
+from mailer.outbound.tokens import bounce_address
+from mailer.outbound.tokens import make as make_token
+from mailer.outbound.transport import MemoryTransport
 from mailer.service import Service
-from mailer.store import Store
-from mailer.tokens import bounce_address
-from mailer.tokens import make as make_token
-from mailer.transport import MemoryTransport
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 HEL = ZoneInfo("Europe/Helsinki")

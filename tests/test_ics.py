@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from mailer import PROJECT_ROOT, ics
+from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.models import Meeting
+from mailer.outbound import ics
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

@@ -19,7 +19,7 @@ from smtp_server import Server, SinkHandler, smtp_server
 from mailer.cli import main
 from mailer.config import load_config
 from mailer.demo import REPLIES, ScriptedReply, build_reply
-from mailer.store import Store
+from mailer.state.store import Store
 
 pytestmark = [pytest.mark.imap, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent

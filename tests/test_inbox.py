@@ -18,7 +18,7 @@ import pytest
 from dovecot import Account, DovecotServer
 
 from mailer.config import ImapSettings
-from mailer.inbox import (
+from mailer.inbound.inbox import (
     ImapInbox,
     InboundMessage,
     InboxError,
@@ -26,7 +26,7 @@ from mailer.inbox import (
     Outcome,
     message_id_of,
 )
-from mailer.store import Store
+from mailer.state.store import Store
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 PROCESSED = "traffpunkt/processed"

@@ -14,11 +14,11 @@ from test_outbox import Clock, mail_settings, queue, render
 
 from mailer import PROJECT_ROOT
 from mailer.config import SmtpSettings, load_config
-from mailer.maildir import MaildirTransport, file_name_for, message_id_of
-from mailer.outbox import drain
-from mailer.smtp import SmtpTransport
-from mailer.store import Store
-from mailer.transport import make_transport
+from mailer.outbound.maildir_transport import MaildirTransport, file_name_for, message_id_of
+from mailer.outbound.outbox import drain
+from mailer.outbound.smtp import SmtpTransport
+from mailer.outbound.transport import make_transport
+from mailer.state.store import Store
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, load_config
-from mailer.inbox import MaildirInbox
+from mailer.inbound.inbox import MaildirInbox
+from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service
-from mailer.store import Store
-from mailer.transport import Envelope, MemoryTransport
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 HEL = ZoneInfo("Europe/Helsinki")

@@ -11,8 +11,8 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.config import load_config
 from mailer.errors import AlreadyRunning
+from mailer.state.store import Store
 from mailer.status import render_status
-from mailer.store import Store
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -66,8 +66,8 @@ def test_a_commit_that_fails_leaves_no_transaction_open_and_the_next_write_commi
 
 async def test_fifty_refused_addresses_are_one_notice_per_coordinator_and_each_member_is_told_once() -> None:
     from mailer.errors import PermanentFailure
+    from mailer.outbound.transport import Envelope, MemoryTransport
     from mailer.service import Service
-    from mailer.transport import Envelope, MemoryTransport
 
     def refuse(envelope: Envelope) -> None:
         if envelope.recipient.startswith("gone"):

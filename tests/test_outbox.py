@@ -17,10 +17,10 @@ from smtp_server import DROP, HANG, Delivery, Server, SinkHandler, smtp_server
 
 from mailer.config import Mail
 from mailer.errors import TemporaryFailure, TransportSetupError
-from mailer.outbox import DrainReport, Unmarked, drain, retry_delay
-from mailer.smtp import SmtpTransport
-from mailer.store import OutboxRow, Store
-from mailer.transport import Envelope, MemoryTransport
+from mailer.outbound.outbox import DrainReport, Unmarked, drain, retry_delay
+from mailer.outbound.smtp import SmtpTransport
+from mailer.outbound.transport import Envelope, MemoryTransport
+from mailer.state.store import OutboxRow, Store
 
 T0 = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
 SENDER = "natverk@example.org"

@@ -12,7 +12,7 @@ from pathlib import Path
 import poison_parsers
 import pytest
 
-from mailer.parse_worker import ParserCrashed, ParseTimeout, ParseWorker
+from mailer.inbound.parse_worker import ParserCrashed, ParseTimeout, ParseWorker
 from parsers import parse_reply
 
 REPLY = (Path(__file__).resolve().parent / "data" / "android_fi_joo.eml").read_bytes()

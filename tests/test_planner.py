@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, Override, load_config
+from mailer.meeting.planner import next_due, plan
+from mailer.meeting.schedule import occurrences
 from mailer.models import Action, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
-from mailer.planner import next_due, plan
-from mailer.schedule import occurrences
-from mailer.store import Store
+from mailer.state.store import Store
 
 HEL = ZoneInfo("Europe/Helsinki")
 

@@ -24,10 +24,10 @@ from mailer.cli import main
 from mailer.config import ImapSettings, load_config
 from mailer.demo import REPLIES, build_reply
 from mailer.errors import ConfigError
-from mailer.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
-from mailer.intake import INTERRUPTED_REASON
-from mailer.parse_worker import ParseWorker
-from mailer.store import Store
+from mailer.inbound.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
+from mailer.inbound.intake import INTERRUPTED_REASON
+from mailer.inbound.parse_worker import ParseWorker
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 HEL = ZoneInfo("Europe/Helsinki")

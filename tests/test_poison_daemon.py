@@ -23,8 +23,8 @@ from example_network import weekly_series
 from mailer.cli import main
 from mailer.config import load_config
 from mailer.demo import ScriptedReply, build_reply
-from mailer.intake import INTERRUPTED_REASON
-from mailer.store import InboundRow, Store
+from mailer.inbound.intake import INTERRUPTED_REASON
+from mailer.state.store import InboundRow, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

@@ -15,10 +15,10 @@ from icalendar import Calendar
 
 from mailer.config import Config, load_config
 from mailer.errors import ConfigError
+from mailer.meeting.schedule import occurrences
 from mailer.models import Meeting, MeetingChange
-from mailer.publish import PublishError, publish, redact_addresses, site_output
-from mailer.schedule import occurrences
-from mailer.store import Store
+from mailer.site.publish import PublishError, publish, redact_addresses, site_output
+from mailer.state.store import Store
 
 HEL = ZoneInfo("Europe/Helsinki")
 #: A week before the December meeting: October's is past (with a memo), November's was cancelled.
@@ -414,7 +414,7 @@ def test_a_change_swaps_in_a_whole_new_folder(network: Network) -> None:
 
 def test_without_an_atomic_exchange_the_folder_is_still_replaced_whole(network: Network,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mailer.publish._exchange", lambda a, b: False)  # as on a system without renameat2
+    monkeypatch.setattr("mailer.site.publish._exchange", lambda a, b: False)  # as on a system without renameat2
     stale = network.site.parent / ".site.tmp-killed"  # left by a publish that was killed midway
     stale.mkdir()
     (network.site / "memo-2026-10-01.html").unlink()

@@ -11,7 +11,7 @@ import pytest
 
 from mailer import PROJECT_ROOT
 from mailer.config import Meetings, Override, load_config
-from mailer.schedule import at_local, next_occurrence, occurrences
+from mailer.meeting.schedule import at_local, next_occurrence, occurrences
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -19,7 +19,7 @@ from urllib.request import urlopen
 import pytest
 from test_publish import NOW, make_network
 
-from mailer.publish import publish
+from mailer.site.publish import publish
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from mailer.errors import (
     TemporaryFailure,
     TransportSetupError,
 )
-from mailer.smtp import RateLimiter, SmtpTransport
+from mailer.outbound.smtp import RateLimiter, SmtpTransport
 
 SENDER = "natverk@example.org"
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer import PROJECT_ROOT
-from mailer.compose import KINDS, MEETING_KINDS, PARTS, Composer, sample_context
 from mailer.config import LANGUAGES, Config, load_config
 from mailer.models import Meeting, Member
-from mailer.store import Store
+from mailer.outbound.compose import KINDS, MEETING_KINDS, PARTS, Composer, sample_context
+from mailer.state.store import Store
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=HELSINKI)

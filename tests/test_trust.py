@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, load_config
-from mailer.inbox import MaildirInbox
+from mailer.inbound.inbox import MaildirInbox
+from mailer.outbound.tokens import bounce_address
+from mailer.outbound.tokens import make as make_token
+from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service
-from mailer.store import Store
-from mailer.tokens import bounce_address
-from mailer.tokens import make as make_token
-from mailer.transport import Envelope, MemoryTransport
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 HEL = ZoneInfo("Europe/Helsinki")
@@ -446,7 +446,7 @@ async def test_a_token_in_the_subject_in_upper_case_still_proves_the_member(net:
 
 
 def test_a_token_verifies_only_in_the_spelling_make_writes() -> None:
-    from mailer.tokens import verify
+    from mailer.outbound.tokens import verify
 
     secret = b"s" * 32
     token = make_token(secret, 42, 7)

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from example_network import weekly_series
 from smtp_server import SinkHandler
 
-from mailer.store import Store
+from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 COORDINATOR = "koordinator@example.org"

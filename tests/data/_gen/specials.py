@@ -631,7 +631,7 @@ def ics_reply(s: Spec, partstat: str, prodid: str, extra_att: str = "", comment:
               x_num_guests: int | None = None, sequence: int = 0, stamp: datetime | None = None) -> str:
     m = s.member
     start, end = EVENT_TIMES[s.mtg]
-    uid = f"traffpunkt-{start:%Y-%m-%d}-series@{DOMAIN}"  # as mailer/ics.py writes it
+    uid = f"traffpunkt-{start:%Y-%m-%d}-series@{DOMAIN}"  # as mailer/outbound/ics.py writes it
     summary = SUMMARIES[(s.mtg, s.inv_lang or m.lang)]
     stamp = (stamp or s.opt.get("date") or start - timedelta(days=6)).astimezone(UTC)
     att_params = f"PARTSTAT={partstat}"

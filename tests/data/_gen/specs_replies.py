@@ -394,7 +394,7 @@ EN: list[Spec] = [
 
 def mailto_specs() -> list[Spec]:
     """Answers through the invitation's mailto: links (meeting A, the current template): no quote, the answer
-    word and the token in the subject, exactly as mailer/compose.py writes the links."""
+    word and the token in the subject, exactly as mailer/outbound/compose.py writes the links."""
     out = []
     tok = inv("A", "sv", M["anna"]).token
     out.append(Spec("gmail_sv_mailto_ja_empty", "mailto", M["anna"], "", None, exp={"rsvp": "yes"}, tokens=True,

@@ -656,7 +656,7 @@ class Invitation:
 
     @property
     def msgid(self) -> str:
-        if self.real:  # mailer.compose.make_message_id: <token.kind.sha256(key)[:10]@domain>
+        if self.real:  # mailer.outbound.compose.make_message_id: <token.kind.sha256(key)[:10]@domain>
             import hashlib
 
             key = f"{self.kind}:2026-12-03:member-{self.member.id}"
@@ -693,7 +693,7 @@ class Invitation:
         from mimekit import enc_header, enc_name, hx, qp
 
         m = self.member
-        if self.real:  # as mailer/compose.py writes it
+        if self.real:  # as mailer/outbound/compose.py writes it
             bnd = "=_tp_alt_" + hx(self.token, 16)
             hdr = [
                 f"Date: {rfc_date(self.date)}",

@@ -18,11 +18,20 @@ from imap_tools import BaseMailBox
 from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
-from mailer import intake
 from mailer.config import ImapSettings
-from mailer.imap_connect import Sockets, open_box
-from mailer.inbox import Handler, InboundMessage, InboxError, InboxReport, folder_for, message_id_of, settle, utcnow
-from mailer.store import Store
+from mailer.inbound import intake
+from mailer.inbound.imap_connect import Sockets, open_box
+from mailer.inbound.inbox import (
+    Handler,
+    InboundMessage,
+    InboxError,
+    InboxReport,
+    folder_for,
+    message_id_of,
+    settle,
+    utcnow,
+)
+from mailer.state.store import Store
 
 log = logging.getLogger("mailer.inbox")
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from mailer.store import Store
-from mailer.tokens import bounce_token, verify
+from mailer.outbound.tokens import bounce_token, verify
+from mailer.state.store import Store
 from parsers import authres, bounceproof
 
 

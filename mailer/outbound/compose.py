@@ -24,11 +24,11 @@ import jinja2
 from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
-from mailer import ics, tokens
 from mailer.config import DEFAULT_LOCALES, LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
-from mailer.store import OutboxRow, Store
+from mailer.outbound import ics, tokens
+from mailer.state.store import OutboxRow, Store
 
 #: The kinds this module has templates for.
 KINDS = (

@@ -18,10 +18,10 @@ from email.policy import compat32
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
-from mailer.store import Store
+from mailer.state.store import Store
 
 if TYPE_CHECKING:
-    from mailer.inbox import InboxReport
+    from mailer.inbound.inbox import InboxReport
 
 log = logging.getLogger("mailer.inbox")
 

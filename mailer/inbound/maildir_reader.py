@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from mailer import intake
-from mailer.inbox import (
+from mailer.inbound import intake
+from mailer.inbound.inbox import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
     Handler,
@@ -24,7 +24,7 @@ from mailer.inbox import (
     tighten,
     utcnow,
 )
-from mailer.store import Store
+from mailer.state.store import Store
 
 log = logging.getLogger("mailer.inbox")
 

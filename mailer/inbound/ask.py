@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailer.models import Meeting, Member
-from mailer.store import Store
+from mailer.state.store import Store
 from parsers import ParsedReply
 
 if TYPE_CHECKING:
-    from mailer.handle import ReplyHandler
+    from mailer.inbound.handle import ReplyHandler
 
 #: The readings that are held back (and asked about) when unsure; topics, needs and offers are applied.
 HELD = ("rsvp", "guests", "dietary", "command")

@@ -7,15 +7,15 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mailer.inbox import InboundMessage, Outcome
+from mailer.inbound.inbox import InboundMessage, Outcome
+from mailer.inbound.trust import server_vouches
 from mailer.models import Member
-from mailer.tokens import Token
-from mailer.trust import server_vouches
+from mailer.outbound.tokens import Token
 from parsers import ParsedReply
 from parsers.corrections import Correction, read_corrections
 
 if TYPE_CHECKING:
-    from mailer.handle import ReplyHandler
+    from mailer.inbound.handle import ReplyHandler
 
 #: At most this many lines of one mail are applied; the rest are listed as not understood.
 MAX_APPLIED = 100

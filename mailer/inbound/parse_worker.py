@@ -40,7 +40,7 @@ MEMORY_PER_MESSAGE_BYTE = 10
 START_TIMEOUT_S = 60.0
 _PR_SET_PDEATHSIG = 1
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from mailer.parse_worker import _main; _main(sys.argv[2:])")
+         "from mailer.inbound.parse_worker import _main; _main(sys.argv[2:])")
 
 
 class ParseFailure(TraffpunktError):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from mailer.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
 from mailer.config import DEFAULT_LOCALES, Config
+from mailer.meeting.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
+from mailer.meeting.planner import invitation_due
+from mailer.meeting.schedule import next_occurrence
 from mailer.models import Meeting
-from mailer.planner import invitation_due
-from mailer.schedule import next_occurrence
-from mailer.store import Store
+from mailer.state.store import Store
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,11 @@ def make_transport(config: Config) -> Transport:
     """The transport the config chooses: a Maildir folder (the default) or an SMTP server."""
     mail = config.mail
     if mail.transport == "smtp":
-        from mailer.smtp import SmtpTransport
+        from mailer.outbound.smtp import SmtpTransport
 
         if mail.smtp is None:
             raise TransportError(f"{config.path}: mail.transport is 'smtp' but there is no [mail.smtp] table")
         return SmtpTransport(mail.smtp, mail.smtp.password())
-    from mailer.maildir import MaildirTransport
+    from mailer.outbound.maildir_transport import MaildirTransport
 
     return MaildirTransport(mail.outbox_maildir)

@@ -1,7 +1,7 @@
 """Apply one parsed inbound mail to the state: RSVPs, topics, bounces, join/leave; queue the answers it earns.
 
 Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
-sender's raw From address, or by our receiving server's own verdict (mailer/trust.py). A token that is
+sender's raw From address, or by our receiving server's own verdict (mailer/inbound/trust.py). A token that is
 not the sender's own changes nothing; so does mail from a stranger, except a join request (capped per
 day). A bounce counts only when it proves it answers our mail. Auto-replies, bounces and list mail are
 never answered.
@@ -16,16 +16,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from mailer import ask, corrections, questions
 from mailer.addresses import is_valid as is_valid_address
-from mailer.briefing import memo_context
 from mailer.config import Config
-from mailer.inbox import InboundMessage, Outcome
+from mailer.inbound import ask, corrections, questions
+from mailer.inbound.inbox import InboundMessage, Outcome
+from mailer.inbound.trust import proven_bounce_addresses, server_vouches
+from mailer.meeting.briefing import memo_context
 from mailer.models import Meeting, Member
-from mailer.store import Store
-from mailer.tokens import Token, verify
-from mailer.tokens import make as make_token
-from mailer.trust import proven_bounce_addresses, server_vouches
+from mailer.outbound.tokens import Token, verify
+from mailer.outbound.tokens import make as make_token
+from mailer.state.store import Store
 from parsers import ParsedReply, parse_reply
 from parsers.forward import date_in_subject, forwarded_notes, plain_notes
 from parsers.message import parse_message

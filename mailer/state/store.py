@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from mailer.errors import AlreadyRunning, StoreError
-from mailer.migrations import migrations
 from mailer.models import Meeting, MeetingChange, Member, PlannerState
+from mailer.state.migrations import migrations
 
 log = logging.getLogger("traffpunkt.store")
 
@@ -569,7 +569,7 @@ class Store:
     def outbox_counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
 
-    # -- inbound (mailer/inbox.py) --------------------------------------------------------------------
+    # -- inbound (mailer/inbound/inbox.py) --------------------------------------------------------------------
 
     def begin_inbound(self, source: str, *, now: datetime, message_id: str | None, digest: str,
                       size: int | None = None) -> int:

@@ -12,7 +12,7 @@ from parsers import ParsedReply
 from parsers.counter import parse_interval
 
 if TYPE_CHECKING:
-    from mailer.handle import ReplyHandler
+    from mailer.inbound.handle import ReplyHandler
 
 #: At most this much of the member's text is copied into the forward.
 TEXT_CHARS = 20_000

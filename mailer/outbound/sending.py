@@ -9,11 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from mailer.backoff import Backoff
 from mailer.config import Config
-from mailer.outbox import DrainReport, Render, Unmarked, drain
-from mailer.store import Store
-from mailer.transport import Transport
+from mailer.outbound.backoff import Backoff
+from mailer.outbound.outbox import DrainReport, Render, Unmarked, drain
+from mailer.outbound.transport import Transport
+from mailer.state.store import Store
 
 log = logging.getLogger("traffpunkt")
 

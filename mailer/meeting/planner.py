@@ -40,8 +40,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer.config import Config, Meetings
+from mailer.meeting.schedule import at_local, occurrences
 from mailer.models import Action, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
-from mailer.schedule import at_local, occurrences
 
 __all__ = ["plan", "iter_plan", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
 

@@ -1,4 +1,4 @@
-"""Reads inbound mail (IMAP: mailer/imap_inbox.py, a Maildir: mailer/maildir_inbox.py) and hands each
+"""Reads inbound mail (IMAP: mailer/inbound/imap_reader.py, a Maildir: mailer/inbound/maildir_reader.py) and hands each
 message's exact bytes to a handler; a message moves to the processed or quarantine folder only after its
 effect has committed, and nothing is ever deleted. This module holds what both readers share.
 
@@ -12,7 +12,7 @@ A quarantined message is not an applied one: moved back into the inbox, it is ha
 
 Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
 quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
-message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/intake.py).
+message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/inbound/intake.py).
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ from email.policy import compat32
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mailer import intake
 from mailer.errors import TraffpunktError
-from mailer.parse_worker import ParseFailure, ParserUnavailable
-from mailer.store import Store
+from mailer.inbound import intake
+from mailer.inbound.parse_worker import ParseFailure, ParserUnavailable
+from mailer.state.store import Store
 
 if TYPE_CHECKING:
-    from mailer.imap_inbox import ImapInbox
-    from mailer.maildir_inbox import MaildirInbox
+    from mailer.inbound.imap_reader import ImapInbox
+    from mailer.inbound.maildir_reader import MaildirInbox
 
 __all__ = ["Handler", "ImapInbox", "InboundMessage", "Inbox", "InboxError", "InboxReport", "MaildirInbox",
            "Outcome", "message_id_of"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mailer.inbox")
 
 #: Processed and quarantined mail is members' mail: owner-only folders and files.
 PRIVATE_DIR_MODE = 0o700
@@ -156,7 +156,7 @@ def settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, r
     """Handle one message not applied under this source (for either reader); returns the inbound status
     that decides its folder.
 
-    It is recorded as 'handling' (committed) before the handler parses it: see mailer/intake.py."""
+    It is recorded as 'handling' (committed) before the handler parses it: see mailer/inbound/intake.py."""
     digest = hashlib.sha256(msg.raw).hexdigest()
     earlier = store.inbound_applied(msg.message_id, None if msg.message_id else digest)
     if earlier is not None:
@@ -199,13 +199,13 @@ def settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, r
 
 
 def __getattr__(name: str) -> Any:
-    """`from mailer.inbox import ImapInbox, MaildirInbox` keeps working (they live in their own modules)."""
+    """`from mailer.inbound.inbox import ImapInbox, MaildirInbox` keeps working (they live in their own modules)."""
     if name == "ImapInbox":
-        from mailer.imap_inbox import ImapInbox
+        from mailer.inbound.imap_reader import ImapInbox
 
         return ImapInbox
     if name == "MaildirInbox":
-        from mailer.maildir_inbox import MaildirInbox
+        from mailer.inbound.maildir_reader import MaildirInbox
 
         return MaildirInbox
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,15 +17,15 @@ from mailer.errors import (
     TransportError,
     TransportSetupError,
 )
-from mailer.store import OutboxRow, Store
-from mailer.transport import Transport
+from mailer.outbound.transport import Transport
+from mailer.state.store import OutboxRow, Store
 
 #: The longest wait between two attempts of one message.
 MAX_RETRY_DELAY = timedelta(hours=6)
 
 
 class Rendered(Protocol):
-    """What the outbox needs of a rendered message (mailer.compose.Rendered has more)."""
+    """What the outbox needs of a rendered message (mailer.outbound.compose.Rendered has more)."""
 
     @property
     def sender(self) -> str: ...

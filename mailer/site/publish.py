@@ -25,13 +25,14 @@ import jinja2
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from mailer import PROJECT_ROOT, __version__, ics
-from mailer.compose import meeting_vars
+from mailer import PROJECT_ROOT, __version__
 from mailer.config import Config
 from mailer.errors import TraffpunktError
+from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
-from mailer.schedule import holiday_dates, occurrences
-from mailer.store import Store
+from mailer.outbound import ics
+from mailer.outbound.compose import meeting_vars
+from mailer.state.store import Store
 
 __all__ = ["WORDS", "PublishError", "PublishReport", "RenderedSite", "build_site", "publish",
            "redact_addresses", "site_output", "write_site"]

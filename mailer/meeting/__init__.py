@@ -1,0 +1,1 @@
+"""The meeting itself, pure: schedule, planner, agenda, briefing."""

@@ -1,0 +1,1 @@
+"""Mail going out: templates and contexts, MIME and calendar, tokens, outbox, transports."""

@@ -1,0 +1,1 @@
+"""The public static site: pages and feeds."""

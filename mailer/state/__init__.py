@@ -1,0 +1,1 @@
+"""The SQLite state: the only package that speaks SQL."""
