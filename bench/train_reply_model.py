@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import importlib.util
 import json
 import sys
@@ -31,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "replies" / "dev"
-OUT = ROOT / "parsers" / "model" / "rsvp.json.gz"
+MODELS = ROOT / "parsers" / "model"
 
 
 def _learned() -> Any:
@@ -47,8 +48,23 @@ def _learned() -> Any:
 learned = _learned()
 CLASSES = list(learned.ANSWERS)
 
+# Per field: the classes a model chooses from, the class of a dev label, the class of what the rules read.
+FIELDS: dict[str, tuple[list[str], Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], str]]] = {
+    "rsvp": (list(learned.ANSWERS), lambda x: x["rsvp"] or "none", lambda r: r["rsvp"] or "none"),
+    "guests": (list(learned.GUEST_CLASSES), lambda x: learned.guest_class(int(x["guests"])),
+               lambda r: learned.guest_class(int(r["guests"]))),
+    "dietary": (["none", "some"], lambda x: "some" if x["dietary"] else "none",
+                lambda r: "some" if r["dietary"] else "none"),
+    "command": (["none", "join", "leave"], lambda x: x["command"] or "none", lambda r: r["command"] or "none"),
+}
 
-def load(dump: Path) -> list[dict[str, Any]]:
+
+def held_back(case_id: str) -> bool:
+    """The ~30% of dev that bench/reply_dev_split.py holds back (same hash of the id)."""
+    return int(hashlib.sha256(("split:" + case_id).encode()).hexdigest(), 16) % 10 < 3
+
+
+def load(dump: Path, field: str = "rsvp") -> list[dict[str, Any]]:
     """Dev cases with their label, joined to what the reader read (body, rsvp, unsure, other fields)."""
     labels: dict[str, dict[str, Any]] = {}
     for path in sorted(DEV.glob("*.jsonl")):
@@ -60,7 +76,10 @@ def load(dump: Path) -> list[dict[str, Any]]:
     for line in dump.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         item = labels[row["id"]]
-        row["label"] = item["rsvp"] or "none"
+        row["label"] = FIELDS[field][1](item)
+        row["rule"] = FIELDS[field][2](row)
+        row["field"] = field
+        row["rule_unsure"] = field in row.get("asked", ["rsvp"] if row["rsvp_unsure"] else [])
         row["text"] = item["text"]
         rows.append(row)
     assert len(rows) == len(labels), "the dump must cover every dev text"
@@ -87,6 +106,7 @@ def matrix(texts: list[str], vocab: dict[str, int] | None) -> tuple[csr_matrix, 
 
 
 def train(texts: list[str], labels: list[str], c: float, keep: int, min_df: int) -> dict[str, Any]:
+    """Fit one model; the classes are those of CLASSES (set per field by main)."""
     """Fit, then keep the `keep` features with the largest weight; returns the model as learned.py loads it."""
     counts: Counter[str] = Counter()
     for text in texts:
@@ -96,13 +116,16 @@ def train(texts: list[str], labels: list[str], c: float, keep: int, min_df: int)
     y = np.array([CLASSES.index(label) for label in labels])
     clf = LogisticRegression(C=c, max_iter=1000, tol=1e-3, class_weight="balanced")
     clf.fit(x, y)
-    coef = clf.coef_  # (classes, features)
+    coef = clf.coef_  # (classes, features); one row for two classes: P(second) = sigmoid(row)
+    intercept = clf.intercept_
+    if coef.shape[0] == 1:
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
     strength = np.abs(coef).max(axis=0)
     order = np.argsort(-strength)[:keep]
     names = {i: n for n, i in vocab.items()}
     scale = float(np.abs(coef).max()) / 30000.0
     weights = {names[int(i)]: [int(round(w / scale)) for w in coef[:, i]] for i in order}
-    return {"classes": CLASSES, "bias": [float(b) for b in clf.intercept_], "scale": scale, "weights": weights,
+    return {"classes": CLASSES, "bias": [float(b) for b in intercept], "scale": scale, "weights": weights,
             "trained_on": f"dev part, {len(texts)} texts", "C": c, "min_df": min_df}
 
 
@@ -186,10 +209,12 @@ def evaluate(rows: list[dict[str, Any]], probs: list[dict[str, float]], policy: 
     """rsvp and whole-text right / asked / wrong per language ("all" too) under `policy`."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for row, p in zip(rows, probs, strict=True):
-        answer, unsure = policy(row["rsvp"], row["rsvp_unsure"], p)
+        rule = None if row["rule"] == "none" else row["rule"]
+        answer, unsure = policy(rule, row["rule_unsure"], p)
         rsvp = "asked" if unsure else "right" if (answer or "none") == row["label"] else "wrong"
-        whole = ("wrong" if rsvp == "wrong" or row["other_wrong"] else
-                 "asked" if rsvp == "asked" or row["other_asked"] else "right")
+        others = [n for n in row["wrong"] if n != row["field"]], [n for n in row["asked"] if n != row["field"]]
+        whole = ("wrong" if rsvp == "wrong" or others[0] else
+                 "asked" if rsvp == "asked" or others[1] else "right")
         for lang in (row["lang"], "all"):
             out[f"rsvp {lang}"][rsvp] += 1
             out[f"text {lang}"][whole] += 1
@@ -203,7 +228,8 @@ def _cell(c: Counter[str]) -> str:
 
 def report(rows: list[dict[str, Any]], probs: list[dict[str, float]], policies: dict[str, Policy]) -> None:
     langs = ["en", "fi", "sv", "all"]
-    print("rsvp right / asked / wrong per language; last column: whole text (all fields) for all")
+    field = rows[0]["field"] if rows else ""
+    print(f"{field} right / asked / wrong per language; last column: whole text (all fields) for all")
     print(f"{'policy':34} " + " ".join(f"{lang:^18}" for lang in langs) + f" {'whole text all':^18}")
     for name, policy in policies.items():
         res = evaluate(rows, probs, policy)
@@ -230,15 +256,31 @@ def policies() -> dict[str, Policy]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("cv", "fit", "grid"))
+    parser.add_argument("mode", choices=("cv", "held", "fit", "grid"))
     parser.add_argument("dump", type=Path, help="bench/reply_rules_dump.py output for the dev part")
     parser.add_argument("--C", type=float, default=20.0)
     parser.add_argument("--keep", type=int, default=40000, help="features kept after training")
     parser.add_argument("--min-df", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--field", choices=sorted(FIELDS), default="rsvp", help="which reading the model gives")
+    parser.add_argument("--tune-only", action="store_true",
+                        help="fit on the tune 70%% of dev only (for bench/reply_dev_split.py held --models)")
+    parser.add_argument("--out", type=Path, default=MODELS, help="folder to write <field>.json.gz to")
     parser.add_argument("--save-oof", type=Path, help="write out-of-fold probabilities (JSON lines)")
     args = parser.parse_args()
-    rows = load(args.dump)
+    global CLASSES
+    CLASSES = FIELDS[args.field][0]
+    rows = load(args.dump, args.field)
+    print(f"field {args.field}: classes {CLASSES}")
+    if args.mode == "held":
+        # Trained on the tune 70% of dev only, judged on the held 30% (bench/reply_dev_split.py's split).
+        tune = [r for r in rows if not held_back(r["id"])]
+        held = [r for r in rows if held_back(r["id"])]
+        model = learned.Model(train([r["body"] for r in tune], [r["label"] for r in tune], args.C, args.keep,
+                                    args.min_df))
+        print(f"trained on {len(tune)} tune texts, judged on {len(held)} held texts, C={args.C}\n")
+        report(held, [model.probabilities(r["body"]) for r in held], policies())
+        return 0
     if args.mode == "grid":
         for c in (5.0, 20.0, 80.0):
             for keep in (args.keep,):
@@ -256,11 +298,14 @@ def main() -> int:
         print(f"{len(rows)} dev texts, {args.folds}-fold by text id, C={args.C} keep={args.keep}\n")
         report(rows, probs, policies())
         return 0
+    if args.tune_only:
+        rows = [r for r in rows if not held_back(r["id"])]
     model = train([r["body"] for r in rows], [r["label"] for r in rows], args.C, args.keep, args.min_df)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"{args.field}.json.gz"
+    out.parent.mkdir(parents=True, exist_ok=True)
     raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    OUT.write_bytes(gzip.compress(raw, 9, mtime=0))
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(model['weights'])} features, {OUT.stat().st_size} bytes")
+    out.write_bytes(gzip.compress(raw, 9, mtime=0))
+    print(f"wrote {out}: {len(model['weights'])} features, {out.stat().st_size} bytes")
     return 0
 
 

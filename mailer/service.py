@@ -38,6 +38,8 @@ class TickReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    #: Of the failed: mails that could not be rendered (a template bug).
+    render_failed: int = 0
     inbound: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     #: Errors already written to the log when they happened (the daemon does not repeat them).

@@ -188,14 +188,16 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
         # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(learned.review(rsvp, intent.unsure, body), intent.why, intent.question, imip is not None),
+        **_intent_extras(*learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
+                                                 intent.why, body), intent.question, imip is not None),
     )
 
 
 def _intent_extras(unsure: tuple[str, ...], why: dict[str, str], question: bool, imip: bool) -> dict[str, Any]:
-    """The reader's doubts, reasons and question flag; a calendar answer's RSVP is never in doubt."""
+    """The reader's doubts, reasons and question flag; a calendar answer's RSVP and guests (its PARTSTAT and
+    the attendee's guest count) are never in doubt, whatever the text beside them says."""
     if imip:
-        unsure = tuple(name for name in unsure if name != "rsvp")
+        unsure = tuple(name for name in unsure if name not in ("rsvp", "guests"))
     return {"unsure": unsure, "why": why, "question": question}
 
 

@@ -71,7 +71,9 @@ def append(account: Account, folder: str, raws: list[bytes]) -> None:
 
 def weekly_series(coordinator: str = "koordinator@example.org") -> str:
     """The [network] and [meetings] tables of a small weekly network whose next invitation is already due."""
-    first = datetime.now(ZoneInfo("Europe/Helsinki")).date() + timedelta(days=3)  # its own date, not UTC's
+    # Three days ahead in the network's own zone, with catering and agenda mail one day ahead: whatever
+    # the hour, only the invitation is due (and the coordinators get nothing a test would have to count).
+    first = datetime.now(ZoneInfo("Europe/Helsinki")).date() + timedelta(days=3)
     return f"""
 [network]
 name = "Testnätverket"
@@ -89,5 +91,7 @@ duration_minutes = 120
 place = "Kulturhuset"
 invitation_lead_days = 5
 reminder_lead_days = 1
+catering_lead_days = 1
+agenda_lead_days = 1
 send_time = "00:00"
 """

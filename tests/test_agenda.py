@@ -336,7 +336,6 @@ def test_a_config_without_agenda_table_gets_the_default_recipe(tmp_path: Path) -
 def test_the_example_config_agenda_loads_with_its_documented_values() -> None:
     cfg = config.load_config(PROJECT_ROOT / "config" / "network.example.toml")
     assert cfg.agenda == config.Agenda()
-    assert "agenda" not in cfg.extra
 
 
 def test_agenda_settings_are_read_from_the_config(tmp_path: Path) -> None:

@@ -117,14 +117,16 @@ def test_members_import_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["members", "remove", "nobody@example.org", "--config", str(path)]) == 2
 
 
-def test_members_import_reports_bad_rows_by_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_members_import_reports_bad_rows_by_line_and_exits_1(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     path = _example_with(tmp_path)
     csv_file = tmp_path / "m.csv"
     csv_file.write_text("name,address,language\nOk Person,ok@example.org,fi\nBad,not-an-address,sv\n"
                         "Other,x@example.org,de\n", encoding="utf-8")
-    assert main(["members", "import", str(csv_file), "--config", str(path)]) == 0
+    assert main(["members", "import", str(csv_file), "--config", str(path)]) == 1
     captured = capsys.readouterr()
-    assert "1 added" in captured.out
+    assert "1 added" in captured.out and "2 rows skipped (1 with a bad address, 1 with an unknown language)" \
+        in captured.out
     assert f"{csv_file}:3: address" in captured.err and f"{csv_file}:4: language" in captured.err
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from mailer.demo import REPLIES, run_demo
+from mailer.cli.demo import REPLIES, run_demo
 from mailer.state.store import Store
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.cli import main
+from mailer.cli.demo import REPLIES, build_reply
 from mailer.config import load_config
-from mailer.demo import REPLIES, build_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 INVITE_TIME = datetime(2026, 11, 19, 9, 0, tzinfo=ZoneInfo("Europe/Helsinki"))

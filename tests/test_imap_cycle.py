@@ -17,8 +17,8 @@ from example_network import example_text, imap_network
 from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.cli import main
+from mailer.cli.demo import REPLIES, ScriptedReply, build_reply
 from mailer.config import load_config
-from mailer.demo import REPLIES, ScriptedReply, build_reply
 from mailer.state.store import Store
 
 pytestmark = [pytest.mark.imap, pytest.mark.slow]

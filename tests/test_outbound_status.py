@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from mailer import PROJECT_ROOT
+from mailer.cli.status import render_status
 from mailer.config import load_config
 from mailer.errors import AlreadyRunning
 from mailer.state.store import Store
-from mailer.status import render_status
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 

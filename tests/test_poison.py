@@ -21,8 +21,8 @@ from dovecot import Account
 from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.cli import main
+from mailer.cli.demo import REPLIES, build_reply
 from mailer.config import ImapSettings, load_config
-from mailer.demo import REPLIES, build_reply
 from mailer.errors import ConfigError
 from mailer.inbound.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
 from mailer.inbound.intake import INTERRUPTED_REASON

@@ -21,8 +21,8 @@ import pytest
 from example_network import weekly_series
 
 from mailer.cli import main
+from mailer.cli.demo import ScriptedReply, build_reply
 from mailer.config import load_config
-from mailer.demo import ScriptedReply, build_reply
 from mailer.inbound.intake import INTERRUPTED_REASON
 from mailer.state.store import InboundRow, Store
 

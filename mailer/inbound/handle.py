@@ -285,7 +285,8 @@ class ReplyHandler:
                 self.store.log("dietary", now, member_id=member.id, meeting_id=meeting.id, detail=p.dietary)
             forwarded = p.question and questions.forward(self, p, member, meeting, now,
                                                           applied=questions.reading(p, held))
-            if held:  # one mail: the question, and what was noted anyway
+            if held and p.imip is None:  # one mail: the question, and what was noted anyway (a calendar's
+                # machine-made answer is never answered: what it left unsure is simply not applied)
                 ask.ask(self, asked, member, meeting, now, applied=replace(p, topics=tuple(new_topics)),
                         fields=held, question_forwarded=forwarded)
                 return Outcome.PROCESSED, "asked the member: unsure " + ", ".join(held), member.id

@@ -36,6 +36,9 @@ ParseFunction = Callable[[bytes], ParsedReply]
 #: Address space a worker may use: a base for the interpreter and parsers, plus 10x the largest message.
 MEMORY_BASE = 1_000_000_000
 MEMORY_PER_MESSAGE_BYTE = 10
+#: A tiny reply parsed once by each new worker before it says it is ready.
+WARM_UP_MAIL = b"From: warm@example.org\r\nSubject: Re: x\r\n\r\nJa, jag kommer +1. Kyll\xc3\xa4 tuun.\r\n"
+
 #: How long a new worker may take to import the parsers and say it is ready.
 START_TIMEOUT_S = 60.0
 _PR_SET_PDEATHSIG = 1
@@ -87,6 +90,10 @@ def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, par
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    try:  # load what the parser loads on first use (the learned models) before the first deadline starts
+        parse(WARM_UP_MAIL)
+    except Exception:  # noqa: BLE001 - a parser that fails here fails on the real mail, with its reason
+        pass
     conn.send(("ready", os.getpid()))
     while True:
         try:

@@ -51,6 +51,8 @@ class DrainReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    #: Of the failed: rows whose mail could not be rendered (a template bug); `run --once` exits 1 on them.
+    render_failed: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None
     unreachable: str | None = None
@@ -299,6 +301,7 @@ class _Drain:
                 raise ValueError(f"rendered Message-ID {message.message_id!r} is not the row's "
                                  f"{row.message_id!r}")
         except Exception as exc:  # a template bug must not stop the other members' mail
+            self.report.render_failed += 1
             self._fail(row, f"render failed: {_reason(exc)}", address_failing=False)
             return
         try:

@@ -22,6 +22,7 @@ class _Report(Protocol):
     sent: int
     retried: int
     failed: int
+    render_failed: int
     errors: list[str]
     logged: list[str]
 
@@ -77,6 +78,7 @@ class Sending:
         report.sent += result.sent
         report.retried += result.retried
         report.failed += result.failed
+        report.render_failed += result.render_failed
         report.errors.extend(result.errors)
         t = now()
         if result.unreachable:

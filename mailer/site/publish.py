@@ -25,8 +25,9 @@ import jinja2
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from mailer import PROJECT_ROOT, __version__
+from mailer import __version__
 from mailer.config import Config
+from mailer.config.resources import templates_dir
 from mailer.errors import TraffpunktError
 from mailer.meeting.schedule import holiday_dates, occurrences
 from mailer.models import Meeting, Occurrence
@@ -193,7 +194,7 @@ def site_output(config: Config) -> Path:
 
 def _template_dir(config: Config) -> Path:
     own = config.templates_dir / "site"
-    return own if own.is_dir() else PROJECT_ROOT / "templates" / "site"
+    return own if own.is_dir() else templates_dir() / "site"
 
 
 def _env(config: Config) -> jinja2.Environment:

@@ -116,3 +116,33 @@ def test_the_model_file_ships_in_the_wheel() -> None:
     assert shipped and all(
         any(fnmatch(str(p.relative_to(ROOT / "parsers")), pat) for pat in patterns) for p in shipped
     )
+
+
+def test_companions_the_rules_missed_are_asked_about_quoting_the_sentence_they_are_in() -> None:
+    text = "Hej Anna! Jag kommer och tar med min sambo och två kollegor. Vi ses!"
+    unsure, why = learned.review_reading("yes", 0, None, None, (), {"rsvp": "Jag kommer"}, text)
+    assert unsure == ("guests",)
+    assert why["guests"] == "Jag kommer och tar med min sambo och två kollegor."
+
+
+def test_guests_the_model_also_reads_are_not_asked_about() -> None:
+    text = "Jag kommer och tar med min sambo."
+    assert learned.review_reading("yes", 1, None, None, (), {}, text) == ((), {})
+
+
+def test_no_guests_are_asked_about_when_the_member_is_not_coming() -> None:
+    text = "Tyvärr kan jag inte komma, och inte min sambo heller."
+    assert "guests" not in learned.review_reading("no", 0, None, None, (), {}, text)[0]
+
+
+def test_a_leave_the_model_does_not_see_in_the_text_is_asked_about_before_anyone_is_removed() -> None:
+    unsure, _why = learned.review_reading("yes", 0, None, "leave", (), {"command": "x"}, "Jag kommer gärna!")
+    assert unsure == ("command",)
+
+
+def test_the_model_never_makes_a_command_the_rules_did_not_read() -> None:
+    assert learned.review_reading(None, 0, None, None, (), {}, "Ta bort mig från listan tack") == ((), {})
+
+
+def test_a_leave_both_read_is_acted_on() -> None:
+    assert learned.review_reading(None, 0, None, "leave", (), {}, "Please remove me from the list.") == ((), {})

@@ -14,14 +14,28 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime as rfc_date
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.dates import format_datetime
 
-from mailer import PROJECT_ROOT
-from mailer.cli import import_members
+from mailer.cli.members_csv import import_members
 from mailer.config import Config, load_config
-from mailer.service import Service, build_inbox
+from mailer.config.resources import example_config, example_members
 from mailer.state.store import Store
+
+if TYPE_CHECKING:
+    from mailer.cli.common import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    sp = sub.add_parser("demo", help="Run a whole meeting cycle on a simulated clock with the Maildir transport.",
+                        description="Run a whole meeting cycle of the example network on a fast simulated clock "
+                                    "through the real daemon code; leaves the database, DIR/outbox/, "
+                                    "DIR/inbox/.processed/ and DIR/site/ for you to look at.")
+    sp.add_argument("--workdir", metavar="DIR", default="traffpunkt-demo", help="where to put everything "
+                                                                                "(default: ./traffpunkt-demo)")
+    sp.add_argument("--speed", type=float, default=0.0, help="seconds to pause per simulated step (default 0)")
+    sp.set_defaults(func=lambda args: run_demo(Path(args.workdir), speed=args.speed))
 
 
 @dataclass(frozen=True)
@@ -55,17 +69,17 @@ REPLIES = (
 
 def _write_config(workdir: Path) -> Path:
     """The example config with every path pointed into the demo folder."""
-    text = (PROJECT_ROOT / "config" / "network.example.toml").read_text(encoding="utf-8")
+    text = example_config().read_text(encoding="utf-8")
     replacements = {
         'outbox = "../var/outbox"': f'outbox = "{workdir / "outbox"}"',
         'inbox = "../var/inbox"': f'inbox = "{workdir / "inbox"}"',
         'database = "../var/traffpunkt.db"': f'database = "{workdir / "traffpunkt.db"}"',
-        'import_csv = "members.example.csv"': f'import_csv = "{PROJECT_ROOT / "config" / "members.example.csv"}"',
+        'import_csv = "members.example.csv"': f'import_csv = "{example_members()}"',
         'output = "../site"': f'output = "{workdir / "site"}"',
     }
     for old, new in replacements.items():
         if old not in text:
-            raise RuntimeError(f"the example config no longer contains {old!r}; update mailer/demo.py")
+            raise RuntimeError(f"the example config no longer contains {old!r}; update mailer/cli/demo.py")
         text = text.replace(old, new)
     path = workdir / "network.toml"
     path.write_text(text, encoding="utf-8")
@@ -217,6 +231,8 @@ _EVENTS = {
 
 def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type: ignore[no-untyped-def]
     """Run the cycle and print a readable timeline; returns the exit code."""
+    from mailer.service import Service, build_inbox
+
     workdir = workdir.resolve()
     for name in ("outbox", "inbox", "site", "traffpunkt.db", "traffpunkt.db-wal", "traffpunkt.db-shm"):
         target = workdir / name
@@ -229,7 +245,8 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
     tz = config.network.tz
     store = Store.open(config.database)
     start = datetime(2026, 11, 18, 8, 0, tzinfo=tz)
-    added, _, problems = import_members(store, config.members_csv or Path(), config.network.language, start)
+    imported = import_members(store, config.members_csv or Path(), config.network.language, start)
+    added, problems = imported.added, imported.problems
     print_fn(f"traffpunkt demo — {config.network.name}, {added} members, everything in {workdir}")
     print_fn("Simulated clock: one tick an hour from 18.11 to 5.12.2026 (Helsinki time).")
     print_fn("")
@@ -309,6 +326,8 @@ def run_demo(workdir: Path, speed: float = 0.0, print_fn=print) -> int:  # type:
     print_fn("")
     print_fn("Sent in all: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
     print_fn(f"Mail as members got it: {config.mail.outbox_maildir}/new/ (one file a message)")
+    print_fn(f"Replies as they arrived: {config.mail.inbox_maildir}/.processed/cur/ (handled) and "
+             f"{config.mail.inbox_maildir}/.quarantine/cur/ (set aside); Maildir++ folders, hidden by `ls`")
     print_fn(f"The public page: {config.site.output}/index.html")
     print_fn(f"Database: {config.database}   Config: {workdir / 'network.toml'}")
     print_fn(f"Try: traffpunkt status --config {workdir / 'network.toml'}")

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from babel.dates import format_datetime
 
+from mailer.cli.common import EXIT_OK, common_options, load, now_of, open_store
 from mailer.config import Config
 from mailer.state.store import Store
+
+if TYPE_CHECKING:
+    from mailer.cli.common import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    help_ = "Show the next meetings, who answered what, and the outbox."
+    sp = sub.add_parser("status", help=help_, description=help_)
+    common_options(sp)
+    sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = load(args)
+    store = open_store(cfg)
+    try:
+        print(render_status(cfg, store, now_of(args)))
+    finally:
+        store.close()
+    return EXIT_OK
 
 
 def render_status(config: Config, store: Store, now: datetime, meetings_shown: int = 3) -> str:

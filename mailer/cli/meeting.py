@@ -1,0 +1,92 @@
+"""`traffpunkt preview | agenda | publish`: what members and the public will see of a meeting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from mailer.cli.common import EXIT_OK, CliError, common_options, load, meeting_for, now_of, open_store
+
+if TYPE_CHECKING:
+    from mailer.cli.common import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    sp = sub.add_parser("preview", help="Print a rendered mail as a member would get it.",
+                        description="Print a rendered mail as a member would get it.")
+    common_options(sp)
+    sp.add_argument("kind", help="invitation, reminder, cancellation, update, ...")
+    sp.add_argument("--member", metavar="ADDRESS", help="render for this member (default: the first)")
+    sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.set_defaults(func=cmd_preview)
+
+    help_ = "Print the time-boxed agenda of a meeting as it stands now."
+    sp = sub.add_parser("agenda", help=help_, description=help_)
+    common_options(sp)
+    sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_agenda)
+
+    help_ = "Write the public page, the .ics calendar and the Atom feed to the site folder."
+    sp = sub.add_parser("publish", help=help_, description=help_)
+    common_options(sp)
+    sp.add_argument("--now", metavar="ISO", help=argparse.SUPPRESS)
+    sp.set_defaults(func=cmd_publish)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from mailer.models import Member
+    from mailer.outbound.compose import Composer
+
+    cfg = load(args)
+    store = open_store(cfg)
+    now = datetime.now(UTC)
+    if args.member:
+        member = store.member_by_address(args.member)
+        if member is None:
+            raise CliError(f"--member: no member with address {args.member}")
+    else:
+        member = next(store.members(), None) or Member(
+            id=0, name="Anna Exempel", address="anna@example.org", organisation="Exempelteatern",
+            language=cfg.network.language, status="active", joined=now)
+    meeting = meeting_for(cfg, store, args.meeting, now)
+    composer = Composer(cfg, store, store.token_secret(cfg.network.token_secret_env))
+    rendered = composer.preview(args.kind, member, meeting)
+    sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    return EXIT_OK
+
+
+def cmd_agenda(args: argparse.Namespace) -> int:
+    from mailer.meeting.agenda import render_text
+    from mailer.meeting.briefing import meeting_agenda
+
+    cfg = load(args)
+    store = open_store(cfg)
+    try:
+        meeting = meeting_for(cfg, store, args.meeting, now_of(args))
+        built = meeting_agenda(cfg, store, meeting)
+        title = cfg.meetings.title or cfg.network.name
+        print(f"{title} {meeting.date.isoformat()} — {meeting.place}")
+        print()
+        print(render_text(built.agenda, cfg.network.language, cfg.network.locale, notes=True), end="")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from mailer.site.publish import publish
+
+    cfg = load(args)
+    store = open_store(cfg)
+    try:
+        report = publish(cfg, store, now_of(args))
+    except OSError as exc:
+        raise CliError(f"publish: cannot write the site to {cfg.site.output}: {exc.strerror or exc}") from None
+    finally:
+        store.close()
+    state = "updated" if report.changed else "unchanged"
+    print(f"{report.output}: {state} ({len(report.files)} files)")
+    return EXIT_OK
