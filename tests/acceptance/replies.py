@@ -16,8 +16,8 @@ from harness import Network, message_id, network
 from smtp_server import SinkHandler
 
 from mailer.cli import main
+from mailer.cli.demo import ScriptedReply, build_reply
 from mailer.config import load_config
-from mailer.demo import ScriptedReply, build_reply
 
 FOLDER = "Svar"
 PASSWORD_ENV = "TP_ACCEPTANCE_IMAP_PASSWORD"
