@@ -45,6 +45,9 @@ PRIVATE_FILE_MODE = 0o600
 class InboxError(TraffpunktError, ConnectionError):
     """The inbox cannot be read now (connection, TLS, login, timeout, a refused command): try again later."""
 
+    #: What the run did before it broke off (a connection cut after some messages were applied), if known.
+    report: InboxReport | None = None
+
 
 class Outcome(enum.Enum):
     """What the handler made of a message; decides the folder it moves to."""
