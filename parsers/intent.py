@@ -153,12 +153,10 @@ def _markers() -> tuple[re.Pattern[str], dict[str, str]]:
 
 
 def read_command(lines: list[str], subject: str) -> str | None:
-    """erase/export/leave/join/help: a whole-line command word in the subject or first line, or a command
-    phrase; "confirm-erase"/"confirm-export" for the one-tap answer that confirms a GDPR request."""
+    """A command word (languages.COMMANDS) as the subject or first line, or a command phrase; confirm-<action>."""
     first = _fold(lines[0]) if lines else ""
     said = _fold(subject)
-    confirm = commands.privacy_confirmation(subject) or commands.privacy_confirmation(lines[0] if lines else "")
-    if confirm is not None:
+    if confirm := commands.privacy_confirmation(subject) or commands.privacy_confirmation(lines[0] if lines else ""):
         return f"confirm-{confirm[0]}"
     for candidate in languages():
         for kind in COMMANDS:
@@ -277,8 +275,7 @@ def read_intent(text: str, subject: str = "") -> Intent:
             dietary=read_dietary(lines, sections["dietary"], lang),
             topics=tuple(sections["topics"] + topics.read_topic_phrases(sentences_of(rest), lang)),
             needs=tuple(sections["needs"]), offers=tuple(sections["offers"]), command=command,
-            speakers=tuple(sections["speakers"]),
-            approval=approval,
+            speakers=tuple(sections["speakers"]), approval=approval,
         )  # fmt: skip
     headers = tuple(text for text in used.values() if text)
     return _read(lang, lex, lines, rest, sections, subject, command, approval, headers)

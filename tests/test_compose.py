@@ -18,7 +18,7 @@ from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
-from mailer.outbound import compose, tokens
+from mailer.outbound import skeleton, template_check, tokens
 from mailer.outbound.compose import Composer, Rendered, make_message_id
 from mailer.state.store import OutboxRow, Store
 
@@ -392,13 +392,13 @@ def test_check_templates_reports_a_missing_file_and_a_broken_template(
     (folder / "fi" / "reminder.html").unlink()
     (folder / "en" / "welcome.txt").write_text("Hello {{ member.nickname }}\n", encoding="utf-8")
     composer = Composer(replace(config, templates_dir=folder), Store.memory(), SECRET)
-    problems = composer.check_templates()
+    problems = template_check.problems(composer)
     assert any(p.endswith("fi/reminder.html: missing") for p in problems)
     assert any("en" in p and "welcome" in p and "nickname" in p for p in problems)
 
 
 def test_the_shipped_templates_have_no_problems(config: Config, store: Store) -> None:
-    assert Composer(config, store, SECRET).check_templates() == []
+    assert template_check.problems(Composer(config, store, SECRET)) == []
 
 
 @pytest.mark.parametrize(
@@ -722,13 +722,13 @@ def test_memo_to_many_members_builds_the_shared_part_once_per_language(
 ) -> None:
     meeting = add_meeting(store)
     calls: list[str] = []
-    real = compose.meeting_vars
+    real = skeleton.meeting_vars
 
     def counting(m: Meeting, c: Config, language: str) -> dict[str, object]:
         calls.append(language)
         return real(m, c, language)
 
-    monkeypatch.setattr(compose, "meeting_vars", counting)
+    monkeypatch.setattr(skeleton, "meeting_vars", counting)
     composer = Composer(config, store, SECRET)
     for i in range(6):
         member = add_member(store, f"Medlem {i}", f"m{i}@example.org", "fi" if i % 3 == 0 else "sv")

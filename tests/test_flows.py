@@ -25,7 +25,7 @@ import pytest
 from counter_mail import counter_mail
 
 from mailer.config import load_config
-from mailer.inbound.inbox import MaildirInbox
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.outbound.tokens import make as make_token
 from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service

@@ -19,7 +19,7 @@ from mailer.outbound import notes
 from mailer.outbound.compose import KINDS, MEETING_KINDS, Composer, sample_context
 from mailer.outbound.reasons import translate
 from mailer.state.store import Store
-from parsers.diet import need_of
+from parsers.needs import need_of
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=HELSINKI)

@@ -24,8 +24,10 @@ from mailer.cli import main
 from mailer.cli.demo import REPLIES, build_reply
 from mailer.config import ImapSettings, load_config
 from mailer.errors import ConfigError
-from mailer.inbound.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
+from mailer.inbound.imap_reader import ImapInbox
+from mailer.inbound.inbox import InboundMessage, InboxError, InboxReport, Outcome
 from mailer.inbound.intake import INTERRUPTED_REASON
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.inbound.parse_worker import ParseWorker
 from mailer.outbound.reasons import translate
 from mailer.state.store import Store

@@ -11,6 +11,7 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.cli import main
 from mailer.config import Config, load_config
+from mailer.outbound import template_check
 from mailer.outbound.compose import KINDS, Composer
 from mailer.outbound.template_check import contexts
 from mailer.state.store import Store
@@ -34,11 +35,11 @@ def templates_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 
 def problems(config: Config, folder: Path) -> list[str]:
-    return Composer(replace(config, templates_dir=folder), Store.memory(), b"check").check_templates()
+    return template_check.problems(Composer(replace(config, templates_dir=folder), Store.memory(), b"check"))
 
 
 def test_the_shipped_templates_have_no_problem(config: Config) -> None:
-    assert Composer(config, Store.memory(), b"check").check_templates() == []
+    assert template_check.problems(Composer(config, Store.memory(), b"check")) == []
 
 
 def test_a_misspelt_field_in_the_reminders_maybe_branch_is_named_with_file_and_line(

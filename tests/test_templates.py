@@ -13,7 +13,9 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.config import LANGUAGES, Config, load_config
 from mailer.models import Meeting, Member
-from mailer.outbound.compose import KINDS, MEETING_KINDS, PARTS, Composer, sample_context
+from mailer.outbound.compose import Composer
+from mailer.outbound.kinds import KINDS, MEETING_KINDS, PARTS
+from mailer.outbound.samples import sample_context
 from mailer.state.store import Store
 
 HELSINKI = ZoneInfo("Europe/Helsinki")

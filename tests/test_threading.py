@@ -17,7 +17,7 @@ import pytest
 from smtp_server import Server, smtp_server
 
 from mailer.config import load_config
-from mailer.inbound.inbox import MaildirInbox
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.outbound.smtp import SmtpTransport
 from mailer.outbound.thread_headers import apply, reply_subject, thread_of
 from mailer.service import Service

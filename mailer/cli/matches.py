@@ -25,7 +25,7 @@ def _who(name: str, organisation: str | None) -> str:
 
 
 def cmd_matches(args: argparse.Namespace) -> int:
-    from mailer.meeting.matches import meeting_matches
+    from mailer.outbound.matches import meeting_matches
 
     cfg = load(args)
     store = open_store(cfg)

@@ -69,7 +69,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_agenda(args: argparse.Namespace) -> int:
     from mailer.meeting.agenda import render_text
-    from mailer.meeting.briefing import meeting_agenda
+    from mailer.outbound.briefing import meeting_agenda
 
     cfg = load(args)
     store = open_store(cfg)

@@ -32,6 +32,7 @@ def register(msub: SubParsers) -> list[argparse.ArgumentParser]:
 
 def run(action: str, cfg: Config, store: Store, address: str) -> int:
     from mailer.inbound.forget import forget_member
+    from mailer.site.publish import publish
     from mailer.state.privacy import export
 
     if action == "export":
@@ -40,7 +41,7 @@ def run(action: str, cfg: Config, store: Store, address: str) -> int:
             raise CliError(f"no member with address {address}")
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
-    lines = forget_member(cfg, store, address, datetime.now(UTC))
+    lines = forget_member(cfg, store, address, datetime.now(UTC), publish)
     if lines is None:
         raise CliError(f"no member with address {address}")
     print(f"erased {address.strip().lower()}")

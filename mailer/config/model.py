@@ -8,8 +8,8 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailer.oauth.settings import OAuthSettings
-from mailer.outbound.dkim_settings import DkimSettings
+from mailer.config.dkim import DkimSettings
+from mailer.config.oauth import OAuthSettings
 
 LANGUAGES = ("sv", "fi", "en")
 TLS_MODES = ("starttls", "tls", "none")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from email import message_from_bytes
 from email.message import Message
@@ -106,10 +106,10 @@ def forget_mail(config: Config, needles: list[str]) -> dict[str, int]:
     return counts
 
 
-def forget_member(config: Config, store: Store, address: str, now: datetime) -> list[str] | None:
+def forget_member(config: Config, store: Store, address: str, now: datetime,
+                  publish: Callable[[Config, Store, datetime], object]) -> list[str] | None:
     """Erase the member with this address everywhere: database rows (then vacuumed and checkpointed), kept
-    mail, the site rebuilt. Lines saying what was done; None if there is no such member."""
-    from mailer.site.publish import publish
+    mail, the site rebuilt (by `publish`, the site's). Lines saying what was done; None if there is none."""
     from mailer.state import privacy
 
     row = privacy.export(store, address)
@@ -123,3 +123,18 @@ def forget_member(config: Config, store: Store, address: str, now: datetime) -> 
     return [f"database: {erased.summary()}; vacuumed, WAL emptied",
             "mail: " + ", ".join(f"{n} in {where}" for where, n in mail.items()),
             f"site: rebuilt in {config.site.output}"]
+
+
+def erase_confirmed(config: Config, store: Store, now: datetime,
+                    publish: Callable[[Config, Store, datetime], object]) -> list[str]:
+    """Members who confirmed by mail that their data be erased, once their goodbye has gone out: every trace
+    removed. Returns the errors (an IMAP server down): those erasures are tried again on the next tick."""
+    from mailer.state.privacy import due_erasures
+
+    errors = []
+    for address in due_erasures(store, now):
+        try:
+            forget_member(config, store, address, now, publish)
+        except Exception as exc:  # the daemon keeps running; the erase is retried
+            errors.append(f"erase of a member: {type(exc).__name__}: {exc}")
+    return errors

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mailer.config import Config
-from mailer.meeting.matches import meeting_matches
 from mailer.models import Meeting
+from mailer.outbound.matches import meeting_matches
 from mailer.state.store import Store
 
 

@@ -20,7 +20,7 @@ def context_for(config: Config, store: Store, kind: str, member: Member, meeting
     """What the daemon would give `kind` for this member and meeting now: their recorded answer, the agenda as it
     stands, the head count; made-up values only where nothing is recorded (and for kinds that answer a mail)."""
     from mailer.meeting.agenda import template_items
-    from mailer.meeting.briefing import agenda_context, catering_context, head_count, meeting_agenda
+    from mailer.outbound.briefing import agenda_context, catering_context, head_count, meeting_agenda
 
     ctx = sample_context(kind)
     if meeting is None:

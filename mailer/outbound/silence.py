@@ -89,3 +89,15 @@ def report_context(config: Config, store: Store, now: datetime, asked: int = 0) 
         "asked": asked,
     }
 
+
+
+def tend_members(config: Config, store: Store, enqueue: Enqueue, now: datetime, queued: dict[str, int]) -> None:
+    """The tick's step before planning: silent members (above) and newcomers' buddies (mailer/outbound/
+    buddies.py, before the catering list that shows them); adds what it queued to `queued` by kind."""
+    from mailer.outbound import buddies
+
+    counts = tend(config, store, enqueue, now)
+    for kind, n in (("still-interested", counts["asked"]), ("members-report", counts["reports"]),
+                    ("buddy", buddies.tend(config, store, enqueue, now))):
+        if n:
+            queued[kind] = queued.get(kind, 0) + n
