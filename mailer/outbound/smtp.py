@@ -90,6 +90,7 @@ class SmtpTransport:
         *,
         tls_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
+        limiter: RateLimiter | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -99,7 +100,8 @@ class SmtpTransport:
         self._password = password
         self._tls_context = tls_context
         self._local_hostname = local_hostname
-        self._limiter = RateLimiter(settings.messages_per_minute, clock, sleep)
+        #: `limiter` is shared by the networks that send through one account (mailer/outbound/pool.py).
+        self._limiter = limiter or RateLimiter(settings.messages_per_minute, clock, sleep)
         self._slots = asyncio.Semaphore(max(1, settings.max_connections))
         self._idle: list[SMTP] = []
         self._closed = False
