@@ -136,8 +136,12 @@ def build_umbrella(umbrella: Umbrella, members: Sequence[Member], now: datetime)
             if not (m.cancelled and m.id == 0):
                 # A UID of its own per network: branches that share a list domain must not share events.
                 zones.add(cfg.network.timezone)
-                events.append((m.start, ics.meeting_event(replace(m, uid=f"{member.slug}.{m.uid}"), cfg,
-                                                          language=language, answer_hint=False)))
+                event = ics.meeting_event(replace(m, uid=f"{member.slug}.{m.uid}"), cfg, language=language,
+                                          answer_hint=False)
+                if cfg.network.name not in str(event["summary"]):  # say whose meeting it is
+                    summary = f"{cfg.network.name}: {event.pop('summary')}"
+                    event.add("summary", summary)
+                events.append((m.start, event))
         items.extend(shown)
         nxt = next((v for v in shown if not v["cancelled"]), None)
         networks.append({"name": cfg.network.name, "title": cfg.meetings.title or cfg.network.name,
