@@ -235,3 +235,19 @@ def test_sighup_picks_up_an_edited_network_and_a_new_one_without_stopping_the_ot
     assert f"{tmp_path / 'sv.toml'}: invalid, skipped (it keeps running with its last good config)" in out
     assert "[Network North (en.toml)] traffpunkt running for Network North" in out
     assert _by_network(sink)["sv"] == _own_members("sv")
+
+
+def test_the_example_systemd_unit_runs_its_own_user_restarts_on_failure_and_reloads_with_sighup() -> None:
+    unit: dict[str, list[str]] = {}
+    for line in (ROOT / "config" / "traffpunkt.service").read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            unit.setdefault(key.strip(), []).append(value.strip())
+    assert unit["User"] != ["root"] and unit["User"] == unit["Group"]
+    assert unit["Restart"] == ["on-failure"]
+    assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    start = unit["ExecStart"][0].split()
+    assert start[1:3] == ["run", "--config"] and "--once" not in start
+    from mailer.cli import build_parser
+
+    assert build_parser().parse_args(start[1:]).config == [start[3]]  # the command line the CLI accepts

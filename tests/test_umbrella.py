@@ -133,3 +133,11 @@ def test_browser_shows_every_networks_meetings_and_each_link_reaches_that_networ
             assert NAMES["sv"] in body and "Nästa träff" in body
         if link.startswith("../fi/"):
             assert NAMES["fi"] in body and "Seuraava tapaaminen" in body
+
+
+def test_the_example_umbrella_file_is_valid() -> None:
+    from mailer.config.umbrella import load_umbrella
+
+    umbrella = load_umbrella(Path(__file__).resolve().parent.parent / "config" / "umbrella.example.toml")
+    assert (umbrella.name, umbrella.language, umbrella.output) == ("Kulturforum", "sv",
+                                                                   Path("/var/www/traffpunkt/umbrella"))
