@@ -22,6 +22,8 @@ log = logging.getLogger("traffpunkt")
 
 #: A network that could not start (its database failed) is tried again this often; SIGHUP tries at once.
 RETRY_SECONDS = 300.0
+#: Threads a network may hold at once (IMAP IDLE blocks one, reading the inbox another, publishing a third).
+THREADS_PER_NETWORK = 3
 #: The umbrella's page is rebuilt this often (unchanged files are not rewritten) and after each SIGHUP.
 UMBRELLA_SECONDS = 300.0
 
@@ -45,6 +47,7 @@ class Supervisor:
         #: Files found invalid at the last reading (the daemon exits 2 when nothing but these was given).
         self.invalid: set[Path] = set()
         self._configs: dict[Path, Config] = {}
+        self._threads = 0
 
     # -- starting and re-reading ---------------------------------------------------------------------
 
@@ -78,6 +81,7 @@ class Supervisor:
             await self._stop(key, "its file is gone")
         for key in [k for k in self.failed if k not in wanted]:
             del self.failed[key]
+        self._ensure_threads(len(wanted))
         for key, cfg in wanted.items():
             running = self.loops.get(key)
             if running is not None and running.config == cfg:
@@ -94,6 +98,17 @@ class Supervisor:
                     log.error("%s", problem)
                 log.error("%s: invalid; the umbrella's page is not published", files.umbrella)
         self.reloads += 1
+
+    def _ensure_threads(self, networks: int) -> None:
+        """Enough worker threads that one network blocked in IMAP IDLE never holds up another's inbox (the
+        default pool has min(32, cores + 4))."""
+        wanted = 8 + THREADS_PER_NETWORK * networks
+        if wanted > self._threads:
+            from concurrent.futures import ThreadPoolExecutor
+
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="traffpunkt"))
+            self._threads = wanted
 
     def _start(self, key: Path, cfg: Config) -> None:
         loop = NetworkLoop(cfg, self.pool, label_of(cfg))
