@@ -1,15 +1,19 @@
-"""Train, cross-validate and ship the reply RSVP model (parsers/model/rsvp.json.gz); dev part only.
+"""Train, judge and ship the reply models (parsers/model/<field>.json.gz: rsvp, guests, command); dev only.
 
 Needs scikit-learn and numpy at training time only (not project dependencies), e.g. in a throwaway venv:
 
     python3 -m venv /tmp/trainenv && /tmp/trainenv/bin/pip install scikit-learn numpy
-    # what a reader sees of each dev text (its body after quote stripping) and what the rules read:
-    cd /work/wt-reader && .venv/bin/python /work/wt-model/bench/reply_rules_dump.py > /tmp/rules-dev.jsonl
-    cd /work/wt-model
-    /tmp/trainenv/bin/python bench/train_reply_model.py cv /tmp/rules-dev.jsonl    # 5-fold figures
-    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl   # writes the model
+    # what the rules alone read from each dev text (its body after quote stripping), no model involved:
+    .venv/bin/python bench/reply_rules_dump.py > /tmp/rules-dev.jsonl
+    /tmp/trainenv/bin/python bench/train_reply_model.py held /tmp/rules-dev.jsonl --field guests  # policies
+    /tmp/trainenv/bin/python bench/train_reply_model.py cv /tmp/rules-dev.jsonl --field rsvp      # 5-fold
+    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl --field rsvp     # ships it
+    # models fitted on the tune 70% only, to grade the whole reader on the held 30% honestly:
+    /tmp/trainenv/bin/python bench/train_reply_model.py fit /tmp/rules-dev.jsonl --field rsvp --tune-only \
+        --out /tmp/tune-models && .venv/bin/python bench/reply_dev_split.py held --models /tmp/tune-models
 
-Folds are split by text id (each dev text is one case). Never reads tests/data/replies/test/.
+`held` fits on the tune 70% of dev (bench/reply_dev_split.py's split) and reports the policies on the held
+30%; `cv` folds the whole dev part by text id. Never reads tests/data/replies/test/.
 """
 
 from __future__ import annotations
@@ -124,8 +128,9 @@ def train(texts: list[str], labels: list[str], c: float, keep: int, min_df: int)
     order = np.argsort(-strength)[:keep]
     names = {i: n for n, i in vocab.items()}
     scale = float(np.abs(coef).max()) / 30000.0
-    weights = {names[int(i)]: [int(round(w / scale)) for w in coef[:, i]] for i in order}
-    return {"classes": CLASSES, "bias": [float(b) for b in intercept], "scale": scale, "weights": weights,
+    kept = [names[int(i)] for i in order]  # one flat list of scaled integers, a row of len(CLASSES) per name
+    flat = [int(round(w / scale)) for i in order for w in coef[:, i]]
+    return {"classes": CLASSES, "bias": [float(b) for b in intercept], "scale": scale, "names": kept, "flat": flat,
             "trained_on": f"dev part, {len(texts)} texts", "C": c, "min_df": min_df}
 
 
@@ -305,7 +310,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
     out.write_bytes(gzip.compress(raw, 9, mtime=0))
-    print(f"wrote {out}: {len(model['weights'])} features, {out.stat().st_size} bytes")
+    print(f"wrote {out}: {len(model['names'])} features, {out.stat().st_size} bytes")
     return 0
 
 

@@ -45,9 +45,9 @@ class NetworkLoop:
 
         store = Store.open(self.config.database, lock=True)  # the lock first: migrations run under it
         try:
-            transport = None
-            if self.pool is not None and self.config.mail.transport == "smtp":
-                transport = self.pool.lease(self.config)
+            from mailer.outbound.transport import make_transport
+
+            transport = make_transport(self.config, smtp=self.pool.lease if self.pool is not None else None)
             self.service = Service(self.config, store, transport=transport, inbox=build_inbox(self.config, store))
         except BaseException:
             store.close()

@@ -218,6 +218,15 @@ class Service:
             report.inbound[name] = report.inbound.get(name, 0) + n
         return report
 
+    def tell_login_refused(self, now: datetime) -> None:
+        """One `auth-lost` notice per coordinator when the OAuth2 grant was refused (mailer/oauth/notice.py)."""
+        from mailer.oauth.notice import queue_notice
+
+        try:
+            queue_notice(self.config, self.store, self.enqueue_mail, now)
+        except Exception as exc:  # the database refuses writes: the next tick tells them
+            log.debug("login refusal not told yet: %s", exc)
+
     async def tick(self, now: datetime | None = None, stop: asyncio.Event | None = None,
                    simulated: bool = False) -> TickReport:
         """One round of work: plan and queue, send what is due, read the inbox, send the answers it caused."""
@@ -229,6 +238,7 @@ class Service:
         if stop is None or not stop.is_set():
             await asyncio.to_thread(self.read_inbox, t, report)
             self.queue_digest(t, report)
+            self.tell_login_refused(t)
             await self.send(clock, stop, report)
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)
@@ -400,5 +410,8 @@ def build_inbox(config: Config, store: Store) -> Any:
 
     limit = config.mail.max_message_bytes
     if config.mail.transport == "smtp" and config.mail.imap is not None:
-        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit)
+        from mailer.oauth.source import token_source
+
+        return ImapInbox(config.mail.imap, config.mail.imap.password(), store, max_bytes=limit,
+                         tokens=token_source(config, config.mail.imap))
     return MaildirInbox(config.mail.inbox_maildir, store, max_bytes=limit)

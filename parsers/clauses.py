@@ -46,7 +46,7 @@ class Clause:
 
     def has(self, *labels: str) -> bool:
         """True when any cue of these labels occurs in the clause."""
-        return any(label in self.labels for label in labels)
+        return not self.labels.isdisjoint(labels)
 
     def cues_at(self, position: int) -> bool:
         """True when some cue starts at `position`."""
@@ -54,10 +54,14 @@ class Clause:
 
     def cues_of(self, label: str) -> list[tuple[int, int, Cue]]:
         """The (start, end, cue) of every cue of `label`."""
+        if label not in self.labels:
+            return []
         return [(start, end, cue) for start, end, cue in self.cues if cue.label == label]
 
     def at(self, label: str) -> list[int]:
         """Start positions of the cues of `label`."""
+        if label not in self.labels:
+            return []
         return [start for start, _end, cue in self.cues if cue.label == label]
 
 
@@ -78,9 +82,13 @@ class Sentence:
 
 def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Cues not lying inside a longer cue ("ser fram emot" hides "emot", "räkna inte med mig" its "inte")."""
+    if len(cues) < 2:
+        return cues
+    widest = max([e - s for s, e, _cue in cues])
+    if widest <= 1:
+        return cues  # no cue is longer than another: none hides one (and `cues` is in the order returned below)
     kept: list[tuple[int, int, Cue]] = []
     by_start: dict[int, list[tuple[int, int, Cue]]] = {}  # a cover of a hit starts at most `widest` before it
-    widest = max((e - s for s, e, _cue in cues), default=0)
     for hit in sorted(cues, key=lambda h: h[0] - h[1]):
         s, e, cue = hit
         covered = cue.label in _SHADOWED and any(
@@ -94,14 +102,15 @@ def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     return sorted(kept, key=lambda h: (h[0], h[0] - h[1]))
 
 
-def _pieces(text: str) -> list[str]:
-    return [p for p in _CUT.split(text) if p.strip()]
-
-
-def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: bool) -> list[Clause]:
-    spans: list[Span] = tokens(piece)
-    words = [lex.normal(s.word) for s in spans]
+def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, first: int, question: bool) -> list[Clause]:
+    """The clauses of one piece of a sentence (`spans`: its tokens, with offsets in `piece`)."""
+    normal = lex.normal
+    words = [normal(s.word) for s in spans]
     cues = _unshadowed(lex.find(words))
+    if not cues:  # one clause without cues (many pieces)
+        base = spans[0].start
+        offsets = [(x.start - base, x.end - base) for x in spans]
+        return [Clause(piece[base : spans[-1].end], words, cues, offsets, sentence, first, question, None, set())]
     whether = {e for _s, e, c in cues if c.label in ("doubt", "uncertain")}
     inside = {at for s, e, c in cues if c.label not in BOUNDARIES for at in range(s + 1, e)}  # cues are short
     cuts = sorted(
@@ -113,6 +122,11 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
             and start not in inside
         }
     )
+    if not cuts:  # one clause: the whole piece (most pieces)
+        offsets = [(x.start - spans[0].start, x.end - spans[0].start) for x in spans]
+        text = piece[spans[0].start : spans[-1].end]
+        opener = next((cue.label for start, _end, cue in cues if start == 0 and cue.label in BOUNDARIES), None)
+        return [Clause(text, words, cues, offsets, sentence, first, question, opener, {c.label for _s, _e, c in cues})]
     starts = [start for start, _end, _cue in cues]  # sorted: _unshadowed returns cues by start
     openers = {start: cue.label for start, _end, cue in reversed(cues) if cue.label in BOUNDARIES}
     out: list[Clause] = []
@@ -133,14 +147,46 @@ def _clauses_of(piece: str, lex: Lexicon, sentence: int, first: int, question: b
 #: The reader reads at most this many words (about 3.5 KB of prose; the longest of 2,773 corpus replies has 110): a
 #: text dense with cues ("+1 " x 5,000) costs what ordinary text does.
 MAX_WORDS = 600
+#: ... and at most this many tokens (600 words of prose are ~650; a header dump or "a,a,a,..." has many more).
+MAX_TOKENS = 1000
 
 
-def split(text: str, lex: Lexicon) -> list[Sentence]:
-    """The sentences of `text` (at most what the caller passes, and MAX_WORDS words), each cut into clauses."""
-    sentences: list[Sentence] = []
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A sentence before any language is applied: its text, question mark, and its pieces' tokens."""
+
+    text: str
+    question: bool
+    pieces: tuple[list[Span], ...]  # offsets in `text`
+
+
+def _cut(raw: str, spans: list[Span]) -> tuple[list[Span], ...]:
+    """The tokens of `raw` grouped into its pieces (between commas, dashes, colons, brackets, "..")."""
+    pieces: list[list[Span]] = []
+    current: list[Span] = []
+    cuts = [m.end() for m in _CUT.finditer(raw)]  # no token holds a cut character
+    k = 0
+    for span in spans:
+        if k < len(cuts) and cuts[k] <= span.start:
+            while k < len(cuts) and cuts[k] <= span.start:
+                k += 1
+            if current:
+                pieces.append(current)
+                current = []
+        current.append(span)
+    if current:
+        pieces.append(current)
+    return tuple(pieces)
+
+
+def _segments(text: str) -> list[_Segment]:
+    """The sentences of `text` within MAX_WORDS words and MAX_TOKENS tokens, tokenised once and cut into
+    pieces: what every language's reading shares."""
+    found: list[_Segment] = []
     budget = MAX_WORDS
+    left = MAX_TOKENS
     for match in _SENTENCE.finditer(text):
-        if budget <= 0:
+        if budget <= 0 or left <= 0:
             break
         raw = match.group().strip()
         words = raw.split(maxsplit=budget)
@@ -149,10 +195,61 @@ def split(text: str, lex: Lexicon) -> list[Sentence]:
             raw = " ".join(words[:budget])  # over the budget: keep the words within it
         if not raw or not any(ch.isalnum() or ord(ch) > 0x2000 for ch in raw):
             continue
-        question = "?" in raw
-        clauses: list[Clause] = []
-        for piece in _pieces(raw):
-            clauses += _clauses_of(piece, lex, len(sentences), len(clauses), question)
-        if clauses:
-            sentences.append(Sentence(raw, clauses, question, len(sentences)))
-    return sentences
+        spans = tokens(raw)
+        if len(spans) > left:
+            spans = spans[:left]
+            raw = raw[: spans[-1].end]
+        left -= len(spans)
+        if spans:
+            found.append(_Segment(raw, "?" in raw, _cut(raw, spans)))
+    return found
+
+
+class Text:
+    """A member's text cut into sentences and tokenised once; its clauses and cues read once per lexicon.
+
+    The reader reads the same text in its own language and, for a few fields, in the network's others:
+    the cutting and tokenising are shared, and each language's reading is kept for the next field that asks.
+    """
+
+    __slots__ = ("text", "_segments", "_read", "_words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._segments: list[_Segment] | None = None
+        self._read: dict[int, tuple[Lexicon, list[Sentence]]] = {}
+        self._words: list[str] | None = None
+
+    def segments(self) -> list[_Segment]:
+        if self._segments is None:
+            self._segments = _segments(self.text)
+        return self._segments
+
+    def words(self) -> list[str]:
+        """Every token the reader reads (folded, not yet normalised for a language), in order."""
+        if self._words is None:
+            self._words = [s.word for seg in self.segments() for spans in seg.pieces for s in spans]
+        return self._words
+
+    def sentences(self, lex: Lexicon) -> list[Sentence]:
+        """The sentences as `lex` reads them (computed once per lexicon; callers must not change them)."""
+        known = self._read.get(id(lex))
+        if known is not None and known[0] is lex:
+            return known[1]
+        sentences: list[Sentence] = []
+        for seg in self.segments():
+            clauses: list[Clause] = []
+            for spans in seg.pieces:
+                clauses += _clauses_of(seg.text, spans, lex, len(sentences), len(clauses), seg.question)
+            sentences.append(Sentence(seg.text, clauses, seg.question, len(sentences)))
+        self._read[id(lex)] = (lex, sentences)
+        return sentences
+
+    def mentions(self, lex: Lexicon, labels: frozenset[str]) -> bool:
+        """False when no clause `lex` reads in the text can hold a cue of `labels` (no word starts one)."""
+        return lex.starts_any(self.words(), labels)
+
+
+def split(text: str, lex: Lexicon) -> list[Sentence]:
+    """The sentences of `text` (at most what the caller passes, and MAX_WORDS words), each cut into clauses."""
+    return Text(text).sentences(lex)

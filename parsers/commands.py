@@ -10,7 +10,8 @@ from parsers.clauses import Sentence
 def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool, str]:
     """join/leave from sentences: (command, unsure, words). Join needs a list or network in the sentence."""
     found: dict[str, str] = {}
-    for sentence in sentences:
+    near: list[str] = []
+    for n_sentence, sentence in enumerate(sentences):
         labels = sentence.labels
         objects = bool(labels & {"list", "self"})
         parts = sentence.clauses
@@ -22,14 +23,24 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         if removing:
             found.setdefault("leave", sentence.text)
-        elif "join_verb" in labels and "list" in labels:
-            found.setdefault("join", sentence.text)
+        elif "join_verb" in labels and "negator" not in labels:
+            if "list" in labels:
+                found.setdefault("join", sentence.text)
+            elif _near_list(sentences, n_sentence):
+                near.append(sentence.text)  # "... era inbjudningar. Lägg till mig!": only if nothing else is read
+    if not found and near:
+        found["join"] = near[0]
     if len(found) == 1:
         kind, text = next(iter(found.items()))
         return kind, False, text
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _near_list(sentences: list[Sentence], at: int) -> bool:
+    """True when the sentence before or after names the list ("Jag vill få era inbjudningar. Lägg till mig!")."""
+    return any("list" in sentences[k].labels for k in (at - 1, at + 1) if 0 <= k < len(sentences))
 
 
 def asks(sentence: Sentence) -> bool:

@@ -38,6 +38,13 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64}+)\?([BbQq])\?([^?]*+)\?=")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]++=*+")
 _PLACEHOLDER = "tpEncodedWord{}x"  # an atom that stands for an encoded-word while addresses are parsed
 _PLACEHOLDER_SEEN = re.compile(r"tpEncodedWord(\d{1,6})x", re.IGNORECASE)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an 8-bit byte the stdlib kept as a surrogate escape
+# The common case read without the general parser: `Plain Name <local@domain>` or `local@domain`, nothing else
+# (no quotes, comments, groups, encoded-words, escapes or 8-bit).
+_SIMPLE = re.compile(
+    r"[ \t]*+(?:(?P<name>[A-Za-z0-9]++(?:[ \t]++[A-Za-z0-9]++)*+)?[ \t]*+<(?P<angle>[A-Za-z0-9._+-]++@[A-Za-z0-9.-]++)>"
+    r"|(?P<bare>[A-Za-z0-9._+-]++@[A-Za-z0-9.-]++))[ \t]*+"
+)
 
 
 def codec(charset: str | None) -> str | None:
@@ -111,7 +118,7 @@ def _raw_text(value: object) -> str:
                 chunks.append(chunk)
         return "".join(chunks)
     text = str(value)[:MAX_HEADER_CHARS]
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _ESCAPED_BYTE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")
     return text
 
@@ -219,6 +226,10 @@ def _valid(addr: str) -> bool:
 
 def _pairs(value: object) -> list[tuple[str, str]]:
     raw = _raw_text(value).replace("\r", "").replace("\n", "")
+    simple = _SIMPLE.fullmatch(raw) if len(raw) <= MAX_ADDRESS_CHARS else None
+    if simple is not None:  # what the general path below gives for it, read in one match
+        name = simple.group("name")
+        return [(" ".join(name.split()) if name else "", (simple.group("angle") or simple.group("bare")).casefold())]
     if len(raw) > MAX_ADDRESS_CHARS:
         raw = raw[: max(raw.rfind(",", 0, MAX_ADDRESS_CHARS), 0)]
     masked, runs = _masked(raw)  # before anything else reads the value: an encoded-word may hold ":" or "("

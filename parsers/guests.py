@@ -57,7 +57,7 @@ def _named(clause: Clause, at: int) -> bool:
     return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
 
 
-_AND = frozenset({"and", "och", "samt", "ja", "&"})
+_AND = frozenset({"and", "och", "o", "samt", "ja", "&"})
 
 
 def _partner(clause: Clause, start: int, end: int) -> bool:
@@ -83,8 +83,9 @@ def _companions(
         if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
     ] if relative > 0 else []  # "..., hon har just börjat som dramaturg": describes who was named
     context = company or clause.has("bring") or (clause.has("with") and attending)
-    if not context:
-        persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)]
+    if not context:  # a count right before the person in a short clause is company too: "ja yksi vieras"
+        persons = [p for p in persons if any(0 < p - q <= 4 or 0 < q - p <= 2 for q in pairs)
+                   or (len(clause.words) <= 5 and p > 0 and _number(clause.words[p - 1], numbers) is not None)]
     if clause.has("negator", "instead", "report"):
         return 0, 0, False, 0
     count = numbered = 0
@@ -110,10 +111,11 @@ def _companions(
     if not persons and clause.has("attend", "company") and not clause.has("against"):
         count += sum(1 for start, end, _c in clause.cues_of("pair") if _partner(clause, start, end))
     previous = -1
+    ends = {s: e for s, e, c in sorted(clause.cues_of("person"), key=lambda h: h[0] - h[1], reverse=True)}
     for start in persons:
         if start <= previous:
-            continue
-        previous = start
+            continue  # "two board members": one person cue inside another is the same people
+        previous = ends.get(start, start + 1) - 1
         values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
             unsure = True

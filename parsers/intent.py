@@ -56,9 +56,16 @@ def _word_weights() -> dict[str, dict[str, float]]:
     return {lang.code: {w: 1.0 / owners[w] ** 2 for w in lang.vocabulary} for lang in languages()}
 
 
+_KNOWN: list[tuple[object, frozenset[str]]] = []  # (the weights, every word they weigh)
+
+
 def _scores(text: str) -> dict[str, float]:
-    words = _WORD.findall(text.casefold().replace("’", "'"))
-    return {code: sum(weights.get(word, 0.0) for word in words) for code, weights in _word_weights().items()}
+    weights_of = _word_weights()
+    if not _KNOWN or _KNOWN[0][0] is not weights_of:
+        _KNOWN[:] = [(weights_of, frozenset(w for weights in weights_of.values() for w in weights))]
+    known = _KNOWN[0][1]
+    words = [w for w in _WORD.findall(text.casefold().replace("’", "'")) if w in known]  # others add 0.0
+    return {code: sum(weights.get(word, 0.0) for word in words) for code, weights in weights_of.items()}
 
 
 def _leader(scores: dict[str, float], minimum: float) -> str | None:
@@ -86,13 +93,17 @@ def detect_language(text: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _folded(phrases: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(p for p in (_fold(x) for x in phrases) if p)
+def _folded(phrases: tuple[str, ...]) -> tuple[frozenset[str], int]:
+    """The folded phrases, and the most words one has."""
+    folded = frozenset(p for p in (_fold(x) for x in phrases) if p)
+    return folded, max((p.count(" ") + 1 for p in folded), default=0)
 
 
 def _starts_with(line: str, phrases: tuple[str, ...]) -> bool:
-    folded = _fold(line)
-    return any(folded == p or folded.startswith(p + " ") for p in _folded(phrases))
+    """True when the line's first words are one of the phrases (folded)."""
+    known, longest = _folded(phrases)
+    words = _fold(line).split(" ")
+    return any(" ".join(words[:k]) in known for k in range(1, min(longest, len(words)) + 1))
 
 
 def _after_greeting(line: str) -> str:
@@ -149,7 +160,8 @@ def read_command(lines: list[str], subject: str) -> str | None:
             words = candidate.commands[kind]
             if said in words or (first and first in words):
                 return kind
-    joined = " ".join(" ".join(lines).split())
+    # The phrases are looked for where the clause reader reads: the first MAX_WORDS words.
+    joined = " ".join(" ".join(lines).split(maxsplit=clauses.MAX_WORDS)[: clauses.MAX_WORDS])
     for candidate in languages():
         for kind in ("leave", "join", "help"):
             phrase = candidate.command_phrases[kind]
@@ -266,23 +278,33 @@ def read_intent(text: str, subject: str = "") -> Intent:
     return _read(lang, lex, lines, rest, sections, subject, command, approval, headers)
 
 
-def _other_languages(rest: list[str], lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
+#: The cues without which `rsvp.read_answer` reads no answer and `commands.read_command_sentences` no
+#: command: another language's pass is skipped when no word of the text starts one of them (the result is
+#: the same; tests/parsers/test_reader_cost.py checks it on the dev corpus).
+ANSWER_LABELS = frozenset(
+    {"yes", "no", "maybe", "attend", "against", "uncertain", "try", "depends", "doubt", "modal", "greet_yes",
+     "later", "weak_no", "event"}
+)  # fmt: skip
+COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb"})
+
+
+def _other_languages(text: clauses.Text, lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
     """For a text with no answer in its own language: the answer in another ("tuun! could we ...")."""
     for other in languages():
         lex = _lexicon(other.code) if other.code != lang.code else None
-        if lex is not None:
-            found = rsvp.read_answer(clauses.split("\n".join(rest), lex), other.negation_after, joining)
+        if lex is not None and text.mentions(lex, ANSWER_LABELS):
+            found = rsvp.read_answer(text.sentences(lex), other.negation_after, joining)
             if found.value is not None and not found.unsure:
                 return found
     return answer
 
 
-def _other_command(rest: list[str], lang: Language, why: str) -> tuple[str | None, str]:
+def _other_command(text: clauses.Text, lang: Language, why: str) -> tuple[str | None, str]:
     """join/leave written in another of the network's languages ("Please ottakaa mut pois listalta")."""
     for other in languages():
         lex = _lexicon(other.code) if other.code != lang.code else None
-        if lex is not None:
-            found, unsure, words = commands.read_command_sentences(clauses.split("\n".join(rest), lex))
+        if lex is not None and text.mentions(lex, COMMAND_LABELS):
+            found, unsure, words = commands.read_command_sentences(text.sentences(lex))
             if found is not None and not unsure:
                 return found, words
     return None, why
@@ -299,14 +321,15 @@ def _read(
     approval: bool,
     headers: tuple[str, ...],
 ) -> Intent:
-    sentences = clauses.split("\n".join(rest), lex)
+    text = clauses.Text("\n".join(rest))
+    sentences = text.sentences(lex)
     unsure: list[str] = []
     why: dict[str, str] = {}
     sentence_command, command_unsure, command_why = commands.read_command_sentences(sentences)
     if command is None and sentence_command:
         command = sentence_command
     if command is None and not command_unsure:
-        command, command_why = _other_command(rest, lang, command_why)
+        command, command_why = _other_command(text, lang, command_why)
     if command_unsure and command is None:
         unsure.append("command")
     if command in ("join", "leave"):
@@ -314,7 +337,7 @@ def _read(
     said = next((a for a in (answer_word(subject, c) for c in (lang, *languages())) if a), None)
     answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
     if answer.value is None and not answer.unsure:
-        answer = _other_languages(rest, lang, answer, command == "join")
+        answer = _other_languages(text, lang, answer, command == "join")
     value = answer.value
     if command == "leave" and not answer.strong:
         value = None  # "Stryk mig från listan ... lycka till!": a farewell, not an answer
@@ -341,7 +364,7 @@ def _read(
             why["dietary"] = diet_why
     count = 0
     if value != "no":
-        found = guests.read_guests(sentences, "\n".join(rest), _numbers(lang.code))
+        found = guests.read_guests(sentences, text.text, _numbers(lang.code))
         count = found.count
         if found.unsure:
             unsure.append("guests")

@@ -137,7 +137,15 @@ def _is_attachment(part: Message) -> bool:
     return disposition.startswith("attachment")
 
 
+def _names(part: Message, header: str, name: str) -> bool:
+    """False when the raw `header` cannot hold parameter `name` (the stdlib's parsing of it is skipped then)."""
+    value = part.get(header)
+    return value is not None and name in str(value).lower()
+
+
 def _filename(part: Message) -> str:
+    if not (_names(part, "content-disposition", "name") or _names(part, "content-type", "name")):
+        return ""  # neither a filename nor a name parameter
     try:
         return (part.get_filename() or "").casefold()
     except _PAYLOAD_ERRORS:
@@ -145,6 +153,8 @@ def _filename(part: Message) -> str:
 
 
 def _param(part: Message, name: str) -> str:
+    if not _names(part, "content-type", name):
+        return ""
     try:
         return str(part.get_param(name, "")).casefold()
     except _PAYLOAD_ERRORS:

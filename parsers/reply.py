@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from parsers import autoreply, bounce, learned
+from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
@@ -22,7 +23,10 @@ Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
 INTENT_MAX_LINES = 200
 INTENT_MAX_CHARS = 16 * 1024
 BODY_MAX_CHARS = 64 * 1024
+#: The learned second opinion reads at most this much of the member's text (MAX_WORDS words at most too).
+MODEL_MAX_CHARS = 2048
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}+")
+_NON_SPACE = re.compile(r"\S++")
 
 # The fields of the tests/data contract, in the order `to_json_dict` writes them.
 CONTRACT_FIELDS = (
@@ -152,7 +156,8 @@ def _read(message: Normalised) -> ParsedReply:
             )  # fmt: skip
     if imip is not None:
         body = strip_calendar_text(body)
-    intent = read_intent(_for_intent(body), "" if imip else envelope["subject"])
+    intent_text = _for_intent(body)
+    intent = read_intent(intent_text, "" if imip else envelope["subject"])
     category: Category = "reply"
     reason = None
     rsvp = intent.rsvp
@@ -188,8 +193,10 @@ def _read(message: Normalised) -> ParsedReply:
         is_list_mail=auto.is_list_mail,
         **envelope,
         # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(*learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
-                                                 intent.why, body), intent.question, imip is not None),
+        **_intent_extras(*(learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
+                                                  intent.why, _model_text(body))
+                           if imip is None else (intent.unsure, intent.why)),
+                         intent.question, imip is not None),
     )
 
 
@@ -224,6 +231,19 @@ def _for_intent(body: str) -> str:
     else:
         head = head[:cut]
     return _SPACE_RUN.sub(" ", head)
+
+
+def _model_text(text: str) -> str:
+    """What the learned models read: the text up to its MAX_WORDS-th word (as the rules), at most
+    MODEL_MAX_CHARS, cut at a space. Their features are a few per character; they were trained on texts of
+    at most ~600 characters."""
+    if len(text) > MODEL_MAX_CHARS:
+        cut = max(text.rfind(" ", 0, MODEL_MAX_CHARS + 1), text.rfind("\n", 0, MODEL_MAX_CHARS + 1))
+        text = text[: cut if cut > 0 else MODEL_MAX_CHARS]
+    for n, word in enumerate(_NON_SPACE.finditer(text), start=1):
+        if n == MAX_WORDS:
+            return text[: word.end()]
+    return text
 
 
 def _unreadable(text: str) -> bool:

@@ -14,7 +14,7 @@ from parsers.clauses import Clause, Sentence
 STRONG, PARTICLE, WEAK = 3, 2, 1
 _PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
 _POLAR = ("attend", "against", "uncertain")
-_KEEPS_NEGATOR = ("negator", "yes", "no", "maybe", "filler", "aux")
+_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux")  # "vet inte än" keeps its "inte" to itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +97,20 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     limited = clause.has("limit")
     negated = _negated(clause, after)
     values: list[str] = []
+    # "en ole varma ehdinkö", "not sure whether I make it": attending inside the doubt is the doubt's
+    doubting = not (other or limited) and (
+        clause.has("doubt") or any(c.label == "uncertain" and negated.get(s, False) for s, _e, c in clause.cues))
+    wh = clause.at("wh") if doubting else []
+    whether = {s for s, _e, c in clause.cues if c.label == "attend" and any(0 <= s - w <= 2 for w in wh)}
     for start, _end, cue in clause.cues:
         flip = negated.get(start, False)
-        if cue.label == "attend":
+        if start in whether:
+            values.append("maybe")
+        elif cue.label == "attend":
             values.append("yes" if limited or not flip else "no")
         elif cue.label == "against":
-            # "skip the dinner", "jään pois illalliselta": leaving out the food, not the meeting
-            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other"))
+            # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
+            skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
             values.append("aside" if limited or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
@@ -114,6 +121,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
             values.append("aside" if clause.has("wh") and not clause.has("attend") else "maybe")
         if clause.has("hedge") and "yes" in values:
             values = ["maybe"]
+        if clause.has("maybe") and values and set(values) <= {"yes", "no"}:
+            values = ["maybe"]  # "Not sure whether I can make it", "En tiedä vielä pääsenkö": a maybe governs it
     values = [v for v in values if v != "aside"]
     if values:
         if "maybe" in values:
@@ -121,8 +130,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if len(set(values)) == 1:
             return reading(values[0], STRONG)
         return reading("conflict", STRONG)
-    if negated_modal(clause) and not (other or limited):
-        return reading("no", STRONG)  # "Kan tyvärr inte, jobbar kväll": the verb is understood
+    if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
+        # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
+        return reading("maybe" if clause.has("maybe") else "no", STRONG)
     if clause.has("greet_yes") and not clause.has("negator"):
         return reading("yes", PARTICLE)
     if clause.has("later") and not other:
@@ -146,7 +156,11 @@ def _placed(clause: Clause, label: str, end: int) -> bool:
 
 def _skipped(clause: Clause, joining: bool) -> bool:
     """Clauses about the past answer, another time, someone else, or the mailing list."""
-    if clause.has("future", "instead", "leave", "discuss") or clause.has("join_verb") and clause.has("list"):
+    if clause.has("discuss") and not clause.has("future", "instead", "leave"):
+        first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
+        if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
+            return True
+    elif clause.has("future", "instead", "leave") or clause.has("join_verb") and clause.has("list"):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -162,10 +176,32 @@ def _conditional(sentence: Sentence) -> bool:
     """True when a condition in the sentence governs attending ("if the ferry runs", "jos ehdin")."""
     for n, clause in enumerate(sentence.clauses):
         opens = clause.opener == "condition" or 0 in clause.at("condition")
-        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity")
+        # "... mat om det går", "vill lyfta frågan om transporter": "om" about the food or a topic
+        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity", "discuss", "topic_word")
         if opens and not clause.has("polite", "other") and not about_food:
             return True
     return False
+
+
+def _wished(sentence: Sentence) -> tuple[int, int] | None:
+    """"I'd love to come, but ...", "Hade velat komma men ...": (the wish clause, the first "but" after it)."""
+    wish = next((c.index for c in sentence.clauses if c.has("wish") and c.has("attend")), None)
+    if wish is None:
+        return None
+    but = next((c.index for c in sentence.clauses[wish + 1:] if c.opener == "contrast" or 0 in c.at("contrast")),
+               None)
+    return None if but is None else (wish, but)
+
+
+def _after_wish(sentence: Sentence, but: int) -> str:
+    """What a wish followed by "but" and nothing read after it means: a decline ("but the car broke
+    down"), doubt ("but I'm not sure I make it": maybe), or, with lateness or a question, ask."""
+    rest = sentence.clauses[but:]
+    if any(c.has("doubt", "uncertain", "hedge", "try", "depends") for c in rest):
+        return "maybe"
+    if sentence.question or any(c.has("limit", "later", "condition") for c in rest):
+        return "conflict"
+    return "no"
 
 
 def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
@@ -176,9 +212,12 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
     last = len(sentence.clauses) - 1
     conditional = _conditional(sentence)
     reported = False
+    wished = _wished(sentence)
     for clause in sentence.clauses:
         if clause.opener == "otherwise" or clause.has("otherwise"):
             break
+        if wished and clause.index == wished[0]:
+            continue  # the wish says nothing until the "but" clause says why not
         if reported and clause.opener == "that":
             reported = False
             continue
@@ -192,7 +231,8 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
         firsts = set(clause.at("first"))
         inverted = any(p + 1 in firsts for p in clause.at("attend"))  # "Om det fungerar kommer jag gärna"
-        if in_condition and inverted and not clause.has("negator"):
+        if in_condition and (inverted or clause.has("attend")) and not clause.has("negator", "polite", "other"):
+            # "Om det fungerar kommer jag gärna", "If the ferry is on time I'll be there": coming, if
             found.append(Reading("maybe", STRONG, sentence.index, clause.index, clause.text, correction, contrast))
             continue
         if in_condition and not clause.has("depends"):
@@ -204,9 +244,13 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
             continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
         value = got.value
-        if conditional and value == "yes" and got.strength == STRONG:
+        if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"
         found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
+    if wished and not any(r.clause >= wished[1] for r in found):
+        wish = sentence.clauses[wished[0]]
+        found.append(Reading(_after_wish(sentence, wished[1]), STRONG, sentence.index, wish.index, sentence.text,
+                             correction, True))
     return found, changed
 
 

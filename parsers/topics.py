@@ -37,7 +37,18 @@ def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
         return None
     if len(words) > 6 and lex.find(words, frozenset({"attend", "against"})):
         before = f"{before} {head}".strip()  # "Kan inte komma, men vill föreslå en punkt": read its answer
-    return before, _clean(rest)
+    return before, rest.strip()
+
+
+_INLINE_BULLET = re.compile(r"(?:^|\s)[-*•–—](?=\s)")
+
+
+def _inline_bullets(rest: str) -> list[str]:
+    """"Esityslistalle: - saavutettavuus - yhteinen lipunmyynti": the items of a list typed on one line."""
+    if rest[:1] not in "-*•–—":
+        return []
+    items = [_clean(part) for part in _INLINE_BULLET.split(rest)]
+    return [item for item in items if item]
 
 
 _AND = frozenset({"and", "och", "samt", "ja", "sekä", "&", "plus"})
@@ -80,6 +91,7 @@ def read_sections(
     used: dict[int, str] = {}
     i = 0
     while i < len(lines):
+        header: tuple[str, str] | None = None
         match = pattern.search(lines[i])
         if match:
             kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
@@ -91,11 +103,12 @@ def read_sections(
             if header is None:
                 i += 1
                 continue
-            kind, rest = "topics", header[1]
+            kind, rest = "topics", _clean(header[1])
             used[i] = header[0]
         i += 1
+        bullets = _inline_bullets(header[1]) if not match and header is not None else []
         if rest:
-            found[kind] += split_items(rest, lex) if kind == "topics" else [rest]
+            found[kind] += bullets or (split_items(rest, lex) if kind == "topics" else [rest])
         plain = False
         before = len(found[kind])
         while i < len(lines) and not pattern.search(lines[i]):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -20,9 +20,8 @@ _RUN2 = re.compile(r"([^\W\d_])\1+")
 _STEMMERS = {"sv": "swedish", "fi": "finnish", "en": "english"}
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A token of the text: its folded form and where it stands in the original."""
+class Span(NamedTuple):
+    """A token of the text: its folded form and where it stands in the original (a tuple: made by the thousand)."""
 
     word: str
     start: int
@@ -31,9 +30,7 @@ class Span:
 
 def tokens(text: str) -> list[Span]:
     """The words (and digits, "+", emoji) of `text`, case-folded, apostrophes unified."""
-    return [
-        Span(m.group().casefold().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)
-    ]
+    return [Span(m.group().casefold().replace("’", "'"), *m.span()) for m in _TOKEN.finditer(text)]
 
 
 @lru_cache(maxsize=16384)
@@ -132,6 +129,7 @@ class Lexicon:
                     self._fuzzy.setdefault(variant, word)
         self._cache: dict[str, str] = {}
         self._starts: dict[str, list[Cue]] = {}
+        self._start_labels: dict[str, frozenset[str]] = {}
 
     def normal(self, word: str) -> str:
         """`word` as a vocabulary word when it is one misspelt: "kommmer" -> "kommer", "comming" -> "coming"."""
@@ -185,24 +183,45 @@ class Lexicon:
             self._starts[word] = candidates
         return candidates
 
+    def starts_any(self, words: Iterable[str], labels: frozenset[str]) -> bool:
+        """True when a cue of `labels` starts at some of the (folded, not normalised) `words`."""
+        known = self._start_labels
+        for word in words:
+            found = known.get(word)
+            if found is None:
+                found = frozenset(c.label for c in self._starting(self.normal(word)))
+                if len(known) < 20000:
+                    known[word] = found
+            if not labels.isdisjoint(found):
+                return True
+        return False
+
     def find(self, words: list[str], labels: frozenset[str] | None = None) -> list[tuple[int, int, Cue]]:
         """Every cue occurring in `words` (already normalised): (start, end, cue), longest first per start."""
         found: list[tuple[int, int, Cue]] = []
+        known = self._starts
+        count = len(words)
+        longer = False
         for i, word in enumerate(words):
-            for cue in self._starting(word):
+            candidates = known.get(word)
+            if candidates is None:
+                candidates = self._starting(word)
+            for cue in candidates:
                 if labels is not None and cue.label not in labels:
                     continue
                 n = len(cue.matchers)
                 if n == 1:
-                    if not cue.final or i + 1 == len(words):
+                    if not cue.final or i + 1 == count:
                         found.append((i, i + 1, cue))
                     continue
-                if (cue.final and i + n != len(words)) or i + n > len(words):
+                if (cue.final and i + n != count) or i + n > count:
                     continue
                 for k in range(1, n):
                     if not self._fits(cue.matchers[k], words[i + k]):
                         break
                 else:
                     found.append((i, i + n, cue))
-        found.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
+                    longer = True
+        if longer:  # one-word hits are in order already
+            found.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
         return found

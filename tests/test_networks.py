@@ -251,3 +251,31 @@ def test_the_example_systemd_unit_runs_its_own_user_restarts_on_failure_and_relo
     from mailer.cli import build_parser
 
     assert build_parser().parse_args(start[1:]).config == [start[3]]  # the command line the CLI accepts
+
+
+def test_networks_sharing_an_smtp_account_each_sign_with_their_own_dkim_key_or_none(
+        tmp_path: Path, sink: Server) -> None:
+    import dkim
+    from test_dkim import write_key
+
+    from mailer.outbound.dnsrecords import records
+
+    sv, fi = (write_network(tmp_path, lang, sink.port) for lang in ("sv", "fi"))
+    key = write_key(tmp_path / "sv-dkim.pem")
+    sv.write_text(sv.read_text(encoding="utf-8").replace("[mail.imap]", f"""[mail.dkim]
+domain = "example.org"
+selector = "vast"
+key_file = "{key}"
+
+[mail.imap]"""), encoding="utf-8")
+    assert main(["run", "--once", "--config", str(sv), "--config", str(fi)]) == 0
+    line = next(x for x in records(load_config(sv)) if x.startswith("vast._domainkey.example.org."))
+    txt = "".join(re.findall(r'"([^"]*)"', line)).encode()
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
+        return txt if name == b"vast._domainkey.example.org." else None
+
+    by_sender = {d.sender.split("-", 1)[0]: d for d in sink.handler.delivered}
+    assert dkim.verify(by_sender["sv"].data, dnsfunc=dnsfunc)
+    assert b"DKIM-Signature" not in by_sender["fi"].data
+    assert len(sink.handler.peers) <= 2  # both networks' mail over the account's shared connections (2 at most)

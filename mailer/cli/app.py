@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mailer.cli import Terminated, caused_by_termination, check, demo, init, meeting, members, run, status
+from mailer.cli import Terminated, caused_by_termination, check, demo, init, mailhost, meeting, members, run, status
 from mailer.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError, common_options
 from mailer.errors import ConfigError, TraffpunktError
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     meeting.register(sub)
     run.register(sub)
     status.register(sub)
+    mailhost.register(sub)
     demo.register(sub)
 
     sp = sub.add_parser("parse", help="Show how traffpunkt reads reply mails (.eml files).",

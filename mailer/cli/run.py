@@ -83,7 +83,7 @@ async def _once_all(paths: list[Path], args: argparse.Namespace) -> int:
     skipped = {p.file for p in problems}
     if not several and problems:
         return code
-    pool = SmtpPool()
+    pool = SmtpPool(keep_open=True)  # the networks tick one after the other over the same connections
     ran: list[Config] = []
     try:
         for item in loaded:

@@ -94,6 +94,9 @@ def render_status(config: Config, store: Store, now: datetime, meetings_shown: i
     outbox = store.outbox_counts()
     lines.append("")
     lines.append("Outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(outbox.items())) or "empty"))
+    from mailer.oauth.notice import status_lines
+
+    lines.extend(status_lines(config))
     server_state = store.setting("service_state")
     if server_state:
         lines.append("Waiting for a server (the daemon retries with backoff):")

@@ -8,6 +8,9 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from mailer.oauth.settings import OAuthSettings
+from mailer.outbound.dkim_settings import DkimSettings
+
 LANGUAGES = ("sv", "fi", "en")
 TLS_MODES = ("starttls", "tls", "none")
 TRANSPORTS = ("maildir", "smtp")
@@ -87,6 +90,8 @@ class ServerSettings:
     username: str | None
     password_env: str | None
     timeout_seconds: float
+    #: "password" (password_env) or "xoauth2" (an access token from [mail.oauth]).
+    auth: str = "password"
 
     def password(self) -> str | None:
         """The password from the environment variable the config names (never from the TOML)."""
@@ -127,6 +132,10 @@ class Mail:
     max_message_bytes: int = 10_000_000
     #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
     parse_deadline_seconds: float = 10.0
+    #: [mail.oauth]: the OAuth2 client for `auth = "xoauth2"` servers.
+    oauth: OAuthSettings | None = None
+    #: [mail.dkim]: sign outgoing mail in the daemon (None: leave it to the relay).
+    dkim: DkimSettings | None = None
 
 
 #: Blocks a meeting's programme can have, in the default order ("break" only when listed in `blocks`).

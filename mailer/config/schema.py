@@ -9,7 +9,7 @@ from typing import Any
 from mailer.config.model import Agenda, Site
 from mailer.errors import ConfigProblem
 
-_SERVER = ("host", "port", "tls", "username", "password_env", "timeout_seconds")
+_SERVER = ("host", "port", "tls", "username", "password_env", "timeout_seconds", "auth")
 
 #: Every table's keys; a key whose value is itself in this map is a sub-table ("mail.smtp").
 KEYS: dict[str, tuple[str, ...]] = {
@@ -23,7 +23,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "meetings.override": ("date", "place", "start_time", "theme", "guest_speaker", "cancelled", "note"),
     "memo": ("review",),
     "mail": ("transport", "from_address", "max_attempts", "retry_base_seconds", "poll_seconds", "authserv_id",
-             "join_confirmations_per_day", "max_message_bytes", "parse_deadline_seconds", "maildir", "smtp", "imap"),
+             "join_confirmations_per_day", "max_message_bytes", "parse_deadline_seconds", "maildir", "smtp", "imap",
+             "oauth", "dkim"),
     "mail.maildir": ("outbox", "inbox"),
     # "password" is known so that its own message ("use password_env") is the one the admin reads.
     "mail.smtp": (*_SERVER, "password", "max_connections", "messages_per_minute"),

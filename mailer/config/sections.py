@@ -19,7 +19,9 @@ from mailer.config.model import (
     SmtpSettings,
 )
 from mailer.config.reader import Reader, at_least, positive, resolve, table, to_address
-from mailer.errors import ConfigProblem
+from mailer.errors import ConfigProblem, TraffpunktError
+from mailer.oauth.settings import AUTH_MODES, read_oauth
+from mailer.outbound.dkim_settings import read_dkim
 
 
 def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) -> Mail:
@@ -73,7 +75,12 @@ def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) 
             10_000_000, "a size in bytes (an integer above 0)"),
         parse_deadline_seconds=float(positive(r, "mail.parse_deadline_seconds", r.get(
             mail_t, "mail", "parse_deadline_seconds", (int, float), "seconds above 0", 10.0), 10.0, "seconds above 0")),
+        oauth=read_oauth(r, mail_t, base),
+        dkim=read_dkim(r, mail_t, base),
     )
+    for key, server in (("mail.smtp", smtp), ("mail.imap", imap)):
+        if server is not None and server.auth == "xoauth2" and mail.oauth is None and "oauth" not in mail_t:
+            r.problem(f"{key}.auth", "an [mail.oauth] table for 'xoauth2' (provider, client_id)")
 
     return mail
 
@@ -94,7 +101,18 @@ def _server(r: Reader, prefix: str, t: Mapping[str, Any], default_port: int) -> 
         "username": r.get(t, prefix, "username", str, "a user name", None),
         "password_env": r.get(t, prefix, "password_env", str, "an environment variable's name", None),
         "timeout_seconds": float(r.get(t, prefix, "timeout_seconds", (int, float), "seconds", 30)),
+        "auth": _auth(r, prefix, t),
     }
+
+
+def _auth(r: Reader, prefix: str, t: Mapping[str, Any]) -> str:
+    auth = r.get(t, prefix, "auth", str, "'password' or 'xoauth2'", "password")
+    if auth not in AUTH_MODES:
+        r.problem(f"{prefix}.auth", f"expected 'password' or 'xoauth2', got {auth!r}")
+        return "password"
+    if auth == "xoauth2" and not t.get("username"):
+        r.problem(f"{prefix}.username", "the mailbox's address (XOAUTH2 logs in as that user)")
+    return str(auth)
 
 
 def read_agenda(r: Reader, t: Mapping[str, Any]) -> Agenda:
@@ -156,12 +174,29 @@ def environment_problems(cfg: Config) -> list[ConfigProblem]:
     """Problems that depend on the environment: password variables named but not set."""
     out: list[ConfigProblem] = []
     for key, server in (("mail.smtp", cfg.mail.smtp), ("mail.imap", cfg.mail.imap)):
+        if server and server.auth == "xoauth2":
+            continue  # no password: the token file and [mail.oauth] are checked below
         if server and server.username and not server.password_env:
             out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
                                      "the name of an environment variable holding the password"))
         if server and server.password_env and not os.environ.get(server.password_env):
             out.append(ConfigProblem(str(cfg.path), f"{key}.password_env",
                                      f"environment variable {server.password_env} to be set"))
+    oauth = cfg.mail.oauth
+    if oauth is not None and oauth.client_secret_env and not os.environ.get(oauth.client_secret_env):
+        out.append(ConfigProblem(str(cfg.path), "mail.oauth.client_secret_env",
+                                 f"environment variable {oauth.client_secret_env} to be set"))
+    if oauth is not None:
+        from mailer.oauth.notice import status_lines
+
+        out.extend(ConfigProblem(str(cfg.path), "mail.oauth.token_file", line) for line in status_lines(cfg)[:1])
+    if cfg.mail.dkim is not None:
+        from mailer.outbound.dkim import DkimSigner
+
+        try:
+            DkimSigner(cfg.mail.dkim)
+        except TraffpunktError as exc:
+            out.append(ConfigProblem(str(cfg.path), "mail.dkim.key_file", f"a usable key: {exc}"))
     env = cfg.network.token_secret_env
     if env and not os.environ.get(env):
         out.append(ConfigProblem(str(cfg.path), "network.token_secret_env", f"environment variable {env} to be set"))

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
@@ -31,6 +31,9 @@ from mailer.inbound.inbox import (
     utcnow,
 )
 from mailer.state.store import Store
+
+if TYPE_CHECKING:
+    from mailer.oauth.source import TokenSource
 
 log = logging.getLogger("mailer.inbox")
 
@@ -87,9 +90,11 @@ class ImapInbox:
 
     def __init__(self, settings: ImapSettings, password: str | None, store: Store, *,
                  clock: Callable[[], datetime] = utcnow, ssl_context: ssl.SSLContext | None = None,
-                 batch: int = FETCH_BATCH, max_bytes: int | None = None) -> None:
+                 batch: int = FETCH_BATCH, max_bytes: int | None = None,
+                 tokens: TokenSource | None = None) -> None:
         self.settings = settings
         self.password = password
+        self.tokens = tokens  # for auth = "xoauth2"
         self.store = store
         self.clock = clock
         self.ssl_context = ssl_context
@@ -128,7 +133,12 @@ class ImapInbox:
                 box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
             else:
                 raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
-            box.login(s.username, self.password or "", initial_folder=None)
+            if s.auth == "xoauth2":
+                from mailer.oauth.xoauth2 import imap_login
+
+                imap_login(box, s, self.tokens, self.mailbox_key)
+            else:
+                box.login(s.username, self.password or "", initial_folder=None)
             # imaplib keeps the pre-login CAPABILITY; servers (Dovecot) announce MOVE, UIDPLUS... only after.
             caps = b" ".join(c for c in _check(box.client.capability(), "CAPABILITY") if isinstance(c, bytes))
             self._caps = frozenset(caps.decode().upper().split())

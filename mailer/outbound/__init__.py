@@ -1,1 +1,1 @@
-"""Mail going out: templates and contexts, MIME and calendar, tokens, outbox, transports."""
+"""Mail going out: templates and contexts, MIME and calendar, tokens, outbox, transports, DKIM signing."""

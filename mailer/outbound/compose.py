@@ -52,6 +52,7 @@ KINDS = (
     "question",
     "question-ack",
     "corrections",
+    "auth-lost",
 )
 #: Kinds that cannot be written without a meeting.
 MEETING_KINDS = frozenset(
@@ -59,7 +60,7 @@ MEETING_KINDS = frozenset(
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
-    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections"}
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "auth-lost"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -1026,6 +1027,12 @@ def sample_context(kind: str) -> dict[str, Any]:
                     "received": "2026-11-20 10:05",
                 }
             ],
+        },
+        "auth-lost": {
+            "reason": "https://login.microsoftonline.com/.../token refused refreshing the access token: "
+                      "invalid_grant: AADSTS50173",
+            "account": "natverk@kulturnatverket.fi",
+            "config_path": "/etc/traffpunkt/network.toml",
         },
         "bounce-notice": {
             "address": "asa@example.org",

@@ -19,7 +19,7 @@ Factory = Callable[[Config, RateLimiter], SmtpTransport]
 
 
 def connection_key(s: SmtpSettings) -> ConnectionKey:
-    return (s.host.lower(), s.port, s.tls, str(getattr(s, "auth", "password")), s.username or "")
+    return (s.host.lower(), s.port, s.tls, s.auth, s.username or "")
 
 
 def account_key(s: SmtpSettings) -> AccountKey:
@@ -31,9 +31,11 @@ def _interval(per_minute: int) -> float:
 
 
 def default_factory(config: Config, limiter: RateLimiter) -> SmtpTransport:
+    from mailer.oauth.source import token_source
+
     smtp = config.mail.smtp
     assert smtp is not None
-    return SmtpTransport(smtp, smtp.password(), limiter=limiter)
+    return SmtpTransport(smtp, smtp.password(), tokens=token_source(config, smtp), limiter=limiter)
 
 
 @dataclass
@@ -55,8 +57,11 @@ class _Shared:
 class SmtpPool:
     """Leases each network a handle on the shared transport of its (server, account)."""
 
-    def __init__(self, factory: Factory = default_factory) -> None:
+    def __init__(self, factory: Factory = default_factory, *, keep_open: bool = False) -> None:
+        """With `keep_open` a transport stays open when its last lease is released, until `aclose()` (for
+        `run --once`, whose networks tick one after the other)."""
         self._factory = factory
+        self._keep_open = keep_open
         self._shared: dict[ConnectionKey, _Shared] = {}
         self._accounts: dict[AccountKey, _Account] = {}
 
@@ -90,10 +95,10 @@ class SmtpPool:
         if shared is None or shared.transport is not lease.shared:
             return
         shared.leases -= 1
-        if shared.leases <= 0:
+        if shared.leases <= 0 and not self._keep_open:
             del self._shared[lease.key]
             await shared.transport.aclose()
-        if account is not None and not account.rates:
+        if account is not None and not account.rates and not self._keep_open:
             del self._accounts[lease.account]
 
     @property

@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiosmtplib import (
     SMTP,
@@ -30,6 +31,9 @@ from mailer.errors import (
     TransportError,
     TransportSetupError,
 )
+
+if TYPE_CHECKING:
+    from mailer.oauth.source import TokenSource
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -93,11 +97,14 @@ class SmtpTransport:
         limiter: RateLimiter | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        tokens: TokenSource | None = None,
     ) -> None:
         if settings.tls not in ("starttls", "tls", "none"):
             raise TransportSetupError(f"mail.smtp.tls: 'starttls', 'tls' or 'none', not {settings.tls!r}")
         self.settings = settings
         self._password = password
+        #: Where XOAUTH2 logins (auth = "xoauth2") get their access token.
+        self._tokens = tokens
         self._tls_context = tls_context
         self._local_hostname = local_hostname
         #: `limiter` is shared by the networks that send through one account (mailer/outbound/pool.py).
@@ -136,7 +143,9 @@ class SmtpTransport:
                     if smtp.get_transport_info("sslcontext") is None:  # pragma: no cover - defensive
                         raise TransportSetupError(f"{self._where}: STARTTLS did not start TLS; nothing sent")
                     await smtp.ehlo()
-                if s.username:
+                if s.auth == "xoauth2":
+                    await self._xoauth2(smtp)
+                elif s.username:
                     await smtp.login(s.username, self._password or "")
         except TransportError:
             smtp.close()
@@ -146,6 +155,12 @@ class SmtpTransport:
             raise self._connect_failure(exc) from None
         self.connections_opened += 1
         return smtp
+
+    async def _xoauth2(self, smtp: SMTP) -> None:
+        """AUTH XOAUTH2 with the current access token; once more with a refreshed one if it is refused."""
+        from mailer.oauth import xoauth2
+
+        await xoauth2.smtp_login(smtp, self.settings, self._tokens, self._where)
 
     def _connect_failure(self, exc: BaseException) -> TransportError:
         """What a failure while connecting, starting TLS or logging in means for sending."""
