@@ -279,3 +279,20 @@ key_file = "{key}"
     assert dkim.verify(by_sender["sv"].data, dnsfunc=dnsfunc)
     assert b"DKIM-Signature" not in by_sender["fi"].data
     assert len(sink.handler.peers) <= 2  # both networks' mail over the account's shared connections (2 at most)
+
+
+def test_a_daemon_given_only_invalid_files_exits_2_and_one_whose_databases_all_fail_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "en.toml").write_text(BROKEN, encoding="utf-8")
+    only_broken = subprocess.run([sys.executable, "-m", "mailer.cli", "run", "--config", str(tmp_path)], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=60)
+    assert only_broken.returncode == 2, only_broken.stderr
+    assert "no network could start" in only_broken.stderr and "Traceback" not in only_broken.stderr
+    sv = write_network(tmp_path, "sv", 25)
+    holder = Store.open(tmp_path / "sv.db", lock=True)
+    try:
+        locked = subprocess.run([sys.executable, "-m", "mailer.cli", "run", "--config", str(sv)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    finally:
+        holder.close()
+    assert locked.returncode == 1, locked.stderr
+    assert "already running" in locked.stderr and "Traceback" not in locked.stderr

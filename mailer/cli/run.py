@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(paths)
     if asyncio.run(supervisor.run()):
         return EXIT_OK
-    return EXIT_USAGE if supervisor.invalid and not supervisor.failed else EXIT_FAIL
+    return EXIT_FAIL if supervisor.failed else EXIT_USAGE  # a database failed, else every file was invalid
 
 
 def setup_logging() -> None:
