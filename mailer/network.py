@@ -45,7 +45,7 @@ class NetworkLoop:
 
         store = Store.open(self.config.database, lock=True)  # the lock first: migrations run under it
         try:
-            from mailer.outbound.transport import make_transport
+            from mailer.outbound.factory import make_transport
 
             transport = make_transport(self.config, smtp=self.pool.lease if self.pool is not None else None)
             self.service = Service(self.config, store, transport=transport, inbox=build_inbox(self.config, store))

@@ -10,15 +10,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from mailer.config import DEFAULT_LOCALES, Config
+from mailer.config import Config
 from mailer.inbound.ask import asked_since
 from mailer.inbound.parse_worker import ParseWorker, memory_limit_for
 from mailer.meeting import planner
 from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
+from mailer.outbound.briefing import QueueContexts
 from mailer.outbound.compose import Composer, make_message_id
+from mailer.outbound.factory import make_transport
 from mailer.outbound.sending import Sending
 from mailer.outbound.tokens import make as make_token
-from mailer.outbound.transport import Transport, make_transport
+from mailer.outbound.transport import Transport
 from mailer.state.store import Store
 
 log = logging.getLogger("traffpunkt")
@@ -136,7 +138,7 @@ class Service:
                 if sends:
                     report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
                 return
-            contexts = _Contexts(self, meeting, before, state, now)
+            contexts = QueueContexts(self.config, self.store, meeting, before, state, now)
             for send in sends:
                 if send.member_id == 0:
                     queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
@@ -203,20 +205,32 @@ class Service:
         await self.sending.send(now, stop, report, live_log=self.live_log)
         return report
 
-    def read_inbox(self, now: datetime, report: TickReport | None = None) -> TickReport:
+    def read_inbox(self, now: datetime, report: TickReport | None = None,
+                   stop: asyncio.Event | None = None) -> TickReport:
         report = report or TickReport(now)
         if self.inbox is None or self.handler is None or not self.imap_backoff.ready(now):
             return report
         try:
             result = self.inbox.fetch_and_handle(self.handler.for_time(now), now=now)
         except Exception as exc:  # an unreachable server must not stop sending; it is retried with backoff
+            partial = getattr(exc, "report", None)
+            if partial is not None:
+                self._count_inbound(partial, report)
+            if stop is not None and stop.is_set():  # cut short by the shutdown: not the server's fault
+                return report
+            if partial is not None and (partial.handled or partial.already_handled):  # it read, then broke
+                self.imap_backoff.succeeded(now)
             self.imap_backoff.failed(f"{type(exc).__name__}: {exc}", now)
             self.sending.show_state()
             return report
         self.imap_backoff.succeeded(now)
+        self._count_inbound(result, report)
+        return report
+
+    @staticmethod
+    def _count_inbound(result: Any, report: TickReport) -> None:
         for name, n in result.counts().items():
             report.inbound[name] = report.inbound.get(name, 0) + n
-        return report
 
     def tell_login_refused(self, now: datetime) -> None:
         """One `auth-lost` notice per coordinator when the OAuth2 grant was refused (mailer/oauth/notice.py)."""
@@ -236,13 +250,28 @@ class Service:
         self.queue(t, report)
         await self.send(clock, stop, report)
         if stop is None or not stop.is_set():
-            await asyncio.to_thread(self.read_inbox, t, report)
+            await self._read_inbox_until(stop, t, report)
             self.queue_digest(t, report)
             self.tell_login_refused(t)
             await self.send(clock, stop, report)
         if report.meetings_changed or report.queued or report.inbound:
             self.publish(t, report)
         return report
+
+    async def _read_inbox_until(self, stop: asyncio.Event | None, now: datetime, report: TickReport) -> None:
+        """Read the inbox in a thread; a stop aborts the fetch (its connection is shut down, so a server that
+        does not answer cannot hold the shutdown for the IMAP timeout) and waits for the thread."""
+        reading = asyncio.create_task(asyncio.to_thread(self.read_inbox, now, report, stop))
+        if stop is None:
+            await reading
+            return
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([reading, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        abort = getattr(self.inbox, "abort", None)
+        if not reading.done() and abort is not None:
+            abort()
+        await reading
 
     def publish(self, now: datetime, report: TickReport | None = None) -> None:
         """Bring the public page up to date; a failure is reported, never fatal to the tick."""
@@ -256,13 +285,16 @@ class Service:
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         today = now.astimezone(self.config.network.tz).date()
-        candidates: Iterable[datetime | None] = (
-            planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1))),
-            self.store.next_outbox_time(),
-            *(b.next_at for b in self.sending.backoffs),
-        )
-        future = [c for c in candidates if c is not None and c > now]
-        return min(future) if future else None
+        due = planner.next_due(now, self.config, self.store.planner_state(today - timedelta(days=1)))
+        # Mail and retries already due (a tick longer than a retry's wait) mean "soon", not "never": a second
+        # on, once the SMTP server's and the database's backoffs allow sending.
+        rows = self.store.next_outbox_time()
+        gates = [b.next_at for b in (self.sending.smtp, self.sending.database) if b.next_at is not None]
+        overdue: Iterable[datetime | None] = (max([rows, *gates]) if rows else None,
+                                              *(b.next_at for b in self.sending.backoffs))
+        times = [max(c, now + timedelta(seconds=1)) for c in overdue if c is not None]
+        times += [due] if due is not None and due > now else []
+        return min(times) if times else None
 
     async def aclose(self) -> None:
         self.sending.close()
@@ -313,15 +345,17 @@ class Service:
                     nxt = None
                     log.debug("next wake-up unknown: %s", exc)
                 if nxt is not None:
-                    scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True)
+                    scheduler.add_job(wake.set, "date", run_date=nxt, id="due", replace_existing=True,
+                                      misfire_grace_time=None)  # late on a busy machine is not "missed"
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
                 if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
-                        and self.sending.idle.ready(self.clock())):
+                        and self.sending.idle.ready(self.clock()) and not stop.is_set()):
                     waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                if stop.is_set() and self.inbox is not None and hasattr(self.inbox, "interrupt"):
-                    self.inbox.interrupt()  # end a blocking IDLE so the thread returns promptly
+                end = getattr(self.inbox, "abort", None) or getattr(self.inbox, "interrupt", None)
+                if stop.is_set() and end is not None:
+                    end()  # end a blocking IDLE (or a connect) so the thread returns promptly
                 for task in pending:
                     task.cancel()
         finally:
@@ -338,69 +372,6 @@ class Service:
             return False
         self.sending.idle.succeeded(self.clock())
         return arrived
-
-
-class _Contexts:
-    """The context of each mail queued for one meeting in one tick, computed once and shared."""
-
-    def __init__(self, service: Service, meeting: Meeting, before: Meeting | None, state: PlannerState,
-                 now: datetime) -> None:
-        self.service = service
-        self.meeting = meeting
-        self.now = now
-        self.answers = state.answers.get(meeting.id, {})
-        self.previous = None if before is None or before.fingerprint == meeting.fingerprint else {
-            "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
-            "address": before.address, "online_link": before.online_link}
-        self._agenda: Any = None
-        self._items: dict[str, list[dict[str, Any]]] = {}
-        self._head: dict[str, int] | None = None
-        self._finalised = False
-
-    def agenda(self) -> Any:
-        from mailer.meeting.briefing import meeting_agenda
-
-        if self._agenda is None:
-            self._agenda = meeting_agenda(self.service.config, self.service.store, self.meeting)
-        return self._agenda
-
-    def for_member(self, send: Send) -> dict[str, Any] | None:
-        from mailer.meeting.agenda import template_items
-
-        if send.kind == "update":
-            return {"previous": self.previous} if self.previous else None
-        if send.kind == "reminder":
-            cfg = self.service.config
-            language = send.language or cfg.network.language
-            if language not in self._items:
-                locale = cfg.network.locale if language == cfg.network.language else DEFAULT_LOCALES[language]
-                self._items[language] = template_items(self.agenda().agenda, language, locale)
-            items = self._items[language]
-            return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
-        if send.kind == "thanks":
-            return {"memo_follows": True}
-        return None
-
-    def _counts(self) -> dict[str, int]:
-        """How many have signed up (with their guests) and said maybe, for the reminder."""
-        from mailer.meeting.briefing import head_count
-
-        if self._head is None:
-            count = head_count(self.service.store.attendance(self.meeting.id))
-            self._head = {"attending": count.attending, "maybe": count.maybe}
-        return self._head
-
-    def for_coordinator(self, kind: str) -> dict[str, Any]:
-        from mailer.meeting.briefing import agenda_context, catering_context, finalise_topics
-
-        store, cfg = self.service.store, self.service.config
-        if kind == "catering":
-            return catering_context(store, self.meeting)
-        built = self.agenda()
-        if kind == "agenda" and not self._finalised:  # the final agenda: its topics are now fixed
-            finalise_topics(store, self.meeting, built, self.now)
-            self._finalised = True
-        return agenda_context(cfg, store, self.meeting, built)
 
 
 def build_inbox(config: Config, store: Store) -> Any:

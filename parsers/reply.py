@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from parsers import autoreply, bounce, learned
+from parsers import authres, autoreply, bounce, bounceproof, learned
+from parsers.bounceproof import BounceProof
 from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
 from parsers.imip import ImipReply, read_reply
@@ -67,6 +68,12 @@ class ParsedReply:
     unsure: tuple[str, ...] = ()
     why: dict[str, str] = field(default_factory=dict)
     question: bool = False
+    #: Read here once for the daemon's sender and bounce checks (never parsed again downstream): the
+    #: Received and Authentication-Results fields in order (top = newest, see authres), the whole text part
+    #: (`body` is only the new text), and a bounce's proof material (see bounceproof).
+    trace: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    bounce_proof: BounceProof | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The contract fields of tests/data/README.md first, then the rest; JSON-serialisable."""
@@ -260,6 +267,17 @@ def parse_reply(raw: bytes) -> ParsedReply:
     except Exception as exc:  # noqa: BLE001 - the email package can fail in many ways on hostile input
         return ParsedReply(category="unknown", reason=f"unreadable message: {type(exc).__name__}: {exc}")
     try:
-        return _read(message)
+        return _with_evidence(_read(message), raw, message)
     except Exception as exc:  # noqa: BLE001 - quarantine the mail rather than crash the inbox loop
         return ParsedReply(category="unknown", reason=f"parser error: {type(exc).__name__}: {exc}")
+
+
+#: The header fields the sender checks read (parsers.authres.vouches).
+TRACE_FIELDS = frozenset({"received", "authentication-results"})
+
+
+def _with_evidence(parsed: ParsedReply, raw: bytes, message: Normalised) -> ParsedReply:
+    """`parsed` with what the daemon's checks need of the raw mail: trace fields, whole text, bounce proof."""
+    trace = tuple((name, value) for name, value in authres.header_fields(raw) if name in TRACE_FIELDS)
+    proof = bounceproof.read(raw) if parsed.category == "bounce" else None
+    return replace(parsed, trace=trace, text=message.text, bounce_proof=proof)

@@ -22,7 +22,7 @@ from aiosmtpd.smtp import AuthResult
 from dovecot import DovecotServer
 from smtp_server import SinkHandler, smtp_server
 
-from mailer.oauth.settings import OAuthSettings
+from mailer.config.oauth import OAuthSettings
 from mailer.oauth.tokens import TokenFile, Tokens
 
 

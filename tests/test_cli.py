@@ -136,7 +136,7 @@ def test_preview_prints_the_invitation_with_its_calendar_for_a_member(
     assert main(["members", "import", "--config", str(path)]) == 0
     capsys.readouterr()
     assert main(["preview", "invitation", "--member", "paivi.makela@galleriavalo.fi", "--meeting", "2026-12-03",
-                 "--config", str(path)]) == 0
+                 "--raw", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "X-Traffpunkt-Kind: invitation" in out and "method=REQUEST" in out
     assert "Content-Type: text/calendar" in out and "paivi.makela@galleriavalo.fi" in out

@@ -18,7 +18,7 @@ from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
-from mailer.outbound import compose, tokens
+from mailer.outbound import skeleton, template_check, tokens
 from mailer.outbound.compose import Composer, Rendered, make_message_id
 from mailer.state.store import OutboxRow, Store
 
@@ -392,13 +392,13 @@ def test_check_templates_reports_a_missing_file_and_a_broken_template(
     (folder / "fi" / "reminder.html").unlink()
     (folder / "en" / "welcome.txt").write_text("Hello {{ member.nickname }}\n", encoding="utf-8")
     composer = Composer(replace(config, templates_dir=folder), Store.memory(), SECRET)
-    problems = composer.check_templates()
+    problems = template_check.problems(composer)
     assert any(p.endswith("fi/reminder.html: missing") for p in problems)
     assert any("en" in p and "welcome" in p and "nickname" in p for p in problems)
 
 
 def test_the_shipped_templates_have_no_problems(config: Config, store: Store) -> None:
-    assert Composer(config, store, SECRET).check_templates() == []
+    assert template_check.problems(Composer(config, store, SECRET)) == []
 
 
 @pytest.mark.parametrize(
@@ -551,7 +551,9 @@ def test_memo_draft_subject_keeps_the_token_even_when_a_custom_template_drops_it
     assert msg["Subject"] == f"Utkast torsdag 3.12 [{token}]"
 
 
-def test_memo_notes_are_escaped_in_html_and_keep_their_line_breaks_in_text(config: Config, store: Store) -> None:
+def test_memo_notes_are_escaped_in_html_with_wrapped_lines_joined_and_keep_their_line_breaks_in_text(
+    config: Config, store: Store
+) -> None:
     meeting = add_meeting(store)
     member = add_member(store)
     notes = "Punkt 1: <b>budget</b> & lokaler\r\nrad två\r\n\r\n<script>alert(1)</script> nytt stycke"
@@ -560,7 +562,7 @@ def test_memo_notes_are_escaped_in_html_and_keep_their_line_breaks_in_text(confi
     text, html = texts(msg)
     assert "Punkt 1: <b>budget</b> & lokaler\nrad två\n\n<script>alert(1)</script> nytt stycke" in text
     assert "<b>budget</b>" not in html and "<script>" not in html
-    assert "<p>Punkt 1: &lt;b&gt;budget&lt;/b&gt; &amp; lokaler<br>\nrad två</p>" in html
+    assert "<p>Punkt 1: &lt;b&gt;budget&lt;/b&gt; &amp; lokaler rad två</p>" in html
     assert "<p>&lt;script&gt;alert(1)&lt;/script&gt; nytt stycke</p>" in html
 
 
@@ -585,7 +587,7 @@ def test_memo_tells_who_came_what_was_said_and_when_the_next_meeting_is(config: 
     for needed in (
         "Nätverksträff, torsdag 3 december 2026 kl. 17.00–19.00",
         "Kulturhuset Caisa, Kajsaniemigatan 4, Helsingfors",
-        "Närvarande (2)",
+        "Anmälda (2)",
         "- Åsa Öberg, Kulturhuset\n- Jari Mäkinen\n",
         "17.50  Aktuellt: Bokningskalender (Åsa Öberg)\n",
         "- Åsa Öberg: Lokal för en workshop",
@@ -628,7 +630,7 @@ def test_catering_sheet_lists_each_person_in_aligned_lines_and_a_table(config: C
     text, html = texts(msg)
     assert msg["X-Traffpunkt-Kind"] == "catering"
     assert msg["Subject"] == "Matbeställning och presentationslista för torsdag 3.12"
-    assert "Beställ för 5 personer: 3 medlemmar har svarat ja och tar med 2 gäster." in text
+    assert "Beställ för 5 personer: 3 medlemmar har svarat ja, och de tar sammanlagt med 2 gäster." in text
     assert "En har svarat kanske och är inte medräknad." in text
     assert "- Åsa Öberg: vegetarisk" in text
     rows = [line for line in text.splitlines() if line[:4].strip().rstrip(".").isdigit()]
@@ -720,13 +722,13 @@ def test_memo_to_many_members_builds_the_shared_part_once_per_language(
 ) -> None:
     meeting = add_meeting(store)
     calls: list[str] = []
-    real = compose.meeting_vars
+    real = skeleton.meeting_vars
 
     def counting(m: Meeting, c: Config, language: str) -> dict[str, object]:
         calls.append(language)
         return real(m, c, language)
 
-    monkeypatch.setattr(compose, "meeting_vars", counting)
+    monkeypatch.setattr(skeleton, "meeting_vars", counting)
     composer = Composer(config, store, SECRET)
     for i in range(6):
         member = add_member(store, f"Medlem {i}", f"m{i}@example.org", "fi" if i % 3 == 0 else "sv")

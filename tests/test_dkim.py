@@ -18,13 +18,14 @@ from smtp_server import smtp_server
 
 from mailer import PROJECT_ROOT
 from mailer.cli import main
-from mailer.config import LANGUAGES, Config, environment_problems, load_config
+from mailer.cli.check import setup_problems
+from mailer.config import LANGUAGES, Config, load_config
+from mailer.config.dkim import DkimSettings
 from mailer.models import Member
 from mailer.outbound.compose import KINDS, MEETING_KINDS, Composer, sample_context, sample_meetings
 from mailer.outbound.dkim import DkimKeyError, DkimSigner
-from mailer.outbound.dkim_settings import DkimSettings
 from mailer.outbound.dnsrecords import records
-from mailer.outbound.transport import make_transport
+from mailer.outbound.factory import make_transport
 from mailer.state.store import Store
 
 DOMAIN, SELECTOR = "kulturnatverket.fi", "tp2026"
@@ -143,7 +144,7 @@ def test_a_key_others_can_read_is_refused_and_check_says_so(tmp_path: Path, mode
     key = write_key(tmp_path / "dkim.pem", bits=1024, mode=mode)
     with pytest.raises(DkimKeyError, match="chmod 600"):
         DkimSigner(DkimSettings(DOMAIN, SELECTOR, key))
-    problems = environment_problems(signing_config(key))
+    problems = setup_problems(signing_config(key))
     assert any(p.key == "mail.dkim.key_file" and "chmod 600" in p.expected for p in problems)
 
 

@@ -25,7 +25,7 @@ import pytest
 from counter_mail import counter_mail
 
 from mailer.config import load_config
-from mailer.inbound.inbox import MaildirInbox
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.outbound.tokens import make as make_token
 from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service
@@ -163,7 +163,7 @@ async def test_an_unsure_answer_is_asked_about_once_and_not_applied(setup: Setup
     assert "Ärende: gemensam kalender" in text  # the one mail also restates what was noted anyway
     token = make_token(s.service.secret, s.member_id("anna@teater.fi"), s.meeting_id())
     assert f"?subject=Ja%20%5B{token}%5D" in text and f"?subject=Kanske%20%5B{token}%5D" in text
-    assert "Kommer du" in str(asked["Subject"])
+    assert str(asked["Subject"]) == "Re: Inbjudan" and "Kommer du till träffen" in text  # in the member's thread
 
     s.deliver(_mail("Anna Lindqvist <anna@teater.fi>", "Kanske, jag vet inte riktigt.",
                     to=s.reply_address("anna@teater.fi")), unsure)
@@ -221,7 +221,8 @@ async def test_an_unsure_leave_asks_instead_of_removing_the_member(setup: Setup)
     member = s.store.member_by_address("sam@festival.org")
     assert member is not None and member.status == "active"
     [asked] = s.sent("ask", "sam@festival.org")
-    assert "Do you want to leave" in str(asked["Subject"]) and "Maybe I should leave this list" in _text(asked)
+    assert str(asked["Subject"]).startswith("Re: ") and "Do you want to leave" in _text(asked)
+    assert "Maybe I should leave this list" in _text(asked)
 
 
 # -- item 4: questions reach a person -----------------------------------------------------------------

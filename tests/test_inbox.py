@@ -18,14 +18,9 @@ import pytest
 from dovecot import Account, DovecotServer
 
 from mailer.config import ImapSettings
-from mailer.inbound.inbox import (
-    ImapInbox,
-    InboundMessage,
-    InboxError,
-    MaildirInbox,
-    Outcome,
-    message_id_of,
-)
+from mailer.inbound.imap_reader import ImapInbox
+from mailer.inbound.inbox import InboundMessage, InboxError, Outcome, message_id_of
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.state.store import Store
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -14,10 +14,10 @@ from test_outbox import Clock, mail_settings, queue, render
 
 from mailer import PROJECT_ROOT
 from mailer.config import SmtpSettings, load_config
+from mailer.outbound.factory import make_transport
 from mailer.outbound.maildir_transport import MaildirTransport, file_name_for, message_id_of
 from mailer.outbound.outbox import drain
 from mailer.outbound.smtp import SmtpTransport
-from mailer.outbound.transport import make_transport
 from mailer.state.store import Store
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, load_config
-from mailer.inbound.inbox import MaildirInbox
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.outbound.transport import Envelope, MemoryTransport
 from mailer.service import Service
 from mailer.state.store import Store

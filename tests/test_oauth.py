@@ -18,7 +18,8 @@ from example_network import example_text
 from oauth_server import Provider, XOAuth2Sink, oauth_provider, xoauth2_smtp
 
 from mailer.cli import main
-from mailer.config import environment_problems, load_config
+from mailer.cli.check import setup_problems
+from mailer.config import load_config
 from mailer.errors import ServerUnreachable
 from mailer.oauth.source import TokenSource
 from mailer.oauth.tokens import NotLoggedIn, TokenFile, TokenRevoked, TokenServerUnreachable
@@ -267,12 +268,12 @@ def test_xoauth2_config_needs_no_password_but_an_oauth_table_and_no_secret_in_th
     cfg = load_config(oauth_config(tmp_path, provider))
     assert cfg.mail.smtp is not None and cfg.mail.smtp.auth == "xoauth2" and cfg.mail.oauth is not None
     assert cfg.mail.oauth.scopes == ("mail",) and cfg.mail.oauth.provider == "generic"
-    assert not [p for p in environment_problems(cfg) if "password" in p.key]
-    [not_logged_in] = [p for p in environment_problems(cfg) if p.key == "mail.oauth.token_file"]
+    assert not [p for p in setup_problems(cfg) if "password" in p.key]
+    [not_logged_in] = [p for p in setup_problems(cfg) if p.key == "mail.oauth.token_file"]
     assert "traffpunkt auth login" in not_logged_in.expected
     assert cfg.mail.oauth is not None
     provider.login(cfg.mail.oauth, USER)
-    assert not [p for p in environment_problems(cfg) if p.key.startswith("mail.oauth")]
+    assert not [p for p in setup_problems(cfg) if p.key.startswith("mail.oauth")]
     bad = oauth_config(tmp_path, provider, extra='client_secret = "s3cret"\n')
     with pytest.raises(Exception, match="mail.oauth.client_secret: no secret in the TOML"):
         load_config(bad)

@@ -24,9 +24,12 @@ from mailer.cli import main
 from mailer.cli.demo import REPLIES, build_reply
 from mailer.config import ImapSettings, load_config
 from mailer.errors import ConfigError
-from mailer.inbound.inbox import ImapInbox, InboundMessage, InboxError, InboxReport, MaildirInbox, Outcome
+from mailer.inbound.imap_reader import ImapInbox
+from mailer.inbound.inbox import InboundMessage, InboxError, InboxReport, Outcome
 from mailer.inbound.intake import INTERRUPTED_REASON
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.inbound.parse_worker import ParseWorker
+from mailer.outbound.reasons import translate
 from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +192,7 @@ def test_a_message_over_the_size_limit_is_quarantined_unread_and_listed_in_the_d
     assert reasons == [f"message is {len(big) / 1e6:.3g} MB, over mail.max_message_bytes (0.05 MB)"]
     assert set(_answers(maildir_network)) == {r.address for r in GOOD[1:]}
     digest = _digest_texts(cfg.mail.outbox_maildir)[0]
-    assert reasons[0] in digest and GOOD[0].address in digest
+    assert translate(reasons[0], "sv") in digest and GOOD[0].address in digest  # in the coordinator's language
 
 
 class _Recorder:
@@ -286,7 +289,7 @@ def test_over_imap_poison_and_oversized_mail_is_quarantined_and_the_replies_behi
     digests = [d.message() for d in sink.handler.delivered if d.message()["X-Traffpunkt-Kind"] == "digest"]
     assert digests
     text = digests[0].get_body(("plain",))
-    assert text is not None and "over mail.max_message_bytes" in text.get_content()
+    assert text is not None and "över gränsen mail.max_message_bytes" in text.get_content()
 
 
 @pytest.mark.imap

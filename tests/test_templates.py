@@ -13,7 +13,9 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.config import LANGUAGES, Config, load_config
 from mailer.models import Meeting, Member
-from mailer.outbound.compose import KINDS, MEETING_KINDS, PARTS, Composer, sample_context
+from mailer.outbound.compose import Composer
+from mailer.outbound.kinds import KINDS, MEETING_KINDS, PARTS
+from mailer.outbound.samples import sample_context
 from mailer.state.store import Store
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -150,7 +152,7 @@ def test_the_new_kinds_are_known_and_all_but_help_need_a_meeting() -> None:
     [
         ("sv", "Utkast: minnesanteckningar från träffen torsdag 3.12", "Svara OK (eller godkänn)"),
         ("fi", "Luonnos: muistio tapaamisesta torstaina 3.12.", "Vastaa OK (tai hyväksy)"),
-        ("en", "Draft: memo of the meeting on Thursday 3 December", "Reply OK (or approve)"),
+        ("en", "Draft: notes from the meeting on Thursday 3 December", "Reply OK (or approve)"),
     ],
 )
 def test_memo_draft_tells_the_coordinator_how_to_approve_in_each_language(

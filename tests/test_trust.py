@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mailer.config import Config, load_config
-from mailer.inbound.inbox import MaildirInbox
+from mailer.inbound.maildir_reader import MaildirInbox
 from mailer.outbound.tokens import bounce_address
 from mailer.outbound.tokens import make as make_token
 from mailer.outbound.transport import Envelope, MemoryTransport

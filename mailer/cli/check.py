@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mailer.cli.common import EXIT_OK, EXIT_USAGE, common_options, config_paths
 from mailer.config import Config, environment_problems
 from mailer.config.networks import discover, load_networks, shared_problems
-from mailer.errors import ConfigError, ConfigProblem
+from mailer.errors import ConfigError, ConfigProblem, TraffpunktError
 
 if TYPE_CHECKING:
     from mailer.cli.common import SubParsers
@@ -23,6 +23,22 @@ def register(sub: SubParsers) -> None:
                         "several times, or a folder) every file is checked; one invalid file is enough for 2.")
     common_options(sp)
     sp.set_defaults(func=cmd_check)
+
+
+def setup_problems(cfg: Config) -> list[ConfigProblem]:
+    """What the config names but the host must provide: environment variables, the OAuth2 login, the DKIM key."""
+    from mailer.oauth.notice import status_lines
+    from mailer.outbound.dkim import DkimSigner
+
+    out = environment_problems(cfg)
+    if cfg.mail.oauth is not None:
+        out.extend(ConfigProblem(str(cfg.path), "mail.oauth.token_file", line) for line in status_lines(cfg)[:1])
+    if cfg.mail.dkim is not None:
+        try:
+            DkimSigner(cfg.mail.dkim)
+        except TraffpunktError as exc:
+            out.append(ConfigProblem(str(cfg.path), "mail.dkim.key_file", f"a usable key: {exc}"))
+    return out
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -55,13 +71,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def network_problems(path: Path, cfg: Config) -> list[ConfigProblem]:
-    """What keeps one valid config from running: the environment, the templates, the members' CSV."""
+    """What keeps one valid config from running: the host's part, the templates, the members' CSV."""
+    from mailer.outbound import template_check
     from mailer.outbound.compose import Composer
     from mailer.state.store import Store
 
-    problems = list(environment_problems(cfg))
+    problems = setup_problems(cfg)
     store = Store.memory()
-    for text in Composer(cfg, store, b"check").check_templates():
+    for text in template_check.problems(Composer(cfg, store, b"check")):
         problems.append(ConfigProblem(str(cfg.templates_dir), "templates", text))
     if cfg.members_csv and not cfg.members_csv.exists():
         problems.append(ConfigProblem(str(path), "members.import_csv", f"an existing file ({cfg.members_csv})"))

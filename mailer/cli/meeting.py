@@ -34,6 +34,8 @@ def register(sub: SubParsers) -> None:
     sp.add_argument("kind", help="invitation, reminder, cancellation, update, ...")
     sp.add_argument("--member", metavar="ADDRESS", help="render for this member (default: the first)")
     sp.add_argument("--meeting", metavar="DATE", help="the meeting's date YYYY-MM-DD (default: the next)")
+    sp.add_argument("--html", metavar="FILE", help="also write the HTML part to FILE (open it in a browser)")
+    sp.add_argument("--raw", action="store_true", help="print the mail as sent (encoded headers, MIME parts)")
     sp.set_defaults(func=cmd_preview)
 
     help_ = "Print the time-boxed agenda of a meeting as it stands now."
@@ -52,6 +54,7 @@ def register(sub: SubParsers) -> None:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from mailer.models import Member
+    from mailer.outbound import preview
     from mailer.outbound.compose import Composer
 
     cfg = load(args)
@@ -67,14 +70,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
             language=cfg.network.language, status="active", joined=now)
     meeting = meeting_for(cfg, store, args.meeting, now)
     composer = Composer(cfg, store, store.token_secret(cfg.network.token_secret_env))
-    rendered = composer.preview(args.kind, member, meeting)
-    sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    rendered = composer.preview(args.kind, member, meeting, preview.context_for(cfg, store, args.kind, member, meeting))
+    if args.html:
+        Path(args.html).write_text(preview.html_part(rendered.data), encoding="utf-8")
+    if args.raw:
+        sys.stdout.write(rendered.data.decode("utf-8", "replace").replace("\r\n", "\n"))
+    else:
+        sys.stdout.write(preview.readable(rendered.data))
     return EXIT_OK
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
     from mailer.meeting.agenda import render_text
-    from mailer.meeting.briefing import meeting_agenda
+    from mailer.outbound.briefing import meeting_agenda
 
     cfg = load(args)
     store = open_store(cfg)

@@ -43,7 +43,7 @@ def load_config(path: str | Path) -> Config:
     problems.extend(unknown_keys(str(file), data))
 
     network = read_network(r, data)
-    meetings = read_meetings(r, data, network.name)
+    meetings = read_meetings(r, data, network.name, network.language)
     mail = read_mail(r, data, base, network)
 
     storage = table(r, data, "storage", required=False)
@@ -120,7 +120,24 @@ def read_network(r: Reader, data: Mapping[str, Any]) -> Network:
     return network
 
 
-def read_meetings(r: Reader, data: Mapping[str, Any], name: str) -> Meetings:
+def per_language(
+    r: Reader, table: Mapping[str, Any], prefix: str, key: str, default: str | None, language: str
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """A text given plainly or per language (`{ sv = "...", fi = "..." }`): the network language's text (else the
+    first given) and the texts per language."""
+    value = table.get(key)
+    if not isinstance(value, dict):
+        return r.get(table, prefix, key, str, 'text, or text per language { sv = "...", fi = "..." }', default), ()
+    texts: list[tuple[str, str]] = []
+    for lang, text in value.items():
+        if lang not in LANGUAGES or not isinstance(text, str):
+            r.problem(f"{prefix}.{key}.{lang}", f"text, under one of {', '.join(LANGUAGES)}")
+        else:
+            texts.append((lang, text))
+    return dict(texts).get(language) or (texts[0][1] if texts else default), tuple(texts)
+
+
+def read_meetings(r: Reader, data: Mapping[str, Any], name: str, language: str = "sv") -> Meetings:
     """The [meetings] table (with [[meetings.override]] and [memo] review)."""
     m = table(r, data, "meetings")
     rule = r.convert("meetings.rrule", r.get(m, "meetings", "rrule", str, "an RFC 5545 RRULE such as "
@@ -173,11 +190,13 @@ def read_meetings(r: Reader, data: Mapping[str, Any], name: str) -> Meetings:
         ost = r.get(o, key, "start_time", (str, time), "a time 'HH:MM'", None)
         if od is None:
             continue
+        theme, themes = per_language(r, o, key, "theme", None, language)
         overrides.append(Override(
             date=od,
             place=r.get(o, key, "place", str, "text", None),
             start_time=r.convert(f"{key}.start_time", ost, to_time, "a time 'HH:MM'"),
-            theme=r.get(o, key, "theme", str, "text", None),
+            theme=theme,
+            themes=themes,
             guest_speaker=r.get(o, key, "guest_speaker", str, "text", None),
             cancelled=r.get(o, key, "cancelled", bool, "true or false", False),
             note=r.get(o, key, "note", str, "text", None),
@@ -189,8 +208,10 @@ def read_meetings(r: Reader, data: Mapping[str, Any], name: str) -> Meetings:
     rem_lead = r.get(m, "meetings", "reminder_lead_days", int, "days as an integer", 2)
     if isinstance(inv_lead, int) and isinstance(rem_lead, int) and not 0 <= rem_lead < inv_lead:
         r.problem("meetings.reminder_lead_days", "fewer days than invitation_lead_days, and not negative")
+    title, titles = per_language(r, m, "meetings", "title", "", language)
     meetings = Meetings(
-        title=r.get(m, "meetings", "title", str, "text", "") or name or "",
+        title=title or name or "",
+        titles=titles,
         rrule=rule or "FREQ=MONTHLY",
         first_date=first_date or date(2026, 1, 1),
         start_time=start or time(17, 0),

@@ -8,8 +8,8 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailer.oauth.settings import OAuthSettings
-from mailer.outbound.dkim_settings import DkimSettings
+from mailer.config.dkim import DkimSettings
+from mailer.config.oauth import OAuthSettings
 
 LANGUAGES = ("sv", "fi", "en")
 TLS_MODES = ("starttls", "tls", "none")
@@ -50,6 +50,8 @@ class Override:
     guest_speaker: str | None = None
     cancelled: bool = False
     note: str | None = None
+    #: The theme per language (`theme = { sv = "...", fi = "..." }`); `theme` is the network language's.
+    themes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Meetings:
     memo_review: bool = True
     #: A member's topics per meeting beyond this many are not added (the confirmation says so).
     max_topics_per_member: int = 3
+    #: The title per language (`title = { sv = "...", fi = "...", en = "..." }`); `title` is the network language's.
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mailer.config.dkim import read_dkim
 from mailer.config.model import (
     AGENDA_BLOCKS,
     TLS_MODES,
@@ -18,10 +19,9 @@ from mailer.config.model import (
     Network,
     SmtpSettings,
 )
+from mailer.config.oauth import AUTH_MODES, read_oauth
 from mailer.config.reader import Reader, at_least, positive, resolve, table, to_address
-from mailer.errors import ConfigProblem, TraffpunktError
-from mailer.oauth.settings import AUTH_MODES, read_oauth
-from mailer.outbound.dkim_settings import read_dkim
+from mailer.errors import ConfigProblem
 
 
 def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) -> Mail:
@@ -186,17 +186,6 @@ def environment_problems(cfg: Config) -> list[ConfigProblem]:
     if oauth is not None and oauth.client_secret_env and not os.environ.get(oauth.client_secret_env):
         out.append(ConfigProblem(str(cfg.path), "mail.oauth.client_secret_env",
                                  f"environment variable {oauth.client_secret_env} to be set"))
-    if oauth is not None:
-        from mailer.oauth.notice import status_lines
-
-        out.extend(ConfigProblem(str(cfg.path), "mail.oauth.token_file", line) for line in status_lines(cfg)[:1])
-    if cfg.mail.dkim is not None:
-        from mailer.outbound.dkim import DkimSigner
-
-        try:
-            DkimSigner(cfg.mail.dkim)
-        except TraffpunktError as exc:
-            out.append(ConfigProblem(str(cfg.path), "mail.dkim.key_file", f"a usable key: {exc}"))
     env = cfg.network.token_secret_env
     if env and not os.environ.get(env):
         out.append(ConfigProblem(str(cfg.path), "network.token_secret_env", f"environment variable {env} to be set"))

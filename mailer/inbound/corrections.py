@@ -66,12 +66,12 @@ def apply(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Token
     if sender not in h.config.network.coordinators:
         return Outcome.QUARANTINED, f"answers for other members from {sender or '?'}, who is not a coordinator", None
     coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-    if not coordinator_token and not server_vouches(message.raw, sender, h.config.mail.authserv_id):
+    if not coordinator_token and not server_vouches(p.trace, sender, h.config.mail.authserv_id):
         return Outcome.QUARANTINED, "answers for other members without the coordinators' token from an " \
                                     "unverified sender", None
     if not lines:
         return Outcome.QUARANTINED, "an answer to the digest without lines like 'Anna Berg: ja'", None
-    meeting = h._meeting(p, None, now)
+    meeting = h.meeting_for(p, None, now)
     if meeting is None:
         return Outcome.QUARANTINED, "answers for other members, but no upcoming meeting", None
     applied: list[dict[str, Any]] = []

@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
+from imap_tools import BaseMailBox
 from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
 from mailer.config import ImapSettings
 from mailer.inbound import intake
+from mailer.inbound.imap_connect import Sockets, open_box
 from mailer.inbound.inbox import (
     Handler,
     InboundMessage,
@@ -30,6 +31,7 @@ from mailer.inbound.inbox import (
     settle,
     utcnow,
 )
+from mailer.oauth.xoauth2 import imap_login
 from mailer.state.store import Store
 
 if TYPE_CHECKING:
@@ -110,6 +112,9 @@ class ImapInbox:
         self._idle_validity = 0
         self._idle_lock = threading.Lock()
         self._interrupted = threading.Event()
+        # Every connection's socket, from before its greeting: abort() shuts them down when the daemon stops.
+        self._sockets = Sockets()
+        self._aborted = threading.Event()
 
     # -- connection --------------------------------------------------------------------------------
 
@@ -121,22 +126,21 @@ class ImapInbox:
         try:
             context = self.ssl_context or ssl.create_default_context()
             if s.tls == "tls":
-                box = MailBox(s.host, s.port, timeout=s.timeout_seconds, ssl_context=context)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets, context)
             elif s.tls == "starttls":  # MailBoxStartTls, but keeping the socket to close if STARTTLS fails
-                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
                 try:
                     box.client.starttls(ssl_context=context)
                 except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
                     raise InboxError(f"{self.mailbox_key}: STARTTLS failed ({exc}); "
                                      "not falling back to an unencrypted connection") from exc
+                self._sockets.add(box.client.sock)
             elif s.tls == "none":
-                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
+                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
             else:
                 raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
             if s.auth == "xoauth2":
-                from mailer.oauth.xoauth2 import imap_login
-
-                imap_login(box, s, self.tokens, self.mailbox_key)
+                imap_login(box, s, self.tokens, self.mailbox_key, InboxError)
             else:
                 box.login(s.username, self.password or "", initial_folder=None)
             # imaplib keeps the pre-login CAPABILITY; servers (Dovecot) announce MOVE, UIDPLUS... only after.
@@ -219,6 +223,8 @@ class ImapInbox:
         """Hand every unhandled message in the folder to `handler`, oldest first; move each on after."""
         now = now or self.clock()
         report = InboxReport()
+        if self._aborted.is_set():
+            raise InboxError(f"{self.mailbox_key}: stopping")
         box = self._connect()
         try:
             self._ensure_folders(box)
@@ -268,6 +274,8 @@ class ImapInbox:
                     raws = _parse_fetch(data)
                     del data
                     for uid in group:
+                        if self._aborted.is_set():  # the daemon is stopping: the rest waits for the next run
+                            raise InboxError(f"{self.mailbox_key}: stopping")
                         raw = raws.pop(uid, None)
                         if raw is None:  # expunged by someone else meanwhile
                             continue
@@ -279,8 +287,13 @@ class ImapInbox:
                 self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self._seen = (uidvalidity, last_uid)
+        except InboxError as exc:
+            exc.report = report
+            raise
         except _CONNECTION_ERRORS as exc:
-            raise InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}") from exc
+            error = InboxError(f"{self.mailbox_key}: {type(exc).__name__}: {exc}")
+            error.report = report  # what was read before the connection broke (those moves wait for next run)
+            raise error from exc
         finally:
             self._drop(box)
         return report
@@ -347,7 +360,7 @@ class ImapInbox:
         """Block until new mail may be there (True) or `timeout_s` passed (False): IDLE when the server has
         it (re-issued at least every 10 minutes), else a poll at the end. `interrupt()` ends it early."""
         deadline = time.monotonic() + max(0.0, timeout_s)
-        if not self._idle_lock.acquire(timeout=max(0.0, timeout_s)):
+        if self._aborted.is_set() or not self._idle_lock.acquire(timeout=max(0.0, timeout_s)):
             return False
         try:
             if self._idle_box is None:
@@ -393,6 +406,14 @@ class ImapInbox:
                 box.client.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def abort(self) -> None:
+        """For the daemon's shutdown: every connection is shut down, even one waiting for a server that does
+        not answer (the message being applied finishes first; the rest waits for the next run), and no new
+        fetch or wait starts."""
+        self._aborted.set()
+        self._interrupted.set()
+        self._sockets.shutdown_all()
 
     def close(self) -> None:
         self._drop(self._idle_box)

@@ -1,19 +1,17 @@
-"""Reads inbound mail (IMAP: mailer/inbound/imap_reader.py, a Maildir: mailer/inbound/maildir_reader.py) and hands each
-message's exact bytes to a handler; a message moves to the processed or quarantine folder only after its
-effect has committed, and nothing is ever deleted. This module holds what both readers share.
+"""Reads inbound mail (IMAP: imap_reader, a Maildir: maildir_reader) and hands each message's exact bytes to
+a handler; what both readers share. A message moves only after its effect has committed; nothing is deleted."""
 
-The order for each message: the handler applies and commits its effect -> the `inbound` row is recorded
-(the handler may record it in its own transaction with `Store.record_inbound(msg.source, ...)`; otherwise
-the inbox does it right after the handler returns) -> the message is moved. A run that dies between the
-commit and the move finds the message's source (or, after a UIDVALIDITY reset, its Message-ID) in
-`inbound` next time and only moves it: nothing is applied twice. A message whose Message-ID (or, without
-one, whose bytes) were already processed is moved to the processed folder without calling the handler.
-A quarantined message is not an applied one: moved back into the inbox, it is handled again.
-
-Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
-quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
-message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/inbound/intake.py).
-"""
+# The order for each message: the handler applies and commits its effect -> the `inbound` row is recorded
+# (the handler may record it in its own transaction with `Store.record_inbound(msg.source, ...)`; otherwise
+# the inbox does it right after the handler returns) -> the message is moved. A run that dies between the
+# commit and the move finds the message's source (or, after a UIDVALIDITY reset, its Message-ID) in
+# `inbound` next time and only moves it: nothing is applied twice. A message whose Message-ID (or, without
+# one, whose bytes) were already processed is moved to the processed folder without calling the handler.
+# A quarantined message is not an applied one: moved back into the inbox, it is handled again.
+#
+# Before that order begins, a message over `max_bytes` (IMAP: its RFC822.SIZE, asked before the body) is
+# quarantined unread, and every other one is recorded as 'handling' in its own committed transaction, so a
+# message that hangs the parser or kills the daemon ends in quarantine instead of a loop (mailer/inbound/intake.py).
 
 from __future__ import annotations
 
@@ -28,19 +26,14 @@ from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from mailer.errors import TraffpunktError
 from mailer.inbound import intake
 from mailer.inbound.parse_worker import ParseFailure, ParserUnavailable
 from mailer.state.store import Store
 
-if TYPE_CHECKING:
-    from mailer.inbound.imap_reader import ImapInbox
-    from mailer.inbound.maildir_reader import MaildirInbox
-
-__all__ = ["Handler", "ImapInbox", "InboundMessage", "Inbox", "InboxError", "InboxReport", "MaildirInbox",
-           "Outcome", "message_id_of"]
+__all__ = ["Handler", "InboundMessage", "Inbox", "InboxError", "InboxReport", "Outcome", "message_id_of"]
 
 log = logging.getLogger("mailer.inbox")
 
@@ -51,6 +44,9 @@ PRIVATE_FILE_MODE = 0o600
 
 class InboxError(TraffpunktError, ConnectionError):
     """The inbox cannot be read now (connection, TLS, login, timeout, a refused command): try again later."""
+
+    #: What the run did before it broke off (a connection cut after some messages were applied), if known.
+    report: InboxReport | None = None
 
 
 class Outcome(enum.Enum):
@@ -193,16 +189,3 @@ def settle(store: Store, handler: Handler, msg: InboundMessage, now: datetime, r
     else:
         report.processed += 1
     return outcome.value
-
-
-def __getattr__(name: str) -> Any:
-    """`from mailer.inbound.inbox import ImapInbox, MaildirInbox` keeps working (they live in their own modules)."""
-    if name == "ImapInbox":
-        from mailer.inbound.imap_reader import ImapInbox
-
-        return ImapInbox
-    if name == "MaildirInbox":
-        from mailer.inbound.maildir_reader import MaildirInbox
-
-        return MaildirInbox
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

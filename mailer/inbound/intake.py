@@ -1,13 +1,12 @@
 """What both mailbox readers do with one message: the size limit, the 'handling' record made before parsing,
-the retry-once rule for interrupted handling, and a parser failure turned into a quarantine reason.
+the retry-once rule for interrupted handling, and a parser failure turned into a quarantine reason."""
 
-A message's life in `inbound`: met -> 'handling' (committed before it is parsed) -> processed, ignored or
-quarantined (committed with its effect). Met again still 'handling', the daemon died while reading it (kill
--9, the OOM killer, a power cut). The first such interruption is forgiven, since a crash of the daemon
-while reading a good reply should not lose that reply: it is handled once more. A second one means the
-message itself is the likely cause, so it is quarantined without being parsed again ("poison", like
-Mailman's `bad` queue). A parser that overruns the deadline or crashes quarantines the message at once.
-"""
+# A message's life in `inbound`: met -> 'handling' (committed before it is parsed) -> processed, ignored or
+# quarantined (committed with its effect). Met again still 'handling', the daemon died while reading it (kill
+# -9, the OOM killer, a power cut). The first such interruption is forgiven, since a crash of the daemon
+# while reading a good reply should not lose that reply: it is handled once more. A second one means the
+# message itself is the likely cause, so it is quarantined without being parsed again ("poison", like
+# Mailman's `bad` queue). A parser that overruns the deadline or crashes quarantines the message at once.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""Parses inbound mail in a long-lived child process that is killed when one message overruns its deadline.
+"""Parses inbound mail in a long-lived child process that is killed when one message overruns its deadline."""
 
-A thread cannot be stopped, so the deadline is enforced outside the parser: the daemon sends a message's
-bytes over a socket pair to a worker (`python -c` importing this module, never the daemon's `__main__`) and
-waits at most `deadline_s` for the answer. On overrun the worker is killed (SIGKILL) and a new one is
-started for the next message; a worker that dies (a crash, the OOM killer, its RLIMIT_AS) is restarted the
-same way. The worker dies with the daemon (PR_SET_PDEATHSIG) and ends when its socket closes.
-"""
+# A thread cannot be stopped, so the deadline is enforced outside the parser: the daemon sends a message's
+# bytes over a socket pair to a worker (`python -c` importing this module, never the daemon's `__main__`) and
+# waits at most `deadline_s` for the answer. On overrun the worker is killed (SIGKILL) and a new one is
+# started for the next message; a worker that dies (a crash, the OOM killer, its RLIMIT_AS) is restarted the
+# same way. The worker dies with the daemon (PR_SET_PDEATHSIG) and ends when its socket closes.
 
 from __future__ import annotations
 

@@ -1,21 +1,27 @@
 """Proof for inbound mail: our server's verdict on the sender, and whether a bounce answers mail we sent
-(VERP token or our Message-ID). Reads the store; changes nothing."""
+(VERP token or our Message-ID). Reads what the parser read (ParsedReply) and the store; changes nothing."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mailer.outbound.tokens import bounce_token, verify
 from mailer.state.store import Store
-from parsers import authres, bounceproof
+from parsers import authres
+
+if TYPE_CHECKING:
+    from parsers.bounceproof import BounceProof
 
 
-def server_vouches(raw: bytes, address: str | None, authserv_id: str | None) -> bool:
-    """Whether our receiving server's own Authentication-Results prove `address`'s domain (see parsers.authres)."""
+def server_vouches(trace: tuple[tuple[str, str], ...], address: str | None, authserv_id: str | None) -> bool:
+    """Whether our receiving server's own Authentication-Results among the mail's trace fields
+    (`ParsedReply.trace`) prove `address`'s domain (see parsers.authres)."""
     if not address or not authserv_id:
         return False
-    return authres.vouches(authres.header_fields(raw), authserv_id, address)
+    return authres.vouches(list(trace), authserv_id, address)
 
 
-def proven_bounce_addresses(raw: bytes, failed: tuple[str, ...], *, store: Store, secret: bytes,
+def proven_bounce_addresses(proof: BounceProof | None, failed: tuple[str, ...], *, store: Store, secret: bytes,
                             from_address: str, plus_addressing: bool) -> list[str]:
     """The failed addresses this bounce proves it answers our mail to, in order; [] when it proves none.
 
@@ -23,8 +29,9 @@ def proven_bounce_addresses(raw: bytes, failed: tuple[str, ...], *, store: Store
     delivered to, with TOKEN that member's own token and the member's address among the failed ones; or
     the Message-ID of a message we sent, quoted in the bounce, whose recipient is a failed address.
     """
+    if proof is None:
+        return []
     wanted = {a.strip().lower() for a in failed}
-    proof = bounceproof.read(raw)
     proven: list[str] = []
     if plus_addressing:
         for rcpt in proof.recipients:

@@ -1,87 +1,22 @@
-"""Time-box a meeting's programme: fit presentations, topics and discussion between start and end.
+"""Time-box a meeting's programme: fit presentations, topics and discussion between start and end."""
 
-Never past the end time. Pure: attendees, topics and `[agenda]` settings in, an `Agenda` out; no SQL, no I/O.
-"""
+# Never past the end time. Pure: attendees, topics and `[agenda]` settings in, an `Agenda` out; no SQL, no I/O.
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from babel.dates import format_time
-from babel.numbers import format_decimal
 
 from mailer import config
+from mailer.meeting.agenda_text import LABELS, notice_text, notice_texts, render_text, template_items
+from mailer.meeting.agenda_types import Agenda, Attendee, Item, Notice, TopicIn
+
+__all__ = ["Agenda", "Attendee", "Item", "Notice", "TopicIn", "build_agenda", "notice_texts", "render_text",
+           "template_items"]
 
 #: Fixed blocks take their minutes first, in this order of importance, when the meeting is too short for all.
 _FIXED_PRIORITY = ("welcome", "thanks", "guest", "break")
-
-
-@dataclass(frozen=True)
-class TopicIn:
-    """A topic a member proposed; `rolled_over` when it did not fit on the previous meeting's agenda."""
-
-    text: str
-    proposer: str | None
-    received: datetime | None
-    rolled_over: bool = False
-
-
-@dataclass(frozen=True)
-class Attendee:
-    """Someone expected at the meeting; `need` is what they said they need (for the presentation sheet)."""
-
-    name: str
-    organisation: str | None
-    first_time: bool = False
-    need: str | None = None
-
-
-@dataclass(frozen=True)
-class Item:
-    """One time box. `kind` is a block name, or "topic" for each topic of the topics block."""
-
-    start: datetime
-    end: datetime
-    kind: str
-    title: str
-    who: str | None = None
-    details: tuple[str, ...] = ()
-
-    @property
-    def minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the coordinator should know about the agenda, kept as data so each language can phrase it."""
-
-    code: str
-    values: tuple[tuple[str, int | float | str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Agenda:
-    """A meeting's programme: contiguous items from `start`, the last ending at or before `end`."""
-
-    start: datetime
-    end: datetime
-    items: tuple[Item, ...]
-    #: Minutes each presenter gets (whole or half); 0 when nobody presents.
-    minutes_per_presentation: int | float
-    presenters: tuple[str, ...]
-    #: Attendees who do not present because the round had to be shortened; named in the agenda instead.
-    listed_only: tuple[str, ...]
-    #: Topics that did not fit: they go first on the next meeting's agenda.
-    rolled_over: tuple[TopicIn, ...]
-    #: What was shortened and what to change, in English (for logs and the CLI); see `notices`.
-    warnings: tuple[str, ...]
-    notices: tuple[Notice, ...] = ()
 
 
 def _topic_order(topics: Sequence[TopicIn]) -> list[TopicIn]:
@@ -216,16 +151,16 @@ def build_agenda(start: datetime, end: datetime, attendees: Sequence[Attendee], 
 
     for b in blocks:
         if b == "presentations":
-            add(pres_minutes, b, _LABELS["en"][b], details=tuple(_display(a) for a in presenters))
+            add(pres_minutes, b, LABELS["en"][b], details=tuple(_display(a) for a in presenters))
         elif b == "topics":
             for topic in on_agenda:
                 add(s.topic_minutes, "topic", topic.text, topic.proposer)
         elif b == "guest":
             add(fixed[b], b, guest_speaker or "", guest_speaker)
         elif b == "discussion":
-            add(disc, b, _LABELS["en"][b])
+            add(disc, b, LABELS["en"][b])
         else:
-            add(fixed[b], b, _LABELS["en"][b])
+            add(fixed[b], b, LABELS["en"][b])
 
     return Agenda(
         start=start,
@@ -235,198 +170,6 @@ def build_agenda(start: datetime, end: datetime, attendees: Sequence[Attendee], 
         presenters=tuple(a.name for a in presenters),
         listed_only=tuple(listed),
         rolled_over=tuple(rolled),
-        warnings=tuple(_notice_text(x, "en", "en_GB") for x in notices),
+        warnings=tuple(notice_text(x, "en", "en_GB") for x in notices),
         notices=tuple(notices),
     )
-
-
-_LABELS: dict[str, dict[str, str]] = {
-    "sv": {"welcome": "Välkommen", "presentations": "Presentationsrunda", "guest": "Gästtalare",
-           "topic": "Aktuellt", "topics": "Aktuellt", "break": "Paus", "discussion": "Diskussion",
-           "thanks": "Tack och avslutning", "per_person": "{minutes} min per person",
-           "listed": "Också med (presenteras vid namn):", "rolled_over": "Flyttas till nästa träff:",
-           "notes": "Att notera:", "empty": "Ingen agenda: träffen har ingen tid för programpunkter."},
-    "fi": {"welcome": "Tervetuloa", "presentations": "Esittelykierros", "guest": "Vieraileva puhuja",
-           "topic": "Ajankohtaista", "topics": "Ajankohtaista", "break": "Tauko", "discussion": "Keskustelu",
-           "thanks": "Kiitokset ja lopetus", "per_person": "{minutes} min / henkilö",
-           "listed": "Mukana myös (mainitaan nimeltä):", "rolled_over": "Siirtyy seuraavaan tapaamiseen:",
-           "notes": "Huomioitavaa:", "empty": "Ei ohjelmaa: tapaamisessa ei ole aikaa ohjelmalle."},
-    "en": {"welcome": "Welcome", "presentations": "Round of introductions", "guest": "Guest speaker",
-           "topic": "Current matters", "topics": "Current matters", "break": "Break",
-           "discussion": "Discussion", "thanks": "Thanks and close", "per_person": "{minutes} min each",
-           "listed": "Also here (named, not presenting):", "rolled_over": "Moved to the next meeting:",
-           "notes": "Notes:", "empty": "No agenda: the meeting has no time for a programme."},
-}
-
-_NOTICES: dict[str, dict[str, str]] = {
-    "sv": {
-        "fixed_shortened": (
-            "{block} förkortas från {wanted} till {got} min: träffen är för kort för de fasta "
-            "punkterna."
-        ),
-        "discussion_shortened": (
-            "Diskussionen förkortas från {wanted} till {got} min så att träffen slutar i tid."
-        ),
-        "first_timers_only": (
-            "Alla {total} hinner inte presentera sig ens på {minutes} min: bara de {count} som är med "
-            "för första gången presenterar sig, de övriga {listed} nämns vid namn."
-        ),
-        "presenters_cut": (
-            "Alla {total} hinner inte presentera sig ens på {minutes} min: {count} presenterar sig (de "
-            "nya först), de övriga {listed} nämns vid namn."
-        ),
-        "proposal": (
-            "Förslag: för att alla {total} ska hinna presentera sig på {minutes} min med {discussion} "
-            "min diskussion behövs {extra} min till – förläng träffen eller korta andra punkter i "
-            "[agenda]."
-        ),
-        "topics_rolled_over": (
-            "Ämnen som inte ryms och flyttas till nästa träff: {count}."
-        ),
-        "guest_added": (
-            "Träffen har en gästtalare ({guest}) men blocks i [agenda] saknar \"guest\": gästens punkt "
-            "lades till efter presentationsrundan."
-        ),
-    },
-    "fi": {
-        "fixed_shortened": (
-            "{block}: lyhennetty {wanted} minuutista {got} minuuttiin, koska tapaaminen on liian lyhyt "
-            "kiinteille osioille."
-        ),
-        "discussion_shortened": (
-            "Keskustelua lyhennetty {wanted} minuutista {got} minuuttiin, jotta tapaaminen päättyy "
-            "ajallaan."
-        ),
-        "first_timers_only": (
-            "Kaikki {total} eivät ehdi esittäytyä edes {minutes} minuutissa: vain {count} "
-            "ensikertalaista esittäytyy, muut {listed} mainitaan nimeltä."
-        ),
-        "presenters_cut": (
-            "Kaikki {total} eivät ehdi esittäytyä edes {minutes} minuutissa: {count} esittäytyy "
-            "(ensikertalaiset ensin), muut {listed} mainitaan nimeltä."
-        ),
-        "proposal": (
-            "Ehdotus: jotta kaikki {total} ehtisivät esittäytyä {minutes} minuutissa ja keskustelulle "
-            "jäisi {discussion} min, tapaamista pitää pidentää {extra} min tai muita osioita lyhentää "
-            "([agenda])."
-        ),
-        "topics_rolled_over": (
-            "Aiheita, jotka eivät mahdu ja siirtyvät seuraavaan tapaamiseen: {count}."
-        ),
-        "guest_added": (
-            "Tapaamisessa on vieraileva puhuja ({guest}), mutta [agenda]-osion blocks-listasta puuttuu "
-            "\"guest\": puheenvuoro lisättiin esittelykierroksen jälkeen."
-        ),
-    },
-    "en": {
-        "fixed_shortened": (
-            "{block} shortened from {wanted} to {got} min: the meeting is too short for the fixed "
-            "blocks."
-        ),
-        "discussion_shortened": (
-            "Discussion shortened from {wanted} to {got} min so that the meeting ends on time."
-        ),
-        "first_timers_only": (
-            "Not all {total} can present even for {minutes} min: only the {count} first-timers present;"
-            " the other {listed} are listed by name."
-        ),
-        "presenters_cut": (
-            "Not all {total} can present even for {minutes} min: {count} present (first-timers first); "
-            "the other {listed} are listed by name."
-        ),
-        "proposal": (
-            "Proposal: to let all {total} present for {minutes} min and keep {discussion} min of "
-            "discussion, lengthen the meeting by {extra} min or shorten other blocks in [agenda]."
-        ),
-        "topics_rolled_over": (
-            "Topics that do not fit and move to the next meeting: {count}."
-        ),
-        "guest_added": (
-            "The meeting has a guest speaker ({guest}) but blocks in [agenda] has no \"guest\": the guest's "
-            "slot was added after the round of introductions."
-        ),
-    },
-}
-
-
-def _lang(language: str) -> str:
-    return language if language in _LABELS else "en"
-
-
-def _notice_text(notice: Notice, language: str, locale: str) -> str:
-    lang = _lang(language)
-    values: dict[str, Any] = {}
-    for key, value in notice.values:
-        if key == "block":
-            values[key] = _LABELS[lang].get(str(value), str(value))
-        elif isinstance(value, int | float):
-            values[key] = format_decimal(value, locale=locale)
-        else:
-            values[key] = value
-    return _NOTICES[lang][notice.code].format(**values)
-
-
-def _label(item: Item, lang: str, agenda: Agenda, locale: str) -> str:
-    labels = _LABELS[lang]
-    if item.kind == "presentations":
-        minutes = format_decimal(agenda.minutes_per_presentation, locale=locale)
-        per = labels["per_person"].format(minutes=minutes)
-        return f"{labels['presentations']} ({per})"
-    if item.kind == "guest":
-        return f"{labels['guest']}: {item.title}"
-    if item.kind == "topic":
-        return f"{labels['topic']}: {item.title}" + (f" ({item.who})" if item.who else "")
-    return labels.get(item.kind, item.title)
-
-
-def notice_texts(agenda: Agenda, language: str, locale: str) -> list[str]:
-    """What was shortened and what the coordinator could do about it, one sentence each, in the language."""
-    return [_notice_text(n, _lang(language), locale) for n in agenda.notices]
-
-
-def template_items(agenda: Agenda, language: str, locale: str) -> list[dict[str, Any]]:
-    """The items as the mail templates' `agenda` context wants them: time, title, minutes, by."""
-    lang = _lang(language)
-    return [{"time": format_time(item.start.timetz(), "short", locale=locale),
-             "title": _label(item, lang, agenda, locale), "minutes": item.minutes, "by": item.who}
-            for item in agenda.items]
-
-
-def render_text(agenda: Agenda, language: str, locale: str, *, notes: bool = False) -> str:
-    """The agenda as plain text in sv, fi or en, times as the locale writes them ("17.00–17.05" in sv_FI).
-
-    With `notes`, what was shortened and the proposals follow (for the coordinator).
-    """
-    lang = _lang(language)
-    labels = _LABELS[lang]
-    spans = [f"{format_time(i.start.timetz(), 'short', locale=locale)}–"
-             f"{format_time(i.end.timetz(), 'short', locale=locale)}" for i in agenda.items]
-    width = max((len(s) for s in spans), default=0)
-    indent = " " * (width + 2)
-    lines: list[str] = []
-    listed_shown = False
-    for item, span in zip(agenda.items, spans, strict=True):
-        lines.append(f"{span.ljust(width)}  {_label(item, lang, agenda, locale)}")
-        if item.kind == "presentations":
-            lines.extend(f"{indent}- {d}" for d in item.details)
-            if agenda.listed_only:
-                lines.extend(_wrapped(f"{labels['listed']} {', '.join(agenda.listed_only)}", indent))
-                listed_shown = True
-    if not agenda.items:
-        lines.append(labels["empty"])
-    if agenda.listed_only and not listed_shown:
-        lines.extend(_wrapped(f"{labels['listed']} {', '.join(agenda.listed_only)}", ""))
-    if agenda.rolled_over:
-        lines += ["", labels["rolled_over"]]
-        lines.extend(f"  - {t.text}" + (f" ({t.proposer})" if t.proposer else "") for t in agenda.rolled_over)
-    if notes and agenda.notices:
-        lines += ["", labels["notes"]]
-        for n in agenda.notices:
-            lines.extend(_wrapped(_notice_text(n, lang, locale), "  ", first="  - "))
-    return "\n".join(lines) + "\n"
-
-
-def _wrapped(text: str, indent: str, first: str | None = None) -> list[str]:
-    return textwrap.wrap(text, width=78, initial_indent=indent if first is None else first,
-                         subsequent_indent=indent if first is None else " " * len(first),
-                         break_on_hyphens=False)

@@ -1,35 +1,34 @@
-"""Decide what is due: ``plan(now, config, state) -> [Action]``, pure and deterministic, one key per effect.
+"""Decide what is due: ``plan(now, config, state) -> [Action]``, pure and deterministic, one key per effect."""
 
-Rules (each a decision a coordinator would recognise):
-
-* Window: occurrences dated from ``now``'s local date to that date + ``invitation_lead_days`` + 1, plus any
-  stored meeting further ahead. A meeting whose start is not after ``now`` is never touched or mailed about.
-* ``MeetingChange``: an occurrence not stored yet is stored with SEQUENCE 0 (cancelled ones too, so the
-  public page can say "cancelled"). A stored meeting whose time, place, link, cancelled flag, theme or guest
-  differs from the config is stored anew; its SEQUENCE goes up by one only when members have already been
-  invited and what they were told (time/place/link) or the cancelled flag changed. A stored meeting that the
-  series no longer produces (the rule was edited) is stored as cancelled.
-* ``invitation``: from ``send_time`` local on (date - invitation_lead_days) until the meeting starts, to every
-  active member not invited yet. After downtime it goes out late, but never after the start; members who
-  join later get theirs on the next tick.
-* ``reminder``: from ``send_time`` on (date - reminder_lead_days) until the start, to active members invited
-  in an earlier tick whose answer is yes, maybe or none. Not in the same tick as their invitation, and not
-  to members who joined after the reminder was due (their late invitation is itself the fresh reminder).
-* ``cancellation``: when a meeting is cancelled before its start, to every active member who was invited.
-  Members who answered "no" get it too: the event sits in their calendar either way.
-* ``update``: when time, place or link changed after invitations went out, to every active member whose
-  invitation (or last update) carried a lower SEQUENCE, regardless of their answer: someone who could not
-  come at the old time may come at the new one, and their calendar must follow.
-
-* ``agenda`` and ``catering``: to each coordinator at ``send_time`` on (date - agenda_lead_days) and
-  (date - catering_lead_days), until the start, for a meeting that is on. What they say (the agenda, the
-  head count, diets, the presentation sheet) is filled in when they are queued.
-* ``thanks``: after a meeting has ended, to each active member who said yes, within two days of the end
-  (never weeks later after an outage), when ``meetings.thanks`` is on.
-
-Limitation: ``PlannerState.cancelled_to`` is a set, so a meeting cancelled, restored and cancelled again
-sends its cancellation notice once per member (the restoring update is sent normally).
-"""
+# Rules (each a decision a coordinator would recognise):
+#
+# * Window: occurrences dated from ``now``'s local date to that date + ``invitation_lead_days`` + 1, plus any
+#   stored meeting further ahead. A meeting whose start is not after ``now`` is never touched or mailed about.
+# * ``MeetingChange``: an occurrence not stored yet is stored with SEQUENCE 0 (cancelled ones too, so the
+#   public page can say "cancelled"). A stored meeting whose time, place, link, cancelled flag, theme or guest
+#   differs from the config is stored anew; its SEQUENCE goes up by one only when members have already been
+#   invited and what they were told (time/place/link) or the cancelled flag changed. A stored meeting that the
+#   series no longer produces (the rule was edited) is stored as cancelled.
+# * ``invitation``: from ``send_time`` local on (date - invitation_lead_days) until the meeting starts, to every
+#   active member not invited yet. After downtime it goes out late, but never after the start; members who
+#   join later get theirs on the next tick.
+# * ``reminder``: from ``send_time`` on (date - reminder_lead_days) until the start, to active members invited
+#   in an earlier tick whose answer is yes, maybe or none. Not in the same tick as their invitation, and not
+#   to members who joined after the reminder was due (their late invitation is itself the fresh reminder).
+# * ``cancellation``: when a meeting is cancelled before its start, to every active member who was invited.
+#   Members who answered "no" get it too: the event sits in their calendar either way.
+# * ``update``: when time, place or link changed after invitations went out, to every active member whose
+#   invitation (or last update) carried a lower SEQUENCE, regardless of their answer: someone who could not
+#   come at the old time may come at the new one, and their calendar must follow.
+#
+# * ``agenda`` and ``catering``: to each coordinator at ``send_time`` on (date - agenda_lead_days) and
+#   (date - catering_lead_days), until the start, for a meeting that is on. What they say (the agenda, the
+#   head count, diets, the presentation sheet) is filled in when they are queued.
+# * ``thanks``: after a meeting has ended, to each active member who said yes, within two days of the end
+#   (never weeks later after an outage), when ``meetings.thanks`` is on.
+#
+# Limitation: ``PlannerState.cancelled_to`` is a set, so a meeting cancelled, restored and cancelled again
+# sends its cancellation notice once per member (the restoring update is sent normally).
 
 from __future__ import annotations
 

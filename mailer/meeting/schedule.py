@@ -1,7 +1,6 @@
-"""The meeting series as concrete occurrences: RRULE expansion in local time, skips, holidays and overrides.
+"""The meeting series as concrete occurrences: RRULE expansion in local time, skips, holidays and overrides."""
 
-Pure: no clock, no I/O. Local wall-clock times are kept across DST changes (17:00 stays 17:00 local).
-"""
+# Pure: no clock, no I/O. Local wall-clock times are kept across DST changes (17:00 stays 17:00 local).
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from mailer.oauth.settings import OAuthSettings
+from mailer.config.oauth import OAuthSettings
 from mailer.oauth.tokens import TokenRevoked, Tokens, TokenServerUnreachable
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from mailer.oauth.settings import OAuthSettings
+from mailer.config.oauth import OAuthSettings
 from mailer.oauth.tokens import TokenFile, TokenRevoked, Tokens
 
 if TYPE_CHECKING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiosmtplib import SMTP, SMTPAuthenticationError
@@ -57,14 +58,14 @@ async def smtp_login(smtp: SMTP, settings: ServerSettings, tokens: TokenSource |
                                   "allowed for this mailbox)") from None
 
 
-def imap_login(box: BaseMailBox, settings: ServerSettings, tokens: TokenSource | None, where: str) -> None:
-    """AUTHENTICATE XOAUTH2; any failure of the login is an InboxError naming `where` and what to do."""
-    from mailer.inbound.inbox import InboxError
-
+def imap_login(box: BaseMailBox, settings: ServerSettings, tokens: TokenSource | None, where: str,
+               error: Callable[[str], Exception]) -> None:
+    """AUTHENTICATE XOAUTH2; any failure of the login is raised as `error` (the reader's InboxError) naming
+    `where` and what to do."""
     try:
         _imap_login(box, settings, _need(tokens, where))
     except (OAuthError, ImapLoginRefused) as exc:
-        raise InboxError(f"{where}: {exc}") from None
+        raise error(f"{where}: {exc}") from None
 
 
 def _imap_login(box: BaseMailBox, settings: ServerSettings, source: TokenSource) -> None:

@@ -11,8 +11,8 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mailer.config.dkim import DkimSettings
 from mailer.errors import TransportSetupError
-from mailer.outbound.dkim_settings import DkimSettings
 from mailer.outbound.transport import Transport
 
 #: Header fields signed when present (RFC 6376 5.4.1, plus List-Unsubscribe-Post: RFC 8058 wants it signed).

@@ -1,8 +1,7 @@
-"""iCalendar for meetings (pure): invitations (REQUEST), cancellations (CANCEL) and the public series feed.
+"""iCalendar for meetings (pure): invitations (REQUEST), cancellations (CANCEL) and the public series feed."""
 
-VTIMEZONE blocks are written the way Outlook and Google write them (one STANDARD and one DAYLIGHT with a
-yearly RRULE), derived from the zone's POSIX rule; zones whose rule cannot be read fall back to icalendar's.
-"""
+# VTIMEZONE blocks are written the way Outlook and Google write them (one STANDARD and one DAYLIGHT with a
+# yearly RRULE), derived from the zone's POSIX rule; zones whose rule cannot be read fall back to icalendar's.
 
 from __future__ import annotations
 

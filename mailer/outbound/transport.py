@@ -1,4 +1,4 @@
-"""Where sent mail goes: the Transport protocol, an in-memory transport for tests, and make_transport()."""
+"""Where sent mail goes: the Transport protocol and an in-memory transport for tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from mailer.errors import TransportError
 
 if TYPE_CHECKING:
-    from mailer.config import Config
+    pass
 
 
 class Transport(Protocol):
@@ -64,30 +64,3 @@ class MemoryTransport:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-def make_transport(config: Config, smtp: Callable[[Config], Transport] | None = None) -> Transport:
-    """The transport the config chooses (a Maildir folder, the default, or an SMTP server), DKIM-signing
-    every message's final bytes when [mail.dkim] is set. `smtp`, when given, supplies the SMTP transport
-    (the daemon of several networks leases a shared one: mailer/outbound/pool.py)."""
-    transport = smtp(config) if smtp is not None and config.mail.transport == "smtp" else _make_transport(config)
-    if config.mail.dkim is None:
-        return transport
-    from mailer.outbound.dkim import DkimSigner, SigningTransport
-
-    return SigningTransport(transport, DkimSigner(config.mail.dkim))
-
-
-def _make_transport(config: Config) -> Transport:
-    mail = config.mail
-    if mail.transport == "smtp":
-        from mailer.outbound.smtp import SmtpTransport
-
-        if mail.smtp is None:
-            raise TransportError(f"{config.path}: mail.transport is 'smtp' but there is no [mail.smtp] table")
-        from mailer.oauth.source import token_source
-
-        return SmtpTransport(mail.smtp, mail.smtp.password(), tokens=token_source(config, mail.smtp))
-    from mailer.outbound.maildir_transport import MaildirTransport
-
-    return MaildirTransport(mail.outbox_maildir)

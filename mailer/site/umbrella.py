@@ -18,20 +18,10 @@ from mailer.config.umbrella import Umbrella
 from mailer.meeting.schedule import occurrences
 from mailer.models import Meeting
 from mailer.outbound import ics
-from mailer.outbound.compose import meeting_vars
-from mailer.site.publish import (
-    HORIZON_DAYS,
-    MARKER,
-    MARKER_TEXT,
-    WORDS,
-    PublishReport,
-    _env_for,
-    _guard,
-    _unstored,
-    redact_addresses,
-    site_output,
-    write_site,
-)
+from mailer.outbound.wording import meeting_vars
+from mailer.site.pages import HORIZON_DAYS, MARKER, MARKER_TEXT, _env_for, _guard, _unstored
+from mailer.site.publish import PublishReport, site_output, write_site
+from mailer.site.words import WORDS, redact_addresses
 from mailer.state.store import Store
 
 #: The umbrella page's own words (the rest are the network page's, mailer/site/publish.py WORDS).

@@ -142,9 +142,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0, every: float 
 
 def network(tmp_path: Path, smtp_port: int, *, members: int, connections: int = 1, retry_base: int = 60,
             timeout: float = 10, imap_port: int = 9, database: Path | None = None,
-            names: Callable[[int], str] | None = None) -> Network:
+            names: Callable[[int], str] | None = None, imap: str = "", imap_timeout: float = 2) -> Network:
     """A weekly series whose next invitation is already due, sent by SMTP to 127.0.0.1:`smtp_port`; the
-    inbox is an IMAP port where nothing listens (port 9) unless given."""
+    inbox is an IMAP port where nothing listens (port 9) unless given, `imap` more lines of [mail.imap]."""
     db = database or tmp_path / "tp.db"
     text = f"""{weekly_series(COORDINATOR)}
 [mail]
@@ -164,8 +164,8 @@ messages_per_minute = 600000
 host = "127.0.0.1"
 port = {imap_port}
 tls = "none"
-timeout_seconds = 2
-
+timeout_seconds = {imap_timeout}
+{imap}
 [storage]
 database = "{db}"
 """

@@ -72,7 +72,7 @@ def test_5_percent_451_and_5_percent_dropped_after_data_are_retried_until_everyo
         wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=120, every=0.2)
         daemon.stop()
     took = time.monotonic() - started
-    delivered = {d.recipient for d in handler.delivered}
+    delivered = {d.recipient for d in handler.delivered if d.recipient.startswith("medlem")}
     copies = received(handler)
     duplicates = sum(n - 1 for n in copies.values())
     assert len(delivered) == members and net.outbox() == {"sent": members}
@@ -121,8 +121,8 @@ def test_5xx_at_rcpt_and_after_data_fail_only_those_members_mark_them_and_tell_t
 def notices(handler: SinkHandler) -> list[str]:
     """The bounce notices the coordinator received (their text)."""
     out = []
-    for d in handler.delivered:
-        if d.recipient == COORDINATOR:
+    for d in handler.delivered:  # (from 22:00 UTC the meeting is two local days off: a catering list comes too)
+        if d.recipient == COORDINATOR and ".bounce-notice." in message_id(d.data):
             body = d.message().get_body(("plain",))
             out.append(body.get_content() if body is not None else "")
     return out

@@ -41,7 +41,7 @@ def test_smtp_and_imap_down_cost_under_1_percent_cpu_few_log_lines_and_everythin
     assert lines_down <= 6, log
     assert "apscheduler" not in log.lower() and "Traceback" not in log
     assert "SMTP server 127.0.0.1" in log and "working again" in log
-    assert len({d.recipient for d in handler.delivered}) == members
+    assert len({d.recipient for d in handler.delivered if d.recipient.startswith("medlem")}) == members
     figure(f"SMTP and IMAP down {DOWN_SECONDS:.0f} s: {cpu:.2%} CPU, {lines_down} log lines in all; "
            f"all {members} delivered {back_after:.0f} s after the server came back (backoff 5 s doubling)")
 
@@ -148,7 +148,7 @@ def test_a_full_disk_during_a_drain_sends_nothing_twice_and_every_mark_is_writte
     log = daemon.log()
     copies = received(handler)
     assert max(copies.values()) == 1, "a message the disk could not record was sent again"
-    assert len({d.recipient for d in handler.delivered}) == members
+    assert len({d.recipient for d in handler.delivered if d.recipient.startswith("medlem")}) == members
     assert "cannot be recorded" in log, "the disk filled but the daemon never had to hold a mark"
     assert daemon.proc.returncode == 0 and exit_seconds < 10
     assert log.count("Traceback") == 0

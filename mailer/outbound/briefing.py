@@ -1,5 +1,5 @@
-"""What the coordinator and the memo need about one meeting, gathered from the store: the agenda built from
-the answers and topics, the catering list and presentation sheet, and the memo's context."""
+"""What the coordinator, the reminder and the memo need about one meeting, gathered from the store: the agenda
+built from the answers and topics, the catering list and presentation sheet, the memo's context."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from mailer.config import DEFAULT_LOCALES, Config
 from mailer.meeting.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
 from mailer.meeting.planner import invitation_due
 from mailer.meeting.schedule import next_occurrence
-from mailer.models import Meeting
+from mailer.models import Meeting, PlannerState, Send
 from mailer.state.store import Store
 
 
@@ -139,3 +139,59 @@ def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now
                                                   "place": nxt.place},
         "next_invitation": next_invitation.isoformat() if next_invitation else None,
     }
+
+
+class QueueContexts:
+    """The context of each mail queued for one meeting in one tick, computed once and shared."""
+
+    def __init__(self, config: Config, store: Store, meeting: Meeting, before: Meeting | None, state: PlannerState,
+                 now: datetime) -> None:
+        self.config = config
+        self.store = store
+        self.meeting = meeting
+        self.now = now
+        self.answers = state.answers.get(meeting.id, {})
+        self.previous = None if before is None or before.fingerprint == meeting.fingerprint else {
+            "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
+            "address": before.address, "online_link": before.online_link}
+        self._agenda: Any = None
+        self._items: dict[str, list[dict[str, Any]]] = {}
+        self._head: dict[str, int] | None = None
+        self._finalised = False
+
+    def agenda(self) -> Any:
+        if self._agenda is None:
+            self._agenda = meeting_agenda(self.config, self.store, self.meeting)
+        return self._agenda
+
+    def for_member(self, send: Send) -> dict[str, Any] | None:
+        if send.kind == "update":
+            return {"previous": self.previous} if self.previous else None
+        if send.kind == "reminder":
+            cfg = self.config
+            language = send.language or cfg.network.language
+            if language not in self._items:
+                locale = cfg.network.locale if language == cfg.network.language else DEFAULT_LOCALES[language]
+                self._items[language] = template_items(self.agenda().agenda, language, locale)
+            items = self._items[language]
+            return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
+        if send.kind == "thanks":
+            return {"memo_follows": True}
+        return None
+
+    def _counts(self) -> dict[str, int]:
+        """How many have signed up (with their guests) and said maybe, for the reminder."""
+        if self._head is None:
+            count = head_count(self.store.attendance(self.meeting.id))
+            self._head = {"attending": count.attending, "maybe": count.maybe}
+        return self._head
+
+    def for_coordinator(self, kind: str) -> dict[str, Any]:
+        store, cfg = self.store, self.config
+        if kind == "catering":
+            return catering_context(store, self.meeting)
+        built = self.agenda()
+        if kind == "agenda" and not self._finalised:  # the final agenda: its topics are now fixed
+            finalise_topics(store, self.meeting, built, self.now)
+            self._finalised = True
+        return agenda_context(cfg, store, self.meeting, built)
