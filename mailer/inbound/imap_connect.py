@@ -7,8 +7,11 @@ import imaplib
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 
 from imap_tools import BaseMailBox
+
+from mailer.config import ImapSettings
 
 
 class Sockets:
@@ -66,3 +69,36 @@ def open_box(host: str, port: int, timeout: float, sockets: Sockets,
     """A connected (not logged-in) mailbox; TLS from the start with `tls`, plain otherwise (then STARTTLS
     may follow: add the new `box.client.sock` to `sockets`)."""
     return _Box(_Client(host, port, timeout, sockets, tls))
+
+
+def connect(s: ImapSettings, sockets: Sockets, context: ssl.SSLContext, key: str,
+            error: Callable[[str], Exception]) -> BaseMailBox:
+    """A connected mailbox with TLS as configured (`tls`, `starttls` that fails when refused, or `none`);
+    never a silent downgrade. A refused STARTTLS or an unknown mode is raised as `error`."""
+    if s.tls == "tls":
+        return open_box(s.host, s.port, s.timeout_seconds, sockets, context)
+    if s.tls == "starttls":  # MailBoxStartTls, but keeping the socket to close if STARTTLS fails
+        box = open_box(s.host, s.port, s.timeout_seconds, sockets)
+        try:
+            box.client.starttls(ssl_context=context)
+        except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
+            drop(box)
+            raise error(f"{key}: STARTTLS failed ({exc}); not falling back to an unencrypted connection") from exc
+        sockets.add(box.client.sock)
+        return box
+    if s.tls == "none":
+        return open_box(s.host, s.port, s.timeout_seconds, sockets)
+    raise error(f"{key}: unknown tls mode {s.tls!r}")
+
+
+def drop(box: BaseMailBox | None) -> None:
+    """Log out, or failing that shut the connection; never raises."""
+    if box is None:
+        return
+    try:
+        box.logout()
+    except Exception:
+        try:
+            box.client.shutdown()
+        except Exception:  # already gone
+            pass

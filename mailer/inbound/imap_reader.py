@@ -20,7 +20,7 @@ from imap_tools.utils import encode_folder
 
 from mailer.config import ImapSettings
 from mailer.inbound import intake
-from mailer.inbound.imap_connect import Sockets, open_box
+from mailer.inbound.imap_connect import Sockets, connect, drop
 from mailer.inbound.inbox import (
     Handler,
     InboundMessage,
@@ -124,21 +124,8 @@ class ImapInbox:
             raise InboxError(f"{self.mailbox_key}: mail.imap.username is not set")
         box: BaseMailBox | None = None
         try:
-            context = self.ssl_context or ssl.create_default_context()
-            if s.tls == "tls":
-                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets, context)
-            elif s.tls == "starttls":  # MailBoxStartTls, but keeping the socket to close if STARTTLS fails
-                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
-                try:
-                    box.client.starttls(ssl_context=context)
-                except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
-                    raise InboxError(f"{self.mailbox_key}: STARTTLS failed ({exc}); "
-                                     "not falling back to an unencrypted connection") from exc
-                self._sockets.add(box.client.sock)
-            elif s.tls == "none":
-                box = open_box(s.host, s.port, s.timeout_seconds, self._sockets)
-            else:
-                raise InboxError(f"{self.mailbox_key}: unknown tls mode {s.tls!r}")
+            box = connect(s, self._sockets, self.ssl_context or ssl.create_default_context(), self.mailbox_key,
+                          InboxError)
             if s.auth == "xoauth2":
                 imap_login(box, s, self.tokens, self.mailbox_key, InboxError)
             else:
@@ -158,15 +145,7 @@ class ImapInbox:
 
     @staticmethod
     def _drop(box: BaseMailBox | None) -> None:
-        if box is None:
-            return
-        try:
-            box.logout()
-        except Exception:
-            try:
-                box.client.shutdown()
-            except Exception:  # already gone
-                pass
+        drop(box)
 
     def _server_name(self, folder: str) -> str:
         return folder.replace("/", self._delim) if self._delim != "/" else folder
