@@ -28,6 +28,7 @@ KINDS = (
     "question",
     "question-ack",
     "corrections",
+    "attendance",
     "auth-lost",
 )
 #: Kinds that cannot be written without a meeting.
@@ -36,7 +37,8 @@ MEETING_KINDS = frozenset(
 )
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
-    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "auth-lost"}
+    {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "attendance",
+     "auth-lost"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -116,6 +118,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "memo_id": None,
             "version": 1,
             "attendees": [],
+            "present": False,
             "agenda": [],
             "needs": [],
             "offers": [],
@@ -130,6 +133,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         {
             "version": 1,
             "attendees": [],
+            "present": False,
             "agenda": [],
             "needs": [],
             "offers": [],
@@ -157,6 +161,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "question-ack": ((), {"counter": False, "subject": ""}),
     "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
+    "attendance": ((), {"absent": [], "not_recognised": [], "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -180,6 +185,7 @@ _RECORDS["corrections"] = {
     "applied": ("line", "name", "address", "answer", "guests", "previous"),
     "not_understood": ("line", "why", "detail"),
 }
+_RECORDS["attendance"] = {"absent": ("name", "address", "answer"), "not_recognised": ("line", "why", "detail")}
 #: Per kind: context keys that are counts (none reads as 0).
 _COUNTS: dict[str, tuple[str, ...]] = {
     "agenda": ("attendees",),

@@ -232,3 +232,20 @@ def m007_outbound(db: Database) -> None:
         CREATE INDEX outbox_failed ON outbox (status, failed_at)
         """
     )
+
+
+@migrations()
+def m008_absences(db: Database) -> None:
+    """Members a coordinator said did not come to a meeting (the memo then lists who was present)."""
+    _run(
+        db,
+        """
+        CREATE TABLE absences (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            recorded_at TEXT NOT NULL,
+            source_message_id TEXT,
+            PRIMARY KEY (meeting_id, member_id)
+        )
+        """
+    )
