@@ -29,6 +29,8 @@ def meeting_reported(h: ReplyHandler, p: ParsedReply, token: Token | None, now: 
     latest one started; None when the mail is no such report."""
     meeting_id = h.store.meeting_of_coordinator_mail(r for r in (p.in_reply_to or "", *p.references) if r)
     if meeting_id is not None:
+        if memo.is_memo_mail(h, p, token) and not read_absences(p.body).marked:
+            return None  # notes sent to the memo address in answer to the agenda are the memo's
         meeting = h.store.meeting(meeting_id)
         return meeting if meeting is not None and meeting.start <= now else None
     if token is None or token.member_id != 0 or token.meeting_id != 0 or memo.is_memo_mail(h, p, token):
