@@ -58,7 +58,7 @@ class Network:
 @pytest.fixture
 async def network(tmp_path: Path) -> AsyncIterator[Network]:
     example = load_config(ROOT / "config" / "network.example.toml")
-    config = replace(example, site=replace(example.site, output=tmp_path / "site"))
+    config = replace(example, site=replace(example.site, output=tmp_path / "site", show_names=True))
     store = Store.open(tmp_path / "traffpunkt.db")
     for address, name, language in MEMBERS:
         store.add_member(address, name, language, INVITE - timedelta(days=30))
@@ -159,6 +159,9 @@ async def test_each_language_says_present_in_its_memo(network: Network) -> None:
     assert "Paikalla (3)" in memos["paivi@galleria.fi"]
     assert "Present (3)" in memos["sam@festival.org"]
     assert all("Anna Berg" not in text for text in memos.values())
+    site = net.service.config.site.output
+    [page] = [p.read_text() for p in site.rglob("*.html") if "names-heading" in p.read_text()]
+    assert ">Närvarande</h2>" in page and "Anna Lindqvist" in page and "Anna Berg" not in page
 
 
 async def test_the_coordinators_token_with_a_marked_line_counts_for_the_meeting_that_started(
