@@ -233,3 +233,17 @@ async def test_notes_to_the_memo_address_in_answer_to_the_agenda_stay_memo_notes
     net.inbox.add(raw)
     await net.service.tick(AFTER)
     assert net.sent("attendance") == [] and len(net.sent("memo-draft", COORDINATOR)) == 1
+
+
+async def test_a_late_report_says_the_thank_you_had_already_gone(network: Network) -> None:
+    net = network
+    await net.service.tick(AFTER)
+    [catering] = net.sent("catering", COORDINATOR)
+    raw, _ = _mail(COORDINATOR, "Kom inte: Anna Berg\n", answering=catering, date=AFTER)
+    net.inbox.add(raw)
+    await net.service.tick(AFTER + timedelta(hours=1))
+    [confirmation] = net.sent("attendance", COORDINATOR)
+    lines = _text(confirmation).splitlines()
+    assert "- Anna Berg <anna.berg@dans.se> (tack-mejlet hade redan gått)" in lines
+    at = lines.index("Minnesanteckningarna listar nu de närvarande, och de som inte kom får inget tack-mejl.")
+    assert lines[at - 1] == "" and lines[at + 1] == ""  # a paragraph of its own

@@ -80,11 +80,13 @@ def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Toke
             not_recognised.append({"line": who, "why": why, "detail": detail})
             continue
         answer = (h.store.rsvp_of(meeting.id, member.id) or {}).get("answer")
+        thanked = h.store.thanked(meeting.id, member.id)
         h.store.mark_absent(meeting.id, member.id, now, p.message_id)
         h.store.log("absent-by-coordinator", now, member_id=member.id, meeting_id=meeting.id,
                     detail=f"{sender}: {who}"[:500])
-        applied.append({"name": member.name, "address": member.address, "answer": answer})
+        applied.append({"name": member.name, "address": member.address, "answer": answer, "thanked": thanked})
     key = p.message_id or hashlib.sha256(message.raw[:100_000]).hexdigest()[:24]
     h.enqueue(key=f"attendance:{key}", kind="attendance", member=None, recipient=sender, now=now,
-              meeting_id=meeting.id, context={"absent": applied, "not_recognised": not_recognised})
+              meeting_id=meeting.id, context={"absent": applied, "not_recognised": not_recognised,
+                       "memo_sent": h.store.memo_approved(meeting.id)})
     return Outcome.PROCESSED, None, None

@@ -161,7 +161,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "question-ack": ((), {"counter": False, "subject": ""}),
     "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
-    "attendance": ((), {"absent": [], "not_recognised": [], "name": None}),
+    "attendance": ((), {"absent": [], "not_recognised": [], "memo_sent": False, "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -185,7 +185,10 @@ _RECORDS["corrections"] = {
     "applied": ("line", "name", "address", "answer", "guests", "previous"),
     "not_understood": ("line", "why", "detail"),
 }
-_RECORDS["attendance"] = {"absent": ("name", "address", "answer"), "not_recognised": ("line", "why", "detail")}
+_RECORDS["attendance"] = {
+    "absent": ("name", "address", "answer", "thanked"),
+    "not_recognised": ("line", "why", "detail"),
+}
 #: Per kind: context keys that are counts (none reads as 0).
 _COUNTS: dict[str, tuple[str, ...]] = {
     "agenda": ("attendees",),

@@ -201,8 +201,8 @@ def sample_context(kind: str) -> dict[str, Any]:
             ],
         },
         "attendance": {
-            "absent": [{"name": "Åsa Öberg", "address": "asa@example.org", "answer": "yes"},
-                       {"name": "Bo Berg", "address": "bo@example.org", "answer": None}],
+            "absent": [{"name": "Åsa Öberg", "address": "asa@example.org", "answer": "yes", "thanked": True},
+                       {"name": "Bo Berg", "address": "bo@example.org", "answer": None, "thanked": False}],
             "not_recognised": [
                 {"line": "Anna", "why": "ambiguous", "detail": "anna@a.example, anna@b.example"},
                 {"line": "Eva Ek", "why": "unknown", "detail": ""},

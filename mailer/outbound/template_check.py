@@ -172,7 +172,7 @@ _BRANCHES: dict[str, dict[str, list[Any]]] = {
                  "sender_name": [None, "Åsa Öberg"], "subject": ["", "Re: Inbjudan"]},
     "question-ack": {"counter": [False, True], "subject": ["", "Re: Inbjudan"]},
     "corrections": {"applied": [[], None], "not_understood": [[], None]},
-    "attendance": {"absent": [[], None], "not_recognised": [[], None]},
+    "attendance": {"absent": [[], None], "not_recognised": [[], None], "memo_sent": [False, True]},
     "thanks": {"memo_follows": [False, True]},
     "cancellation": {"reason": [None, "Lokalen är inte ledig."]},
     "update": {"previous": [None, "sample", {"online_link": "https://meet.example.org/old"}]},

@@ -36,6 +36,16 @@ class AttendanceTables(StoreBase):
                         "AND kind = 'thanks' AND meeting_id = ? AND member_id = ?", [meeting_id, member_id])
         return cur.rowcount > 0
 
+    def thanked(self, meeting_id: int, member_id: int) -> bool:
+        """Whether the member's thank-you for the meeting has already gone out."""
+        return self._one("SELECT 1 AS x FROM outbox WHERE kind = 'thanks' AND status = 'sent' AND meeting_id = ? "
+                         "AND member_id = ? LIMIT 1", [meeting_id, member_id]) is not None
+
+    def memo_approved(self, meeting_id: int) -> bool:
+        """Whether the meeting's memo has already been approved (and so sent)."""
+        return self._one("SELECT 1 AS x FROM memos WHERE status = 'approved' AND meeting_id = ? LIMIT 1",
+                         [meeting_id]) is not None
+
     def absent(self, meeting_ids: Iterable[int]) -> dict[int, frozenset[int]]:
         """Meeting id -> the members reported absent (meetings without a report are left out)."""
         ids = list(meeting_ids)
