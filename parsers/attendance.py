@@ -1,4 +1,5 @@
-"""Who did not come, from a coordinator's lines after a meeting (`Ei tullut: Anna Berg`, or one name a line).
+"""Who did not come, from a coordinator's lines after a meeting (`Ei tullut: Anna Berg`, one name a line, or
+"Alla kom").
 
 Linear and bounded: at most MAX_LINES lines of at most MAX_LINE characters, at most MAX_NAMES names, read with
 plain string operations; the address check is parsers.corrections' full match of one short token.
@@ -21,6 +22,13 @@ MARKERS = frozenset((
     "inte närvarande", "ej närvarande", "did not come", "didn't come", "didnt come", "not present", "absent",
     "no-show", "no-shows", "no show", "no shows", "missing",
 ))
+#: A line that says everyone who signed up came (case-folded, end punctuation trimmed).
+ALL_CAME = frozenset((
+    "alla kom", "alla anmälda kom", "alla var där", "alla var på plats", "ingen frånvaro", "ingen uteblev",
+    "kaikki tulivat", "kaikki ilmoittautuneet tulivat", "kaikki olivat paikalla", "ei poissaoloja",
+    "everyone came", "everybody came", "all came", "all present", "everyone was there", "no absences",
+    "no one was missing", "nobody was missing",
+))
 #: Lines that end the reading: a sign-off (the signature's name is not an absentee).
 _SIGN_OFFS = frozenset((
     "mvh", "med vänlig hälsning", "vänliga hälsningar", "hälsningar", "hälsning", "tack", "terveisin",
@@ -40,6 +48,8 @@ class Absences:
     unrecognised: list[str] = field(default_factory=list)
     #: True when some line carried a marker ("Kom inte:"): the mail is surely about who did not come.
     marked: bool = False
+    #: True when a line said that everyone came ("Alla kom", "Kaikki tulivat", "Everyone came").
+    all_came: bool = False
 
 
 def _marker(line: str) -> tuple[str | None, str]:
@@ -68,7 +78,7 @@ def read_absences(text: str) -> Absences:
     a line that is neither a name nor an address is returned as not recognised, never guessed at."""
     who: list[str] = []
     unrecognised: list[str] = []
-    marked = False
+    marked = all_came = False
     for raw in text.splitlines()[:MAX_LINES]:
         line = raw.strip()
         if line in ("--", "-- ") or raw.rstrip("\r\n") == "-- ":
@@ -83,6 +93,9 @@ def read_absences(text: str) -> Absences:
             break
         if plain in _GREETINGS or plain.split(" ")[0].rstrip(",!") in _GREETINGS and len(plain) <= 30:
             continue
+        if plain in ALL_CAME:
+            all_came = True
+            continue
         marker, rest = _marker(line)
         marked = marked or marker is not None
         for item in _names(rest) if marker is not None else [line.strip("-*• \t")]:
@@ -93,4 +106,4 @@ def read_absences(text: str) -> Absences:
                 who.append(found)
             elif found not in who:
                 unrecognised.append(item)
-    return Absences(who=who, unrecognised=unrecognised, marked=marked)
+    return Absences(who=who, unrecognised=unrecognised, marked=marked or all_came, all_came=all_came)

@@ -247,3 +247,17 @@ async def test_a_late_report_says_the_thank_you_had_already_gone(network: Networ
     assert "- Anna Berg <anna.berg@dans.se> (tack-mejlet hade redan gått)" in lines
     at = lines.index("Minnesanteckningarna listar nu de närvarande, och de som inte kom får inget tack-mejl.")
     assert lines[at - 1] == "" and lines[at + 1] == ""  # a paragraph of its own
+
+
+async def test_everyone_came_makes_the_memo_say_present_for_all_who_signed_up(network: Network) -> None:
+    net = network
+    [agenda] = net.sent("agenda", COORDINATOR)
+    raw, _ = _mail(COORDINATOR, "Alla kom!\n\nMvh\nKoordinatorn\n", answering=agenda)
+    net.inbox.add(raw)
+    await net.service.tick(DURING + timedelta(minutes=5))
+    [confirmation] = net.sent("attendance", COORDINATOR)
+    assert "Jag har fört in att alla anmälda kom" in _text(confirmation)
+    await net.service.tick(AFTER)
+    assert len(net.sent("thanks")) == 4
+    [draft] = await _memo_drafts(net)
+    assert "Närvarande (4)" in draft

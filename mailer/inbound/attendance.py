@@ -68,7 +68,11 @@ def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Toke
         return Outcome.QUARANTINED, "who did not come, without the coordinators' token from an unverified " \
                                     "sender", None
     read = read_absences(p.body)
-    if not read.who:
+    if read.all_came and read.who:
+        return Outcome.QUARANTINED, "says both that everyone came and that some did not", None
+    if read.all_came:
+        h.store.mark_reported(meeting.id, now)
+    elif not read.who:
         return Outcome.QUARANTINED, "an answer to the catering or agenda mail after the meeting without names " \
                                     "of who did not come", None
     applied: list[dict[str, Any]] = []
@@ -88,5 +92,6 @@ def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Toke
     key = p.message_id or hashlib.sha256(message.raw[:100_000]).hexdigest()[:24]
     h.enqueue(key=f"attendance:{key}", kind="attendance", member=None, recipient=sender, now=now,
               meeting_id=meeting.id, context={"absent": applied, "not_recognised": not_recognised,
-                       "memo_sent": h.store.memo_approved(meeting.id)})
+                                              "all_came": read.all_came,
+                                              "memo_sent": h.store.memo_approved(meeting.id)})
     return Outcome.PROCESSED, None, None

@@ -161,7 +161,8 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
     "question-ack": ((), {"counter": False, "subject": ""}),
     "corrections": ((), {"applied": [], "not_understood": [], "name": None}),
-    "attendance": ((), {"absent": [], "not_recognised": [], "memo_sent": False, "name": None}),
+    "attendance": ((), {"absent": [], "not_recognised": [], "memo_sent": False, "all_came": False,
+                        "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.

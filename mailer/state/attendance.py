@@ -28,8 +28,14 @@ class AttendanceTables(StoreBase):
                         "AND meeting_id IS NOT NULL ORDER BY id DESC LIMIT 1", [*wanted, *REPORTED_TO])
         return int(row["meeting_id"]) if row else None
 
+    def mark_reported(self, meeting_id: int, now: datetime) -> None:
+        """Record that a coordinator has said who came (everyone, or all but the absent ones)."""
+        self.db.execute("INSERT OR IGNORE INTO attendance_reports (meeting_id, recorded_at) VALUES (?, ?)",
+                        [meeting_id, iso(now)])
+
     def mark_absent(self, meeting_id: int, member_id: int, now: datetime, source: str | None = None) -> bool:
         """Record that a member did not come; False when already recorded. Their queued thank-you is dropped."""
+        self.mark_reported(meeting_id, now)
         cur = self.db.execute("INSERT OR IGNORE INTO absences (meeting_id, member_id, recorded_at, source_message_id) "
                               "VALUES (?, ?, ?, ?)", [meeting_id, member_id, iso(now), source])
         self.db.execute("UPDATE outbox SET status = 'dropped', last_error = 'did not come' WHERE status = 'queued' "
@@ -47,12 +53,16 @@ class AttendanceTables(StoreBase):
                          [meeting_id]) is not None
 
     def absent(self, meeting_ids: Iterable[int]) -> dict[int, frozenset[int]]:
-        """Meeting id -> the members reported absent (meetings without a report are left out)."""
+        """Meeting id -> the members reported absent (empty when everyone came; meetings without a report are
+        left out)."""
         ids = list(meeting_ids)
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         out: dict[int, set[int]] = defaultdict(set)
+        for (meeting_id,) in self.db.execute(
+                f"SELECT meeting_id FROM attendance_reports WHERE meeting_id IN ({marks})", ids).fetchall():
+            out[meeting_id] = set()
         for meeting_id, member_id in self.db.execute(
                 f"SELECT meeting_id, member_id FROM absences WHERE meeting_id IN ({marks})", ids).fetchall():
             out[meeting_id].add(member_id)

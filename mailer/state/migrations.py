@@ -236,7 +236,8 @@ def m007_outbound(db: Database) -> None:
 
 @migrations()
 def m008_absences(db: Database) -> None:
-    """Members a coordinator said did not come to a meeting (the memo then lists who was present)."""
+    """Members a coordinator said did not come to a meeting, and the meetings a coordinator reported on at all
+    ("alla kom" too): the memo then lists who was present."""
     _run(
         db,
         """
@@ -246,6 +247,10 @@ def m008_absences(db: Database) -> None:
             recorded_at TEXT NOT NULL,
             source_message_id TEXT,
             PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE TABLE attendance_reports (
+            meeting_id INTEGER PRIMARY KEY REFERENCES meetings(id),
+            recorded_at TEXT NOT NULL
         )
         """
     )

@@ -44,3 +44,10 @@ def test_huge_input_is_read_quickly_and_capped() -> None:
     read_absences("a" * 5_000_000 + ":" + ",," * 1_000_000)
     assert time.perf_counter() - started < 2.0
     assert len(read.who) <= MAX_NAMES
+
+
+def test_everyone_came_in_each_language() -> None:
+    for line in ("Alla kom!", "Kaikki tulivat.", "Everyone came"):
+        read = read_absences(f"Hej,\n\n{line}\n")
+        assert read.all_came and read.who == [] and read.unrecognised == []
+    assert not read_absences("Alla kom inte i tid\n").all_came
