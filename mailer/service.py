@@ -305,13 +305,14 @@ class Service:
 
     # -- the daemon ----------------------------------------------------------------------------------
 
-    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
-        """Run until SIGTERM/SIGINT (or `stop`), finishing the message in flight before returning."""
+    async def run_forever(self, stop: asyncio.Event | None = None, *, signals: bool = True) -> None:
+        """Run until SIGTERM/SIGINT (or `stop`), finishing the message in flight before returning. With
+        `signals` false the caller handles them (mailer/supervisor.py runs several networks)."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if signals else ():
             try:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix

@@ -23,6 +23,19 @@ def terminate_during_startup(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def caused_by_termination(exc: BaseException) -> bool:
+    """True when `exc` wraps a Terminated (Python wraps one raised inside a class body's __set_name__, e.g.
+    while sqlite_utils' dataclasses are imported, in a RuntimeError)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, Terminated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code (0 ok, 1 failed, 2 a problem the user can fix)."""
     try:  # until the daemon's loop takes over, SIGTERM ends the command cleanly (no -15 at start-up)
@@ -30,8 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread (tests): leave signals alone
         previous = None
     try:
-        from mailer.cli.app import run_command
-
+        try:
+            from mailer.cli.app import run_command
+        except Exception as exc:
+            if caused_by_termination(exc):
+                raise Terminated() from exc
+            raise
         return run_command(argv)
     except Terminated:  # a daemon stopped while it starts has done nothing: a clean exit
         return 0 if "run" in (sys.argv[1:] if argv is None else argv) else 128 + signal.SIGTERM
@@ -46,4 +63,4 @@ def build_parser() -> argparse.ArgumentParser:
     return build()
 
 
-__all__ = ["Terminated", "build_parser", "main", "terminate_during_startup"]
+__all__ = ["Terminated", "build_parser", "caused_by_termination", "main", "terminate_during_startup"]

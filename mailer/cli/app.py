@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mailer.cli import check, demo, init, mailhost, meeting, members, run, status
+from mailer.cli import Terminated, caused_by_termination, check, demo, init, mailhost, meeting, members, run, status
 from mailer.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, CliError, common_options
 from mailer.errors import ConfigError, TraffpunktError
 
@@ -69,6 +69,8 @@ def run_command(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # no user should read a traceback; --debug shows it
+        if caused_by_termination(exc):  # a SIGTERM while a lazy import ran (wrapped by Python)
+            raise Terminated() from exc
         if args.debug:
             raise
         print(f"traffpunkt: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",

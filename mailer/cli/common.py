@@ -25,18 +25,35 @@ class CliError(TraffpunktError):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-def config_path(arg: str | None) -> Path:
-    """--config, else $TRAFFPUNKT_CONFIG, else the first of DEFAULT_CONFIG_NAMES in the current folder."""
-    if arg:
-        return Path(arg)
+def config_paths(arg: str | list[str] | None) -> list[Path]:
+    """Every --config given (files or folders of networks), else $TRAFFPUNKT_CONFIG, else the first of
+    DEFAULT_CONFIG_NAMES in the current folder."""
+    given = [arg] if isinstance(arg, str) else list(arg or [])
+    if given:
+        return [Path(a) for a in given]
     env = os.environ.get("TRAFFPUNKT_CONFIG")
     if env:
-        return Path(env)
+        return [Path(env)]
     for name in DEFAULT_CONFIG_NAMES:
         if Path(name).exists():
-            return Path(name)
+            return [Path(name)]
     raise CliError("no config given: pass --config PATH or set TRAFFPUNKT_CONFIG "
                    "(`traffpunkt init DIR` writes one to start from)")
+
+
+def config_path(arg: str | list[str] | None) -> Path:
+    """The one network a command works on: one --config file, or a folder holding exactly one network."""
+    from mailer.config.networks import discover
+
+    paths = config_paths(arg)
+    if len(paths) == 1 and not paths[0].is_dir():
+        return paths[0]
+    found = discover(paths).networks
+    if len(found) != 1:
+        names = ", ".join(str(p) for p in found) or "none"
+        raise CliError(f"this command works on one network: pass one network's file with --config "
+                       f"(found {len(found)}: {names})")
+    return found[0]
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -100,8 +117,9 @@ def common_options(parser: argparse.ArgumentParser, top: bool = False, show: boo
     Below the top level they default to SUPPRESS, so a value given earlier is never reset by a later level.
     """
     default_config = None if top else argparse.SUPPRESS
-    parser.add_argument("--config", metavar="PATH", default=default_config,
-                        help="the network's TOML config (default: $TRAFFPUNKT_CONFIG or ./traffpunkt.toml)"
-                        if show else argparse.SUPPRESS)
+    parser.add_argument("--config", metavar="PATH", default=default_config, action="append",
+                        help="a network's TOML config, or a folder of them (one *.toml per network); may be "
+                        "given several times for run, check, status and publish (default: $TRAFFPUNKT_CONFIG "
+                        "or ./traffpunkt.toml)" if show else argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
                         help="show tracebacks of unexpected errors" if show else argparse.SUPPRESS)

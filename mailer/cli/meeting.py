@@ -8,7 +8,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailer.cli.common import EXIT_OK, CliError, common_options, load, meeting_for, now_of, open_store
+from mailer.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    common_options,
+    config_paths,
+    load,
+    meeting_for,
+    now_of,
+    open_store,
+)
+from mailer.config import Config
+from mailer.errors import ConfigError, TraffpunktError
 
 if TYPE_CHECKING:
     from mailer.cli.common import SubParsers
@@ -86,16 +99,72 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    """Each network's site (one line each), then the umbrella's page when the folder has umbrella.toml."""
+    from mailer.config.networks import discover, load_networks
+
+    files = discover(config_paths(getattr(args, "config", None)))
+    loaded = load_networks(files.networks)
+    if len(loaded) == 1 and files.umbrella is None:
+        return _publish_one(args, load(args) if loaded[0].config is None else loaded[0].config)
+    code = EXIT_OK
+    for problem in files.missing:
+        print(problem, file=sys.stderr)
+        code = EXIT_USAGE
+    published = []
+    for item in loaded:
+        if item.config is None:
+            for problem in item.problems:
+                print(problem, file=sys.stderr)
+            code = EXIT_USAGE
+            continue
+        try:
+            _publish_one(args, item.config, prefix=f"{item.config.network.name}: ")
+            published.append(item.config)
+        except TraffpunktError as exc:
+            print(f"traffpunkt: {item.path}: {exc}", file=sys.stderr)
+            code = code or EXIT_FAIL
+    if files.umbrella is not None:
+        code = _publish_umbrella(args, files.umbrella, published) or code
+    return code
+
+
+def _publish_one(args: argparse.Namespace, cfg: Config, prefix: str = "") -> int:
     from mailer.site.publish import publish
 
-    cfg = load(args)
     store = open_store(cfg)
     try:
-        report = publish(cfg, store, now_of(args))
+        report = publish(cfg, store, _now(args, cfg))
     except OSError as exc:
         raise CliError(f"publish: cannot write the site to {cfg.site.output}: {exc.strerror or exc}") from None
     finally:
         store.close()
     state = "updated" if report.changed else "unchanged"
-    print(f"{report.output}: {state} ({len(report.files)} files)")
+    print(f"{prefix}{report.output}: {state} ({len(report.files)} files)")
     return EXIT_OK
+
+
+def _publish_umbrella(args: argparse.Namespace, path: Path, configs: list[Config]) -> int:
+    from mailer.config.umbrella import load_umbrella
+    from mailer.supervisor import publish_umbrella_now
+
+    try:
+        umbrella = load_umbrella(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        changed = publish_umbrella_now(umbrella, configs, now_of(args) if getattr(args, "now", None)
+                                       else datetime.now(UTC))
+    except (TraffpunktError, OSError) as exc:
+        print(f"traffpunkt: umbrella page: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"umbrella {umbrella.name}: {umbrella.output}: {'updated' if changed else 'unchanged'}")
+    return EXIT_OK
+
+
+def _now(args: argparse.Namespace, cfg: Config) -> datetime:
+    """--now, an offset-less time read in this network's zone."""
+    if getattr(args, "now", None):
+        return now_of(argparse.Namespace(now=args.now, config=[str(cfg.path)]))
+    return datetime.now(UTC)

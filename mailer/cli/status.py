@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from babel.dates import format_datetime
 
-from mailer.cli.common import EXIT_OK, common_options, load, now_of, open_store
+from mailer.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, common_options, config_paths, load, now_of, open_store
 from mailer.config import Config
+from mailer.errors import TraffpunktError
 from mailer.state.store import Store
 
 if TYPE_CHECKING:
@@ -26,13 +27,46 @@ def register(sub: SubParsers) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    cfg = load(args)
-    store = open_store(cfg)
-    try:
-        print(render_status(cfg, store, now_of(args)))
-    finally:
-        store.close()
-    return EXIT_OK
+    """One network's status; with several, one block per network under a line naming it and its file (an
+    invalid file or a database that cannot be read is said in its block: exit 2 or 1, the others shown)."""
+    from mailer.config.networks import discover, load_networks
+
+    paths = config_paths(getattr(args, "config", None))
+    if len(paths) == 1 and not paths[0].is_dir():
+        cfg = load(args)
+        store = open_store(cfg)
+        try:
+            print(render_status(cfg, store, now_of(args)))
+        finally:
+            store.close()
+        return EXIT_OK
+    code = EXIT_OK
+    for i, item in enumerate(load_networks(discover(paths).networks)):
+        print(("\n" if i else "") + f"==> {item.path} <==")
+        if item.config is None:
+            print("  invalid config, not running:")
+            print("\n".join(f"  {p}" for p in item.problems))
+            code = EXIT_USAGE
+            continue
+        try:
+            store = open_store(item.config)
+        except TraffpunktError as exc:
+            print(f"  database unavailable: {exc}")
+            code = code or EXIT_FAIL
+            continue
+        try:
+            print(render_status(item.config, store, _now(args, item.config)))
+        finally:
+            store.close()
+    return code
+
+
+def _now(args: argparse.Namespace, cfg: Config) -> datetime:
+    """--now, an offset-less time read in this network's zone."""
+    if getattr(args, "now", None):
+        parsed = now_of(argparse.Namespace(now=args.now, config=[str(cfg.path)]))
+        return parsed
+    return now_of(args)
 
 
 def render_status(config: Config, store: Store, now: datetime, meetings_shown: int = 3) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailer.errors import TransportError
@@ -11,10 +12,11 @@ if TYPE_CHECKING:
     from mailer.config import Config
 
 
-def make_transport(config: Config) -> Transport:
+def make_transport(config: Config, smtp: Callable[[Config], Transport] | None = None) -> Transport:
     """The transport the config chooses (a Maildir folder, the default, or an SMTP server), DKIM-signing
-    every message's final bytes when [mail.dkim] is set."""
-    transport = _make_transport(config)
+    every message's final bytes when [mail.dkim] is set. `smtp`, when given, supplies the SMTP transport
+    (the daemon of several networks leases a shared one: mailer/outbound/pool.py)."""
+    transport = smtp(config) if smtp is not None and config.mail.transport == "smtp" else _make_transport(config)
     if config.mail.dkim is None:
         return transport
     from mailer.outbound.dkim import DkimSigner, SigningTransport

@@ -94,6 +94,7 @@ class SmtpTransport:
         *,
         tls_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
+        limiter: RateLimiter | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         tokens: TokenSource | None = None,
@@ -106,7 +107,8 @@ class SmtpTransport:
         self._tokens = tokens
         self._tls_context = tls_context
         self._local_hostname = local_hostname
-        self._limiter = RateLimiter(settings.messages_per_minute, clock, sleep)
+        #: `limiter` is shared by the networks that send through one account (mailer/outbound/pool.py).
+        self._limiter = limiter or RateLimiter(settings.messages_per_minute, clock, sleep)
         self._slots = asyncio.Semaphore(max(1, settings.max_connections))
         self._idle: list[SMTP] = []
         self._closed = False

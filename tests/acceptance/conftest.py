@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from harness import STARTED
 
 _FIGURES: list[tuple[str, str]] = []
 
@@ -18,6 +19,16 @@ def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
         _FIGURES.append((request.node.name, text))
 
     return record
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_outlives_its_test() -> Iterator[None]:
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -55,6 +55,11 @@ def received(handler: SinkHandler) -> Counter[str]:
     return Counter(message_id(d.data) for d in [*handler.delivered, *handler.unanswered])
 
 
+#: Every daemon a test started; the acceptance conftest kills those still running when the test ends, so a
+#: failed test leaves no daemon behind to take the next test's ports.
+STARTED: list[subprocess.Popen[str]] = []
+
+
 @dataclass
 class Network:
     """One test network: its config file, database, and the daemon's log files."""
@@ -68,6 +73,7 @@ class Network:
         err = open(self.dir / f"{log}.err", "w")  # noqa: SIM115
         proc = subprocess.Popen([sys.executable, "-m", "mailer.cli", "run", "--config", str(self.config), *extra],
                                 cwd=ROOT, stdout=out, stderr=err, text=True)
+        STARTED.append(proc)
         return Daemon(proc, self.dir / f"{log}.err", [out, err])
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
