@@ -93,6 +93,8 @@ class PlannerState:
     cancelled_to: Mapping[int, frozenset[int]] = field(default_factory=dict)
     #: Keys of coordinator and after-meeting mail already queued (agenda, catering, thanks).
     queued_keys: frozenset[str] = frozenset()
+    #: meeting id -> members a coordinator said did not come (no thank-you for them)
+    absent: Mapping[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,10 @@ def _who(text: str) -> str | None:
     return " ".join(words)
 
 
+#: The member a line names (an address or a capitalised name), for the other readers of coordinators' lines.
+who_of = _who
+
+
 def _answer(text: str) -> tuple[str | None, int, bool]:
     """(answer, guests, looks like an answer) for the text after the colon."""
     words = text.replace(",", " ").replace("(", " ").replace(")", " ").casefold().split()

@@ -93,6 +93,17 @@ def test_members_import_reads_a_semicolon_csv_as_excel_writes_it_in_finland(
     assert "Åsa Öberg <asa@example.fi>, Kulturhuset; Väst" in out and "fi  Päivi <paivi@example.fi>" in out
 
 
+def test_an_excel_csv_in_the_windows_code_page_is_refused_with_the_way_to_save_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _network(tmp_path)
+    csv_file = tmp_path / "ansi.csv"
+    csv_file.write_bytes("name;address\r\nJörn Åkerblom;jorn@akerblom.se\r\n".encode("cp1252"))
+    assert main(["members", "import", str(csv_file), "--config", str(cfg)]) == 2
+    assert 'save it as "CSV UTF-8"' in capsys.readouterr().err
+    main(["members", "list", "--config", str(cfg)])
+    assert "jorn@akerblom.se" not in capsys.readouterr().out  # no name guessed at
+
+
 def test_members_import_reads_a_tab_separated_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = _network(tmp_path)
     csv_file = tmp_path / "sheet.tsv"

@@ -73,8 +73,11 @@ def import_members(store: Store, path: Path, default_language: str, now: datetim
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UnreadableCsv(f"{path}: cannot read as UTF-8 CSV ({exc})") from None
+    except UnicodeDecodeError as exc:  # Excel's plain "CSV" is the Windows code page: names would be guessed at
+        raise UnreadableCsv(f"{path}: cannot read as UTF-8 CSV ({exc}); in Excel, save it as "
+                            "\"CSV UTF-8\"") from None
     delimiter = sniff_delimiter(text[:4096].partition("\n")[0])
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # CR/LF in a quoted cell stays
     if not reader.fieldnames or "address" not in [f.strip().lower() for f in reader.fieldnames]:

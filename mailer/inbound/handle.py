@@ -1,5 +1,5 @@
 """The inbound dispatcher: one parsed mail is routed to its flow (answers, memo, membership, bounces,
-corrections, questions) and applied in one transaction with the answers it queues."""
+corrections, attendance, questions) and applied in one transaction with the answers it queues."""
 
 # Who a reply is from is decided by the reply token (an HMAC the sender got from us) matched against the
 # sender's raw From address, or by our receiving server's own verdict (mailer/inbound/trust.py). A token that is
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mailer.config import Config
-from mailer.inbound import answers, bounces, corrections, membership, memo, privacy
+from mailer.inbound import answers, attendance, bounces, corrections, membership, memo, privacy
 from mailer.inbound.inbox import InboundMessage, Outcome
 from mailer.inbound.trust import server_vouches
 from mailer.models import Meeting, Member
@@ -80,6 +80,9 @@ class ReplyHandler:
             return Outcome.QUARANTINED, p.reason, None
         sender = self.store.member_by_address(p.from_address) if p.from_address else None
         token = self._token(p, sender)
+        reported = attendance.meeting_reported(self, p, token, now)
+        if reported is not None:
+            return attendance.handle(self, message, p, token, reported, now)
         lines = corrections.lines_of(p)
         if corrections.is_correction_mail(p, lines, sender):
             return corrections.apply(self, message, p, token, lines, now)

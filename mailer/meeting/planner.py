@@ -24,8 +24,8 @@
 # * ``agenda`` and ``catering``: to each coordinator at ``send_time`` on (date - agenda_lead_days) and
 #   (date - catering_lead_days), until the start, for a meeting that is on. What they say (the agenda, the
 #   head count, diets, the presentation sheet) is filled in when they are queued.
-# * ``thanks``: after a meeting has ended, to each active member who said yes, within two days of the end
-#   (never weeks later after an outage), when ``meetings.thanks`` is on.
+# * ``thanks``: after a meeting has ended, to each active member who said yes and was not reported absent,
+#   within two days of the end (never weeks later after an outage), when ``meetings.thanks`` is on.
 #
 # Limitation: ``PlannerState.cancelled_to`` is a set, so a meeting cancelled, restored and cancelled again
 # sends its cancellation notice once per member (the restoring update is sent normally).
@@ -197,9 +197,10 @@ def _thanks(now: datetime, config: Config, state: PlannerState,
         if "yes" not in answers.values():
             continue
         day = meeting.date.isoformat()
+        absent = state.absent.get(meeting.id, frozenset())
         for m in members():
             key = f"thanks:{day}:{m.id}"
-            if answers.get(m.id) == "yes" and key not in state.queued_keys:
+            if answers.get(m.id) == "yes" and m.id not in absent and key not in state.queued_keys:
                 yield Send("thanks", meeting.date, m.id, meeting.sequence, key, m.address, m.language)
 
 

@@ -124,11 +124,13 @@ def catering_context(store: Store, meeting: Meeting) -> dict[str, Any]:
 
 def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now: datetime,
                  language: str | None = None) -> dict[str, Any]:
-    """Context of the memo (and its draft): who came, the agenda as held, notes, needs, offers, next meeting;
-    the agenda's headings in `language` (default: the network's)."""
+    """Context of the memo (and its draft): who signed up (who came, once a coordinator said who did not), the
+    agenda as held, notes, needs, offers, next meeting; the agenda's headings in `language` (default: the network's)."""
     built = meeting_agenda(config, store, meeting)
     language, locale = _language(config, language)
-    yes = [r for r in store.attendance(meeting.id) if r["answer"] == "yes"]
+    absent = store.absent([meeting.id]).get(meeting.id)  # None until a coordinator has said who did not come
+    yes = [r for r in store.attendance(meeting.id)
+           if r["answer"] == "yes" and int(r["member_id"]) not in (absent or ())]
     nxt = next_occurrence(config.meetings, config.network.tz, meeting.end)
     next_invitation: date | None = None
     if nxt is not None:
@@ -136,6 +138,7 @@ def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now
     return {
         "notes": notes,
         "attendees": [{"name": _display(r), "organisation": r["organisation"]} for r in yes],
+        "present": absent is not None,  # the attendees are who came, not who signed up
         "agenda": template_items(built.agenda, language, locale),
         "needs": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="need")],
         "offers": [{"name": t["name"] or "", "text": t["text"]} for t in store.topics(meeting.id, kind="offer")],

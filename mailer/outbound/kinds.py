@@ -28,6 +28,7 @@ KINDS = (
     "question",
     "question-ack",
     "corrections",
+    "attendance",
     "auth-lost",
     "privacy-confirm",
     "privacy-export",
@@ -46,7 +47,7 @@ MEETING_KINDS = frozenset(
 #: Kinds that go to a coordinator, not to the list: they carry no List-Unsubscribe.
 COORDINATOR_KINDS = frozenset(
     {"digest", "bounce-notice", "agenda", "catering", "memo-draft", "question", "corrections", "auth-lost",
-     "privacy-notice", "members-report"}
+     "privacy-notice", "members-report", "attendance"}
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -130,6 +131,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "memo_id": None,
             "version": 1,
             "attendees": [],
+            "present": False,
             "agenda": [],
             "needs": [],
             "offers": [],
@@ -145,6 +147,7 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         {
             "version": 1,
             "attendees": [],
+            "present": False,
             "agenda": [],
             "needs": [],
             "offers": [],
@@ -190,6 +193,8 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "introduction": (("role", "need", "offer"), {"other_name": "", "other_organisation": None,
                                                  "other_address": None}),
     "buddy": (("role",), {"other_name": "", "other_organisation": None}),
+    "attendance": ((), {"absent": [], "not_recognised": [], "memo_sent": False, "all_came": False,
+                        "name": None}),
 }
 #: Per kind and list key: the fields each item of the list has. The first is the item's text (never none;
 #: an item given as plain text becomes it); a missing other field reads as none.
@@ -217,6 +222,10 @@ _RECORDS["members-report"] = {"silent": ("address", "name", "last_answer"), "fai
 _RECORDS["corrections"] = {
     "applied": ("line", "name", "address", "answer", "guests", "previous"),
     "not_understood": ("line", "why", "detail"),
+}
+_RECORDS["attendance"] = {
+    "absent": ("name", "address", "answer", "thanked"),
+    "not_recognised": ("line", "why", "detail"),
 }
 #: Per kind: context keys that are counts (none reads as 0).
 _COUNTS: dict[str, tuple[str, ...]] = {

@@ -222,6 +222,15 @@ def sample_context(kind: str) -> dict[str, Any]:
                 {"line": "Eva Ek: ja", "why": "unknown", "detail": ""},
             ],
         },
+        "attendance": {
+            "absent": [{"name": "Åsa Öberg", "address": "asa@example.org", "answer": "yes", "thanked": True},
+                       {"name": "Bo Berg", "address": "bo@example.org", "answer": None, "thanked": False}],
+            "not_recognised": [
+                {"line": "Anna", "why": "ambiguous", "detail": "anna@a.example, anna@b.example"},
+                {"line": "Eva Ek", "why": "unknown", "detail": ""},
+                {"line": "tyvärr var vi få", "why": "not_a_name", "detail": ""},
+            ],
+        },
     }
     return copy.deepcopy(samples.get(kind, {}))
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 #: The answers that go back to the sender of the mail that caused them, in its conversation.
 KINDS = frozenset({"confirmation", "ask", "question-ack", "help", "leave-confirm", "join-confirm", "welcome",
-                   "corrections", "memo-draft"})
+                   "corrections", "attendance", "memo-draft"})
 #: Kinds whose own subject stays (a memo draft's carries the coordinator's token and its version).
 OWN_SUBJECT = frozenset({"memo-draft"})
 #: References keep the newest this many Message-IDs (RFC 5322 allows dropping middle ones).

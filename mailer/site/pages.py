@@ -157,12 +157,14 @@ def build_site(config: Config, store: Store, now: datetime) -> RenderedSite:
     for day, memo in memos.items():
         m = stored[day]
         names: list[str] = []
+        absent = store.absent([m.id]).get(m.id)  # once a coordinator said who did not come: who was present
         if config.site.show_names:
             names = sorted({r["name"].strip() for r in store.rsvps(m.id) if r["answer"] == "yes"
-                            and (r["name"] or "").strip()}, key=str.casefold)
+                            and int(r["member_id"]) not in (absent or ()) and (r["name"] or "").strip()},
+                           key=str.casefold)
             names = [clean(n) or "" for n in names]
         files[memo["href"]] = env.get_template("memo.html").render(
-            **common, meeting=item(m), memo=memo, participants=names).encode()
+            **common, meeting=item(m), memo=memo, participants=names, present=absent is not None).encode()
 
     # The calendar: every stored meeting, plus the series' coming meetings not announced yet.
     events = list(stored.values()) + [m for m in planned.values() if not m.cancelled and m.end > now]

@@ -290,3 +290,25 @@ def m010_buddies(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m011_absences(db: Database) -> None:
+    """Members a coordinator said did not come to a meeting, and the meetings a coordinator reported on at all
+    ("alla kom" too): the memo then lists who was present."""
+    _run(
+        db,
+        """
+        CREATE TABLE absences (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            recorded_at TEXT NOT NULL,
+            source_message_id TEXT,
+            PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE TABLE attendance_reports (
+            meeting_id INTEGER PRIMARY KEY REFERENCES meetings(id),
+            recorded_at TEXT NOT NULL
+        )
+        """
+    )

@@ -16,7 +16,7 @@ REMOVED = "[removed]"
 #: Tables a member's own rows live in, with the column naming them.
 _OWN_ROWS = (("rsvps", "member_id"), ("topics", "member_id"), ("outbox", "member_id"),
              ("inbound", "member_id"), ("log", "member_id"), ("privacy_requests", "member_id"),
-             ("member_checks", "member_id"))
+             ("member_checks", "member_id"), ("absences", "member_id"))
 #: A confirmation link older than this is void (the member asks again).
 REQUEST_VALID = timedelta(days=14)
 #: A confirmed erase waits for the member's last mail (the goodbye) to leave, at most this long.
@@ -58,6 +58,8 @@ def export(store: Store, address: str) -> dict[str, Any] | None:
         "answers": list(q("SELECT me.date AS meeting, r.answer, r.guests, r.dietary, r.source, r.updated_at "
                           "FROM rsvps r JOIN meetings me ON me.id = r.meeting_id WHERE r.member_id = ? "
                           "ORDER BY me.date", [mid])),
+        "absences": list(q("SELECT me.date AS meeting, a.recorded_at FROM absences a JOIN meetings me "
+                           "ON me.id = a.meeting_id WHERE a.member_id = ? ORDER BY me.date", [mid])),
         "topics": [t for t in topics if t["kind"] not in ("need", "offer")],
         "needs_and_offers": [t for t in topics if t["kind"] in ("need", "offer")],
         "inbound": [{**r, "summary": _json(r["summary"])} for r in q(

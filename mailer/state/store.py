@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from mailer.models import Member, PlannerState
+from mailer.state.attendance import AttendanceTables
 from mailer.state.connection import StoreBase
 from mailer.state.inbound import InboundTable
 from mailer.state.meetings import MeetingTables
@@ -27,7 +28,7 @@ class _MemberStream:
         return self._store.members_in_batches("active")
 
 
-class Store(MemberTables, MeetingTables, OutboxTable, InboundTable, StoreBase):
+class Store(MemberTables, MeetingTables, AttendanceTables, OutboxTable, InboundTable, StoreBase):
     """State of one network in one SQLite file (WAL, synchronous=FULL, BEGIN IMMEDIATE writes)."""
 
     def planner_state(self, since: date) -> PlannerState:
@@ -61,8 +62,9 @@ class Store(MemberTables, MeetingTables, OutboxTable, InboundTable, StoreBase):
             else:
                 queued_keys = frozenset()
             members = _MemberStream(self)
+            absent = self.absent(ids)
         return PlannerState(meetings=meetings, members=members, invited=invited, answers=answers,
                             reminded={k: frozenset(v) for k, v in reminded.items()},
                             cancelled_to={k: frozenset(v) for k, v in cancelled.items()},
-                            queued_keys=queued_keys)
+                            queued_keys=queued_keys, absent=absent)
 
