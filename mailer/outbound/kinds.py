@@ -88,6 +88,11 @@ ANSWER_WORDS: dict[str, dict[str, str]] = {
 }
 
 #: Per kind: context keys the caller must give, and optional ones with their defaults.
+#: What the memo and its draft both know by default.
+_MEMO_DEFAULTS: dict[str, Any] = {
+    "version": 1, "attendees": [], "present": False, "agenda": [], "needs": [], "offers": [], "matches": [],
+    "rolled_over": [], "next_meeting": None, "next_invitation": None,
+}
 CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "invitation": ((), {}),
     "reminder": ((), {"agenda": [], "answer": None, "attending": 0, "maybe": 0}),
@@ -125,38 +130,9 @@ CONTEXT_KEYS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
             "name": None,
         },
     ),
-    "memo-draft": (
-        ("token", "notes"),
-        {
-            "memo_id": None,
-            "version": 1,
-            "attendees": [],
-            "present": False,
-            "agenda": [],
-            "needs": [],
-            "offers": [],
-            "matches": [],
-            "rolled_over": [],
-            "next_meeting": None,
-            "next_invitation": None,
-            "name": None,
-        },
-    ),
-    "memo": (
-        ("notes",),
-        {
-            "version": 1,
-            "attendees": [],
-            "present": False,
-            "agenda": [],
-            "needs": [],
-            "offers": [],
-            "matches": [],
-            "rolled_over": [],
-            "next_meeting": None,
-            "next_invitation": None,
-        },
-    ),
+    # The draft is the memo as the members will get it, plus what the coordinator needs to approve it.
+    "memo-draft": (("token", "notes"), {**_MEMO_DEFAULTS, "memo_id": None, "name": None}),
+    "memo": (("notes",), _MEMO_DEFAULTS),
     "thanks": ((), {"memo_follows": False}),
     "ask": (
         ("unsure",),
