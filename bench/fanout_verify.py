@@ -113,7 +113,8 @@ def check_message(msg: Any, i: int, rcpt: str, secret: bytes, meeting_id: int, l
         problems.append("Message-ID lacks the token")
     if msg["X-Traffpunkt-Kind"] != "invitation":
         problems.append(f"X-Traffpunkt-Kind {msg['X-Traffpunkt-Kind']!r}")
-    cal = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    parts = [(p.get_content_type(), p) for p in msg.walk()]  # each type parsed once (it is not cached)
+    cal = [p for ctype, p in parts if ctype == "text/calendar"]
     if len(cal) != 1 or cal[0].get_param("method") != "REQUEST":
         problems.append("no text/calendar; method=REQUEST part")
     else:
@@ -125,7 +126,7 @@ def check_message(msg: Any, i: int, rcpt: str, secret: bytes, meeting_id: int, l
         if (len(attendee) != 1 or not attendee[0].endswith(f"mailto:{rcpt}")
                 or member_name(i) not in attendee[0]):
             problems.append(f"ATTENDEE line {attendee!r}")
-    body = msg.get_body(("plain",))
-    if body is None or member_name(i).split()[0] not in body.get_content():
+    plain = [p for ctype, p in parts if ctype == "text/plain" and not p.is_attachment()]
+    if len(plain) != 1 or member_name(i).split()[0] not in plain[0].get_content():
         problems.append("the text part does not greet the member by name")
     return problems
