@@ -123,7 +123,8 @@ def main() -> int:
     ap.add_argument("--dump-dir", type=Path, default=Path("/dev/shm") if os.path.isdir("/dev/shm") else None,
                     help="where smtp-sink writes its per-message dumps (default /dev/shm, a RAM disk)")
     ap.add_argument("--setup-cache", type=Path,
-                    help="keep each size's set-up database here and copy it on later runs (same commit)")
+                    help="keep each size's set-up database here and copy it on later runs "
+                         "(while mailer/, templates/ and config/ are the same)")
     ap.add_argument("--no-smtp-source", action="store_true", help="skip the smtp-source phase")
     args = ap.parse_args()
     ctx = mp.get_context("spawn")

@@ -4,7 +4,8 @@ result saved as it comes (rerun to resume: cells done are skipped), then medians
     .venv/bin/python bench/fanout_matrix.py --members 10000 100000 --connections 1 2 4 --rounds 3
 
 Rounds are the outer loop, so an interrupted matrix has every cell at least once before any third round.
-Each size's set-up database is built once (per commit) in `<results>.setup/` and copied for later runs.
+Each size's set-up database is built once (per version of mailer/, templates/ and config/) in
+`<results>.setup/` and copied for later runs.
 """
 
 from __future__ import annotations
