@@ -50,11 +50,12 @@ class Form:
 
     names: tuple[str, ...]
     parts: tuple[Part, ...]
+    escaped: frozenset[int]  # the fields an autoescaping part prints
 
     def fill(self, personal: Mapping[str, Any]) -> tuple[str, bytes, bytes]:
         """The raw subject and the quoted-printable text and HTML bodies for one member."""
         values = [str(personal[n]) for n in self.names]
-        escaped = [str(escape(v)) for v in values]
+        escaped = [str(escape(v)) if i in self.escaped else v for i, v in enumerate(values)]
         subject, text, html = (part.fill(values, escaped) for part in self.parts)
         return (subject, quoted_printable(text, self.parts[1].known), quoted_printable(html, self.parts[2].known))
 
@@ -69,7 +70,7 @@ def key(ctx: Mapping[str, Any], personal: Mapping[str, Any]) -> tuple[Any, ...] 
     """What a form depends on beyond its skeleton: the row's context and which member fields are false (None:
     a context that is not plain JSON data, so no form)."""
     try:
-        shape = json.dumps(ctx, sort_keys=True, ensure_ascii=False, allow_nan=False, default=_refuse)
+        shape = _SHAPE.encode(ctx)
     except (TypeError, ValueError):
         return None
     return (shape, tuple((n, True if v else v) for n, v in personal.items()))
@@ -77,6 +78,9 @@ def key(ctx: Mapping[str, Any], personal: Mapping[str, Any]) -> tuple[Any, ...] 
 
 def _refuse(value: Any) -> Any:
     raise TypeError(type(value).__name__)
+
+
+_SHAPE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False, default=_refuse)
 
 
 def build(
@@ -111,7 +115,7 @@ def build(
             return None  # a sentinel printed by something the reader did not see as a plain output
         known = qp_lines(text, lambda line: _OPEN in line) if parts else {}
         parts.append(Part(pieces, fields, escapes == {True}, known))
-    return Form(names, tuple(parts))
+    return Form(names, tuple(parts), frozenset(i for p in parts if p.escaped for i in p.fields))
 
 
 _SEEN = object()  # a key met once: its mail was rendered in full
@@ -147,6 +151,9 @@ class Forms:
                 self._forms.clear()
             self._forms[k] = _SEEN
             return whole
-        form = build(env, templates, personal, variables)
+        try:
+            form = build(env, templates, personal, variables)
+        except Exception:  # a form is only a shortcut: whatever goes wrong building it, render in full
+            form = None
         self._forms[k] = form if form is not None and form.fill(personal) == whole else None
         return whole
