@@ -184,3 +184,19 @@ def test_quoted_printable_from_known_lines_is_the_same_as_encoding_the_whole_bod
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         known = qp_lines(text, lambda line: rng.random() < 0.3)  # some lines left to encode per member
         assert quoted_printable(text, known) == quoted_printable(text), repr(text)
+
+
+def test_random_hostile_names_get_the_same_invitation_as_a_full_render(config: Config) -> None:
+    rng = random.Random(2026)
+    alphabet = ["a", "Ö", "ä", " ", "  ", "<", ">", "&", '"', "'", "=", "?", "{{", "}}", "{%", "\ue000", "\ue001",
+                "\t", "\r", "\n", ".", "\u2028", "€", "=?utf-8?q?", "x" * 30, "0123456789abcdef"]
+    store = Store.memory()
+    meeting = add_meeting(store)
+    rows = []
+    for i in range(60):
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) or "x"
+        member, _ = store.add_member(f"r{i}@example.org", name, LANGUAGES[i % 3], NOW)
+        rows.append(queue(store, "invitation", member, meeting, {}))
+    reference, personalised, filled = renders(config, store, rows)
+    assert personalised == reference
+    assert filled > 0
