@@ -1,9 +1,10 @@
 """Compose outgoing mail: an outbox row (or a preview) rendered into one wire-ready message."""
 
 # Everything members share (headers, MIME layout, the calendar without its ATTENDEE line, formatted dates) is
-# built once per (meeting, sequence, kind, language) in `skeleton`; per member only the bodies are rendered and
-# encoded (`encoding`). Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data:
-# `samples`.
+# built once per (meeting, sequence, kind, language) in `skeleton`; the bodies and subject are rendered once
+# more per row context with sentinels for the member's fields and filled in per member (`personalise`), or
+# rendered in full where a template does more with those fields than print them; then encoded (`encoding`).
+# Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data: `samples`.
 
 from __future__ import annotations
 
