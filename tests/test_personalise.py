@@ -56,9 +56,10 @@ def add_meeting(store: Store) -> Meeting:
         return store.apply_meeting_change(MeetingChange(occ, 0, "m:0"), "kulturnatverket.fi", NOW)
 
 
-def queue(store: Store, kind: str, member: Member, meeting: Meeting | None, context: dict[str, object]) -> OutboxRow:
+def queue(store: Store, kind: str, member: Member, meeting: Meeting | None, context: dict[str, object],
+          tag: str = "") -> OutboxRow:
     meeting_id = meeting.id if meeting else 0
-    key = f"{kind}:{meeting_id}:{member.id}"
+    key = f"{kind}:{meeting_id}:{member.id}{tag}"
     mid = make_message_id(tokens.make(SECRET, member.id, meeting_id), kind, key, "kulturnatverket.fi")
     with store.write():
         store.enqueue(key=key, kind=kind, recipient=member.address, message_id=mid, now=NOW, member_id=member.id,
@@ -200,3 +201,21 @@ def test_random_hostile_names_get_the_same_invitation_as_a_full_render(config: C
     reference, personalised, filled = renders(config, store, rows)
     assert personalised == reference
     assert filled > 0
+
+
+def test_a_moved_meeting_is_filled_into_the_new_place_not_the_old_one(config: Config) -> None:
+    store = Store.memory()
+    meeting = add_meeting(store)
+    people = members(store, "sv")
+    fast = Composer(config, store, SECRET)
+    before = [fast.render(queue(store, "invitation", m, meeting, {}), NOW).data for m in people]
+    occ = Occurrence(date=meeting.date, start=meeting.start, end=meeting.end, place="Annegatan 22",
+                     address="Annegatan 22, Helsingfors", theme=meeting.theme, guest_speaker=None, cancelled=False)
+    with store.write():
+        moved = store.apply_meeting_change(MeetingChange(occ, 1, "m:1"), "kulturnatverket.fi", NOW)
+    rows = [queue(store, "invitation", m, moved, {}, tag=":moved") for m in people]
+    after = [fast.render(row, NOW).data for row in rows]
+    full = Composer(config, store, SECRET, personalise=False)
+    assert after == [full.render(row, NOW).data for row in rows]
+    assert all(b"Annegatan 22" in mail and b"Annegatan 22" not in old for mail, old in zip(after, before, strict=True))
+    assert fast.personalised() > 0
