@@ -74,6 +74,23 @@ async def test_bare_line_ends_cannot_end_the_data_early_or_smuggle_a_second_mess
         b"\n", b"\r\n")
 
 
+#: Line-end and dot cases; the server must receive each as aiosmtplib's own normalising delivered it before.
+EDGES = [b"", b".", b"..", b"a", b".\r\n", b"\r\n.\r\n", b"a\r\n.", b"a\n.\nb", b"a\r.\rb", b"a\r\r\n.\n\r",
+         b"\n\n..\n", b"x\r\n" * 3 + b".y", b"end without a line end", b". \r\n.\t\r\n", b"\r", b"\n"]
+
+
+async def test_every_line_end_and_dot_case_arrives_as_the_aiosmtplib_path_delivered_it(
+        server: Server, handler: SinkHandler) -> None:
+    from aiosmtplib.protocol import normalize_message_line_endings
+
+    given = [data for n, body in enumerate(EDGES) for data in (message(n) + body, body)]  # and as the start
+    transport = SmtpTransport(server.settings(), None)
+    for data in given:
+        await transport.send(SENDER, "anna@example.org", data)
+    await transport.aclose()
+    assert [d.data for d in handler.delivered] == [normalize_message_line_endings(data) for data in given]
+
+
 async def test_a_550_to_rcpt_in_a_pipelined_group_blames_the_address_and_the_session_goes_on(
         server: Server, handler: SinkHandler) -> None:
     handler.on_rcpt = lambda addr: "550 5.1.1 No such user" if addr == "gone@example.org" else None

@@ -25,7 +25,7 @@ def wire_data(data: bytes) -> bytes:
     if data.startswith(b"."):
         data = b"." + data
     data = data.replace(b"\r\n.", b"\r\n..")
-    return data + b".\r\n" if data.endswith(b"\r\n") or not data else data + b"\r\n.\r\n"
+    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
 
 
 class Refused(Exception):
