@@ -1,5 +1,5 @@
-"""Send over SMTP (aiosmtplib): reused connections, a deadline per message, a rate limit, and errors sorted
-into temporary, permanent and setup failures."""
+"""Send over SMTP: connections set up by aiosmtplib and reused (the transactions: smtp_session), a deadline
+per message, a rate limit, and errors sorted into temporary, permanent and setup failures."""
 
 from __future__ import annotations
 
@@ -86,6 +86,7 @@ class SmtpTransport:
     - Every message has a deadline (`timeout_seconds`) covering MAIL, RCPT and DATA; a connection that
       missed it is closed, never reused in an unknown state.
     - At most `max_connections` connections, at most `messages_per_minute` messages a minute.
+    - MAIL, RCPT and DATA in one write where the server offers PIPELINING; every reply means the same either way.
     """
 
     def __init__(
