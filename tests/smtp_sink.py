@@ -32,11 +32,14 @@ class Sink:
     dumps: Path
 
     def messages(self) -> list[bytes]:
-        """Each message as smtp-sink wrote it (LF line ends, dots unstuffed), without its own headers."""
+        """Each message as smtp-sink wrote it (LF line ends, dots unstuffed), without its own headers; a
+        transaction cut before its data left only an empty or partial file, which is no message."""
         out = []
         for f in sorted(self.dumps.iterdir(), key=lambda p: p.stat().st_mtime_ns):
             text = f.read_bytes()
-            by = text.index(b"(smtp-sink) with ")  # the Received header's second line; its third is the date
+            by = text.find(b"(smtp-sink) with ")  # the Received header's second line; its third is the date
+            if by < 0:  # a transaction cut before its data (smtp-sink opens the file at MAIL FROM)
+                continue
             out.append(text[text.index(b"\n", text.index(b"\n", by) + 1) + 1:])
         return out
 
