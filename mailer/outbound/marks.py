@@ -51,6 +51,7 @@ class SentMarks:
         self._sync: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._failed: BaseException | None = None
+        self._closing = False  # aclose() began: it syncs what is left itself
         #: Durable syncs done (for the tests and the benchmark).
         self.syncs = 0
 
@@ -84,7 +85,7 @@ class SentMarks:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._sync is not None or self._fresh == 0:
+        if self._sync is not None or self._fresh == 0 or self._closing:
             return
         self._covering, self._fresh = self._fresh, 0
         self._sync = asyncio.get_running_loop().create_task(self._run())
@@ -105,7 +106,7 @@ class SentMarks:
             self._covering = 0
         finally:
             self._sync = None
-        if self._fresh and self._failed is None:
+        if self._fresh and self._failed is None and not self._closing:
             if self._fresh >= self._every:
                 self._start()
             else:
@@ -115,12 +116,13 @@ class SentMarks:
 
     async def aclose(self) -> None:
         """The drain ends: every mark made durable before it returns; raises when the disk refuses."""
+        self._closing = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._sync is not None:
-            await asyncio.gather(asyncio.shield(self._sync), return_exceptions=True)
         try:
+            if self._sync is not None:
+                await asyncio.gather(asyncio.shield(self._sync), return_exceptions=True)
             if self.unsynced or self._failed is not None:
                 self._store.sync_wal()  # in this thread: one fsync, and nothing else is waiting now
                 self.syncs += 1
