@@ -34,7 +34,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         if removing:
             found.setdefault("leave", sentence.text)
-        elif "join_verb" in labels and "negator" not in labels:
+        elif ("join_verb" in labels or onto_list(labels)) and "negator" not in labels:
             if "list" in labels:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
@@ -49,6 +49,12 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     return None, False, ""
 
 
+def onto_list(labels: set[str]) -> bool:
+    """True for a sentence that puts the member onto the list ("Pääsenkö sähköpostilistalle?"), not a topic
+    onto the agenda ("laittaa asian listalle") nor anyone off it."""
+    return "onto_list" in labels and labels.isdisjoint({"discuss", "topic_word", "leave", "remove_verb"})
+
+
 def _near_list(sentences: list[Sentence], at: int) -> bool:
     """True when the sentence before or after names the list ("Jag vill få era inbjudningar. Lägg till mig!")."""
     return any("list" in sentences[k].labels for k in (at - 1, at + 1) if 0 <= k < len(sentences))
@@ -57,7 +63,7 @@ def _near_list(sentences: list[Sentence], at: int) -> bool:
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb", "remove_verb"}:
+    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels):
         return False
     if sentence.question:
         last = sentence.clauses[-1]
