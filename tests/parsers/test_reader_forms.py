@@ -1,5 +1,5 @@
-"""Finnish read by its forms rather than by lists (issue 8, third round): number words in any case form,
-and "onto the list" (allative) as a request to join, not a question to the coordinator nor a topic."""
+"""Read by form rather than by list (issue 8, third round): Finnish number words in any case form, "onto the
+list" as a join, "can't not" as a yes, and a party against a "no" read only from an event word asked about."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def test_asking_to_be_put_on_the_list_is_a_join_not_a_question(text: str) -> Non
 def test_a_topic_put_on_the_agenda_list_is_not_a_join() -> None:
     reading = read_intent("Haluaisin laittaa asian listalle: yhteiset vuokratilat.")
     assert reading.command is None
+
+
+def test_a_not_right_after_cant_cancels_it() -> None:
+    assert read_intent("Honestly, I couldn't not come to this one!").rsvp == "yes"
+    assert read_intent("I can't come.").rsvp == "no"
+
+
+def test_a_party_coming_against_a_no_read_only_from_an_event_word_is_asked_about() -> None:
+    reading = read_intent("There will be three of us from the theatre festival.")
+    assert "rsvp" in reading.unsure and reading.guests == 2
