@@ -134,7 +134,9 @@ def _doubted(clause: Clause, before: list[Clause]) -> bool:
         return False
     first = min(clause.at("bring") + clause.at("person") + clause.at("with"), default=len(clause.words))
     conditional = clause.opener == "condition" or any(c < first for c in clause.at("condition"))
-    return conditional or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
+    # "Tulen, ehkä otan kollegan mukaan": a hedge on the bringing (not on coming: "probably with a colleague")
+    hedged = clause.has("hedge", "maybe") and not clause.has("attend")
+    return conditional or hedged or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
 
 
 def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:

@@ -60,6 +60,11 @@ def _negated(clause: Clause, after: int) -> dict[int, bool]:
         preceding = [p for p in polar if 0 < n - p <= after]
         if preceding:
             bound[preceding[-1]] = True
+    # "Emme pääse paikalle", "can't make it there": an attending cue right after a negated one is its phrase
+    ends = {s: e for s, e, c in clause.cues if c.label == "attend"}
+    for p in polar:
+        if bound[p] and ends.get(p) in ends:
+            bound[ends[p]] = True
     return bound
 
 

@@ -51,3 +51,24 @@ def test_a_not_right_after_cant_cancels_it() -> None:
 def test_a_party_coming_against_a_no_read_only_from_an_event_word_is_asked_about() -> None:
     reading = read_intent("There will be three of us from the theatre festival.")
     assert "rsvp" in reading.unsure and reading.guests == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [
+        ("Emme pääse paikalle.", "no"),  # the negation reaches "paikalle", the rest of its verb phrase
+        ("Mä en tuu.", "no"),  # the spoken connegative
+        ("Ehditään!", "yes"),  # the passive, "we" in speech
+        ("Osallistuisin mielelläni, jos aikataulu sallii.", "maybe"),  # the conditional -isi- under "jos"
+        ("Osallistuisin mielelläni, mutta olen silloin Oulussa.", "no"),
+        ("Saattaisin tulla.", "maybe"),
+    ],
+)
+def test_finnish_verb_forms_negative_conditional_and_spoken(text: str, rsvp: str) -> None:
+    assert read_intent(text).rsvp == rsvp
+
+
+def test_a_hedge_on_bringing_someone_is_asked_about_but_not_a_hedge_on_coming() -> None:
+    assert "guests" in read_intent("Tulen, ehkä otan kollegan mukaan.").unsure
+    probably = read_intent("Tulen luultavasti kahden kollegan kanssa.")
+    assert probably.guests == 2 and "guests" not in probably.unsure
