@@ -72,3 +72,16 @@ def test_a_hedge_on_bringing_someone_is_asked_about_but_not_a_hedge_on_coming() 
     assert "guests" in read_intent("Tulen, ehkä otan kollegan mukaan.").unsure
     probably = read_intent("Tulen luultavasti kahden kollegan kanssa.")
     assert probably.guests == 2 and "guests" not in probably.unsure
+
+
+@pytest.mark.parametrize(
+    "text", ["I would have loved to come.", "I'd have loved to come, but I'm stuck at work.",
+             "I would've come but my car broke down."],
+)
+def test_a_counterfactual_wish_to_come_is_a_decline(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
+
+
+def test_a_wish_to_come_said_now_is_still_a_yes() -> None:
+    assert read_intent("I'd love to come!").rsvp == "yes"
+    assert read_intent("Jajamensan!").rsvp == "yes"
