@@ -60,10 +60,23 @@ def _near_list(sentences: list[Sentence], at: int) -> bool:
     return any("list" in sentences[k].labels for k in (at - 1, at + 1) if 0 <= k < len(sentences))
 
 
+def proposes(sentence: Sentence) -> int | None:
+    """For "Could we look at X?" / "Kunde vi ta ...?": the index of the clause opening with the proposal
+    (a question that puts a topic, not one a person must answer; not "Which door should we use?")."""
+    if not sentence.question or 0 in sentence.clauses[0].at("wh"):
+        return None
+    return next((c.index for c in sentence.clauses if (0 in c.at("propose") or c.at("propose") and c.index == 0
+                 and min(c.at("propose")) <= 3) and c.labels.isdisjoint(_PERMISSION)), None)
+
+
+# "Can we bring our own coffee?", "Could we come a bit later?": asking leave, not proposing a topic
+_PERMISSION = frozenset({"bring", "attend", "limit", "later", "person", "other", "diet", "with", "party", "company"})
+
+
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels):
+    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
         return False
     if sentence.question:
         last = sentence.clauses[-1]

@@ -85,3 +85,21 @@ def test_a_counterfactual_wish_to_come_is_a_decline(text: str) -> None:
 def test_a_wish_to_come_said_now_is_still_a_yes() -> None:
     assert read_intent("I'd love to come!").rsvp == "yes"
     assert read_intent("Jajamensan!").rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("Could we look at copyright when streaming shows?", "copyright"),
+     ("Coming! Maybe we could plan the network's summer party?", "summer party"),
+     ("Kunde vi ta upp lokalhyrorna?", "lokalhyrorna"), ("Voisimmeko puhua vuokrista?", "vuokrista")],
+)
+def test_a_question_proposing_something_for_us_to_do_is_a_topic_not_a_question(text: str, topic: str) -> None:
+    reading = read_intent(text)
+    assert any(topic in t for t in reading.topics) and not reading.question
+
+
+@pytest.mark.parametrize("text", ["Which entrance should we use?", "Can we bring our own coffee?",
+                                  "Could we come half an hour late?"])
+def test_asking_leave_or_the_way_stays_a_question(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.question and not reading.topics
