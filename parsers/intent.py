@@ -340,7 +340,7 @@ def _read(
             why["dietary"] = diet_why
     count = 0
     if value != "no" or not answer.strong:
-        found = guests.read_guests(sentences, text.text, _numbers(lang.code))
+        found = guests.read_guests(sentences, text.text, _numbers(lang.code), lang.code)
         count = found.count
         if value == "no" and count and "rsvp" not in unsure:  # "There will be four of us from the festival"
             unsure.append("rsvp")  # a party coming against a "no" read only from "tyvärr" or an event: ask

@@ -103,3 +103,17 @@ def test_a_question_proposing_something_for_us_to_do_is_a_topic_not_a_question(t
 def test_asking_leave_or_the_way_stays_a_question(text: str) -> None:
     reading = read_intent(text)
     assert reading.question and not reading.topics
+
+
+@pytest.mark.parametrize("text", ["I'm coming with my colleagues.", "Jag kommer med mina kollegor.",
+                                  "Tulen kollegoideni kanssa.", "Tulen harjoittelijoiden kanssa."])
+def test_companions_named_only_in_the_plural_are_asked_about(text: str) -> None:
+    assert "guests" in read_intent(text).unsure
+
+
+@pytest.mark.parametrize(("text", "guests"), [("Tulen vaimoineni.", 1), ("Tulen avopuolisoni kanssa.", 1),
+                                              ("Tulen seuralaisen kanssa.", 1), ("Coming with my two colleagues.", 2),
+                                              ("Jag kommer med min partner.", 1)])
+def test_one_companion_in_a_compound_or_case_form_counts_once(text: str, guests: int) -> None:
+    reading = read_intent(text)
+    assert reading.guests == guests and "guests" not in reading.unsure
