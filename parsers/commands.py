@@ -51,8 +51,11 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
 
 def onto_list(labels: set[str]) -> bool:
     """True for a sentence that puts the member onto the list ("Pääsenkö sähköpostilistalle?"), not a topic
-    onto the agenda ("laittaa asian listalle") nor anyone off it."""
-    return "onto_list" in labels and labels.isdisjoint({"discuss", "topic_word", "leave", "remove_verb"})
+    onto the agenda ("laittaa asian listalle"), onto an answer's list ("ehkä-listalle") nor anyone off it."""
+    return "onto_list" in labels and labels.isdisjoint(_NOT_ONTO)
+
+
+_NOT_ONTO = frozenset({"discuss", "topic_word", "leave", "remove_verb", "maybe"})
 
 
 def _near_list(sentences: list[Sentence], at: int) -> bool:

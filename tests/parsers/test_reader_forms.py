@@ -117,3 +117,7 @@ def test_companions_named_only_in_the_plural_are_asked_about(text: str) -> None:
 def test_one_companion_in_a_compound_or_case_form_counts_once(text: str, guests: int) -> None:
     reading = read_intent(text)
     assert reading.guests == guests and "guests" not in reading.unsure
+
+
+def test_onto_an_answers_list_is_not_a_join() -> None:
+    assert read_intent("En ole varma. Merkitse minut ehkä-listalle.").command is None
