@@ -34,7 +34,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         if removing:
             found.setdefault("leave", sentence.text)
-        elif "join_verb" in labels and "negator" not in labels:
+        elif ("join_verb" in labels or onto_list(labels)) and "negator" not in labels:
             if "list" in labels:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
@@ -49,15 +49,37 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     return None, False, ""
 
 
+def onto_list(labels: set[str]) -> bool:
+    """True for a sentence that puts the member onto the list ("Pääsenkö sähköpostilistalle?"), not a topic
+    onto the agenda ("laittaa asian listalle"), onto an answer's list ("ehkä-listalle") nor anyone off it."""
+    return "onto_list" in labels and labels.isdisjoint(_NOT_ONTO)
+
+
+_NOT_ONTO = frozenset({"discuss", "topic_word", "leave", "remove_verb", "maybe"})
+
+
 def _near_list(sentences: list[Sentence], at: int) -> bool:
     """True when the sentence before or after names the list ("Jag vill få era inbjudningar. Lägg till mig!")."""
     return any("list" in sentences[k].labels for k in (at - 1, at + 1) if 0 <= k < len(sentences))
 
 
+def proposes(sentence: Sentence) -> int | None:
+    """For "Could we look at X?" / "Kunde vi ta ...?": the index of the clause opening with the proposal
+    (a question that puts a topic, not one a person must answer; not "Which door should we use?")."""
+    if not sentence.question or 0 in sentence.clauses[0].at("wh"):
+        return None
+    return next((c.index for c in sentence.clauses if (0 in c.at("propose") or c.at("propose") and c.index == 0
+                 and min(c.at("propose")) <= 3) and c.labels.isdisjoint(_PERMISSION)), None)
+
+
+# "Can we bring our own coffee?", "Could we come a bit later?": asking leave, not proposing a topic
+_PERMISSION = frozenset({"bring", "attend", "limit", "later", "person", "other", "diet", "with", "party", "company"})
+
+
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb", "remove_verb"}:
+    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
         return False
     if sentence.question:
         last = sentence.clauses[-1]

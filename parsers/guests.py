@@ -67,6 +67,35 @@ def _partner(clause: Clause, start: int, end: int) -> bool:
     return _named(clause, end) and not _named(clause, end + 1)
 
 
+# Plural person nouns ("colleagues", "kollegor", "kollegoiden", "ystävät"): without a number, how many is unsaid.
+_PLURAL_FI = re.compile(r"\w{3,}(?:t|[oi]iden\w*|ien\w*|jen\w*|oit[aä]|eit[aä])$")  # not "vaimoineni"
+_PLURAL_SV_ENDS = ("or", "ar", "orna", "arna", "erna", "ner")
+_SINGULAR_SV = frozenset({"bror", "partner", "syster", "dotter", "moster", "faster", "mormor", "farmor"})
+
+
+def plural(word: str, lang: str) -> bool:
+    """True when a person noun is plural in `lang` ("colleagues", "kollegor", "kollegoideni")."""
+    if lang == "en":
+        return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "'s", "us"))
+    if lang == "sv":
+        return word.endswith(_PLURAL_SV_ENDS) and word not in _SINGULAR_SV
+    return lang == "fi" and _PLURAL_FI.match(word) is not None
+
+
+def _written(clause: Clause, at: int) -> str:
+    """The word at `at` as the member wrote it (folded), not as normalised ("colleague" is not "colleagues")."""
+    start, end = clause.offsets[at]
+    return clause.text[start:end].casefold()
+
+
+def _vague(sentence: Sentence, numbers: dict[str, int], lang: str) -> bool:
+    """True for companions named only in the plural, with no number in the sentence ("with my colleagues")."""
+    if any(_number(w, numbers) is not None for c in sentence.clauses for w in c.words):
+        return False
+    return any(e == s + 1 and plural(_written(c, s), lang)
+               for c in sentence.clauses for s, e, _k in c.cues_of("person"))
+
+
 def _companions(
     clause: Clause, numbers: dict[str, int], attending: bool, company: bool
 ) -> tuple[int, int, bool, int]:
@@ -134,10 +163,12 @@ def _doubted(clause: Clause, before: list[Clause]) -> bool:
         return False
     first = min(clause.at("bring") + clause.at("person") + clause.at("with"), default=len(clause.words))
     conditional = clause.opener == "condition" or any(c < first for c in clause.at("condition"))
-    return conditional or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
+    # "Tulen, ehkä otan kollegan mukaan": a hedge on the bringing (not on coming: "probably with a colleague")
+    hedged = clause.has("hedge", "maybe") and not clause.has("attend")
+    return conditional or hedged or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
 
 
-def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -> Guests:
+def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], lang: str = "") -> Guests:
     """Extra people: the people named across sentences, or the largest party size - 1; "+N" as floor."""
     named = 0
     party = 0
@@ -165,6 +196,8 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int]) -
             persons += count
             plus = max(plus, more)
             unsure = unsure or doubt
+        if persons and not size and not plus and _vague(sentence, numbers, lang):
+            unsure = True  # "with my colleagues", "kollegoideni kanssa": how many is not said
         if size or persons or plus:
             why.append(sentence.text)
         if numbered:  # "I'm bringing two people: my collaborator Henrik ... and our intern Aino"

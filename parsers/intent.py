@@ -11,6 +11,9 @@ from functools import cache, lru_cache
 
 from parsers import clauses, commands, diet, guests, rsvp, topics
 from parsers.languages import COMMANDS, Language, by_code, languages
+from parsers.lexicons import BORROWED as _BORROWED
+from parsers.lexicons import lexicon as _lexicon
+from parsers.lexicons import numbers as _numbers
 from parsers.patterns import answer_word, read_dietary, read_guests, read_rsvp, sentences_of
 from parsers.words import Lexicon, tokens
 
@@ -192,36 +195,6 @@ _MAX_LINES = 200
 _MAX_CHARS = 16_000
 
 
-@cache
-def _lexicon(code: str) -> Lexicon | None:
-    """The cue lexicon of a language with a `[reader]` table; None for a language without one."""
-    lang = by_code().get(code)
-    if lang is None or not lang.reader:
-        return None
-    own = [(label, p) for label, phrases in lang.reader.items() for p in phrases]
-    # Members mix languages in naming people ("jag kommer kahden kollegan kanssa"): borrow those words.
-    borrowed = [
-        (label, p)
-        for other in languages()
-        if other.code != code
-        for label in _BORROWED
-        for p in other.reader.get(label, ())
-        if p not in lang.vocabulary
-    ]
-    return Lexicon(code, own + borrowed)
-
-
-_BORROWED = ("person", "with", "bring", "diet", "condition", "depends", "future")
-
-
-@cache
-def _numbers(code: str) -> dict[str, int]:
-    """Number words of the language, and the longer ones of the others ("kahden" in a Swedish text)."""
-    found = {w: n for other in languages() if other.code != code for w, n in other.reader_numbers.items()
-             if n >= 2 and len(w) >= 4}
-    return found | by_code()[code].reader_numbers
-
-
 def _most_cues(text: str, detected: str | None) -> str | None:
     """For a short text ("tuun tuun", "hei! mä tuun!"): the language whose cues it uses clearly most, else
     the detected one."""
@@ -288,7 +261,7 @@ ANSWER_LABELS = frozenset(
     {"yes", "no", "maybe", "attend", "against", "uncertain", "try", "depends", "doubt", "modal", "greet_yes",
      "later", "weak_no", "event"}
 )  # fmt: skip
-COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb"})
+COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb", "onto_list"})
 
 
 def _other_languages(text: clauses.Text, lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
@@ -366,9 +339,11 @@ def _read(
         if dietary:
             why["dietary"] = diet_why
     count = 0
-    if value != "no":
-        found = guests.read_guests(sentences, text.text, _numbers(lang.code))
+    if value != "no" or not answer.strong:
+        found = guests.read_guests(sentences, text.text, _numbers(lang.code), lang.code)
         count = found.count
+        if value == "no" and count and "rsvp" not in unsure:  # "There will be four of us from the festival"
+            unsure.append("rsvp")  # a party coming against a "no" read only from "tyvärr" or an event: ask
         if found.unsure:
             unsure.append("guests")
         if count:

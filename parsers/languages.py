@@ -13,6 +13,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from parsers.numerals import inflected
+
 _FLAGS = re.IGNORECASE | re.UNICODE
 #: The commands a language file names ([commands]: whole-line words and `<kind>_phrases`); erase and
 #: export (a member's data under the GDPR) come first: "radera mina uppgifter" is not leaving the list;
@@ -159,7 +161,8 @@ def _build(data: dict[str, Any]) -> Language:
         },
         approval=frozenset(_lower(data.get("approval", {}), "words")),
         reader={key: _lower(reader, key) for key, value in reader.items() if isinstance(value, list)},
-        reader_numbers={str(k).casefold(): int(v) for k, v in reader.get("numbers", {}).items()},
+        reader_numbers=inflected(str(data["code"]))
+        | {str(k).casefold(): int(v) for k, v in reader.get("numbers", {}).items()},
         negation_after=int(reader.get("negation_after", 0)),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parsers.clauses import split as clauses_split
-from parsers.intent import _lexicon
+from parsers.lexicons import lexicon as _lexicon
 
 
 def need_of(text: str, codes: tuple[str, ...]) -> str:

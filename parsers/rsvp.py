@@ -53,11 +53,18 @@ def _negated(clause: Clause, after: int) -> dict[int, bool]:
     for n in sorted(set(negators) | wide):
         following = [p for p in polar if 0 < p - n <= (len(clause.words) if n in wide else 4)]
         if following:
-            bound[following[0]] = True
+            # "I can't not come": a "not" right after "can't" cancels it (not "ei mitään": one negation)
+            cancels = n > 0 and clause.words[n - 1].endswith("n't") and clause.words[n] == "not"
+            bound[following[0]] = not bound[following[0]] if cancels else True
             continue
         preceding = [p for p in polar if 0 < n - p <= after]
         if preceding:
             bound[preceding[-1]] = True
+    # "Emme pääse paikalle", "can't make it there": an attending cue right after a negated one is its phrase
+    ends = {s: e for s, e, c in clause.cues if c.label == "attend"}
+    for p in polar:
+        if bound[p] and ends.get(p) in ends:
+            bound[ends[p]] = True
     return bound
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from parsers.clauses import Clause, Sentence
+from parsers.commands import proposes
 from parsers.languages import Language, languages
 from parsers.words import Lexicon, Span, tokens
 
@@ -169,8 +170,11 @@ def read_topic_sentences(
             topics += [one for topic in fixed for one in split_items(topic, lex)]
             why.append(sentence.text)
             continue
+        proposal = proposes(sentence)
         for n, clause in enumerate(sentence.clauses):
             hits = [(s, e) for s, e, c in clause.cues if c.label == "discuss"]
+            if not hits and n == proposal:  # "Could we look at copyright?": what follows the proposal
+                hits = [(s, e) for s, e, c in clause.cues if c.label == "propose"][:1]
             if not hits or (clause.has("negator") and not sentence.question):
                 continue
             end = hits[-1][1]

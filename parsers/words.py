@@ -1,7 +1,8 @@
 """Words of a member's text as the reader sees them: folded tokens, cue phrases, stems and typo-tolerant lookup.
 
-A cue phrase is words separated by spaces; `word*` matches any word starting so, `word~` any word with the
-same Snowball stem, `?` any one word. Lookups are dictionary based (no regex), so time is linear in words.
+A cue phrase is words separated by spaces; `word*` matches any word starting so, `*word` ending so,
+`*word*` holding it in a compound ("avopuolisoni"), `word~` any word with the same Snowball stem, `?` any one
+word. Lookups are dictionary based (no regex), so time is linear in words.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _deletes(word: str) -> set[str]:
 class Matcher:
     """One word of a cue: exact, prefix (`*`), stem (`~`) or any word (`?`)."""
 
-    kind: str  # "word" | "prefix" | "suffix" | "stem" | "any"
+    kind: str  # "word" | "prefix" | "suffix" | "infix" | "stem" | "any"
     value: str
 
 
@@ -81,6 +82,8 @@ class Cue:
 def _matcher(word: str, lang: str) -> Matcher:
     if word == "?":
         return Matcher("any", "")
+    if word.startswith("*") and word.endswith("*") and len(word) > 6:
+        return Matcher("infix", word[1:-1])
     if word.startswith("*") and len(word) > 3:
         return Matcher("suffix", word[1:])
     if word.endswith("*") and len(word) > 1:
@@ -100,6 +103,7 @@ class Lexicon:
         self._prefix: dict[str, list[Cue]] = {}
         self._stem: dict[str, list[Cue]] = {}
         self._suffix: dict[str, list[Cue]] = {}
+        self._infix: list[Cue] = []
         self._any: list[Cue] = []
         self.vocabulary: set[str] = set()
         for label, phrase in cues:
@@ -117,6 +121,8 @@ class Lexicon:
                 self._prefix.setdefault(first.value[:3], []).append(cue)
             elif first.kind == "suffix":
                 self._suffix.setdefault(first.value[-3:], []).append(cue)
+            elif first.kind == "infix":
+                self._infix.append(cue)
             elif first.kind == "stem":
                 self._stem.setdefault(first.value, []).append(cue)
             else:
@@ -164,6 +170,8 @@ class Lexicon:
             return word.startswith(matcher.value)
         if matcher.kind == "suffix":
             return word.endswith(matcher.value) and len(word) > len(matcher.value)
+        if matcher.kind == "infix":
+            return matcher.value in word and len(word) > len(matcher.value)
         if matcher.kind == "stem":
             return len(word) < 41 and stem(word, self.lang) == matcher.value
         return True
@@ -176,6 +184,7 @@ class Lexicon:
         candidates = list(self._exact.get(word, ()))
         candidates += [c for c in self._prefix.get(word[:3], ()) if word.startswith(c.matchers[0].value)]
         candidates += [c for c in self._suffix.get(word[-3:], ()) if self._fits(c.matchers[0], word)]
+        candidates += [c for c in self._infix if self._fits(c.matchers[0], word)]
         if self._stem and len(word) < 41:
             candidates += self._stem.get(stem(word, self.lang), ())
         candidates += self._any
