@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 MemberStatus = Literal["active", "left", "bouncing", "dormant"]
 Answer = Literal["yes", "no", "maybe"]
@@ -77,9 +77,45 @@ class Rsvp:
     dietary: str | None = None
 
 
+class Audience(Protocol):
+    """Who of the active members is due a meeting's mail, asked of the state: the planner says what it wants
+    (the rule), the store answers with SQL anti-joins over its indexes (mailer/state/audience.py), so a tick
+    with nothing due reads no members. Each stream is in member id order; "invited" is an invitation or
+    update queued and not dropped (as of when the state was read: mail queued in this tick does not count)."""
+
+    def any_invited(self, meeting_id: int) -> bool:
+        """Whether anyone (of any status) was queued this meeting's invitation or an update."""
+        ...
+
+    def not_invited(self, meeting_id: int | None) -> Iterable[Member]:
+        """Active members without an invitation or update (everyone for a meeting not stored yet)."""
+        ...
+
+    def told_before(self, meeting_id: int, sequence: int) -> Iterable[Member]:
+        """Active members invited whose invitation or last update carried a SEQUENCE below `sequence`."""
+        ...
+
+    def not_reminded(self, meeting_id: int, answers: frozenset[str | None]) -> Iterable[Member]:
+        """Active members invited, not queued a reminder, whose answer is in `answers` (None: no answer)."""
+        ...
+
+    def not_cancelled(self, meeting_id: int) -> Iterable[Member]:
+        """Active members invited and not queued a cancellation."""
+        ...
+
+    def not_thanked(self, meeting_id: int) -> Iterable[Member]:
+        """Active members who answered yes and were never queued a thank-you (of any status)."""
+        ...
+
+
 @dataclass(frozen=True)
 class PlannerState:
-    """What the planner needs to know of the database, read in one go by the service."""
+    """What the planner needs to know of the database, read in one go by the service.
+
+    With `audience` set (the store's), the planner asks it who is due mail and the member fields below
+    (`members`, `invited`, `answers`, `reminded`, `cancelled_to`) may stay empty; without it (tests, tools)
+    the planner answers the same questions from those fields.
+    """
 
     meetings: Mapping[date, Meeting]
     #: active members; any re-iterable collection (the store streams them from SQLite in batches)
@@ -95,6 +131,7 @@ class PlannerState:
     queued_keys: frozenset[str] = frozenset()
     #: meeting id -> members a coordinator said did not come (no thank-you for them)
     absent: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    audience: Audience | None = None
 
 
 @dataclass(frozen=True)

@@ -119,17 +119,17 @@ class Service:
             action_day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
             if action_day != day or len(group) >= 5000:
                 if group and day is not None:
-                    self._queue_group(day, group, before, state, now, report)
+                    self._queue_group(day, group, before, now, report)
                 if action_day != day:
                     before = self.store.meeting_on(action_day)
                 group, day = [], action_day
             group.append(action)
         if group and day is not None:
-            self._queue_group(day, group, before, state, now, report)
+            self._queue_group(day, group, before, now, report)
         return report
 
-    def _queue_group(self, day: date, group: list[Action], before: Meeting | None, state: PlannerState,
-                     now: datetime, report: TickReport) -> None:
+    def _queue_group(self, day: date, group: list[Action], before: Meeting | None, now: datetime,
+                     report: TickReport) -> None:
         """One transaction: a meeting's change and (a batch of up to 5,000 of) the mail about it."""
         with self.store.write():
             for action in group:
@@ -142,7 +142,7 @@ class Service:
                 if sends:
                     report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
                 return
-            contexts = QueueContexts(self.config, self.store, meeting, before, state, now)
+            contexts = QueueContexts(self.config, self.store, meeting, before, now)
             for send in sends:
                 if send.member_id == 0:
                     queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
