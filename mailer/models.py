@@ -1,4 +1,4 @@
-"""Plain data passed between the modules: members, meetings, occurrences, RSVPs, planner actions."""
+"""Plain data passed between the modules: members, meetings, occurrences, RSVPs, planner actions, tick reports."""
 
 from __future__ import annotations
 
@@ -160,3 +160,33 @@ class Send:
 
 
 Action = MeetingChange | Send
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for the log and for `run --once`."""
+
+    now: datetime
+    queued: dict[str, int] = field(default_factory=dict)
+    meetings_changed: list[str] = field(default_factory=list)
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    #: Of the failed: mails that could not be rendered (a template bug).
+    render_failed: int = 0
+    inbound: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    #: Errors already written to the log when they happened (the daemon does not repeat them).
+    logged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.now.isoformat(timespec='minutes')}"]
+        if self.meetings_changed:
+            parts.append("meetings: " + ", ".join(self.meetings_changed))
+        if self.queued:
+            parts.append("queued " + ", ".join(f"{n} {k}" for k, n in sorted(self.queued.items())))
+        if self.sent or self.retried or self.failed:
+            parts.append(f"sent {self.sent}, retry {self.retried}, failed {self.failed}")
+        if self.inbound:
+            parts.append("inbox " + ", ".join(f"{n} {k}" for k, n in sorted(self.inbound.items())))
+        return "; ".join(parts)
