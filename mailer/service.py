@@ -275,8 +275,12 @@ class Service:
         """Render and publish only when what the site shows changed since the last publish (site/version.py)."""
         from mailer.site.version import site_version
 
-        version = site_version(self.config, self.store, now)
-        if version != self._site_version and self.publish(now, report):
+        try:
+            version = site_version(self.config, self.store, now)
+        except Exception as exc:  # a template folder changing under us, the database refusing: publish anyway
+            version = None
+            log.debug("site version unknown: %s", exc)
+        if (version is None or version != self._site_version) and self.publish(now, report):
             self._site_version = version
 
     def next_wakeup(self, now: datetime) -> datetime | None:
