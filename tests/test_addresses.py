@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,21 @@ def test_a_join_request_from_something_that_is_not_one_plain_address_queues_noth
     outcome = service.handler.handle(InboundMessage(source="test:j1", raw=raw, message_id="<j1@x.example>"), now)
     assert outcome[0] is Outcome.QUARANTINED
     assert not [r for r in service.store.outbox_rows() if r.kind == "join-confirm"]
+
+
+def test_is_valid_agrees_with_check_on_plain_looking_addresses_it_does_not_parse_again() -> None:
+    rnd = random.Random(14)
+    cases = ["a.b+c-d_e@x-y.example.org", "A@B.CO", "-a@x.org", "a@-x.org", "a@x-.org", "a@x..org", ".a@x.org",
+             "a.@x.org", "a..b@x.org", "a@x", "a@x.", "a@.x.org", "@x.org", "a@", "a@b@x.org", "a" * 64 + "@x.org",
+             "a" * 65 + "@x.org", "a@" + "b" * 63 + ".org", "a@" + "b" * 64 + ".org", "a@" + "b." * 126 + "org"]
+    for _ in range(20_000):
+        local = "".join(rnd.choice("aZ9._+-") for _ in range(rnd.randint(0, 6)))
+        domain = "".join(rnd.choice("bY8-.") for _ in range(rnd.randint(0, 8)))
+        cases.append(f"{local}@{domain}" if rnd.random() < 0.9 else local + domain)
+    for value in cases:
+        try:
+            check(value)
+            accepted = True
+        except InvalidAddress:
+            accepted = False
+        assert is_valid(value) == accepted, value

@@ -114,7 +114,9 @@ class Composer:
         """The message for one outbox row (the Message-ID is the row's, so a retry sends the same one)."""
         now = now or self._clock()
         meeting = self._meeting(row.meeting_id, row.sequence, now) if row.meeting_id else None
-        member = self.store.member(row.member_id) if row.member_id else None
+        member = row.member  # read with the due rows; asked for only when the row came without it
+        if member is None and row.member_id:
+            member = self.store.member(row.member_id)
         return self._build(
             row.kind,
             member,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -17,6 +16,7 @@ from mailer.errors import (
     TransportError,
     TransportSetupError,
 )
+from mailer.outbound.marks import SentMarks, Unmarked
 from mailer.outbound.transport import Transport
 from mailer.state.store import OutboxRow, Store
 
@@ -65,23 +65,6 @@ class DrainReport:
         return self.sent + self.retried + self.failed
 
 
-class Unmarked:
-    """Messages the server accepted (250) whose "sent" mark could not be written (disk full, database
-    locked). Kept across drains: their marks are written first, and nothing is sent until they are."""
-
-    def __init__(self) -> None:
-        self.rows: dict[int, datetime] = {}
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def flush(self, store: Store) -> None:
-        """Write every waiting mark; raises (keeping the rest) when the database still refuses."""
-        for row_id, at in sorted(self.rows.items()):
-            store.mark_sent(row_id, at)
-            del self.rows[row_id]
-
-
 #: How long a message in flight may still take once a stop was requested before it is abandoned.
 STOP_GRACE_SECONDS = 2.0
 
@@ -107,40 +90,6 @@ class _Aborted(Exception):
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
-
-
-class _SentMarks:
-    """Records "sent" marks. With parallel senders and a database file, each mark commits on a second
-    connection in its own thread, so one message's fsync (synchronous=FULL) overlaps the sending of the
-    others; a sender still waits for its own mark before it takes its next row."""
-
-    def __init__(self, store: Store, threaded: bool) -> None:
-        self._store = store
-        self._executor: ThreadPoolExecutor | None = None
-        self._own: Store | None = None
-        if threaded and store.path is not None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffpunkt-outbox")
-
-    async def mark_sent(self, row_id: int, at: datetime) -> None:
-        if self._executor is None:
-            self._store.mark_sent(row_id, at)
-            return
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._mark_in_thread, row_id, at)
-
-    def _mark_in_thread(self, row_id: int, at: datetime) -> None:
-        if self._own is None:
-            assert self._store.path is not None
-            self._own = Store.open(self._store.path)
-        self._own.mark_sent(row_id, at)
-
-    def _close_in_thread(self) -> None:
-        if self._own is not None:
-            self._own.close()
-
-    async def aclose(self) -> None:
-        if self._executor is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._close_in_thread)
-            self._executor.shutdown(wait=True)
 
 
 async def drain(
@@ -175,7 +124,9 @@ async def drain(
 
     `warn` is called with each error as it happens. `concurrency` senders work in parallel (bounded
     again by the transport's own connection limit); a crash can then re-send up to that many messages
-    (each with the Message-ID it had before).
+    (each with the Message-ID it had before). Each "sent" mark commits before its sender takes the next
+    row, without an fsync of its own (`marks.SentMarks`): a kill -9 loses none; an OS crash or power loss
+    can also repeat the up to 16 (50 ms of) marks not yet synced, each with the same Message-ID.
     """
     report = DrainReport()
     unmarked = unmarked if unmarked is not None else Unmarked()
@@ -187,7 +138,7 @@ async def drain(
                                                  f"{_reason(exc)}")
             return report
     queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)
-    marks = _SentMarks(store, threaded=concurrency > 1)
+    marks = SentMarks(store)
     halted = asyncio.Event()
     ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
 
@@ -232,9 +183,9 @@ async def drain(
         raise
     finally:
         try:
-            await marks.aclose()
-        except Exception as exc:  # pragma: no cover - closing the second connection failed
-            ctx.error(f"closing the outbox's database connection: {_reason(exc)}")
+            await marks.aclose()  # the drain's marks made durable (fsync) before it returns
+        except Exception as exc:  # the disk refuses the fsync: recorded, but maybe not durable
+            ctx.database(f"the sent marks cannot be synced to disk: {_reason(exc)}")
     if report.stopped is None and stop is not None and stop.is_set():
         report.stopped = "stop requested"
     return report
@@ -244,11 +195,13 @@ class _Drain:
     """One drain's shared state; `one(row)` renders, sends and records one row."""
 
     def __init__(self, store: Store, render: Render, transport: Transport, now: Callable[[], datetime],
-                 config: Mail, report: DrainReport, marks: _SentMarks, unmarked: Unmarked,
+                 config: Mail, report: DrainReport, marks: SentMarks, unmarked: Unmarked,
                  stop: asyncio.Event | None, stop_grace: float, warn: Callable[[str], None] | None) -> None:
         self.store, self.render, self.transport, self.now = store, render, transport, now
         self.config, self.report, self.marks, self.unmarked = config, report, marks, unmarked
         self.stop, self.stop_grace, self.warn = stop, stop_grace, warn
+        #: Addresses this drain found failing (the rows already read say only what was known before).
+        self.failing: set[str] = set()
 
     def error(self, text: str) -> None:
         self.report.errors.append(text)
@@ -272,6 +225,8 @@ class _Drain:
 
     def _fail(self, row: OutboxRow, error: str, *, address_failing: bool) -> None:
         self._write(lambda: self.store.mark_failed(row.id, error, self.now(), address_failing=address_failing))
+        if address_failing:  # later rows to it in this drain fail unsent, as those read after it would
+            self.failing.add(row.recipient.lower())
         self.report.failed += 1
         self.error(f"outbox {row.id} ({row.key}): {error}")
 
@@ -292,7 +247,7 @@ class _Drain:
         if not is_valid_address(row.recipient):
             self._fail(row, f"not sent: {row.recipient!r} is not a valid e-mail address", address_failing=True)
             return
-        if self.store.address_failing(row.recipient):
+        if row.address_failing or row.recipient.lower() in self.failing:  # (read with the row; or failed since)
             self._fail(row, f"not sent: {row.recipient} is marked as failing", address_failing=False)
             return
         try:

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from mailer.config import Config
 from mailer.outbound.backoff import Backoff
-from mailer.outbound.outbox import DrainReport, Render, Unmarked, drain
+from mailer.outbound.marks import Unmarked
+from mailer.outbound.outbox import DrainReport, Render, drain
 from mailer.outbound.transport import Transport
 from mailer.state.store import Store
 

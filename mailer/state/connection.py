@@ -1,5 +1,5 @@
-"""The one connection and transaction owner: opening (WAL, synchronous=FULL), locks, BEGIN IMMEDIATE writes,
-settings and the event log."""
+"""The one connection and transaction owner: opening (WAL, synchronous=FULL), locks, BEGIN IMMEDIATE writes
+(and the unsynced ones of the outbox's sent marks, with the -wal's fsync), settings and the event log."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ class StoreBase:
         self.db = db
         self.path = path
         self._lock_file: TextIO | None = None
+        #: In WAL mode (a file): commits may skip their fsync (`unsynced`) and `sync_wal` makes them durable.
+        self.wal = False
+        self._wal_dir_synced = False
 
     @classmethod
     def open(cls, path: Path | str, *, lock: bool = False) -> Self:
@@ -90,7 +93,8 @@ class StoreBase:
             self.db.execute("PRAGMA busy_timeout=30000")
             with self._migration_lock():  # two first opens of a new database take turns
                 if wal:
-                    self.db.execute("PRAGMA journal_mode=WAL")
+                    mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()
+                    self.wal = bool(mode) and str(mode[0]).lower() == "wal"
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 migrations.apply(self.db)
@@ -120,6 +124,49 @@ class StoreBase:
                 except sqlite3.Error:  # pragma: no cover - SQLite rolled back by itself
                     pass
             raise
+
+    @contextmanager
+    def unsynced(self) -> Iterator[None]:
+        """Commits inside skip their fsync (synchronous=NORMAL, WAL mode only): each still survives a crash of
+        the process (kill -9: it is in the -wal), and only an OS crash or a power loss can undo it until
+        `sync_wal()` or any later commit outside (synchronous=FULL fsyncs the whole -wal). Used for the
+        outbox's sent marks only. Without WAL, or inside a transaction, commits stay FULL."""
+        conn = self.db.conn
+        if not self.wal or conn.in_transaction:
+            yield
+            return
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            if conn.in_transaction:  # a failed COMMIT whose ROLLBACK failed as well: end it, or FULL cannot be set
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:  # pragma: no cover - SQLite had already rolled back
+                    pass
+            conn.execute("PRAGMA synchronous=FULL")  # every other write stays FULL
+
+    def sync_wal(self) -> None:
+        """Make every commit so far durable, those of `unsynced()` too: fsync of the -wal (and once of its
+        folder, as SQLite does for a new -wal). No SQL: safe in another thread while this one writes."""
+        if self.path is None or not self.wal:
+            return
+        real = Path(os.path.realpath(self.path))  # SQLite keeps the -wal beside the real file
+        try:
+            fd = os.open(real.with_name(real.name + "-wal"), os.O_RDONLY)
+        except FileNotFoundError:  # no -wal: everything is in the database file, synced by its checkpoint
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not self._wal_dir_synced:
+            fd = os.open(real.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._wal_dir_synced = True
 
     def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))

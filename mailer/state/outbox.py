@@ -10,6 +10,13 @@ from typing import Any
 from mailer.state.connection import StoreBase
 from mailer.state.rows import OutboxRow, iso, to_outbox
 
+#: The due rows with what the composer and the drain need of each: the member's fields, the failing address.
+_DUE = ("SELECT o.*, m.id AS m_id, m.name AS m_name, m.address AS m_address, m.organisation AS m_organisation, "
+        "m.language AS m_language, m.status AS m_status, m.joined AS m_joined, "
+        "EXISTS (SELECT 1 FROM address_failures f WHERE f.address = o.recipient) AS address_failing "
+        "FROM outbox o LEFT JOIN members m ON m.id = o.member_id "
+        "WHERE o.status = 'queued' AND o.next_attempt_at <= ? AND o.id > ? ORDER BY o.id LIMIT ?")
+
 
 class OutboxTable(StoreBase):
     """The outbox: queued mail, its retries, and what was sent."""
@@ -27,12 +34,12 @@ class OutboxTable(StoreBase):
         return cur.rowcount == 1
 
     def due_outbox(self, now: datetime, batch: int = 500) -> Iterator[OutboxRow]:
-        """Queued rows whose time has come, oldest first, read in batches so memory stays flat."""
+        """Queued rows whose time has come, oldest first, read in batches so memory stays flat; each with its
+        member and whether its address was known to fail (`OutboxRow.member`, `address_failing`), so that
+        sending a row asks the database nothing more."""
         last_id = 0
         while True:
-            rows = list(self.db.query(
-                "SELECT * FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? AND id > ? ORDER BY id LIMIT ?",
-                [iso(now), last_id, batch]))
+            rows = list(self.db.query(_DUE, [iso(now), last_id, batch]))
             if not rows:
                 return
             for row in rows:

@@ -26,6 +26,10 @@ class OutboxRow:
     attempts: int
     next_attempt_at: str
     last_error: str | None
+    #: Read with the due rows (`due_outbox`: one query, not one per row): the member the mail is for
+    #: (None: no member, or not read with the row), and whether the recipient was known to fail then.
+    member: Member | None = None
+    address_failing: bool = False
 
 
 def iso(dt: datetime) -> str:
@@ -46,10 +50,17 @@ def to_meeting(row: Mapping[str, Any]) -> Meeting:
 
 
 def to_outbox(row: Mapping[str, Any]) -> OutboxRow:
+    """An outbox row; with the member's columns `m_*` (and `address_failing`) of the due query, its member too."""
+    member = None
+    if row.get("m_id") is not None:
+        member = Member(id=row["m_id"], name=row["m_name"], address=row["m_address"],
+                        organisation=row["m_organisation"], language=row["m_language"], status=row["m_status"],
+                        joined=datetime.fromisoformat(row["m_joined"]))
     return OutboxRow(id=row["id"], key=row["key"], kind=row["kind"], member_id=row["member_id"],
                      meeting_id=row["meeting_id"], recipient=row["recipient"], sequence=row["sequence"],
                      context=json.loads(row["context"]), message_id=row["message_id"], status=row["status"],
-                     attempts=row["attempts"], next_attempt_at=row["next_attempt_at"], last_error=row["last_error"])
+                     attempts=row["attempts"], next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
+                     member=member, address_failing=bool(row.get("address_failing")))
 
 
 @dataclass(frozen=True)
