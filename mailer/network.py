@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from mailer.config import Config
 
 if TYPE_CHECKING:
+    from mailer.models import TickReport
     from mailer.outbound.pool import SmtpPool
-    from mailer.service import Service, TickReport
+    from mailer.service import Service
     from mailer.state.store import Store
 
 #: Which network the running code works for: the daemon's log lines carry it (NetworkLogFilter).

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from mailer.inbound.ask import asked_since
 from mailer.inbound.forget import erase_confirmed
 from mailer.inbound.parse_worker import ParseWorker, memory_limit_for
 from mailer.meeting import planner
-from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send
+from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, Send, TickReport
 from mailer.outbound.briefing import QueueContexts
 from mailer.outbound.compose import Composer, make_message_id
 from mailer.outbound.factory import make_transport
@@ -32,36 +31,6 @@ log = logging.getLogger("traffpunkt")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class TickReport:
-    """What one tick did, for the log and for `run --once`."""
-
-    now: datetime
-    queued: dict[str, int] = field(default_factory=dict)
-    meetings_changed: list[str] = field(default_factory=list)
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    #: Of the failed: mails that could not be rendered (a template bug).
-    render_failed: int = 0
-    inbound: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    #: Errors already written to the log when they happened (the daemon does not repeat them).
-    logged: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        parts = [f"{self.now.isoformat(timespec='minutes')}"]
-        if self.meetings_changed:
-            parts.append("meetings: " + ", ".join(self.meetings_changed))
-        if self.queued:
-            parts.append("queued " + ", ".join(f"{n} {k}" for k, n in sorted(self.queued.items())))
-        if self.sent or self.retried or self.failed:
-            parts.append(f"sent {self.sent}, retry {self.retried}, failed {self.failed}")
-        if self.inbound:
-            parts.append("inbox " + ", ".join(f"{n} {k}" for k, n in sorted(self.inbound.items())))
-        return "; ".join(parts)
 
 
 #: Mail to the coordinators whose Message-ID carries their token: the answers to it must prove themselves.
@@ -93,6 +62,7 @@ class Service:
         self.imap_backoff = self.sending.imap
         #: The daemon logs each send error as it happens (run --once prints them at the end).
         self.live_log = False
+        self._site_version: str | None = None  # of the last site published (mailer/site/version.py)
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -119,17 +89,17 @@ class Service:
             action_day = action.occurrence.date if isinstance(action, MeetingChange) else action.meeting_date
             if action_day != day or len(group) >= 5000:
                 if group and day is not None:
-                    self._queue_group(day, group, before, state, now, report)
+                    self._queue_group(day, group, before, now, report)
                 if action_day != day:
                     before = self.store.meeting_on(action_day)
                 group, day = [], action_day
             group.append(action)
         if group and day is not None:
-            self._queue_group(day, group, before, state, now, report)
+            self._queue_group(day, group, before, now, report)
         return report
 
-    def _queue_group(self, day: date, group: list[Action], before: Meeting | None, state: PlannerState,
-                     now: datetime, report: TickReport) -> None:
+    def _queue_group(self, day: date, group: list[Action], before: Meeting | None, now: datetime,
+                     report: TickReport) -> None:
         """One transaction: a meeting's change and (a batch of up to 5,000 of) the mail about it."""
         with self.store.write():
             for action in group:
@@ -142,7 +112,7 @@ class Service:
                 if sends:
                     report.errors.append(f"meeting {day} not stored; {len(sends)} mails not queued")
                 return
-            contexts = QueueContexts(self.config, self.store, meeting, before, state, now)
+            contexts = QueueContexts(self.config, self.store, meeting, before, now)
             for send in sends:
                 if send.member_id == 0:
                     queued = self.enqueue_mail(key=send.key, kind=send.kind, member=None,
@@ -261,8 +231,16 @@ class Service:
             self.tell_login_refused(t)
             await self.send(clock, stop, report)
             report.errors += await asyncio.to_thread(erase_confirmed, self.config, self.store, t, site_publish)
-        if report.meetings_changed or report.queued or report.inbound:
-            self.publish(t, report)
+        self.publish_if_changed(t, report)
+        return report
+
+    async def inbox_tick(self, stop: asyncio.Event | None = None) -> TickReport:
+        """What an IDLE wake does: read the inbox and send the answers it caused; the planner, the digest and
+        the site wait for the scheduled tick (the reply's effect is committed as it is read)."""
+        report = TickReport(self.clock())
+        await self._read_inbox_until(stop, report.now, report)
+        if stop is None or not stop.is_set():
+            await self.send(self.clock, stop, report)
         return report
 
     async def _read_inbox_until(self, stop: asyncio.Event | None, now: datetime, report: TickReport) -> None:
@@ -280,8 +258,9 @@ class Service:
             abort()
         await reading
 
-    def publish(self, now: datetime, report: TickReport | None = None) -> None:
-        """Bring the public page up to date; a failure is reported, never fatal to the tick."""
+    def publish(self, now: datetime, report: TickReport | None = None) -> bool:
+        """Bring the public page up to date; a failure is reported, never fatal to the tick. False when the
+        files could not be written (tried again next tick); a refused site (a member's address on it) is not."""
         from mailer.site.publish import PublishError, publish
 
         try:
@@ -289,6 +268,20 @@ class Service:
         except (PublishError, OSError) as exc:
             if report is not None:
                 report.errors.append(f"publish: {exc}")
+            return isinstance(exc, PublishError)
+        return True
+
+    def publish_if_changed(self, now: datetime, report: TickReport | None = None) -> None:
+        """Render and publish only when what the site shows changed since the last publish (site/version.py)."""
+        from mailer.site.version import site_version
+
+        try:
+            version = site_version(self.config, self.store, now)
+        except Exception as exc:  # a template folder changing under us, the database refusing: publish anyway
+            version = None
+            log.debug("site version unknown: %s", exc)
+        if (version is None or version != self._site_version) and self.publish(now, report):
+            self._site_version = version
 
     def next_wakeup(self, now: datetime) -> datetime | None:
         today = now.astimezone(self.config.network.tz).date()
@@ -331,11 +324,15 @@ class Service:
         log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
         self.live_log = True
         last_failure: str | None = None
+        mail_only = False  # woken by IDLE alone: read the inbox, the rest waits for the scheduled tick
         try:
             while not stop.is_set():
-                wake.clear()
                 try:
-                    report = await self.tick(stop=stop)
+                    if mail_only:
+                        report = await self.inbox_tick(stop)
+                    else:
+                        wake.clear()
+                        report = await self.tick(stop=stop)
                     if report.queued or report.sent or report.inbound or report.meetings_changed:
                         log.info("%s", report.summary())
                     for err in report.errors:
@@ -356,10 +353,12 @@ class Service:
                                       misfire_grace_time=None)  # late on a busy machine is not "missed"
                 waiters: list[asyncio.Task[Any]] = [asyncio.create_task(wake.wait()),
                                                     asyncio.create_task(stop.wait())]
+                idle: asyncio.Task[bool] | None = None
                 if (self.inbox is not None and hasattr(self.inbox, "wait_for_mail") and not self.imap_backoff.down
                         and self.sending.idle.ready(self.clock()) and not stop.is_set()):
-                    waiters.append(asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
+                    waiters.append(idle := asyncio.create_task(asyncio.to_thread(self._idle_once, stop)))
                 done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                mail_only = idle in done and idle is not None and idle.result() and not wake.is_set()
                 end = getattr(self.inbox, "abort", None) or getattr(self.inbox, "interrupt", None)
                 if stop.is_set() and end is not None:
                     end()  # end a blocking IDLE (or a connect) so the thread returns promptly

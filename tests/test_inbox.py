@@ -10,7 +10,7 @@ import imaplib
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,8 +71,21 @@ def settings(account: Account, folder: str = "INBOX", idle: bool = True, tls: st
                         quarantine_folder=QUARANTINE, idle=idle)
 
 
+_OPEN: list[ImapInbox] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_inboxes() -> Iterator[None]:
+    """An inbox keeps its logged-in session between fetches: each test's are logged out after it."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def imap_inbox(account: Account, store: Store, **kw: object) -> ImapInbox:
-    return ImapInbox(settings(account, **kw), account.password, store, clock=lambda: NOW)  # type: ignore[arg-type]
+    inbox = ImapInbox(settings(account, **kw), account.password, store, clock=lambda: NOW)  # type: ignore[arg-type]
+    _OPEN.append(inbox)
+    return inbox
 
 
 def append(account: Account, *raws: bytes, folder: str = "INBOX", flags: str | None = None) -> None:

@@ -309,8 +309,9 @@ def test_over_imap_a_message_interrupted_twice_is_quarantined_unread_and_the_nex
     settings = ImapSettings(host=imap_account.host, port=imap_account.port, tls="none",
                             username=imap_account.user, password_env=None, timeout_seconds=10.0)
     handler = _Recorder()
-    report = ImapInbox(settings, imap_account.password, store, max_bytes=LIMIT).fetch_and_handle(
-        handler, now=READ_TIME)
+    inbox = ImapInbox(settings, imap_account.password, store, max_bytes=LIMIT)
+    report = inbox.fetch_and_handle(handler, now=READ_TIME)
+    inbox.close()
     assert (report.quarantined, report.processed) == (1, 1)
     assert [b"X-Poison: next" in raw for raw in handler.seen] == [True]
     rows = {r.message_id: (r.status, r.reason) for r in store.inbound_rows()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import re
 import socket
 import ssl
 import threading
@@ -21,6 +20,9 @@ from imap_tools.utils import encode_folder
 from mailer.config import ImapSettings
 from mailer.inbound import intake
 from mailer.inbound.imap_connect import Sockets, connect, drop
+from mailer.inbound.imap_protocol import check as _check
+from mailer.inbound.imap_protocol import parse_fetch as _parse_fetch
+from mailer.inbound.imap_protocol import parse_sizes
 from mailer.inbound.inbox import (
     Handler,
     InboundMessage,
@@ -45,41 +47,9 @@ FETCH_BATCH = 20
 #: A body fetch asks for at most this many bytes of mail at once (one message may be larger, up to the limit).
 FETCH_BATCH_BYTES = 32_000_000
 
-_UID = re.compile(rb"\bUID (\d+)")
-_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_LIST_DELIM = re.compile(r'\([^)]*\) (?:"(.)"|NIL)')
-
-
-def _parse_fetch(data: Iterable[Any]) -> dict[int, bytes]:
-    """{uid: raw bytes} from a `UID FETCH ... (UID BODY.PEEK[])` answer, whichever order the items come in."""
-    found: dict[int, bytes] = {}
-    orphan: bytes | None = None
-    for item in data:
-        if isinstance(item, tuple) and len(item) >= 2:
-            head, body = item[0], item[1]
-            match = _UID.search(head)
-            if match:
-                found[int(match.group(1))] = body
-                orphan = None
-            else:
-                orphan = body
-        elif isinstance(item, bytes) and orphan is not None:
-            match = _UID.search(item)
-            if match:
-                found[int(match.group(1))] = orphan
-            orphan = None
-    return found
-
-
-def _check(result: tuple[str, Any], what: str) -> Any:
-    typ, data = result
-    if typ != "OK":
-        detail = b" ".join(d for d in data if isinstance(d, bytes)).decode(errors="replace") if data else ""
-        raise imaplib.IMAP4.error(f"{what}: {typ} {detail}".strip())
-    return data
-
-
 _CONNECTION_ERRORS = (ImapToolsError, imaplib.IMAP4.error, OSError, ssl.SSLError)
+#: The connection itself is gone (closed by the server after a while, cut): a kept session logs in again.
+_LINK_ERRORS = (imaplib.IMAP4.abort, OSError)
 
 
 class ImapInbox:
@@ -109,6 +79,11 @@ class ImapInbox:
         # What the last fetch saw (UIDVALIDITY, highest UID looked at): wait_for_mail compares against it.
         self._seen: tuple[int, int] | None = None
         self._idle_box: BaseMailBox | None = None
+        # The logged-in session fetches use, kept between them (a new login only when it is gone).
+        self._session: BaseMailBox | None = None
+        self._session_lock = threading.Lock()
+        #: Logins made (the session's, IDLE's), for the log and the tests.
+        self.logins = 0
         self._idle_validity = 0
         self._idle_lock = threading.Lock()
         self._interrupted = threading.Event()
@@ -130,6 +105,7 @@ class ImapInbox:
                 imap_login(box, s, self.tokens, self.mailbox_key, InboxError)
             else:
                 box.login(s.username, self.password or "", initial_folder=None)
+            self.logins += 1
             # imaplib keeps the pre-login CAPABILITY; servers (Dovecot) announce MOVE, UIDPLUS... only after.
             caps = b" ".join(c for c in _check(box.client.capability(), "CAPABILITY") if isinstance(c, bytes))
             self._caps = frozenset(caps.decode().upper().split())
@@ -146,6 +122,23 @@ class ImapInbox:
     @staticmethod
     def _drop(box: BaseMailBox | None) -> None:
         drop(box)
+
+    def _session_box(self) -> tuple[BaseMailBox, int]:
+        """The kept session with the folder selected, and its UIDVALIDITY: the last fetch's while its
+        connection answers, else a new login (whose processed and quarantine folders are made sure of)."""
+        if self._session is not None:
+            try:
+                return self._session, self._select(self._session)
+            except _LINK_ERRORS as exc:  # the server closed it meanwhile, or it was cut: log in again
+                log.debug("%s: the kept IMAP session is gone (%s); logging in again", self.mailbox_key, exc)
+                self._end_session()
+        box = self._session = self._connect()
+        self._ensure_folders(box)
+        return box, self._select(box)
+
+    def _end_session(self) -> None:
+        box, self._session = self._session, None
+        self._drop(box)
 
     def _server_name(self, folder: str) -> str:
         return folder.replace("/", self._delim) if self._delim != "/" else folder
@@ -201,13 +194,16 @@ class ImapInbox:
                          now: datetime | None = None) -> InboxReport:
         """Hand every unhandled message in the folder to `handler`, oldest first; move each on after."""
         now = now or self.clock()
+        with self._session_lock:
+            return self._fetch_and_handle(handler, limit, now)
+
+    def _fetch_and_handle(self, handler: Handler, limit: int | None, now: datetime) -> InboxReport:
         report = InboxReport()
         if self._aborted.is_set():
             raise InboxError(f"{self.mailbox_key}: stopping")
-        box = self._connect()
+        keep = False
         try:
-            self._ensure_folders(box)
-            uidvalidity = self._select(box)
+            box, uidvalidity = self._session_box()
             cursor = self.store.inbound_cursor(self.mailbox_key)
             last_uid = 0
             if cursor is not None and cursor[0] != uidvalidity:
@@ -266,6 +262,7 @@ class ImapInbox:
                 self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self.store.set_inbound_cursor(self.mailbox_key, uidvalidity, last_uid, now)
             self._seen = (uidvalidity, last_uid)
+            keep = not report.move_failed  # a folder may have gone: the next login makes sure of them
         except InboxError as exc:
             exc.report = report
             raise
@@ -274,20 +271,14 @@ class ImapInbox:
             error.report = report  # what was read before the connection broke (those moves wait for next run)
             raise error from exc
         finally:
-            self._drop(box)
+            if not keep:  # after any failure the next fetch starts from a new login, as a first one does
+                self._end_session()
         return report
 
     def _sizes(self, box: BaseMailBox, uids: list[int]) -> dict[int, int]:
         """{uid: RFC822.SIZE}, asked before any body is fetched; a UID missing was expunged meanwhile."""
-        data = _check(box.client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)"), "UID FETCH")
-        sizes: dict[int, int] = {}
-        for item in data:
-            line = item[0] if isinstance(item, tuple) else item
-            if isinstance(line, bytes):
-                uid, size = _UID.search(line), _SIZE.search(line)
-                if uid and size:
-                    sizes[int(uid.group(1))] = int(size.group(1))
-        return sizes
+        return parse_sizes(_check(box.client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)"),
+                                  "UID FETCH"))
 
     def _groups(self, uids: list[int], sizes: dict[int, int]) -> Iterable[list[int]]:
         """UIDs in order, in body fetches of at most FETCH_BATCH_BYTES; an oversized one alone."""
@@ -397,3 +388,8 @@ class ImapInbox:
     def close(self) -> None:
         self._drop(self._idle_box)
         self._idle_box = None
+        if self._session_lock.acquire(timeout=10):  # (a fetch still running ends with its own error)
+            try:
+                self._end_session()
+            finally:
+                self._session_lock.release()

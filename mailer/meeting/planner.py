@@ -33,16 +33,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mailer.config import Config, Meetings
 from mailer.meeting.schedule import at_local, occurrences
-from mailer.models import Action, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
+from mailer.models import Action, Audience, Meeting, MeetingChange, Member, Occurrence, PlannerState, Send
 
-__all__ = ["plan", "iter_plan", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
+__all__ = ["plan", "iter_plan", "audience_of", "next_due", "invitation_due", "reminder_due", "window_end", "change_key"]
 
 #: Answers that still get a reminder; a member who has not answered (None) gets one too.
 _REMINDED_ANSWERS = frozenset({"yes", "maybe", None})
@@ -89,19 +89,19 @@ def _from_stored(m: Meeting, cancelled: bool) -> Occurrence:
                       cancelled=cancelled)
 
 
-def _effective(occ: Occurrence, stored: Meeting | None, state: PlannerState) -> _Effective:
+def _effective(occ: Occurrence, stored: Meeting | None, audience: Audience) -> _Effective:
     if stored is None:
         return _Effective(occ, 0, None, MeetingChange(occ, 0, change_key(occ, 0)))
     told_changed = occ.fingerprint != stored.fingerprint or occ.cancelled != stored.cancelled
     changed = told_changed or occ.theme != stored.theme or occ.guest_speaker != stored.guest_speaker
     if not changed:
         return _Effective(occ, stored.sequence, stored, None)
-    bump = told_changed and bool(state.invited.get(stored.id))
+    bump = told_changed and audience.any_invited(stored.id)
     seq = stored.sequence + 1 if bump else stored.sequence
     return _Effective(occ, seq, stored, MeetingChange(occ, seq, change_key(occ, seq)))
 
 
-def _meetings_in_view(now: datetime, config: Config, state: PlannerState) -> list[_Effective]:
+def _meetings_in_view(now: datetime, config: Config, state: PlannerState, audience: Audience) -> list[_Effective]:
     """The window's meetings, each with the change (if any) that makes the store match the config."""
     tz = config.network.tz
     today = now.astimezone(tz).date()
@@ -121,7 +121,7 @@ def _meetings_in_view(now: datetime, config: Config, state: PlannerState) -> lis
             occ = _from_stored(stored, cancelled=True)  # dropped from the series: off for everyone
         if occ.start <= now or (stored is not None and stored.start <= now):
             continue  # started, as announced or as now configured: never touched or mailed about again
-        out.append(_effective(occ, stored, state))
+        out.append(_effective(occ, stored, audience))
     return out
 
 
@@ -131,38 +131,29 @@ def _joined_before(member: Member, moment: datetime) -> bool:
 
 
 def _sends(now: datetime, config: Config, eff: _Effective, state: PlannerState,
-           members: Callable[[], Iterable[Member]]) -> Iterator[Send]:
-    """A meeting's mail: updates, then invitations, then reminders (one pass over the members each, so
-    100,000 members are streamed, never held), then the coordinators' mail."""
+           audience: Audience) -> Iterator[Send]:
+    """A meeting's mail: updates, then invitations, then reminders (each a question to the audience, which
+    streams only the members still due it), then the coordinators' mail."""
     occ, seq = eff.occurrence, eff.sequence
     day = occ.date.isoformat()
     meeting_id = eff.stored.id if eff.stored is not None else None
-    invited = state.invited.get(meeting_id, _EMPTY) if meeting_id is not None else _EMPTY
     if occ.cancelled:
-        cancelled_to = state.cancelled_to.get(meeting_id, _NONE) if meeting_id is not None else _NONE
-        for m in members():
-            if m.id in invited and m.id not in cancelled_to:
+        if meeting_id is not None:
+            for m in audience.not_cancelled(meeting_id):
                 yield Send("cancellation", occ.date, m.id, seq, f"cancellation:{day}:{m.id}", m.address, m.language)
         return
     tz = config.network.tz
     invitations_due = now >= invitation_due(config.meetings, occ.date, tz)
     rem_due = reminder_due(config.meetings, occ.date, tz)
-    reminders_due = now >= rem_due
-    answers = state.answers.get(meeting_id, {}) if meeting_id is not None else {}
-    reminded = state.reminded.get(meeting_id, _NONE) if meeting_id is not None else _NONE
-    if invited and any(told < seq for told in invited.values()):
-        for m in members():
-            told = invited.get(m.id)
-            if told is not None and told < seq:
-                yield Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}", m.address, m.language)
+    if meeting_id is not None and seq > 0:  # nobody can have been told a SEQUENCE below 0
+        for m in audience.told_before(meeting_id, seq):
+            yield Send("update", occ.date, m.id, seq, f"update:{day}:{seq}:{m.id}", m.address, m.language)
     if invitations_due:
-        for m in members():
-            if m.id not in invited:
-                yield Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}", m.address, m.language)
-    if reminders_due and invited:
-        for m in members():
-            if (m.id in invited and m.id not in reminded and answers.get(m.id) in _REMINDED_ANSWERS
-                    and _joined_before(m, rem_due)):
+        for m in audience.not_invited(meeting_id):
+            yield Send("invitation", occ.date, m.id, seq, f"invitation:{day}:{m.id}", m.address, m.language)
+    if now >= rem_due and meeting_id is not None:
+        for m in audience.not_reminded(meeting_id, _REMINDED_ANSWERS):
+            if _joined_before(m, rem_due):
                 yield Send("reminder", occ.date, m.id, seq, f"reminder:{day}:{m.id}", m.address, m.language)
     yield from _coordinator_mail(now, config, occ, state)
 
@@ -186,38 +177,82 @@ def _coordinator_mail(now: datetime, config: Config, occ: Occurrence, state: Pla
 THANKS_WINDOW = timedelta(days=2)
 
 
-def _thanks(now: datetime, config: Config, state: PlannerState,
-            members: Callable[[], Iterable[Member]]) -> Iterator[Send]:
+def _thanks(now: datetime, config: Config, state: PlannerState, audience: Audience) -> Iterator[Send]:
     if not config.meetings.thanks:
         return
     for meeting in state.meetings.values():
         if meeting.cancelled or not meeting.end <= now < meeting.end + THANKS_WINDOW:
             continue
-        answers = state.answers.get(meeting.id, {})
-        if "yes" not in answers.values():
-            continue
         day = meeting.date.isoformat()
         absent = state.absent.get(meeting.id, frozenset())
-        for m in members():
-            key = f"thanks:{day}:{m.id}"
-            if answers.get(m.id) == "yes" and m.id not in absent and key not in state.queued_keys:
-                yield Send("thanks", meeting.date, m.id, meeting.sequence, key, m.address, m.language)
+        for m in audience.not_thanked(meeting.id):
+            if m.id not in absent:
+                yield Send("thanks", meeting.date, m.id, meeting.sequence, f"thanks:{day}:{m.id}", m.address,
+                           m.language)
+
+
+class _InMemory:
+    """The audience answered from the state's own fields (members, invited, answers, ...), for a state
+    built by hand; the store gives its SQL one instead."""
+
+    def __init__(self, state: PlannerState) -> None:
+        self.state = state
+        self.days = {m.id: m.date.isoformat() for m in state.meetings.values()}
+
+    def _active(self) -> Iterator[Member]:
+        return (m for m in self.state.members if m.status == "active")
+
+    def any_invited(self, meeting_id: int) -> bool:
+        return bool(self.state.invited.get(meeting_id))
+
+    def not_invited(self, meeting_id: int | None) -> Iterator[Member]:
+        invited = self.state.invited.get(meeting_id, _EMPTY) if meeting_id is not None else _EMPTY
+        return (m for m in self._active() if m.id not in invited)
+
+    def told_before(self, meeting_id: int, sequence: int) -> Iterator[Member]:
+        invited = self.state.invited.get(meeting_id, _EMPTY)
+        if not any(told < sequence for told in invited.values()):
+            return iter(())
+        return (m for m in self._active() if (told := invited.get(m.id)) is not None and told < sequence)
+
+    def not_reminded(self, meeting_id: int, answers: frozenset[str | None]) -> Iterator[Member]:
+        invited = self.state.invited.get(meeting_id, _EMPTY)
+        reminded = self.state.reminded.get(meeting_id, _NONE)
+        given = self.state.answers.get(meeting_id, {})
+        if not invited:
+            return iter(())
+        return (m for m in self._active()
+                if m.id in invited and m.id not in reminded and given.get(m.id) in answers)
+
+    def not_cancelled(self, meeting_id: int) -> Iterator[Member]:
+        invited = self.state.invited.get(meeting_id, _EMPTY)
+        cancelled_to = self.state.cancelled_to.get(meeting_id, _NONE)
+        return (m for m in self._active() if m.id in invited and m.id not in cancelled_to)
+
+    def not_thanked(self, meeting_id: int) -> Iterator[Member]:
+        given = self.state.answers.get(meeting_id, {})
+        if "yes" not in given.values():
+            return iter(())
+        day, keys = self.days.get(meeting_id, ""), self.state.queued_keys
+        return (m for m in self._active() if given.get(m.id) == "yes" and f"thanks:{day}:{m.id}" not in keys)
+
+
+def audience_of(state: PlannerState) -> Audience:
+    """Whom the planner asks who is due mail: the store's SQL audience, else one over the state's fields."""
+    return state.audience if state.audience is not None else _InMemory(state)
 
 
 def iter_plan(now: datetime, config: Config, state: PlannerState) -> Iterator[Action]:
     """Everything due at `now`, streamed: thank-yous for ended meetings, then meeting by meeting in date
-    order, its MeetingChange first, then its mail. `state.members` is iterated once per kind of mail."""
+    order, its MeetingChange first, then its mail. Who is due each kind is asked of `audience_of(state)`."""
     if now.tzinfo is None:
         raise ValueError("now must be zone-aware")
-
-    def members() -> Iterator[Member]:
-        return (m for m in state.members if m.status == "active")
-
-    yield from _thanks(now, config, state, members)
-    for eff in _meetings_in_view(now, config, state):
+    audience = audience_of(state)
+    yield from _thanks(now, config, state, audience)
+    for eff in _meetings_in_view(now, config, state, audience):
         if eff.change is not None:
             yield eff.change
-        yield from _sends(now, config, eff, state, members)
+        yield from _sends(now, config, eff, state, audience)
 
 
 def plan(now: datetime, config: Config, state: PlannerState) -> list[Action]:

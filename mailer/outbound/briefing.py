@@ -11,7 +11,7 @@ from mailer.config import DEFAULT_LOCALES, Config
 from mailer.meeting.agenda import Agenda, Attendee, TopicIn, build_agenda, notice_texts, render_text, template_items
 from mailer.meeting.planner import invitation_due
 from mailer.meeting.schedule import next_occurrence
-from mailer.models import Meeting, PlannerState, Send
+from mailer.models import Meeting, Send
 from mailer.outbound.matches import meeting_matches
 from mailer.state.buddies import pairs as buddy_pairs
 from mailer.state.store import Store
@@ -154,13 +154,13 @@ def memo_context(config: Config, store: Store, meeting: Meeting, notes: str, now
 class QueueContexts:
     """The context of each mail queued for one meeting in one tick, computed once and shared."""
 
-    def __init__(self, config: Config, store: Store, meeting: Meeting, before: Meeting | None, state: PlannerState,
+    def __init__(self, config: Config, store: Store, meeting: Meeting, before: Meeting | None,
                  now: datetime) -> None:
         self.config = config
         self.store = store
         self.meeting = meeting
         self.now = now
-        self.answers = state.answers.get(meeting.id, {})
+        self._answers: dict[int, str] | None = None  # read with the first reminder
         self.previous = None if before is None or before.fingerprint == meeting.fingerprint else {
             "start": before.start.isoformat(), "end": before.end.isoformat(), "place": before.place,
             "address": before.address, "online_link": before.online_link}
@@ -184,7 +184,9 @@ class QueueContexts:
                 locale = cfg.network.locale if language == cfg.network.language else DEFAULT_LOCALES[language]
                 self._items[language] = template_items(self.agenda().agenda, language, locale)
             items = self._items[language]
-            return {"agenda": items, "answer": self.answers.get(send.member_id), **self._counts()}
+            if self._answers is None:
+                self._answers = {int(r["member_id"]): r["answer"] for r in self.store.rsvps(self.meeting.id)}
+            return {"agenda": items, "answer": self._answers.get(send.member_id), **self._counts()}
         if send.kind == "thanks":
             return {"memo_follows": True}
         return None

@@ -47,13 +47,14 @@ class RenderedSite:
     memos: int
 
 
-def _template_dir(config: Config) -> Path:
+def template_folder(config: Config) -> Path:
+    """The site's templates: the config's own `site/` folder, else the shipped ones."""
     own = config.templates_dir / "site"
     return own if own.is_dir() else templates_dir() / "site"
 
 
 def _env(config: Config) -> jinja2.Environment:
-    return _env_for(str(_template_dir(config)))
+    return _env_for(str(template_folder(config)))
 
 
 @lru_cache(maxsize=8)

@@ -34,6 +34,24 @@ class MeetingTables(StoreBase):
         return {int(r["id"]): datetime.fromisoformat(r["updated_at"])
                 for r in self.db.query("SELECT id, updated_at FROM meetings")}
 
+    def site_data_version(self, names: bool) -> str:
+        """A fingerprint of the rows the public site shows (meetings, approved memos, who came and, with
+        `names`, who said yes to a meeting with a memo): it changes whenever one of them does."""
+        parts = self.db.execute(
+            "SELECT (SELECT group_concat(id || ':' || updated_at || ':' || sequence || ':' || cancelled, ',') "
+            "FROM meetings), (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(approved_at), '') "
+            "|| ':' || total(length(notes)) FROM memos WHERE status = 'approved'), "
+            "(SELECT count(*) || ':' || total(member_id) FROM absences), "
+            "(SELECT count(*) || ':' || total(meeting_id) FROM attendance_reports)").fetchone()
+        version = "|".join(str(p) for p in parts)
+        if names:
+            row = self.db.execute(
+                "SELECT group_concat(r.meeting_id || ':' || r.member_id || ':' || m.name, ',') FROM rsvps r "
+                "JOIN members m ON m.id = r.member_id WHERE r.answer = 'yes' AND r.meeting_id IN "
+                "(SELECT meeting_id FROM memos WHERE status = 'approved')").fetchone()
+            version += "|" + str(row[0])
+        return version
+
     def apply_meeting_change(self, change: MeetingChange, uid_domain: str, now: datetime) -> Meeting:
         """Store an occurrence as the meeting's truth (the caller holds the write transaction)."""
         occ = change.occurrence

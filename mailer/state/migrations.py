@@ -312,3 +312,10 @@ def m011_absences(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m012_planner_index(db: Database) -> None:
+    """The planner asks "who has not been sent this yet?" (mailer/state/audience.py): one index entry per
+    member and kind answers it, without reading the outbox rows."""
+    _run(db, "CREATE INDEX outbox_meeting_member ON outbox (meeting_id, member_id, kind, status, sequence)")

@@ -1,0 +1,191 @@
+"""Reply latency benchmark (run by hand): how long after a member's reply lands in the IMAP folder its effect
+is committed in SQLite, with the real daemon (`traffpunkt run`, IDLE on) against a real Dovecot.
+
+    .venv/bin/python bench/bench_reply_latency.py --members 10000
+
+Starts a throwaway Dovecot (tests/dovecot.py; needs `dovecot-imapd`) and an aiosmtpd sink, writes a network
+of N members (tests/acceptance/harness.py), queues the invitations as the daemon does and marks them sent (so
+the set-up does not send N mails), builds --replies replies to real rendered invitations, starts the daemon
+and waits until it sits in IDLE. Then it APPENDs the replies one by one, --interval seconds apart (the first
+one, which also starts the parse worker, is a warm-up and not counted), and for each measures the time from
+the end of the APPEND to the moment the reply is committed in SQLite (its `inbound` row finished and the
+member's answer stored), polled every 2 ms on a read-only connection. Side by side, in the same run, the
+server's own share: how long a plain client in IDLE waits for the EXISTS of an APPEND (Dovecot notifies
+500 ms after a change, NOTIFY_DELAY_MSECS in its mailbox-watch.c, so that is the floor of any IDLE reader
+on it). Target: p95 <= 0.3 s at 10,000 members. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "acceptance")]
+
+from dovecot import DovecotServer  # noqa: E402
+from harness import free_port, network, sink_on  # noqa: E402
+from smtp_server import SinkHandler  # noqa: E402
+
+from mailer.cli.demo import ScriptedReply, build_reply  # noqa: E402
+from mailer.config import load_config  # noqa: E402
+from mailer.outbound.compose import Composer  # noqa: E402
+from mailer.outbound.transport import MemoryTransport  # noqa: E402
+from mailer.service import Service  # noqa: E402
+from mailer.state.store import Store  # noqa: E402
+
+FOLDER = "Svar"
+PASSWORD_ENV = "TP_BENCH_IMAP_PASSWORD"
+TEXTS = (("Ja, jag kommer gärna!", "yes"), ("Nej, tyvärr kan jag inte komma den här gången.", "no"))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def prepare(workdir: Path, smtp_port: int, imap_port: int, user: str, members: int,
+            replies: int) -> tuple[Path, Path, list[tuple[int, bytes]]]:
+    """The network's config and database, invitations queued and marked sent, and the replies to send."""
+    lines = f'username = "{user}"\npassword_env = "{PASSWORD_ENV}"\nfolder = "{FOLDER}"\nidle = true\n'
+    net = network(workdir, smtp_port, members=members, imap_port=imap_port, imap=lines, imap_timeout=10)
+    config = load_config(net.config)
+    store = Store.open(net.db)
+    now = datetime.now(UTC)
+    service = Service(config, store, transport=MemoryTransport(), clock=lambda: now)
+    service.queue(now)
+    composer = Composer(config, store, service.secret, clock=lambda: now)
+    picked = [r for r in store.outbox_rows(status="queued", limit=members) if r.kind == "invitation"]
+    step = max(1, len(picked) // (replies + 1))
+    out: list[tuple[int, bytes]] = []
+    for n, row in enumerate(picked[::step][:replies + 1]):  # spread over the member ids
+        invitation = message_from_bytes(composer.render(row).data, policy=policy.default)
+        assert isinstance(invitation, EmailMessage) and row.member_id is not None
+        text, _ = TEXTS[n % len(TEXTS)]
+        out.append((row.member_id, build_reply(ScriptedReply(row.recipient, 1, text), invitation, config,
+                                               now + timedelta(minutes=1))))
+    with store.write():
+        store.db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE status = 'queued'",
+                         [now.isoformat()])
+    store.close()
+    return net.config, net.db, out
+
+
+def server_floor(account: object, client: imaplib.IMAP4, raws: list[bytes]) -> list[float]:
+    """The server's own share, measured the same way: APPEND to a folder of its own, the time until a plain
+    imaplib client sitting in IDLE on it is told EXISTS (Dovecot waits 500 ms before it notifies)."""
+    assert client.create("Floor")[0] == "OK"
+    idler = account.imap()  # type: ignore[attr-defined]
+    idler.select("Floor")
+    out = []
+    for n, raw in enumerate(raws):
+        idler.send(f"i{n} IDLE\r\n".encode())
+        assert idler.readline().startswith(b"+")
+        assert client.append("Floor", None, None, raw)[0] == "OK"
+        appended = time.perf_counter()
+        while b"EXISTS" not in idler.readline():
+            pass
+        out.append(time.perf_counter() - appended)
+        idler.send(b"DONE\r\n")
+        while not idler.readline().startswith(f"i{n} ".encode()):
+            pass
+        time.sleep(0.2)
+    idler.logout()
+    return out
+
+
+def committed(db: sqlite3.Connection, member_id: int, before: int) -> bool:
+    finished = db.execute("SELECT count(*) FROM inbound WHERE status != 'handling'").fetchone()[0]
+    answered = db.execute("SELECT 1 FROM rsvps WHERE member_id = ?", [member_id]).fetchone()
+    return bool(finished > before and answered)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--members", type=int, default=10_000)
+    ap.add_argument("--replies", type=int, default=30, help="replies measured, after one warm-up (30)")
+    ap.add_argument("--interval", type=float, default=1.0, help="seconds between APPENDs (1.0)")
+    args = ap.parse_args()
+    dovecot = DovecotServer()
+    dovecot.start()
+    daemon = None
+    try:
+        account = dovecot.account()
+        os.environ[PASSWORD_ENV] = account.password
+        client = account.imap()
+        assert client.create(FOLDER)[0] == "OK"
+        handler = SinkHandler()
+        port = free_port()
+        with tempfile.TemporaryDirectory(prefix="bench-reply-") as tmp, sink_on(port, handler):
+            t = time.perf_counter()
+            config, db_path, replies = prepare(Path(tmp), port, account.port, account.user, args.members,
+                                               args.replies)
+            setup_s = time.perf_counter() - t
+            floor = server_floor(account, client, [raw for _, raw in replies[:min(10, len(replies))]])
+
+            err = open(Path(tmp) / "daemon.err", "w")  # noqa: SIM115 - closed below
+            daemon = subprocess.Popen([sys.executable, "-m", "mailer.cli", "run", "--config", str(config)],
+                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+            logins = f"Login: user=<{account.user}>"
+            base = dovecot.log.read_text(errors="replace").count(logins) + 2  # + the daemon's fetch and IDLE
+            deadline = time.monotonic() + 120
+            while dovecot.log.read_text(errors="replace").count(logins) < base:
+                assert daemon.poll() is None and time.monotonic() < deadline, "the daemon did not reach IDLE"
+                time.sleep(0.05)
+            time.sleep(1.0)
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            latencies: list[float] = []
+            for n, (member_id, raw) in enumerate(replies):
+                before = db.execute("SELECT count(*) FROM inbound WHERE status != 'handling'").fetchone()[0]
+                assert client.append(FOLDER, None, None, raw)[0] == "OK"
+                appended = time.perf_counter()
+                limit = appended + 60
+                while not committed(db, member_id, before):
+                    assert time.perf_counter() < limit, f"reply {n} not committed within 60 s"
+                    time.sleep(0.002)
+                took = time.perf_counter() - appended
+                if n:
+                    latencies.append(took)
+                time.sleep(max(0.0, args.interval - took))
+            db.close()
+            daemon.terminate()
+            daemon.wait(30)
+            err.close()
+            log = (Path(tmp) / "daemon.err").read_text(errors="replace")
+            new_logins = dovecot.log.read_text(errors="replace").count(logins) - base
+        client.logout()
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+        dovecot.stop()
+    p50, p95 = statistics.median(latencies), percentile(latencies, 95)
+    f50 = statistics.median(floor)
+    print(f"{args.members} members, {len(latencies)} replies {args.interval:g} s apart (set-up {setup_s:.0f} s): "
+          f"APPEND -> committed in SQLite p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+          f"max {max(latencies) * 1000:.0f} ms; {new_logins} IMAP logins after start")
+    print(f"the server alone (APPEND -> EXISTS to a plain client in IDLE, {len(floor)} times): p50 "
+          f"{f50 * 1000:.0f} ms, max {max(floor) * 1000:.0f} ms; the daemon's own share: p50 "
+          f"{(p50 - f50) * 1000:.0f} ms, p95 {(p95 - f50) * 1000:.0f} ms")
+    if "Traceback" in log:
+        print(log[-3000:], file=sys.stderr)
+    print(json.dumps({"members": args.members, "replies": len(latencies), "interval_s": args.interval,
+                      "p50_s": round(p50, 4), "p95_s": round(p95, 4), "max_s": round(max(latencies), 4),
+                      "server_idle_p50_s": round(f50, 4), "daemon_p50_s": round(p50 - f50, 4),
+                      "daemon_p95_s": round(p95 - f50, 4), "new_logins": new_logins, "p95_ok": p95 <= 0.3}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
