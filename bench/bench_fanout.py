@@ -252,9 +252,11 @@ async def send_prebuilt(transport: Any, ring: list[Any], total: int, concurrency
 
 
 async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int, connections: int,
-                  ring_size: int, sink: Connection, synchronous: str = "full") -> dict[str, Any]:
+                  ring_size: int, sink: Connection, synchronous: str = "full",
+                  render_worker: bool = True) -> dict[str, Any]:
     from mailer.outbound.compose import Composer
     from mailer.outbound.outbox import drain
+    from mailer.outbound.render_worker import WorkerSpec
     from mailer.outbound.smtp import SmtpTransport
     from mailer.state.store import Store
 
@@ -274,8 +276,10 @@ async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int,
 
     cpu = {"sink0": sink_cpu(), "self0": time.process_time()}
     t = time.perf_counter()
+    spec = (WorkerSpec(config, setup["secret"], config.database, config.mail.render_worker_rows)
+            if render_worker else None)  # as the daemon: a drain of 200+ renders in a worker process
     report = await drain(store, composer.render, transport, lambda: now, config=config.mail,
-                         concurrency=connections)
+                         concurrency=connections, render_worker=spec)
     e2e_seconds = time.perf_counter() - t
     cpu |= {"sink1": sink_cpu(), "self1": time.process_time()}
     rss_after_drain = rss_mb()
@@ -290,7 +294,8 @@ async def measure(workdir: Path, port: int, setup: dict[str, Any], members: int,
     store.close()
     return {"report": report, "e2e_seconds": e2e_seconds, "prebuilt_seconds": prebuilt_seconds,
             "rss_before": rss_before, "rss_after_drain": rss_after_drain, "rss_peak": rss_mb(),
-            "counts": counts, "cpu": cpu, "connections_opened": transport.connections_opened,
+            "counts": counts, "cpu": cpu, "worker_rendered": spec.rendered if spec else 0,
+            "connections_opened": transport.connections_opened,
             "mean_size": sum(len(m.data) for m in ring) / max(1, len(ring))}
 
 
@@ -302,6 +307,9 @@ def main() -> int:
     ap.add_argument("--synchronous", choices=["full", "normal"], default="full",
                     help="SQLite synchronous for the drain (default full, as the daemon; normal is a diagnostic "
                          "that shows what the per-message fsync costs)")
+    ap.add_argument("--render-worker", choices=["on", "off"], default="on",
+                    help="render a large drain in a worker process, as the daemon does (on), or all in the "
+                         "sending process (off)")
     ap.add_argument("--workdir", type=Path, help="keep the database and spool here (default: a temp dir)")
     args = ap.parse_args()
     ctx = mp.get_context("spawn")
@@ -330,7 +338,7 @@ def main() -> int:
         sink.start()
         port = sink_conn.recv()
         result = asyncio.run(measure(workdir, port, setup, args.members, args.connections, args.ring,
-                                     sink_conn, args.synchronous))
+                                     sink_conn, args.synchronous, args.render_worker == "on"))
         sink_conn.send("stop")
         sink_count, sink_rss = sink_conn.recv()
         sink_conn.send((setup["secret"], setup["meeting_id"], setup["list_address"]))
@@ -357,6 +365,7 @@ def main() -> int:
     print(f"peak RSS of the sending process: {result['rss_peak']:.0f} MB (after imports and opening "
           f"{result['rss_before']:.0f} MB, after the drain {result['rss_after_drain']:.0f} MB; "
           "target <= 100 MB)")
+    print(f"rendered in the worker process: {result['worker_rendered']:,} of {r.sent:,}")
     print(f"connections opened: {result['connections_opened']}; mean message size "
           f"{result['mean_size']:,.0f} bytes; outbox {result['counts']}")
     print(f"sink: {sink_count:,} messages received (peak RSS {sink_rss:.0f} MB, not counted above); verified "
