@@ -205,7 +205,7 @@ class RenderWorker:
             if not conn.poll(START_TIMEOUT_S):
                 raise WorkerGone("the render worker did not start in time")
             kind, _pid = _AnswerUnpickler(io.BytesIO(conn.recv_bytes())).load()
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError) as exc:
+        except Exception as exc:  # whatever went wrong, the daemon renders itself
             raise WorkerGone(f"the render worker did not start: {type(exc).__name__}: {exc}") from None
         if kind != "ready":
             raise WorkerGone("the render worker did not start")
@@ -213,8 +213,8 @@ class RenderWorker:
     def submit(self, now: datetime, rows: Sequence[OutboxRow]) -> None:
         try:
             self._conn().send_bytes(pickle.dumps((now, list(rows)), protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, ValueError) as exc:
-            raise WorkerGone(f"the render worker is gone: {exc}") from None
+        except Exception as exc:  # gone, or a row that cannot be pickled: the daemon renders the rest
+            raise WorkerGone(f"the render worker cannot take a batch: {type(exc).__name__}: {exc}") from None
 
     def receive(self, rows: Sequence[OutboxRow]) -> list[Prerendered | None]:
         conn = self._conn()
@@ -226,8 +226,10 @@ class RenderWorker:
             raise WorkerGone(f"the render worker is gone ({type(exc).__name__})") from None
         try:
             return _parse_answer(data, rows)
-        except (pickle.UnpicklingError, ValueError, TypeError, EOFError) as exc:
-            raise WorkerGone(f"the render worker's answer was refused: {exc}") from None
+        except WorkerGone:
+            raise
+        except Exception as exc:  # a worker that answers anything else is not trusted again
+            raise WorkerGone(f"the render worker's answer was refused: {type(exc).__name__}: {exc}") from None
 
     def _conn(self) -> Connection:
         if self.conn is None:
@@ -279,7 +281,7 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
             for row in [*head, *source]:
                 yield row, None
             return
-        spec.pids.append(pid)
+        spec.pids[:] = [*spec.pids[-9:], pid]
         log.info("rendering a drain of %d+ messages in worker process %d", threshold, pid)
         busy = True
         started = loop.run_in_executor(worker.io, worker.wait_ready)
