@@ -149,6 +149,20 @@ async def test_a_worker_killed_mid_drain_leaves_its_rows_to_the_daemon_and_no_me
     service.store.close()
 
 
+async def test_a_worker_that_cannot_start_leaves_the_whole_drain_to_the_daemon(
+        tmp_path: Path, server: Server, handler: SinkHandler, caplog: pytest.LogCaptureFixture) -> None:
+    members = 300
+    service = network(tmp_path, server.port, members)
+    spec = worker_of(service)
+    spec.database = tmp_path / "not-there.db"  # the worker's read-only open fails: it exits at once
+    report = await service.send(lambda: datetime.now(UTC))
+    assert copies(handler.delivered) == {f"medlem{i}@example.org": 1 for i in range(members)}
+    assert report.failed == 0 and spec.rendered == 0
+    assert "render worker did not start" in caplog.text
+    await service.aclose()
+    service.store.close()
+
+
 async def test_a_stop_mid_drain_ends_the_worker_within_the_grace_and_leaves_the_rest_queued(
         tmp_path: Path, server: Server, handler: SinkHandler) -> None:
     members = 800

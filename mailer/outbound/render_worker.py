@@ -123,9 +123,12 @@ def _serve(conn: Connection, parent_pid: int) -> None:
     from mailer.outbound.compose import Composer
     from mailer.state.store import Store
 
-    config, secret, database = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
-    store = Store.open_readonly(database)
-    composer = Composer(config, store, secret)
+    try:
+        config, secret, database = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
+        composer = Composer(config, Store.open_readonly(database), secret)
+    except Exception as exc:  # noqa: BLE001 - said to the daemon, which renders itself
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"[:500]))
+        return
     conn.send(("ready", os.getpid()))
     batches: deque[bytes] = deque()
     ready = threading.Condition()
@@ -204,11 +207,11 @@ class RenderWorker:
             conn.send_bytes(pickle.dumps((self.spec.config, self.spec.secret, str(self.spec.database))))
             if not conn.poll(START_TIMEOUT_S):
                 raise WorkerGone("the render worker did not start in time")
-            kind, _pid = _AnswerUnpickler(io.BytesIO(conn.recv_bytes())).load()
+            kind, value = _AnswerUnpickler(io.BytesIO(conn.recv_bytes())).load()
         except Exception as exc:  # whatever went wrong, the daemon renders itself
             raise WorkerGone(f"the render worker did not start: {type(exc).__name__}: {exc}") from None
         if kind != "ready":
-            raise WorkerGone("the render worker did not start")
+            raise WorkerGone(f"the render worker did not start: {value}")
 
     def submit(self, now: datetime, rows: Sequence[OutboxRow]) -> None:
         try:
@@ -285,6 +288,7 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
         log.info("rendering a drain of %d+ messages in worker process %d", threshold, pid)
         busy = True
         started = loop.run_in_executor(worker.io, worker.wait_ready)
+        started.add_done_callback(lambda f: f.cancelled() or f.exception())  # (read in `_through`, if reached)
         for row in head:  # rendered here while the worker starts
             yield row, None
         async with aclosing(_through(worker, started, source, now, loop)) as through:
