@@ -269,6 +269,25 @@ def _fewer_header_lines(raw: bytes) -> bytes:
     return raw[: cut + 1] + raw[end:] if cut + 1 < end else raw
 
 
+#: A MIME part's header fields kept after parsing: every lookup (ours, flufl.bounce's) scans them all, and a
+#: hostile part can carry thousands; a real part has a handful.
+MAX_PART_HEADERS = 100
+
+
+def _fewer_part_headers(msg: Message) -> None:
+    """Drop header fields past MAX_PART_HEADERS of every part below the top (at most MAX_PARTS parts)."""
+    stack, seen = [msg], 0
+    while stack and seen < MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        fields: list[tuple[str, str]] = part._headers  # type: ignore[attr-defined]  # compat32's own list
+        if part is not msg and len(fields) > MAX_PART_HEADERS:
+            del fields[MAX_PART_HEADERS:]
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(child for child in payload if isinstance(child, Message))
+
+
 def _fewer_blank_lines(match: re.Match[bytes]) -> bytes:
     return b"\n".join(match.group(0).split(b"\n", MAX_BLANK_LINES + 1)[: MAX_BLANK_LINES + 1]) + b"\n"
 
@@ -287,6 +306,8 @@ def parse_message(raw: bytes) -> Normalised:
         too_deep = True
     if not too_deep and msg.defects and msg.get_content_maintype() == "multipart":
         msg = _recover_boundary(raw, msg)
+    if not too_deep:
+        _fewer_part_headers(msg)
     raw_headers = _raw_headers(msg)
     headers = {key: [decode_header_value(v) for v in values] for key, values in raw_headers.items()}
     from_name, from_address = sender(raw_headers.get("from", []))
