@@ -60,10 +60,11 @@ async def send_prebuilt(transport: Any, ring: list[Any], total: int, concurrency
 
 
 async def measure(workdir: Path, sink: Any, setup: dict[str, Any], connections: int, ring_size: int,
-                  synchronous: str = "full") -> dict[str, Any]:
+                  synchronous: str = "full", render_worker: bool = True) -> dict[str, Any]:
     """The two timed Python phases: the end-to-end drain, then the pre-built ring; CPU of sender and sink."""
     from mailer.outbound.compose import Composer
     from mailer.outbound.outbox import drain
+    from mailer.outbound.render_worker import WorkerSpec
     from mailer.outbound.smtp import SmtpTransport
     from mailer.state.store import Store
 
@@ -79,8 +80,10 @@ async def measure(workdir: Path, sink: Any, setup: dict[str, Any], connections: 
 
     cpu = {"sink0": sink.cpu_seconds(), "self0": sender_cpu()}
     t = time.perf_counter()
+    spec = (WorkerSpec(config, setup["secret"], config.database, config.mail.render_worker_rows)
+            if render_worker else None)  # as the daemon: a drain of 200+ renders in a worker process
     report = await drain(store, composer.render, transport, lambda: now, config=config.mail,
-                         concurrency=connections)
+                         concurrency=connections, render_worker=spec)
     e2e_seconds = time.perf_counter() - t
     cpu |= {"sink1": sink.cpu_seconds(), "self1": sender_cpu()}
     rss_after_drain = rss_mb()
@@ -99,6 +102,7 @@ async def measure(workdir: Path, sink: Any, setup: dict[str, Any], connections: 
     return {"report": report, "e2e_seconds": e2e_seconds, "prebuilt_seconds": prebuilt_seconds,
             "rss_before": rss_before, "rss_after_drain": rss_after_drain, "rss_peak": rss_mb(),
             "counts": counts, "connections_opened": transport.connections_opened,
+            "worker_rendered": spec.rendered if spec else 0,
             "e2e_cpu": cpu["self1"] - cpu["self0"], "e2e_sink_cpu": cpu["sink1"] - cpu["sink0"],
             "prebuilt_cpu": cpu["self2"] - cpu["self1b"], "prebuilt_sink_cpu": cpu["sink2"] - cpu["sink1b"],
             "mean_size": round(sum(len(m.data) for m in ring) / max(1, len(ring)))}
@@ -116,6 +120,9 @@ def main() -> int:
                     default="smtp-sink" if os.path.exists(SMTP_SINK) else "aiosmtpd",
                     help="the receiving server (default smtp-sink where /usr/sbin/smtp-sink exists)")
     ap.add_argument("--ring", type=int, default=200, help="distinct pre-built messages to cycle through")
+    ap.add_argument("--render-worker", choices=["on", "off"], default="on",
+                    help="render a large drain in a worker process, as the daemon does (on), or all in the "
+                         "sending process (off)")
     ap.add_argument("--synchronous", choices=["full", "normal"], default="full",
                     help="SQLite synchronous for the drain (default full, as the daemon; normal is a diagnostic "
                          "that shows what the per-message fsync costs)")
@@ -148,7 +155,8 @@ def main() -> int:
 
         sink = SmtpSink(args.dump_dir or Path(tempfile.gettempdir())) if args.sink == "smtp-sink" \
             else AiosmtpdSink(ctx, workdir)
-        result = asyncio.run(measure(workdir, sink, setup, args.connections, args.ring, args.synchronous))
+        result = asyncio.run(measure(workdir, sink, setup, args.connections, args.ring, args.synchronous,
+                                     args.render_worker == "on"))
         source: dict[str, float] | None = None
         if not args.no_smtp_source and os.path.exists(SMTP_SOURCE):
             sink0 = sink.cpu_seconds()
@@ -211,7 +219,8 @@ def main() -> int:
         "end_to_end_seconds": round(result["e2e_seconds"], 2), "prebuilt_seconds": round(result["prebuilt_seconds"], 2),
         "smtp_source_seconds": round(source["seconds"], 2) if source else None,
         "mean_size": result["mean_size"], "sent": n, "retried": r.retried, "failed": r.failed,
-        "received": counts, "checked": verified["checked"], "checked_ok": ok,
+        "worker_rendered": result["worker_rendered"], "received": counts, "checked": verified["checked"],
+        "checked_ok": ok,
         "setup_seconds": round(setup["t_members"] + setup["t_queue"], 1), "setup_cached": bool(setup["cached"]),
         "verify_seconds": round(t_verify, 1), "load_start": round(load_start[0], 2),
         "load_end": round(load_end[0], 2), "synchronous": args.synchronous, "commit": code_version(),

@@ -18,6 +18,7 @@ from mailer.models import Action, Meeting, MeetingChange, Member, PlannerState, 
 from mailer.outbound.briefing import QueueContexts
 from mailer.outbound.compose import Composer, make_message_id
 from mailer.outbound.factory import make_transport
+from mailer.outbound.render_worker import WorkerSpec
 from mailer.outbound.sending import Sending
 from mailer.outbound.silence import tend_members
 from mailer.outbound.tokens import make as make_token
@@ -58,7 +59,10 @@ class Service:
             config.mail.parse_deadline_seconds, memory_limit=memory_limit_for(config.mail.max_message_bytes))
         self.handler: ReplyHandler | None = ReplyHandler(config, store, self.secret, self.enqueue_mail,
                                                          parse=self.parse_worker.parse)
-        self.sending = Sending(config, store, self.transport, self.composer.render, self.enqueue_mail)
+        worker = (WorkerSpec(config, self.secret, store.path, config.mail.render_worker_rows)
+                  if store.path is not None and config.mail.render_worker_rows > 0 else None)
+        self.sending = Sending(config, store, self.transport, self.composer.render, self.enqueue_mail,
+                               render_worker=worker)
         self.imap_backoff = self.sending.imap
         #: The daemon logs each send error as it happens (run --once prints them at the end).
         self.live_log = False

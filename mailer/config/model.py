@@ -142,6 +142,9 @@ class Mail:
     max_message_bytes: int = 10_000_000
     #: A message whose parsing takes longer is quarantined; the parser's worker process is killed.
     parse_deadline_seconds: float = 10.0
+    #: A drain with at least this many due messages renders them in a worker process on another core
+    #: (0: always in the daemon). Only with a database file.
+    render_worker_rows: int = 200
     #: [mail.oauth]: the OAuth2 client for `auth = "xoauth2"` servers.
     oauth: OAuthSettings | None = None
     #: [mail.dkim]: sign outgoing mail in the daemon (None: leave it to the relay).

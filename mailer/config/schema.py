@@ -24,8 +24,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "meetings.override": ("date", "place", "start_time", "theme", "guest_speaker", "cancelled", "note"),
     "memo": ("review",),
     "mail": ("transport", "from_address", "max_attempts", "retry_base_seconds", "poll_seconds", "authserv_id",
-             "join_confirmations_per_day", "max_message_bytes", "parse_deadline_seconds", "maildir", "smtp", "imap",
-             "oauth", "dkim"),
+             "join_confirmations_per_day", "max_message_bytes", "parse_deadline_seconds", "render_worker_rows",
+             "maildir", "smtp", "imap", "oauth", "dkim"),
     "mail.maildir": ("outbox", "inbox"),
     # "password" is known so that its own message ("use password_env") is the one the admin reads.
     "mail.smtp": (*_SERVER, "password", "max_connections", "messages_per_minute"),

@@ -75,6 +75,8 @@ def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) 
             10_000_000, "a size in bytes (an integer above 0)"),
         parse_deadline_seconds=float(positive(r, "mail.parse_deadline_seconds", r.get(
             mail_t, "mail", "parse_deadline_seconds", (int, float), "seconds above 0", 10.0), 10.0, "seconds above 0")),
+        render_worker_rows=at_least(r, "mail.render_worker_rows", r.get(
+            mail_t, "mail", "render_worker_rows", int, "a number of messages (0: never)", 200), 0, 200),
         oauth=read_oauth(r, mail_t, base),
         dkim=read_dkim(r, mail_t, base),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -17,6 +18,7 @@ from mailer.errors import (
     TransportSetupError,
 )
 from mailer.outbound.marks import SentMarks, Unmarked
+from mailer.outbound.render_worker import WorkerSpec, prerendered
 from mailer.outbound.transport import Transport
 from mailer.state.store import OutboxRow, Store
 
@@ -105,6 +107,7 @@ async def drain(
     unmarked: Unmarked | None = None,
     warn: Callable[[str], None] | None = None,
     stop_grace: float = STOP_GRACE_SECONDS,
+    render_worker: WorkerSpec | None = None,
 ) -> DrainReport:
     """Send every due outbox row once; rows are streamed from the store, never all held in memory.
 
@@ -127,6 +130,8 @@ async def drain(
     (each with the Message-ID it had before). Each "sent" mark commits before its sender takes the next
     row, without an fsync of its own (`marks.SentMarks`): a kill -9 loses none; an OS crash or power loss
     can also repeat the up to 16 (50 ms of) marks not yet synced, each with the same Message-ID.
+    With `render_worker`, a drain of at least its threshold of rows has them rendered in a worker process
+    (outbound/render_worker); sending and marks stay here.
     """
     report = DrainReport()
     unmarked = unmarked if unmarked is not None else Unmarked()
@@ -137,7 +142,8 @@ async def drain(
             report.database = report.stopped = (f"{len(unmarked)} sent messages still cannot be recorded: "
                                                  f"{_reason(exc)}")
             return report
-    queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=max(1, concurrency) * 2)
+    queue: asyncio.Queue[tuple[OutboxRow, Rendered | None] | None] = asyncio.Queue(
+        maxsize=max(1, concurrency) * 2)
     marks = SentMarks(store)
     halted = asyncio.Event()
     ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
@@ -148,11 +154,12 @@ async def drain(
     async def produce() -> None:
         taken = 0
         try:
-            for row in store.due_outbox(now()):
-                if stopping() or (limit is not None and taken >= limit):
-                    break
-                await queue.put(row)
-                taken += 1
+            async with aclosing(prerendered(store.due_outbox(now()), render_worker, now)) as rows:
+                async for row, message in rows:
+                    if stopping() or (limit is not None and taken >= limit):
+                        break
+                    await queue.put((row, message))
+                    taken += 1
         except Exception as exc:  # the database cannot be read: stop
             ctx.database(f"the outbox cannot be read: {_reason(exc)}")
             halted.set()
@@ -162,13 +169,13 @@ async def drain(
 
     async def work() -> None:
         while True:
-            row = await queue.get()
-            if row is None:
+            item = await queue.get()
+            if item is None:
                 return
             if stopping():
                 continue  # left queued, untouched: a later drain sends it
             try:
-                await ctx.one(row)
+                await ctx.one(*item)
             except _Halt:
                 halted.set()
 
@@ -242,8 +249,9 @@ class _Drain:
         self.report.retried += 1
         self.error(f"outbox {row.id} ({row.key}): {error}")
 
-    async def one(self, row: OutboxRow) -> None:
-        """Raises _Halt when the transport cannot send at all or the database cannot record."""
+    async def one(self, row: OutboxRow, rendered: Rendered | None = None) -> None:
+        """Raises _Halt when the transport cannot send at all or the database cannot record; `rendered`: the
+        row's message when the render worker made it."""
         if not is_valid_address(row.recipient):
             self._fail(row, f"not sent: {row.recipient!r} is not a valid e-mail address", address_failing=True)
             return
@@ -251,7 +259,7 @@ class _Drain:
             self._fail(row, f"not sent: {row.recipient} is marked as failing", address_failing=False)
             return
         try:
-            message = self.render(row)
+            message = rendered if rendered is not None else self.render(row)
             if not _same_id(message.message_id, row.message_id):
                 raise ValueError(f"rendered Message-ID {message.message_id!r} is not the row's "
                                  f"{row.message_id!r}")

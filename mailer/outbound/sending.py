@@ -13,6 +13,7 @@ from mailer.config import Config
 from mailer.outbound.backoff import Backoff
 from mailer.outbound.marks import Unmarked
 from mailer.outbound.outbox import DrainReport, Render, drain
+from mailer.outbound.render_worker import WorkerSpec
 from mailer.outbound.transport import Transport
 from mailer.state.store import Store
 
@@ -32,8 +33,10 @@ class Sending:
     """`send()` drains the outbox unless the SMTP server or the database is waiting out its backoff."""
 
     def __init__(self, config: Config, store: Store, transport: Transport, render: Callable[..., Any],
-                 enqueue_mail: Callable[..., bool]) -> None:
+                 enqueue_mail: Callable[..., bool], render_worker: WorkerSpec | None = None) -> None:
         self.config, self.store, self.transport = config, store, transport
+        #: Renders large drains in a worker process (None: always here; `render` must be that Composer's).
+        self.render_worker = render_worker
         self._render, self._enqueue_mail = render, enqueue_mail
         smtp, imap = config.mail.smtp, config.mail.imap
         self.smtp = Backoff(f"SMTP server {smtp.host}:{smtp.port}"
@@ -74,7 +77,7 @@ class Sending:
         render: Render = lambda row: self._render(row, now())  # noqa: E731
         result = await drain(self.store, render, self.transport, now, config=self.config.mail, stop=stop,
                              concurrency=max(1, concurrency), unmarked=self.unmarked,
-                             warn=warn if live_log else None)
+                             warn=warn if live_log else None, render_worker=self.render_worker)
         self.notify_refused(now())
         report.sent += result.sent
         report.retried += result.retried

@@ -74,6 +74,20 @@ class StoreBase:
             raise
         return store
 
+    @classmethod
+    def open_readonly(cls, path: Path | str) -> Self:
+        """A connection that only reads an existing database (no migrations, no lock, writes refused by
+        SQLite): for a worker process beside the daemon."""
+        p = Path(path)
+        try:
+            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA query_only=ON")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot read database {p}: {exc}") from None
+        return cls(Database(conn), p)
+
     def make_private(self, quiet: bool = False) -> None:
         """Tighten the database, its -wal and -shm to owner-only (0600); SQLite gives new -wal/-shm files
         the database's own mode, so they stay private. A looser file is logged unless `quiet`."""
