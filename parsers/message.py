@@ -13,6 +13,7 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 
 from parsers.decode import decode_bytes, decode_header_value, parse_addresses, sender
+from parsers.headers import quick_message
 from parsers.html_text import html_to_text
 
 __all__ = ["Normalised", "date", "decode_bytes", "decode_header_value", "message_ids", "parse_message", "unflow"]
@@ -280,7 +281,8 @@ def parse_message(raw: bytes) -> Normalised:
     raw = _BLANK_RUN.sub(_fewer_blank_lines, _fewer_header_lines(raw))
     too_deep = False
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        quick = quick_message(raw)  # most replies: one text part, plain headers
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32) if quick is None else quick
     except RecursionError:  # MIME nested thousands deep: read the headers, and the first text part by a scan
         msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
         too_deep = True
