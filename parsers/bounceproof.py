@@ -3,15 +3,11 @@ envelope sender comes back as one of them) and the Message-IDs of the original m
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import getaddresses
 
-from parsers.authres import header_fields
-from parsers.message import decode_bytes
+from parsers.message import Normalised, decode_bytes
 
 #: Where the receiving server writes the envelope recipient (the VERP address a bounce was sent to).
 RECIPIENT_HEADERS = ("to", "delivered-to", "x-original-to", "envelope-to")
@@ -75,14 +71,12 @@ def _original_ids(msg: Message) -> list[str]:
     return found
 
 
-def read(raw: bytes) -> BounceProof:
-    """The proof material of one raw mail; never raises on malformed input (it then offers nothing)."""
-    fields = header_fields(raw)
-    values = [value for name, value in fields if name in RECIPIENT_HEADERS]
-    recipients = tuple(dict.fromkeys(a.strip().lower() for _n, a in getaddresses(values) if "@" in a))
+def read(message: Normalised) -> BounceProof:
+    """The proof material of one parsed mail (the bounded parse of parsers.message, never the raw bytes
+    again); never raises on malformed input (it then offers nothing)."""
+    recipients = tuple(message.recipients(*RECIPIENT_HEADERS))
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        ids = _original_ids(msg)
+        ids = _original_ids(message.msg)
     except Exception:  # noqa: BLE001 - hostile input: no proof rather than a crash
         ids = []
     return BounceProof(recipients=recipients, original_message_ids=tuple(ids))

@@ -25,6 +25,9 @@ _MAX_SIGNATURE_CHARS = 80
 MAX_INPUT_CHARS = 256 * 1024
 #: A line is classified on this prefix of it; the rest of a longer line cannot change what kind it is.
 MAX_LINE_CHARS = 2000
+#: Only the first lines are classified: a member's new text and the start of the history are at the top
+#: (a real quoted invitation is a few hundred lines); past this the work would grow with the history only.
+MAX_INPUT_LINES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +373,13 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
     if len(text) > MAX_INPUT_CHARS:
         cut = text.rfind("\n", 0, MAX_INPUT_CHARS)
         text = text[: cut if cut > 0 else MAX_INPUT_CHARS]
+    end = -1
+    for _ in range(MAX_INPUT_LINES):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    if end >= 0:
+        text = text[:end]
     if not text.strip():
         return ""
     kinds, lines = _trim(text)

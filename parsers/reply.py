@@ -282,5 +282,5 @@ TRACE_FIELDS = frozenset({"received", "authentication-results"})
 def _with_evidence(parsed: ParsedReply, raw: bytes, message: Normalised) -> ParsedReply:
     """`parsed` with what the daemon's checks need of the raw mail: trace fields, whole text, bounce proof."""
     trace = tuple((name, value) for name, value in authres.header_fields(raw) if name in TRACE_FIELDS)
-    proof = bounceproof.read(raw) if parsed.category == "bounce" else None
+    proof = bounceproof.read(message) if parsed.category == "bounce" else None
     return replace(parsed, trace=trace, text=message.text, bounce_proof=proof)

@@ -45,6 +45,16 @@ def calendar(n: int) -> bytes:
     return f"{HEAD}Content-Type: text/calendar; method=REPLY; charset=utf-8\r\n\r\n{ics}".encode()
 
 
+def report(status: str, returned: str = "Subject: x\r\n", to: str = "natverk@example.org") -> bytes:
+    """A multipart/report bounce with `status` as its delivery-status part and `returned` as the returned
+    message's header block."""
+    head = BOUNCE_HEAD.replace("To: natverk@example.org", f"To: {to}")
+    return (f"{head}Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+            f"--b\r\nContent-Type: text/plain\r\n\r\n{BOUNCE_BODY}--b\r\n"
+            f"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n{status}\r\n"
+            f"--b\r\nContent-Type: message/rfc822\r\n\r\n{returned}\r\nhi\r\n--b--\r\n").encode()
+
+
 def _outlook_block(n: int) -> str:
     fields = ("From: Träffpunkt <natverk@example.org>", "Sent: Tuesday", "To: Anna", "Cc: a", "Subject: Re")
     return "\n".join(fields[i % len(fields)] for i in range(n))
@@ -79,6 +89,12 @@ FAMILIES = (
     Family("calendar_lines", lambda n: calendar(n), 20_000, 2000),
     # One long line in a bounce: flufl.bounce's address patterns are quadratic in a line's length.
     Family("bounce_long_line", lambda n: plain(BOUNCE_BODY + "=?" * n + "\n", BOUNCE_HEAD), 30_000, 8000),
+    # Found by bench/fuzz_parse.py: a bounce's delivery-status part with thousands of blank lines (the bounce
+    # proof once parsed the raw mail again without the guards), its returned message with thousands of header
+    # fields (every lookup scans them), nested comments in its To (the stdlib's address parser recurses).
+    Family("bounce_blank_lines", lambda n: report("\r\n" * n), 20_000, 2000),
+    Family("bounce_part_headers", lambda n: report("", "Received: x\r\n" * n), 10_000, 2000),
+    Family("bounce_to_comments", lambda n: report("", to="(" * n + " natverk@example.org"), 5000, 2000),
     Family(
         "failed_recipients",
         lambda n: plain("x", HEAD + "Return-Path: <>\r\nX-Failed-Recipients: " + "a" * n + "\r\n"),

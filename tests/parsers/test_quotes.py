@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from _mails import INVITATION_SV, quoted
 
-from parsers.quotes import strip_calendar_text, strip_quotes
+from parsers.quotes import MAX_INPUT_LINES, strip_calendar_text, strip_quotes
 
 NEW = "Ja, jag kommer gärna!\n\nHälsningar, Anna"
 
@@ -52,6 +52,13 @@ def test_outlook_header_block_and_everything_after_it_are_cut(block: str) -> Non
 
 def test_quoted_lines_without_attribution_are_dropped() -> None:
     assert strip_quotes(f"Nej tyvärr.\n\n{quoted(INVITATION_SV)}") == "Nej tyvärr."
+
+
+def test_history_of_thousands_of_lines_leaves_the_answer_on_top_and_none_of_the_history() -> None:
+    # Only the first MAX_INPUT_LINES lines are classified; the answer and the start of the history are there.
+    history = "\n".join(f"Rad {i} av en lång lista utan citattecken" for i in range(MAX_INPUT_LINES * 5))
+    text = f"Ja, jag kommer.\n\nDen 2026-11-24 kl. 10:02, skrev Träffpunkt:\n{history}"
+    assert strip_quotes(text) == "Ja, jag kommer."
 
 
 def test_bottom_posted_answer_below_the_quote_is_kept() -> None:
