@@ -284,8 +284,9 @@ def _fewer_part_headers(msg: Message) -> None:
         fields: list[tuple[str, str]] = part._headers  # type: ignore[attr-defined]  # compat32's own list
         if part is not msg and len(fields) > MAX_PART_HEADERS:
             del fields[MAX_PART_HEADERS:]
-        if part.is_multipart():  # get_payload() of a text part decodes it: a NUL in its charset raises
-            stack.extend(child for child in part.get_payload() if isinstance(child, Message))
+        if part.is_multipart():  # never get_payload() of a leaf: it decodes, and a hostile charset raises
+            payload = part.get_payload()
+            stack.extend(child for child in payload if isinstance(child, Message))
 
 
 def _fewer_blank_lines(match: re.Match[bytes]) -> bytes:
