@@ -390,18 +390,3 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
         return ""
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
-
-@cache
-def _calendar_generated() -> re.Pattern[str]:
-    return re.compile(_alt([p for lang in languages() for p in lang.calendar_generated]), re.IGNORECASE)
-
-
-def strip_calendar_text(text: str) -> str:
-    """The member's words in a calendar answer: the client's sentence ("Anna has accepted ...") and on go."""
-    pattern = _calendar_generated()
-    kept: list[str] = []
-    for line in text.split("\n"):
-        if pattern.fullmatch(line.strip()):
-            break
-        kept.append(line)
-    return "\n".join(kept).strip()

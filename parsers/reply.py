@@ -11,10 +11,11 @@ from parsers import authres, autoreply, bounce, bounceproof, learned
 from parsers.bounceproof import BounceProof
 from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
-from parsers.imip import ImipReply, read_reply
+from parsers.decode import garbled
+from parsers.imip import ImipReply, read_reply, strip_calendar_text
 from parsers.intent import detect_language, read_intent
 from parsers.message import Normalised, date, message_ids, parse_message
-from parsers.quotes import strip_calendar_text, strip_quotes
+from parsers.quotes import strip_quotes
 from parsers.tokens import find_tokens
 
 Category = Literal["reply", "auto_reply", "bounce", "command", "unknown"]
@@ -175,7 +176,7 @@ def _read(message: Normalised) -> ParsedReply:
         rsvp = imip.rsvp or rsvp
         guests = max(imip.guests, _header_guests(message), guests if rsvp != "no" else 0)
         reason = f"iMIP REPLY PARTSTAT={imip.partstat}"
-    elif _unreadable(body):
+    elif garbled(body):
         reason = "text is not readable (binary or wrong charset)"
         return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
     elif not message.text.strip() and not rsvp and not intent.command:
@@ -254,13 +255,6 @@ def _model_text(text: str) -> str:
         if n == MAX_WORDS:
             return text[: word.end()]
     return text
-
-
-def _unreadable(text: str) -> bool:
-    """True when over 5% of the text is control or replacement characters (binary junk)."""
-    sample = text[:2000]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\n\t\r"))
-    return bad > len(sample) / 20
 
 
 def parse_reply(raw: bytes) -> ParsedReply:

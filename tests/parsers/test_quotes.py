@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from _mails import INVITATION_SV, quoted
 
-from parsers.quotes import MAX_INPUT_LINES, strip_calendar_text, strip_quotes
+from parsers.imip import strip_calendar_text
+from parsers.quotes import MAX_INPUT_LINES, strip_quotes
 
 NEW = "Ja, jag kommer gärna!\n\nHälsningar, Anna"
 
