@@ -1,15 +1,11 @@
-"""Read an iCalendar METHOD:REPLY (iMIP, RFC 6047) answer: the attendee's PARTSTAT, UID, SEQUENCE, guests; and the
-member's own words beside it, without the sentence the calendar client wrote ("Anna has accepted ...")."""
+"""Read an iCalendar METHOD:REPLY (iMIP, RFC 6047) answer: the attendee's PARTSTAT, UID, SEQUENCE, guests."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from icalendar import Calendar
-
-from parsers.languages import languages
 
 PARTSTAT_RSVP = {"ACCEPTED": "yes", "DECLINED": "no", "TENTATIVE": "maybe"}
 # icalendar costs ~30 us a line: only the lines a REPLY is read from are handed to it, and at most so many.
@@ -114,20 +110,3 @@ def read_reply(calendar_text: str, sender: str | None = None) -> ImipReply | Non
             guests=max(guests, 0),
         )
     return None
-
-
-@cache
-def _calendar_generated() -> re.Pattern[str]:
-    sentences = [p for lang in languages() for p in lang.calendar_generated]
-    return re.compile("|".join(sentences) if sentences else r"(?!x)x", re.IGNORECASE)
-
-
-def strip_calendar_text(text: str) -> str:
-    """The member's words in a calendar answer: the client's sentence ("Anna has accepted ...") and on go."""
-    pattern = _calendar_generated()
-    kept: list[str] = []
-    for line in text.split("\n"):
-        if pattern.fullmatch(line.strip()):
-            break
-        kept.append(line)
-    return "\n".join(kept).strip()

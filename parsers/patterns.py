@@ -4,6 +4,7 @@ file without a `[reader]` table, and the bare answer words of a subject line ("J
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from parsers.languages import Language, languages
 
@@ -33,6 +34,10 @@ def answer_word(text: str, lang: Language) -> str | None:
     return None
 
 
+#: Sentences read for an answer: each costs every pattern of every candidate language, and an answer comes early.
+MAX_SENTENCES = 60
+
+
 def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
     for candidate in langs:
         if candidate.partial is not None:
@@ -55,7 +60,7 @@ def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | No
         if answer:
             return answer
     decision: str | None = None
-    for sentence in sentences_of(lines):
+    for sentence in islice(sentences_of(lines), MAX_SENTENCES):
         answer = _sentence_answer(sentence, langs)
         if answer is None:
             continue

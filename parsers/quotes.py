@@ -19,15 +19,15 @@ from parsers.languages import languages
 EMPTY, DELIMITER, SIGNATURE, EMBEDDED, HEADER, QUOTE, TEXT, SEPARATOR = "edsbhqtx"
 _MAX_ATTRIBUTION_LINES = 5
 _MAX_ATTRIBUTION_CHARS = 320
+_MAX_WRAPPED_STARTS = 100
 #: A phone or app signature is one short line; a longer "Sent from my office, ..." is the member's text.
 _MAX_SIGNATURE_CHARS = 80
 #: Quote stripping reads at most this much of a text (cut at a line end): a member's new text is at the top.
 MAX_INPUT_CHARS = 256 * 1024
 #: A line is classified on this prefix of it; the rest of a longer line cannot change what kind it is.
 MAX_LINE_CHARS = 2000
-#: Only the first lines are classified: a member's new text and the start of the history are at the top
-#: (a real quoted invitation is a few hundred lines); past this the work would grow with the history only.
-MAX_INPUT_LINES = 2000
+#: Only the first lines are classified (a member's new text and the start of the history are at the top).
+MAX_INPUT_LINES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +138,11 @@ def _verb_ends(text: str, rules: _Rules) -> bool:
     return False
 
 
-def _is_attribution(text: str, rules: _Rules) -> bool:
+def _is_attribution(text: str, rules: _Rules, *, verb_possible: bool = True) -> bool:
     text = text.strip(" \t>-*_")
     if len(text) > _MAX_ATTRIBUTION_CHARS or not rules.clue.search(text):
         return False
-    return _verb_ends(text, rules) or bool(rules.date_start.match(text))
+    return (verb_possible and _verb_ends(text, rules)) or bool(rules.date_start.match(text))
 
 
 def _classify(lines: list[str]) -> list[str]:
@@ -217,6 +217,7 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             verb_in[k] = len(lines[k]) <= _MAX_ATTRIBUTION_CHARS and rules.verb.search(lines[k]) is not None
         return verb_in[k]
 
+    starts = 0  # a real mail has a few candidate starts; hostile text thousands, each costing a window
     for i, kind in enumerate(kinds):
         if kind not in (TEXT, EMBEDDED) or not rules.clue.search(lines[i]):
             continue
@@ -224,6 +225,9 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             continue
         if _ends_sentence(lines[i]):
             continue
+        starts += 1
+        if starts > _MAX_WRAPPED_STARTS:
+            return
         window = lines[i].strip()
         verb_seen = has_verb(i)
         for j in range(i + 1, min(i + _MAX_ATTRIBUTION_LINES, len(lines))):
@@ -234,9 +238,10 @@ def _mark_wrapped_attributions(lines: list[str], kinds: list[str], rules: _Rules
             window = f"{window} {lines[j].strip()}"
             if len(window) > _MAX_ATTRIBUTION_CHARS:
                 break
-            verb_seen = verb_seen or has_verb(j)
+            # A verb in a line, or one a wrap split between two lines ("a\nécrit"): else only a date can make it.
+            verb_seen = verb_seen or has_verb(j) or bool(rules.verb.search(f"{lines[j - 1][-40:]} {lines[j][:40]}"))
             ends = window.rstrip(" -*_").endswith(_COLONS) or (verb_seen and _verb_ends(window.strip(" >-*_"), rules))
-            if ends and _is_attribution(window, rules):
+            if ends and _is_attribution(window, rules, verb_possible=verb_seen):
                 for k in range(i, j + 1):
                     kinds[k] = EMBEDDED
                 break
@@ -326,7 +331,7 @@ def _text_before_headers(pattern: str) -> int | None:
 
 
 def _trim(text: str) -> tuple[list[str], list[str]]:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n", MAX_INPUT_LINES)[:MAX_INPUT_LINES]
     kinds = _classify([line[:MAX_LINE_CHARS] for line in lines])
     pattern = "".join(kinds)
     if DELIMITER in pattern:
@@ -373,13 +378,6 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
     if len(text) > MAX_INPUT_CHARS:
         cut = text.rfind("\n", 0, MAX_INPUT_CHARS)
         text = text[: cut if cut > 0 else MAX_INPUT_CHARS]
-    end = -1
-    for _ in range(MAX_INPUT_LINES):
-        end = text.find("\n", end + 1)
-        if end < 0:
-            break
-    if end >= 0:
-        text = text[:end]
     if not text.strip():
         return ""
     kinds, lines = _trim(text)
@@ -389,4 +387,3 @@ def strip_quotes(text: str, *, keep_inline_quotes: bool = False) -> str:
     if not any(kind in (TEXT, QUOTE, HEADER) for kind in kinds):
         return ""
     return "\n".join(line.rstrip() for line in lines).strip("\n")
-

@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from parsers import authres, autoreply, bounce, bounceproof, learned
 from parsers.bounceproof import BounceProof
+from parsers.calendar_text import strip_calendar_text
 from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
 from parsers.decode import garbled
-from parsers.imip import ImipReply, read_reply, strip_calendar_text
+from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
 from parsers.message import Normalised, date, message_ids, parse_message
 from parsers.quotes import strip_quotes

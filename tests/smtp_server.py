@@ -1,5 +1,6 @@
 """A real aiosmtpd server on 127.0.0.1 (port 0) for tests: it records what it receives, and each test can
-inject failures at MAIL, RCPT or DATA: an SMTP error reply, a dropped connection, or no answer at all."""
+inject failures at MAIL, RCPT or DATA: an SMTP error reply, a dropped connection, or no answer at all. It
+offers PIPELINING (as Postfix, Exim and the hosted servers do) unless told not to."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as AiosmtpdSMTP
+from aiosmtpd.smtp import syntax
 
 from mailer.config import SmtpSettings
 
@@ -59,6 +62,8 @@ class SinkHandler:
     on_mail: Callable[[str], Reply] | None = None
     on_rcpt: Callable[[str], Reply] | None = None
     on_data: Callable[[Delivery], Reply] | None = None
+    #: Called at the DATA command itself, before the 354 (aiosmtpd has no hook there; _SinkSMTP adds it).
+    on_data_command: Callable[[], Reply] | None = None
     #: How long HANG waits (the server's stop cancels it sooner).
     hang_seconds: float = 30.0
     delivered: list[Delivery] = field(default_factory=list)
@@ -69,6 +74,17 @@ class SinkHandler:
     resets: int = 0
     #: The MAIL FROM parameters of each transaction (e.g. BODY=8BITMIME), in order.
     mail_options: list[list[str]] = field(default_factory=list)
+    #: Offer PIPELINING (RFC 2920) in the EHLO reply (aiosmtpd reads pipelined commands either way).
+    pipelining: bool = True
+    #: For each transaction: had RCPT already arrived when MAIL was answered (the client pipelined)?
+    pipelined: list[bool] = field(default_factory=list)
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that has the hook
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def _act(self, server: Any, reply: Reply) -> str | None:
         if reply is DROP:
@@ -85,6 +101,7 @@ class SinkHandler:
         if session.peer not in self.peers:
             self.peers.append(session.peer)
         self.mail_options.append([o for o in mail_options if not o.upper().startswith("SIZE=")])
+        self.pipelined.append(b"RCPT TO:" in bytes(server._reader._buffer).upper())  # aiosmtpd's unread input
         reply = await self._act(server, self.on_mail(address) if self.on_mail else None)
         if reply:
             return reply
@@ -118,8 +135,26 @@ class SinkHandler:
         return "250 OK queued"
 
 
+class _SinkSMTP(AiosmtpdSMTP):  # type: ignore[misc]
+    """aiosmtpd's server with a hook at the DATA command (to refuse it, or drop the connection there)."""
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        hook = getattr(self.event_handler, "on_data_command", None)
+        reply = hook() if hook else None
+        if reply is not None:
+            reply = await self.event_handler._act(self, reply)
+            if self.transport is not None and not self.transport.is_closing():
+                await self.push(reply)
+            return
+        await super().smtp_DATA(arg)
+
+
 class _PortZeroController(Controller):  # type: ignore[misc]
     """aiosmtpd's threaded Controller, bound to a free port the OS picks."""
+
+    def factory(self) -> Any:
+        return _SinkSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Any:
         async def bind() -> asyncio.AbstractServer:

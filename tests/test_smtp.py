@@ -1,4 +1,5 @@
-"""SmtpTransport against a real aiosmtpd server on loopback, with failures injected per test."""
+"""SmtpTransport against a real aiosmtpd server on loopback, with failures injected per test; each test that
+uses the `handler` fixture runs twice: against a server offering PIPELINING and one that does not."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def message(n: int = 0, recipient: str = "anna@example.org") -> bytes:
             f"Message-ID: <m{n}@example.org>\r\n\r\nHello {n}\r\n").encode()
 
 
-@pytest.fixture
-def handler() -> SinkHandler:
-    return SinkHandler()
+@pytest.fixture(params=[True, False], ids=["pipelining", "lockstep"])
+def handler(request: pytest.FixtureRequest) -> SinkHandler:
+    return SinkHandler(pipelining=request.param)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Compose outgoing mail: an outbox row (or a preview) rendered into one wire-ready message."""
 
 # Everything members share (headers, MIME layout, the calendar without its ATTENDEE line, formatted dates) is
-# built once per (meeting, sequence, kind, language) in `skeleton`; per member only the bodies are rendered and
-# encoded (`encoding`). Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data:
-# `samples`.
+# built once per (meeting, sequence, kind, language) in `skeleton`; the bodies and subject are rendered once
+# more per row context with sentinels for the member's fields and filled in per member (`personalise`), or
+# rendered in full where a template does more with those fields than print them; then encoded (`encoding`).
+# Templates: `templates`; the context each kind gets: `kinds`, `wording`; sample data: `samples`.
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ import jinja2
 from mailer.config import LANGUAGES, Config
 from mailer.errors import TemplateError
 from mailer.models import Meeting, Member
-from mailer.outbound import ics, reasons, skeleton, templates, thread_headers, tokens, wording
-from mailer.outbound.encoding import base64_crlf, encode_address, encode_unstructured, header_name, quoted_printable
+from mailer.outbound import ics, personalise, reasons, skeleton, templates, thread_headers, tokens, wording
+from mailer.outbound.encoding import base64_crlf, encode_address, encode_unstructured, header_name
 from mailer.outbound.kinds import (
     ANSWER_WORDS,
     CONTEXT_KEYS,
@@ -90,13 +91,16 @@ class Composer:
     """Renders outbox rows (and previews) into wire-ready messages."""
 
     def __init__(
-        self, config: Config, store: Store, secret: bytes, clock: Callable[[], datetime] | None = None
+        self, config: Config, store: Store, secret: bytes, clock: Callable[[], datetime] | None = None,
+        personalise: bool = True,
     ) -> None:
         self.config = config
+        self._personalise = personalise  # False: every mail rendered in full (the reference the tests compare)
         self.store = store
         self.secret = secret
         self._clock = clock or (lambda: datetime.now(UTC))
         self._envs: dict[str, jinja2.Environment] = {}
+        self._folders: dict[str, bool] = {}
         self._skeletons: dict[tuple[Any, ...], skeleton.Skeleton] = {}
         self._meetings: dict[tuple[int, int], tuple[Meeting | None, datetime]] = {}
         net = config.network
@@ -157,6 +161,10 @@ class Composer:
         self._build(kind, member, meeting, context, member.address, "<check@example.org>",
                     meeting.sequence if meeting else 0, now, strict_language=True)
 
+    def personalised(self) -> int:
+        """How many mails of the skeletons in use were filled in from parts rendered once (not in full)."""
+        return sum(sk.forms.filled for sk in self._skeletons.values())
+
     def network_vars(self) -> dict[str, Any]:
         """What templates know as `network`."""
         return skeleton.network_vars(self.config)
@@ -176,9 +184,12 @@ class Composer:
     def _language(self, wanted: str | None, strict: bool = False) -> str:
         if strict and wanted:
             return wanted
-        if wanted and (self.config.templates_dir / wanted).is_dir():
-            return wanted
-        return self.config.network.language
+        if not wanted:
+            return self.config.network.language
+        found = self._folders.get(wanted)
+        if found is None:  # asked of the file system once per language and composer
+            found = self._folders[wanted] = (self.config.templates_dir / wanted).is_dir()
+        return wanted if found else self.config.network.language
 
     def _env(self, language: str, strict: bool) -> jinja2.Environment:
         key = f"{language}:{strict}"
@@ -252,27 +263,44 @@ class Composer:
                 else m
                 for m in ctx["messages"]
             ]
-        variables = {
-            **sk.shared,
-            "ctx": ctx,
+        personal: dict[str, Any] = {
+            "member.name": name,
+            "member.first_name": first_name(name),
+            "member.address": recipient,
+            "member.organisation": member.organisation if member else None,
             "token": token,
             "reply_address": reply_address,
-            "mailto": mailto,
-            "answer_words": words,
             "unsubscribe": unsubscribe,
-            "member": {
-                "name": name,
-                "first_name": first_name(name),
-                "address": recipient,
-                "organisation": member.organisation if member else None,
-            },
+            **{f"mailto.{k}": v for k, v in mailto.items()},
         }
+
+        def variables(p: Mapping[str, Any]) -> dict[str, Any]:
+            return {
+                **sk.shared,
+                "ctx": ctx,
+                "token": p["token"],
+                "reply_address": p["reply_address"],
+                "mailto": {k: p[f"mailto.{k}"] for k in mailto},
+                "answer_words": words,
+                "unsubscribe": p["unsubscribe"],
+                "member": {
+                    "name": p["member.name"],
+                    "first_name": p["member.first_name"],
+                    "address": p["member.address"],
+                    "organisation": p["member.organisation"],
+                },
+            }
+
         try:
-            subject = " ".join(sk.subject.render(variables).split())
+            three = (sk.subject, sk.text, sk.html)
+            if self._personalise:  # the member's fields joined into parts rendered once (personalise.py)
+                raw_subject, text, html = sk.forms.render(
+                    self._env(language, strict_language), three, ctx, personal, variables)
+            else:
+                raw_subject, text, html = personalise.full(three, variables(personal))
+            subject = " ".join(raw_subject.split())
             if kind == "memo-draft" and token and f"[{token}]" not in subject:
                 subject = f"{subject} [{token}]"  # the reply proves itself even when the plus part is lost
-            text = sk.text.render(variables)
-            html = sk.html.render(variables)
         except jinja2.TemplateError as exc:
             raise TemplateError(
                 f"{self.config.templates_dir / language}/{kind}: {type(exc).__name__}: {exc}"
@@ -299,8 +327,7 @@ class Composer:
         ]
         if token and kind not in COORDINATOR_KINDS:
             parts.append(f"List-Unsubscribe: <{unsubscribe}>\r\n".encode())
-        parts += [sk.top, sk.text_head, quoted_printable(text), sk.html_head, quoted_printable(html),
-                  sk.tail_after_html]
+        parts += [sk.top, sk.text_head, text, sk.html_head, html, sk.tail_after_html]
         if sk.cal_before:
             calendar = base64_crlf(sk.cal_before + ics.attendee_line(header_name(name), recipient) + sk.cal_after)
             parts += [calendar, sk.attachment_head, calendar, sk.closing]

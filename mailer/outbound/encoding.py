@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable, Mapping
 
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -90,10 +91,40 @@ def encode_address(name: str, display: str, address: str) -> bytes:
     return f"{name}: {phrase}{sep}<{address}>\r\n".encode()
 
 
-def quoted_printable(text: str) -> bytes:
-    """Quoted-printable UTF-8 with CRLF line ends (binascii: C speed)."""
-    body = text.strip("\n").replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n"
+def _crlf_body(text: str) -> str:
+    return text.strip("\n").replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n"
+
+
+def _qp(body: str) -> bytes:
     return binascii.b2a_qp(body.encode(), quotetabs=False, istext=True, header=False)
+
+
+def quoted_printable(text: str, known: Mapping[str, bytes] | None = None) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends (binascii: C speed). `known` (from `qp_lines`): lines whose
+    encoding is already known; the rest are encoded here (QP encodes each CRLF-ended line on its own)."""
+    body = _crlf_body(text)
+    if not known:
+        return _qp(body)
+    out: list[bytes] = []
+    pending: list[str] = []
+    for line in body[:-2].split("\r\n"):
+        hit = known.get(line)
+        if hit is None:
+            pending.append(line)
+            continue
+        if pending:
+            out.append(_qp("\r\n".join(pending) + "\r\n"))
+            pending = []
+        out.append(hit)
+    if pending:
+        out.append(_qp("\r\n".join(pending) + "\r\n"))
+    return b"".join(out)
+
+
+def qp_lines(text: str, skip: Callable[[str], bool]) -> dict[str, bytes]:
+    """The quoted-printable encoding of each line of `text` (as `quoted_printable` would split it) but those
+    `skip` says will differ."""
+    return {line: _qp(line + "\r\n") for line in _crlf_body(text)[:-2].split("\r\n") if not skip(line)}
 
 
 def base64_crlf(data: bytes) -> bytes:

@@ -11,7 +11,7 @@ import jinja2
 
 from mailer.config import Config
 from mailer.models import Meeting
-from mailer.outbound import ics
+from mailer.outbound import ics, personalise
 from mailer.outbound.kinds import CALENDAR_METHODS
 from mailer.outbound.wording import meeting_vars
 
@@ -34,6 +34,7 @@ class Skeleton:
     closing: bytes = b""
     built: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     subjects: dict[str, bytes] = field(default_factory=dict)
+    forms: personalise.Forms = field(default_factory=personalise.Forms)  # the parts rendered once, per context
 
 
 def network_vars(config: Config) -> dict[str, Any]:

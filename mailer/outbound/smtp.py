@@ -1,5 +1,5 @@
-"""Send over SMTP (aiosmtplib): reused connections, a deadline per message, a rate limit, and errors sorted
-into temporary, permanent and setup failures."""
+"""Send over SMTP: connections set up by aiosmtplib and reused (the transactions: smtp_session), a deadline
+per message, a rate limit, and errors sorted into temporary, permanent and setup failures."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from mailer.errors import (
     TransportError,
     TransportSetupError,
 )
+from mailer.outbound.smtp_session import Dropped, Refused, SmtpSession, wire_data
 
 if TYPE_CHECKING:
     from mailer.oauth.source import TokenSource
@@ -85,6 +86,7 @@ class SmtpTransport:
     - Every message has a deadline (`timeout_seconds`) covering MAIL, RCPT and DATA; a connection that
       missed it is closed, never reused in an unknown state.
     - At most `max_connections` connections, at most `messages_per_minute` messages a minute.
+    - MAIL, RCPT and DATA in one write where the server offers PIPELINING; every reply means the same either way.
     """
 
     def __init__(
@@ -110,7 +112,7 @@ class SmtpTransport:
         #: `limiter` is shared by the networks that send through one account (mailer/outbound/pool.py).
         self._limiter = limiter or RateLimiter(settings.messages_per_minute, clock, sleep)
         self._slots = asyncio.Semaphore(max(1, settings.max_connections))
-        self._idle: list[SMTP] = []
+        self._idle: list[SmtpSession] = []
         self._closed = False
         #: How many connections this transport has opened (for logs and tests).
         self.connections_opened = 0
@@ -126,7 +128,8 @@ class SmtpTransport:
             self._local_hostname = await asyncio.to_thread(socket.getfqdn)
         return self._local_hostname
 
-    async def _connect(self) -> SMTP:
+    async def _connect(self) -> SmtpSession:
+        """A new connection, greeted, encrypted and logged in as configured, then handed to SmtpSession."""
         s = self.settings
         smtp = SMTP(hostname=s.host, port=s.port, timeout=s.timeout_seconds, use_tls=s.tls == "tls",
                     start_tls=False, tls_context=self._tls_context, local_hostname=await self._hostname())
@@ -147,6 +150,7 @@ class SmtpTransport:
                     await self._xoauth2(smtp)
                 elif s.username:
                     await smtp.login(s.username, self._password or "")
+            session = SmtpSession(smtp)
         except TransportError:
             smtp.close()
             raise
@@ -154,7 +158,7 @@ class SmtpTransport:
             smtp.close()
             raise self._connect_failure(exc) from None
         self.connections_opened += 1
-        return smtp
+        return session
 
     async def _xoauth2(self, smtp: SMTP) -> None:
         """AUTH XOAUTH2 with the current access token; once more with a refreshed one if it is refused."""
@@ -182,20 +186,18 @@ class SmtpTransport:
             return ServerUnreachable(f"cannot connect to {where}: {exc}")
         return TransportSetupError(f"{where}: {exc}; nothing was sent")
 
-    async def _checkin(self, smtp: SMTP) -> None:
-        if self._closed or not smtp.is_connected:
-            await self._quit(smtp)
+    async def _checkin(self, session: SmtpSession) -> None:
+        if self._closed or not session.usable:
+            await self._quit(session)
         else:
-            self._idle.append(smtp)
+            self._idle.append(session)
 
-    async def _quit(self, smtp: SMTP) -> None:
-        if smtp.is_connected:
-            try:
-                async with asyncio.timeout(min(self.settings.timeout_seconds, 5.0)):
-                    await smtp.quit()
-            except (TimeoutError, SMTPException, OSError):
-                pass
-        smtp.close()
+    async def _quit(self, session: SmtpSession) -> None:
+        try:
+            async with asyncio.timeout(min(self.settings.timeout_seconds, 5.0)):
+                await session.quit()
+        except TimeoutError:
+            session.close()
 
     # -- sending -------------------------------------------------------------------------------------
 
@@ -210,81 +212,81 @@ class SmtpTransport:
             raise TransportSetupError(f"the sender {sender!r} cannot be written in an SMTP command")
         await self._limiter.acquire()
         async with self._slots:
-            smtp = self._idle.pop() if self._idle else None
-            if smtp is not None and not smtp.is_connected:
-                smtp.close()
-                smtp = None
-            reused = smtp is not None
-            if smtp is None:
-                smtp = await self._connect()
+            session = self._idle.pop() if self._idle else None
+            if session is not None and not session.usable:  # closed, or said something unasked (421)
+                session.close()
+                session = None
+            reused = session is not None
+            if session is None:
+                session = await self._connect()
             try:
                 try:
-                    await self._transaction(smtp, sender, recipient, data, reused=reused)
+                    await self._transaction(session, sender, recipient, data, reused=reused)
                 except _StaleConnection:
                     # The server had closed our idle connection before MAIL: nothing was sent; once afresh.
-                    smtp.close()
-                    smtp = await self._connect()
-                    await self._transaction(smtp, sender, recipient, data, reused=False)
+                    session.close()
+                    session = await self._connect()
+                    await self._transaction(session, sender, recipient, data, reused=False)
             except TransportError:
-                await self._after_failure(smtp)
+                await self._after_failure(session)
                 raise
             except BaseException:  # cancelled mid-transaction: the connection's state is unknown
-                smtp.close()
+                session.close()
                 raise
-            await self._checkin(smtp)
+            await self._checkin(session)
 
-    async def _after_failure(self, smtp: SMTP) -> None:
+    async def _after_failure(self, session: SmtpSession) -> None:
         """After a refused transaction: reset the envelope (RSET) and keep the connection, or drop it."""
-        if not smtp.is_connected:
-            smtp.close()
+        if not session.usable:
+            session.close()
             return
         try:
             async with asyncio.timeout(min(self.settings.timeout_seconds, 5.0)):
-                await smtp.rset()
-        except (TimeoutError, SMTPException, OSError):
-            smtp.close()
+                reset = await session.rset()
+        except TimeoutError:
+            reset = False
+        if not reset:
+            session.close()
             return
-        await self._checkin(smtp)
+        await self._checkin(session)
 
-    async def _transaction(self, smtp: SMTP, sender: str, recipient: str, data: bytes, *,
+    async def _transaction(self, session: SmtpSession, sender: str, recipient: str, data: bytes, *,
                            reused: bool) -> None:
+        """MAIL, RCPT and DATA (pipelined where offered). The outbox validated both addresses: they are
+        written as given, only checked by `_plain` (no CR, LF, NUL) and for SMTPUTF8 here."""
         s = self.settings
-        mail_options: list[str] = []
+        options = b""
         encoding = "ascii"
         if not (sender.isascii() and recipient.isascii()):
-            if not smtp.supports_extension("smtputf8"):
+            if not session.smtputf8:
                 raise PermanentFailure(f"{self._where} does not accept non-ASCII addresses (SMTPUTF8): "
                                        f"{recipient}", address_failing=False)
-            mail_options.append("SMTPUTF8")
+            options += b" SMTPUTF8"
             encoding = "utf-8"
         if not data.isascii():
-            if not smtp.supports_extension("8bitmime"):
+            if not session.eightbitmime:
                 raise TransportSetupError(f"{self._where} does not accept 8-bit messages (no 8BITMIME); "
                                           "nothing was sent")
-            mail_options.append("BODY=8BITMIME")
-        stage = "MAIL"
+            options += b" BODY=8BITMIME"
+        mail = b"MAIL FROM:<" + sender.encode(encoding) + b">" + options + b"\r\n"
+        rcpt = b"RCPT TO:<" + recipient.encode(encoding) + b">\r\n"
         try:
             async with asyncio.timeout(s.timeout_seconds):
-                await smtp.mail(sender, options=mail_options, encoding=encoding)
-                stage = "RCPT"
-                await smtp.rcpt(recipient, encoding=encoding)
-                stage = "DATA"
-                await smtp.data(data)
-        except (TimeoutError, SMTPTimeoutError):
-            smtp.close()  # never reused in an unknown state
+                await session.send(mail, rcpt, wire_data(data))
+        except TimeoutError:
+            session.close()  # never reused in an unknown state
             raise DeadlineExceeded(f"{self._where} did not answer within {s.timeout_seconds:g} s "
-                                   f"(at {stage} for {recipient})") from None
-        except SMTPResponseException as exc:
-            raise self._refusal(stage, recipient, exc.code, exc.message) from None
-        except (SMTPServerDisconnected, ConnectionError, OSError) as exc:
-            smtp.close()
-            if stage == "MAIL" and reused:
+                                   f"(at {session.stage} for {recipient})") from None
+        except Refused as exc:
+            raise self._refusal(exc.stage, recipient, exc.code, exc.message) from None
+        except Dropped as exc:
+            if exc.stage == "MAIL" and reused:
                 raise _StaleConnection() from None
-            if stage == "DATA":
+            if exc.body_sent:
                 raise TemporaryFailure(f"{self._where} dropped the connection after DATA for {recipient} "
                                        "without answering: it may or may not have the message; "
                                        "it will be sent again with the same Message-ID") from None
-            raise TemporaryFailure(f"{self._where} dropped the connection at {stage} for {recipient}: "
+            raise TemporaryFailure(f"{self._where} dropped the connection at {exc.stage} for {recipient}: "
                                    f"{exc}") from None
 
     def _refusal(self, stage: str, recipient: str, code: int, message: str) -> TransportError:
@@ -309,8 +311,8 @@ class SmtpTransport:
         """Say QUIT on every idle connection; connections in use close when their message is done."""
         self._closed = True
         idle, self._idle = self._idle, []
-        for smtp in idle:
-            await self._quit(smtp)
+        for session in idle:
+            await self._quit(session)
 
 
 class _StaleConnection(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from _mails import INVITATION_SV, quoted
 
-from parsers.imip import strip_calendar_text
+from parsers.calendar_text import strip_calendar_text
 from parsers.quotes import MAX_INPUT_LINES, strip_quotes
 
 NEW = "Ja, jag kommer gärna!\n\nHälsningar, Anna"
