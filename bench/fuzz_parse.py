@@ -60,18 +60,25 @@ def _demo_mails() -> list[bytes]:
         return [p.read_bytes() for p in sorted(files)]
 
 
-def seeds() -> list[bytes]:
-    """Every seed mail as raw bytes."""
-    found = [p.read_bytes() for p in sorted((ROOT / "tests" / "data").glob("*.eml"))]
+def named_seeds(demo: bool = True) -> list[tuple[str, bytes]]:
+    """Every seed mail as (where it comes from, raw bytes); `demo=False` leaves out the demo's mails (their
+    tokens and Message-IDs differ from run to run)."""
+    found = [(str(p.relative_to(ROOT)), p.read_bytes()) for p in sorted((ROOT / "tests" / "data").glob("*.eml"))]
     corpora = _corpora()
     if corpora.is_dir():
         for path in sorted(corpora.rglob("*")):
             if not path.is_file() or path.name in ("LICENSE", "SOURCE.md", "README.md", ".gitattributes"):
                 continue
             data = path.read_bytes()
-            found.append(data if b"\nFrom:" in data[:4000] or data.startswith(b"From") else BARE_HEAD + data)
-    found += _demo_mails()
+            wrapped = data if b"\nFrom:" in data[:4000] or data.startswith(b"From") else BARE_HEAD + data
+            found.append((f"corpora/{path.relative_to(corpora)}", wrapped))
+    found += [(f"demo/{n:03d}", raw) for n, raw in enumerate(_demo_mails() if demo else [])]
     return found
+
+
+def seeds() -> list[bytes]:
+    """Every seed mail as raw bytes."""
+    return [raw for _name, raw in named_seeds()]
 
 
 _SEEDS: list[bytes] = []

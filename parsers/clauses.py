@@ -73,11 +73,12 @@ class Sentence:
     clauses: list[Clause]
     question: bool
     index: int
+    #: Every cue label of every clause (the readers ask it of each sentence several times).
+    labels: set[str] = field(default_factory=set)
 
-    @property
-    def labels(self) -> set[str]:
-        """Every cue label of every clause."""
-        return {label for clause in self.clauses for label in clause.labels}
+    def __post_init__(self) -> None:
+        if not self.labels:
+            self.labels = {label for clause in self.clauses for label in clause.labels}
 
 
 def _unshadowed(cues: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:

@@ -38,7 +38,9 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64}+)\?([BbQq])\?([^?]*+)\?=")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]++=*+")
 _PLACEHOLDER = "tpEncodedWord{}x"  # an atom that stands for an encoded-word while addresses are parsed
 _PLACEHOLDER_SEEN = re.compile(r"tpEncodedWord(\d{1,6})x", re.IGNORECASE)
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an 8-bit byte the stdlib kept as a surrogate escape
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# A control character other than tab, line feed and carriage return, or U+FFFD: the marks of binary junk.
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")  # an 8-bit byte the stdlib kept as a surrogate escape
 # The common case read without the general parser: `Plain Name <local@domain>` or `local@domain`, nothing else
 # (no quotes, comments, groups, encoded-words, escapes or 8-bit).
 _SIMPLE = re.compile(
@@ -85,6 +87,12 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
     if non_ascii - broken > broken:
         return text  # UTF-8 with a few broken bytes: keep the rest readable
     return payload.decode("cp1252", errors="replace")
+
+
+def garbled(text: str) -> bool:
+    """True when over 5% of the text's first 2,000 characters are control or replacement characters."""
+    sample = text[:2000]
+    return len(_JUNK.findall(sample)) > len(sample) / 20
 
 
 def _word(charset: str, encoding: str, encoded: str) -> str | None:

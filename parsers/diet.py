@@ -18,6 +18,8 @@ def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
     found: list[str] = []
     for sentence in sentences:
         for clause in sentence.clauses:
+            if not clause.labels:
+                continue  # no diet word, no identity: no need
             negators = clause.at("negator") + clause.at("nobody")
             negators += [i for i, w in enumerate(clause.words) if w.endswith("n't")]
             identity = clause.at("diet_identity")

@@ -182,6 +182,8 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], l
         persons = plus = numbered = 0
         size = 0
         for n, clause in enumerate(sentence.clauses):
+            if not clause.labels:
+                continue  # no cue: no party size, no companion (what _party and _companions give it)
             later = sentence.clauses[n + 1 :]
             if clause.has("person") and any(c.has("negator") and c.has("attend") and not c.has("first") for c in later):
                 continue  # "kollegani, joka aikoi tulla mukaan, ei pääse"

@@ -71,7 +71,7 @@ def _features(text: str) -> frozenset[str]:
 class Model:
     """Per-class weights of a multinomial logistic regression; features scaled to unit length.
 
-    The weights sit in one flat float array (a feature's row at index * classes): a few MB for three models.
+    The weights sit in one float array per class (a feature's weight at its index): a few MB for three models.
     """
 
     def __init__(self, data: dict[str, Any]) -> None:
@@ -80,26 +80,23 @@ class Model:
         self.scale = float(data["scale"])
         if "names" in data:  # one flat list: loads in a fraction of the time of a list per feature
             names: list[str] = data["names"]
-            self.flat = array("f", data["flat"])
+            flat = array("f", data["flat"])
         else:
             weights: dict[str, list[int]] = data["weights"]
             names = list(weights)
-            self.flat = array("f", (w for row in weights.values() for w in row))
+            flat = array("f", (w for row in weights.values() for w in row))
         self.index = {sys.intern(name): n for n, name in enumerate(names)}
+        # One column per class (a feature's weight for class k at columns[k][index]): a text's score for a
+        # class is then one sum over its features' indices, run in C, not a Python loop per feature and class.
+        width = len(self.classes)
+        self.columns = tuple(flat[k::width] for k in range(width))
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The probability of each class (for the RSVP: "yes", "no", "maybe", "none") for a member's text."""
         found = _features(text)
         norm = self.scale / math.sqrt(len(found)) if found else 0.0  # weights are stored as scaled integers
-        width = len(self.classes)
-        get = self.index.get
-        flat = self.flat
-        scores = [0.0] * width
-        for n in map(get, found):
-            if n is not None:
-                base = n * width
-                for k in range(width):
-                    scores[k] += flat[base + k]
+        rows = [n for n in map(self.index.get, found) if n is not None]
+        scores = [sum(map(column.__getitem__, rows)) for column in self.columns]
         logits = [b + s * norm for b, s in zip(self.bias, scores, strict=True)]
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]

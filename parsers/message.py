@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
-from parsers.decode import decode_bytes, decode_header_value, parse_addresses, sender
+from parsers.decode import decode_bytes, decode_header_value, garbled, parse_addresses, sender
+from parsers.headers import quick_message
 from parsers.html_text import html_to_text
 
 __all__ = ["Normalised", "date", "decode_bytes", "decode_header_value", "message_ids", "parse_message", "unflow"]
@@ -133,6 +134,15 @@ def _status_text(part: Message) -> str:
     return _payload_text(part, MAX_SMALL_PART_BYTES)
 
 
+def _content_type(part: Message) -> str:
+    """`part.get_content_type()`, with one lookup of the header instead of the stdlib's parameter split."""
+    value = part.get("content-type")
+    if value is None:
+        return part.get_default_type()
+    ctype = str(value).partition(";")[0].strip().lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
+
+
 def _is_attachment(part: Message) -> bool:
     disposition = str(part.get("content-disposition", "")).casefold()
     return disposition.startswith("attachment")
@@ -162,13 +172,6 @@ def _param(part: Message, name: str) -> str:
         return ""
 
 
-def _garbled(text: str) -> bool:
-    """True when over 5% of the text's start is control or replacement characters (binary junk)."""
-    sample = text[:2000]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\n\t\r"))
-    return bad > len(sample) / 20
-
-
 def _walk(
     msg: Message,
 ) -> tuple[str | None, str | None, list[str], list[str], bool]:
@@ -182,7 +185,7 @@ def _walk(
     while stack and seen < MAX_PARTS:
         seen += 1
         part, inside_attached = stack.pop()
-        ctype = part.get_content_type()
+        ctype = _content_type(part)
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             if len(dsn) < MAX_KEPT_PARTS:
                 dsn.append(_status_text(part))
@@ -207,7 +210,7 @@ def _walk(
             continue
         if _is_attachment(part):
             continue
-        if ctype == "text/plain" and (plain is None or _garbled(plain)):
+        if ctype == "text/plain" and (plain is None or garbled(plain)):
             plain = _payload_text(part)
             if _param(part, "format") == "flowed":
                 plain = unflow(plain, _param(part, "delsp") == "yes")
@@ -300,7 +303,8 @@ def parse_message(raw: bytes) -> Normalised:
     raw = _BLANK_RUN.sub(_fewer_blank_lines, _fewer_header_lines(raw))
     too_deep = False
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        quick = quick_message(raw)  # most replies: one text part, plain headers
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32) if quick is None else quick
     except RecursionError:  # MIME nested thousands deep: read the headers, and the first text part by a scan
         msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
         too_deep = True
@@ -318,7 +322,7 @@ def parse_message(raw: bytes) -> Normalised:
     else:
         plain, html, calendars, dsn, rfc822 = _walk(msg)
     text, source = "", None
-    if plain is not None and plain.strip() and not (html is not None and _garbled(plain)):
+    if plain is not None and plain.strip() and not (html is not None and garbled(plain)):
         text, source = plain, "plain"
     elif html is not None:
         text, source = html_to_text(html), "html"

@@ -12,6 +12,7 @@ from parsers.bounceproof import BounceProof
 from parsers.calendar_text import strip_calendar_text
 from parsers.clauses import MAX_WORDS
 from parsers.counter import read_counter
+from parsers.decode import garbled
 from parsers.imip import ImipReply, read_reply
 from parsers.intent import detect_language, read_intent
 from parsers.message import Normalised, date, message_ids, parse_message
@@ -176,7 +177,7 @@ def _read(message: Normalised) -> ParsedReply:
         rsvp = imip.rsvp or rsvp
         guests = max(imip.guests, _header_guests(message), guests if rsvp != "no" else 0)
         reason = f"iMIP REPLY PARTSTAT={imip.partstat}"
-    elif _unreadable(body):
+    elif garbled(body):
         reason = "text is not readable (binary or wrong charset)"
         return ParsedReply(category="unknown", reason=reason, is_list_mail=auto.is_list_mail, **envelope)
     elif not message.text.strip() and not rsvp and not intent.command:
@@ -255,13 +256,6 @@ def _model_text(text: str) -> str:
         if n == MAX_WORDS:
             return text[: word.end()]
     return text
-
-
-def _unreadable(text: str) -> bool:
-    """True when over 5% of the text is control or replacement characters (binary junk)."""
-    sample = text[:2000]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\n\t\r"))
-    return bad > len(sample) / 20
 
 
 def parse_reply(raw: bytes) -> ParsedReply:

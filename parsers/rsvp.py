@@ -225,6 +225,9 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
             break
         if wished and clause.index == wished[0]:
             continue  # the wish says nothing until the "but" clause says why not
+        if not clause.labels:  # no cue (most clauses of a long text): it reads as nothing and reports nothing
+            reported = False
+            continue
         if reported and clause.opener == "that":
             reported = False
             continue
