@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import io
 import json
@@ -25,6 +24,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from mailer.children import die_with_parent
 from mailer.errors import TraffpunktError
 from parsers import ParsedReply, parse_reply
 
@@ -40,7 +40,6 @@ WARM_UP_MAIL = b"From: warm@example.org\r\nSubject: Re: x\r\n\r\nJa, jag kommer 
 
 #: How long a new worker may take to import the parsers and say it is ready.
 START_TIMEOUT_S = 60.0
-_PR_SET_PDEATHSIG = 1
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
          "from mailer.inbound.parse_worker import _main; _main(sys.argv[2:])")
 
@@ -66,24 +65,11 @@ def memory_limit_for(max_message_bytes: int) -> int:
     return MEMORY_BASE + MEMORY_PER_MESSAGE_BYTE * max(0, max_message_bytes)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Have the kernel SIGKILL this worker when the daemon dies (Linux); elsewhere it ends at the socket's EOF.
-
-    Linux ties this to the daemon *thread* that started the worker; should that thread end, the worker is
-    killed while idle, and `ParseWorker.parse` finds it dead and starts a new one before the next message."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux
-        pass
-    if os.getppid() != parent_pid:  # the daemon died before prctl took effect
-        os._exit(1)
-
 
 def _serve(conn: Connection, parse: ParseFunction, memory_limit: int | None, parent_pid: int) -> None:
     """The worker's loop: bytes in, ("ok", ParsedReply) or ("error" | "fatal", text) out, until the socket
     closes; after "fatal" (out of memory) the worker exits."""
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle; it ends us by EOF
     if memory_limit:
         import resource

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import io
 import json
 import logging
@@ -34,6 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from mailer.children import die_with_parent
 from mailer.config import Config
 from mailer.state.store import OutboxRow
 
@@ -45,7 +45,6 @@ IN_FLIGHT = 3
 #: How long a new worker may take to start; how long one batch may take before the worker is given up.
 START_TIMEOUT_S = 30.0
 BATCH_TIMEOUT_S = 30.0
-_PR_SET_PDEATHSIG = 1
 _BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
          "from mailer.outbound.render_worker import _main; _main(sys.argv[2:])")
 
@@ -80,17 +79,6 @@ class WorkerGone(Exception):
 
 # -- the worker process -----------------------------------------------------------------------------------
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Have the kernel SIGKILL this worker when the daemon's thread that started it dies (Linux); elsewhere
-    (and as well) the worker exits at its socket's EOF."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux
-        pass
-    if os.getppid() != parent_pid:  # the daemon died before prctl took effect
-        os._exit(1)
-
 
 def _read_batches(conn: Connection, batches: deque[bytes], ready: threading.Condition) -> None:
     """The worker's reader thread: takes every batch off the socket at once (so the daemon never blocks on a
@@ -117,7 +105,7 @@ def _render_batch(composer: Any, now: datetime, rows: Sequence[OutboxRow]) -> li
 
 
 def _serve(conn: Connection, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's; it ends us by EOF
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from mailer.outbound.compose import Composer
