@@ -1,10 +1,16 @@
-"""What a worker process of the daemon (the parse worker, the render worker) does to never outlive it."""
+"""Worker processes of the daemon (the parse worker, the render worker): starting one on a socket, and
+what it does to never outlive the daemon."""
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
 
 _PR_SET_PDEATHSIG = 1
 
@@ -19,3 +25,20 @@ def die_with_parent(parent_pid: int) -> None:
         pass
     if os.getppid() != parent_pid:  # the daemon died before prctl took effect
         os._exit(1)
+
+
+def spawn(module: str, *args: str) -> tuple[subprocess.Popen[bytes], Connection]:
+    """Start `module._main([fd, *args, daemon pid])` in a new interpreter with this one's sys.path, on the
+    child's end of a socket pair; our end comes back. Raises OSError when the process cannot start."""
+    boot = f"import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {module} import _main; _main(sys.argv[2:])"
+    mine, theirs = socket.socketpair()
+    try:
+        argv = [sys.executable, "-c", boot, json.dumps(sys.path), str(theirs.fileno()), *args, str(os.getpid())]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                pass_fds=(theirs.fileno(),), close_fds=True)
+    except OSError:
+        mine.close()
+        raise
+    finally:
+        theirs.close()
+    return proc, Connection(mine.detach())

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import logging
 import os
 import pickle
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from mailer.children import die_with_parent
+from mailer.children import die_with_parent, spawn
 from mailer.errors import TraffpunktError
 from parsers import ParsedReply, parse_reply
 
@@ -40,8 +37,6 @@ WARM_UP_MAIL = b"From: warm@example.org\r\nSubject: Re: x\r\n\r\nJa, jag kommer 
 
 #: How long a new worker may take to import the parsers and say it is ready.
 START_TIMEOUT_S = 60.0
-_BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from mailer.inbound.parse_worker import _main; _main(sys.argv[2:])")
 
 
 class ParseFailure(TraffpunktError):
@@ -143,8 +138,8 @@ def _load_function(name: str) -> ParseFunction:
 
 
 def _main(argv: Sequence[str]) -> None:
-    """The worker process: argv is (parse function as module:name, fd of its socket, memory limit, daemon pid)."""
-    name, fd, limit, parent = argv
+    """The worker process: argv is (fd of its socket, parse function as module:name, memory limit, daemon pid)."""
+    fd, name, limit, parent = argv
     _serve(Connection(int(fd)), _load_function(name), int(limit) or None, int(parent))
 
 
@@ -205,18 +200,10 @@ class ParseWorker:
         return self._proc.pid if self._proc is not None and self._alive() else None
 
     def _start(self) -> Connection:
-        mine, theirs = socket.socketpair()
         try:
-            argv = [sys.executable, "-c", _BOOT, json.dumps(sys.path), self._name, str(theirs.fileno()),
-                    str(self.memory_limit or 0), str(os.getpid())]
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    pass_fds=(theirs.fileno(),), close_fds=True)
+            proc, conn = spawn("mailer.inbound.parse_worker", self._name, str(self.memory_limit or 0))
         except OSError as exc:
-            mine.close()
             raise ParserUnavailable(f"the parser worker did not start: {exc}") from exc
-        finally:
-            theirs.close()
-        conn = Connection(mine.detach())
         self._proc, self._conn = proc, conn
         # a worker whose owner is dropped without close() (or the interpreter exits) is still reaped
         self._finalizer = weakref.finalize(self, _reap, proc, conn, 0.0)

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import os
 import pickle
 import signal
-import socket
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
@@ -33,7 +30,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from mailer.children import die_with_parent
+from mailer.children import die_with_parent, spawn
 from mailer.config import Config
 from mailer.state.store import OutboxRow
 
@@ -45,8 +42,6 @@ IN_FLIGHT = 3
 #: How long a new worker may take to start; how long one batch may take before the worker is given up.
 START_TIMEOUT_S = 30.0
 BATCH_TIMEOUT_S = 30.0
-_BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-         "from mailer.outbound.render_worker import _main; _main(sys.argv[2:])")
 
 
 @dataclass(frozen=True)
@@ -176,17 +171,10 @@ class RenderWorker:
 
     def spawn(self) -> int:
         """Start the process (from the daemon's own thread: PR_SET_PDEATHSIG is tied to it); its pid."""
-        mine, theirs = socket.socketpair()
         try:
-            argv = [sys.executable, "-c", _BOOT, json.dumps(sys.path), str(theirs.fileno()), str(os.getpid())]
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         pass_fds=(theirs.fileno(),), close_fds=True)
+            self.proc, self.conn = spawn("mailer.outbound.render_worker")
         except OSError as exc:
-            mine.close()
             raise WorkerGone(f"the render worker did not start: {exc}") from exc
-        finally:
-            theirs.close()
-        self.conn = Connection(mine.detach())
         return self.proc.pid
 
     def wait_ready(self) -> None:
