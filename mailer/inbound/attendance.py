@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailer.inbound import memo
 from mailer.inbound.inbox import InboundMessage, Outcome
-from mailer.inbound.trust import server_vouches
+from mailer.inbound.trust import unproven_coordinator
 from mailer.models import Meeting, Member
 from mailer.outbound.tokens import Token
 from parsers import ParsedReply
@@ -60,13 +60,12 @@ def _member(h: ReplyHandler, meeting: Meeting, who: str) -> tuple[Member | None,
 def handle(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Token | None, meeting: Meeting,
            now: datetime) -> tuple[Outcome, str | None, int | None]:
     """Mark the named members absent (inside the handler's transaction) and confirm what was applied."""
+    unproven = unproven_coordinator(
+        h.config, p, token, not_coordinator="who did not come, from {sender}, who is not a coordinator",
+        unverified="who did not come, without the coordinators' token from an unverified sender")
+    if unproven is not None:
+        return Outcome.QUARANTINED, unproven, None
     sender = p.from_address or ""
-    if sender not in h.config.network.coordinators:
-        return Outcome.QUARANTINED, f"who did not come, from {sender or '?'}, who is not a coordinator", None
-    coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-    if not coordinator_token and not server_vouches(p.trace, sender, h.config.mail.authserv_id):
-        return Outcome.QUARANTINED, "who did not come, without the coordinators' token from an unverified " \
-                                    "sender", None
     read = read_absences(p.body)
     if read.all_came and read.who:
         return Outcome.QUARANTINED, "says both that everyone came and that some did not", None

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailer.inbound.inbox import InboundMessage, Outcome
-from mailer.inbound.trust import server_vouches
+from mailer.inbound.trust import unproven_coordinator
 from mailer.models import Member
 from mailer.outbound.tokens import Token
 from parsers import ParsedReply
@@ -62,13 +62,12 @@ def _member(h: ReplyHandler, c: Correction) -> tuple[Member | None, str]:
 def apply(h: ReplyHandler, message: InboundMessage, p: ParsedReply, token: Token | None,
           lines: list[Correction], now: datetime) -> tuple[Outcome, str | None, int | None]:
     """Apply a coordinator's correction lines (inside the handler's transaction) and confirm them."""
+    unproven = unproven_coordinator(
+        h.config, p, token, not_coordinator="answers for other members from {sender}, who is not a coordinator",
+        unverified="answers for other members without the coordinators' token from an unverified sender")
+    if unproven is not None:
+        return Outcome.QUARANTINED, unproven, None
     sender = p.from_address or ""
-    if sender not in h.config.network.coordinators:
-        return Outcome.QUARANTINED, f"answers for other members from {sender or '?'}, who is not a coordinator", None
-    coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-    if not coordinator_token and not server_vouches(p.trace, sender, h.config.mail.authserv_id):
-        return Outcome.QUARANTINED, "answers for other members without the coordinators' token from an " \
-                                    "unverified sender", None
     if not lines:
         return Outcome.QUARANTINED, "an answer to the digest without lines like 'Anna Berg: ja'", None
     meeting = h.meeting_for(p, None, now)

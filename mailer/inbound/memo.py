@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailer.inbound.inbox import Outcome
-from mailer.inbound.trust import server_vouches
+from mailer.inbound.trust import unproven_coordinator
 from mailer.models import Meeting
 from mailer.outbound.briefing import memo_context
 from mailer.outbound.introductions import queue_introductions
@@ -45,12 +45,12 @@ def is_memo_mail(h: ReplyHandler, p: ParsedReply, token: Token | None) -> bool:
 def handle(h: ReplyHandler, p: ParsedReply, token: Token | None,
           now: datetime) -> tuple[Outcome, str | None, int | None]:
     """Notes from a coordinator become a draft; "OK" to a draft sends the memo to every member."""
-    coordinators = h.config.network.coordinators
-    if p.from_address not in coordinators:
-        return Outcome.QUARANTINED, f"memo notes from {p.from_address or '?'}, who is not a coordinator", None
-    coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
-    if not coordinator_token and not server_vouches(p.trace, p.from_address, h.config.mail.authserv_id):
-        return Outcome.QUARANTINED, "memo notes without the coordinator's token from an unverified sender", None
+    unproven = unproven_coordinator(
+        h.config, p, token, not_coordinator="memo notes from {sender}, who is not a coordinator",
+        unverified="memo notes without the coordinator's token from an unverified sender")
+    if unproven is not None:
+        return Outcome.QUARANTINED, unproven, None
+    coordinators, sender = h.config.network.coordinators, p.from_address or ""
     draft = h.store.current_draft()
     replying_to_draft = draft is not None and any(
         ".memo-draft." in ref for ref in (p.in_reply_to or "", *p.references))
@@ -74,7 +74,7 @@ def handle(h: ReplyHandler, p: ParsedReply, token: Token | None,
         return Outcome.QUARANTINED, "memo notes, but no past meeting to attach them to", None
     if not notes:
         return Outcome.QUARANTINED, "memo mail without notes", None
-    memo_id = h.store.add_memo_draft(meeting.id, notes, p.from_address, now, p.message_id)
+    memo_id = h.store.add_memo_draft(meeting.id, notes, sender, now, p.message_id)
     if not h.config.meetings.memo_review:
         send_memo(h, memo_id, now)
         return Outcome.PROCESSED, None, None

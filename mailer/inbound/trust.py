@@ -10,6 +10,9 @@ from mailer.state.store import Store
 from parsers import authres
 
 if TYPE_CHECKING:
+    from mailer.config import Config
+    from mailer.outbound.tokens import Token
+    from parsers import ParsedReply
     from parsers.bounceproof import BounceProof
 
 
@@ -19,6 +22,20 @@ def server_vouches(trace: tuple[tuple[str, str], ...], address: str | None, auth
     if not address or not authserv_id:
         return False
     return authres.vouches(list(trace), authserv_id, address)
+
+
+def unproven_coordinator(config: Config, p: ParsedReply, token: Token | None, *, not_coordinator: str,
+                         unverified: str) -> str | None:
+    """Why `p` does not count as a coordinator's mail (None when it does): its From must be one of the
+    coordinators, and it must carry the coordinators' token or our server must vouch for that From.
+    `not_coordinator` may name the sender as `{sender}`."""
+    sender = p.from_address or ""
+    if sender not in config.network.coordinators:
+        return not_coordinator.format(sender=sender or "?")
+    coordinator_token = token is not None and token.member_id == 0 and token.meeting_id == 0
+    if not coordinator_token and not server_vouches(p.trace, sender, config.mail.authserv_id):
+        return unverified
+    return None
 
 
 def proven_bounce_addresses(proof: BounceProof | None, failed: tuple[str, ...], *, store: Store, secret: bytes,
