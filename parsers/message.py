@@ -13,7 +13,7 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 
 from parsers.decode import decode_bytes, decode_header_value, garbled, parse_addresses, sender
-from parsers.headers import quick_message
+from parsers.headers import quick_message, stdlib_message
 from parsers.html_text import html_to_text
 
 __all__ = ["Normalised", "date", "decode_bytes", "decode_header_value", "message_ids", "parse_message", "unflow"]
@@ -245,7 +245,7 @@ def _recover_boundary(raw: bytes, msg: Message) -> Message:
         return msg
     boundary = found.group(1).decode("ascii")
     head = raw[:head_end].replace(declared.encode("ascii", "replace"), boundary.encode("ascii"), 1)
-    repaired = email.message_from_bytes(head + raw[head_end:], policy=email.policy.compat32)
+    repaired = stdlib_message(head + raw[head_end:])
     return repaired if repaired.is_multipart() else msg
 
 
@@ -304,9 +304,9 @@ def parse_message(raw: bytes) -> Normalised:
     too_deep = False
     try:
         quick = quick_message(raw)  # most replies: one text part, plain headers
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32) if quick is None else quick
+        msg = stdlib_message(raw) if quick is None else quick
     except RecursionError:  # MIME nested thousands deep: read the headers, and the first text part by a scan
-        msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+        msg = stdlib_message(raw, headersonly=True)
         too_deep = True
     if not too_deep and msg.defects and msg.get_content_maintype() == "multipart":
         msg = _recover_boundary(raw, msg)

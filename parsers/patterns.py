@@ -34,8 +34,10 @@ def answer_word(text: str, lang: Language) -> str | None:
     return None
 
 
-#: Sentences read for an answer: each costs every pattern of every candidate language, and an answer comes early.
+#: Sentences and characters read for an answer: each character costs every pattern of every candidate language
+#: (about 8 us a character when the language is unknown), and an answer comes early.
 MAX_SENTENCES = 60
+MAX_ANSWER_CHARS = 2000
 
 
 def _sentence_answer(sentence: str, langs: tuple[Language, ...]) -> str | None:
@@ -60,7 +62,12 @@ def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | No
         if answer:
             return answer
     decision: str | None = None
+    budget = MAX_ANSWER_CHARS
     for sentence in islice(sentences_of(lines), MAX_SENTENCES):
+        if budget <= 0:
+            break
+        sentence = sentence[:budget]
+        budget -= len(sentence)
         answer = _sentence_answer(sentence, langs)
         if answer is None:
             continue
@@ -74,7 +81,8 @@ def read_rsvp(lines: list[str], subject: str, lang: Language | None) -> str | No
 
 
 def read_guests(text: str, lang: Language | None) -> int:
-    """Extra people the member brings: the largest count any guests pattern finds."""
+    """Extra people the member brings: the largest count any guests pattern finds in the first MAX_ANSWER_CHARS."""
+    text = text[:MAX_ANSWER_CHARS]
     best = 0
     for match in _PLUS.finditer(text):
         best = max(best, int(match.group(1)))

@@ -134,8 +134,11 @@ class Lexicon:
                 for variant in _deletes(word):  # the word with one letter missing: "kommr" -> "kommer"
                     self._fuzzy.setdefault(variant, word)
         self._cache: dict[str, str] = {}
-        self._starts: dict[str, list[Cue]] = {}
+        # Per-word caches hold tuples and shared label sets: a word without cues costs no object of its own,
+        # so the garbage collector's full passes (which visit every cached object) stay short.
+        self._starts: dict[str, tuple[Cue, ...]] = {}
         self._start_labels: dict[str, frozenset[str]] = {}
+        self._label_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def normal(self, word: str) -> str:
         """`word` as a vocabulary word when it is one misspelt: "kommmer" -> "kommer", "comming" -> "coming"."""
@@ -176,7 +179,7 @@ class Lexicon:
             return len(word) < 41 and stem(word, self.lang) == matcher.value
         return True
 
-    def _starting(self, word: str) -> list[Cue]:
+    def _starting(self, word: str) -> tuple[Cue, ...]:
         """The cues whose first word fits `word` (cached per word, bounded)."""
         known = self._starts.get(word)
         if known is not None:
@@ -188,9 +191,10 @@ class Lexicon:
         if self._stem and len(word) < 41:
             candidates += self._stem.get(stem(word, self.lang), ())
         candidates += self._any
+        found = tuple(candidates) if candidates else ()
         if len(self._starts) < 20000:
-            self._starts[word] = candidates
-        return candidates
+            self._starts[word] = found
+        return found
 
     def starts_any(self, words: Iterable[str], labels: frozenset[str]) -> bool:
         """True when a cue of `labels` starts at some of the (folded, not normalised) `words`."""
@@ -198,7 +202,8 @@ class Lexicon:
         for word in words:
             found = known.get(word)
             if found is None:
-                found = frozenset(c.label for c in self._starting(self.normal(word)))
+                labels_of = frozenset(c.label for c in self._starting(self.normal(word)))
+                found = self._label_sets.setdefault(labels_of, labels_of)
                 if len(known) < 20000:
                     known[word] = found
             if not labels.isdisjoint(found):

@@ -56,3 +56,26 @@ def test_folded_headers_crlf_and_8bit_read_as_the_stdlib_reads_them() -> None:
 )
 def test_mail_the_quick_reading_cannot_vouch_for_is_left_to_the_stdlib(raw: bytes) -> None:
     assert quick_message(raw) is None
+
+
+def test_a_boundary_of_70_characters_still_splits_the_parts() -> None:
+    from _hostile import alternative
+
+    from parsers import parse_reply
+
+    reply = parse_reply(alternative("=_" + "b" * 68))
+    assert reply.rsvp == "yes"
+
+
+def test_a_boundary_longer_than_any_mailer_writes_is_read_as_none_and_compiles_no_pattern() -> None:
+    import re
+
+    from _hostile import alternative
+
+    from parsers.headers import MAX_BOUNDARY, stdlib_message
+
+    re.purge()
+    msg = stdlib_message(alternative("b" * (MAX_BOUNDARY + 1)))
+    assert msg.get_boundary() is None and not msg.is_multipart()
+    assert any(type(d).__name__ == "NoBoundaryInMultipartDefect" for d in msg.defects)
+    assert _stdlib(alternative("b" * (MAX_BOUNDARY + 1))).is_multipart()  # the stdlib alone splits it

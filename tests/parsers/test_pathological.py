@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import statistics
 import time
 
@@ -23,6 +24,7 @@ parse_reply(b"From: a@example.fi\r\n\r\nJa")  # compile the language rules outsi
 
 def _cpu(raw: bytes) -> tuple[float, ParsedReply]:
     gc.collect()
+    re.purge()  # a mail seen for the first time finds none of its own patterns compiled
     start = time.process_time()
     reply = parse_reply(raw)
     return time.process_time() - start, reply
@@ -94,3 +96,14 @@ def test_a_reply_dense_with_cues_costs_what_ordinary_text_does() -> None:
     ordinary = plain("Ja, jag kommer gärna och tar med en kollega. " * 360)  # about 16 KB
     dense = plain("+1 " * 5400)  # every word a cue
     assert _median(dense) < 3 * _median(ordinary) + 0.02
+
+
+def test_a_plain_bounce_of_thousands_of_short_lines_costs_about_what_one_of_a_few_hundred_does() -> None:
+    from _hostile import BOUNCE_BODY, BOUNCE_HEAD
+
+    def bounce(n: int) -> bytes:
+        return plain(BOUNCE_BODY + "-- \n" * n, BOUNCE_HEAD)
+
+    few, many = _median(bounce(300)), _median(bounce(7000))
+    assert many < 5 * max(few, 1e-3), f"300 lines {few * 1000:.1f} ms, 7000 lines {many * 1000:.1f} ms"
+    assert (parse_reply(bounce(7000)).reason or "").startswith("bounce")
