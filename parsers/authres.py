@@ -14,8 +14,8 @@ from parsers.decode import sender
 #: Header fields and values are cut here: a verdict is short, a forger's header need not be.
 MAX_HEADER_BLOCK = 256 * 1024
 MAX_VALUE = 8 * 1024
-#: Header lines read (parsers/message.py keeps as many): our server's verdict and receipt stand at the top.
-MAX_HEADER_LINES = 1000
+#: Header fields read: our server's verdict and receipt stand at the top (a real mail has a few dozen).
+MAX_HEADER_FIELDS = 1000
 #: Characters that end a word in a header value (RFC 8601's value/pvalue tokens are runs of the rest).
 _STOP = frozenset(' \t\r\n;=()"')
 _BLANK_LINE = re.compile(rb"(?:\A|\n)\r?\n")
@@ -45,7 +45,7 @@ def header_fields(raw: bytes) -> list[tuple[str, str]]:
     text = block[: blank.start() if blank else len(block)].decode("utf-8", "replace")
     fields: list[tuple[str, list[str]]] = []
     size = 0  # of the field being read, so a field of many short continuation lines stays linear
-    for line in text.replace("\r\n", "\n").split("\n", MAX_HEADER_LINES)[:MAX_HEADER_LINES]:
+    for line in text.replace("\r\n", "\n").split("\n"):
         if line[:1] in (" ", "\t"):
             if fields and size < MAX_VALUE:
                 fields[-1][1].append(line)
@@ -53,6 +53,8 @@ def header_fields(raw: bytes) -> list[tuple[str, str]]:
             continue
         name, colon, value = line.partition(":")
         if colon and name and " " not in name.strip():
+            if len(fields) == MAX_HEADER_FIELDS:
+                break
             fields.append((name.strip().lower(), [value]))
             size = len(value)
     return [(name, " ".join(" ".join(parts).split())[:MAX_VALUE]) for name, parts in fields]
