@@ -80,8 +80,9 @@ def test_noop_seconds_is_read_from_the_imap_table_and_a_negative_one_is_a_proble
     assert read("").noop_seconds is None
     assert read("noop_seconds = 0.25\n").noop_seconds == 0.25
     assert read("noop_seconds = 0\n").noop_seconds == 0.0
-    with pytest.raises(ConfigError, match="mail.imap.noop_seconds"):
-        read("noop_seconds = -1\n")
+    for wrong in ("-1", "0.001", "86400", "true"):
+        with pytest.raises(ConfigError, match="mail.imap.noop_seconds"):
+            read(f"noop_seconds = {wrong}\n")
 
 
 # -- against the real Dovecot, through a proxy that counts the commands the waiting session sends -----------

@@ -90,8 +90,8 @@ def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) 
 
 def _noop_seconds(r: Reader, t: Mapping[str, Any]) -> float | None:
     value = r.get(t, "mail.imap", "noop_seconds", (int, float), "seconds (0: wait in IDLE)", None)
-    if value is not None and not 0 <= value <= 3600:
-        r.problem("mail.imap.noop_seconds", f"expected seconds from 0 to 3600 (0: wait in IDLE), got {value!r}")
+    if value is not None and not (value == 0 or 0.01 <= value <= 3600):
+        r.problem("mail.imap.noop_seconds", f"expected 0 (wait in IDLE) or seconds from 0.01 to 3600, got {value!r}")
         return None
     return None if value is None else float(value)
 
