@@ -327,6 +327,7 @@ class Service:
         scheduler.start()
         log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
         self.live_log = True
+        warming = asyncio.create_task(asyncio.to_thread(self.parse_worker.warm))  # so no reply waits for it
         last_failure: str | None = None
         mail_only = False  # woken by IDLE alone: read the inbox, the rest waits for the scheduled tick
         try:
@@ -371,6 +372,7 @@ class Service:
         finally:
             scheduler.shutdown(wait=False)
             await self.aclose()
+            await asyncio.gather(warming, return_exceptions=True)
             log.info("traffpunkt stopped")
 
     def _idle_once(self, stop: asyncio.Event) -> bool:

@@ -57,3 +57,12 @@ class _Exploit:
 def smuggle(raw: bytes) -> ParsedReply:
     """A parser taken over by a message, answering with a pickle that runs code when loaded."""
     return _Exploit()  # type: ignore[return-value]
+
+
+def slow_to_start(raw: bytes) -> ParsedReply:
+    """A parser whose first use (the worker's warm-up parse) takes 60 s: a worker that is slow to start."""
+    if b"warm@example.org" in raw:
+        import time
+
+        time.sleep(60)
+    return parse_reply(raw)

@@ -65,10 +65,11 @@ class Recorder:
 # -- IMAP helpers ---------------------------------------------------------------------------------------
 
 
-def settings(account: Account, folder: str = "INBOX", idle: bool = True, tls: str = "none") -> ImapSettings:
+def settings(account: Account, folder: str = "INBOX", idle: bool = True, tls: str = "none",
+             noop: float | None = None) -> ImapSettings:
     return ImapSettings(host=account.host, port=account.port, tls=tls, username=account.user,
                         password_env=None, timeout_seconds=10.0, folder=folder, processed_folder=PROCESSED,
-                        quarantine_folder=QUARANTINE, idle=idle)
+                        quarantine_folder=QUARANTINE, idle=idle, noop_seconds=noop)
 
 
 _OPEN: list[ImapInbox] = []
@@ -352,9 +353,10 @@ def run_in_thread(fn: Callable[[], bool]) -> tuple[threading.Thread, list[bool]]
 
 
 @pytest.mark.imap
-def test_wait_for_mail_wakes_in_idle_when_a_message_arrives(
-        imap_account: Account, fresh_store: Store) -> None:
-    inbox = imap_inbox(imap_account, fresh_store)
+@pytest.mark.parametrize("noop", [None, 0.0], ids=["noop-poll-on-loopback", "idle"])
+def test_wait_for_mail_wakes_when_a_message_arrives(
+        imap_account: Account, fresh_store: Store, noop: float | None) -> None:
+    inbox = imap_inbox(imap_account, fresh_store, noop=noop)
     inbox.fetch_and_handle(Recorder())
     try:
         assert inbox.wait_for_mail(0) is False
@@ -370,10 +372,11 @@ def test_wait_for_mail_wakes_in_idle_when_a_message_arrives(
 
 
 @pytest.mark.imap
+@pytest.mark.parametrize("noop", [None, 0.0], ids=["noop-poll-on-loopback", "idle"])
 def test_wait_for_mail_ignores_mail_already_handled_and_can_be_interrupted(
-        imap_account: Account, fresh_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        imap_account: Account, fresh_store: Store, monkeypatch: pytest.MonkeyPatch, noop: float | None) -> None:
     append(imap_account, reply(1))
-    inbox = imap_inbox(imap_account, fresh_store)
+    inbox = imap_inbox(imap_account, fresh_store, noop=noop)
     try:
         assert inbox.wait_for_mail(0) is True  # unread mail is waiting before the first fetch
         inbox.fetch_and_handle(Recorder())

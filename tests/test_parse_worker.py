@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,3 +85,65 @@ def test_an_answer_that_is_not_a_parsed_reply_is_refused_unread(tmp_path: Path) 
     finally:
         w.close()
     assert not Path("/tmp/tp-pwned").exists()
+
+
+def test_a_warmed_worker_reads_the_first_message_without_a_start_of_its_own(worker: ParseWorker) -> None:
+    worker.warm()
+    started = worker.pid
+    assert started is not None and worker.starts == 1
+    assert worker.parse(REPLY).rsvp == "yes"
+    assert worker.starts == 1 and worker.pid == started
+
+
+def test_close_stops_a_worker_still_starting_at_once_and_nothing_starts_after_it() -> None:
+    w = ParseWorker(1.0, parse=poison_parsers.slow_to_start)
+    warming = threading.Thread(target=w.warm, daemon=True)
+    warming.start()
+    deadline = time.monotonic() + 30
+    while w.starts == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.starts == 1
+    asked = time.monotonic()
+    w.close()
+    warming.join(10)
+    assert not warming.is_alive() and time.monotonic() - asked < 10  # not the 60 s of its warm-up
+    w.warm()
+    assert w.pid is None and w.starts == 1
+
+
+class _QuietInbox:
+    """An inbox with no mail: the daemon's first tick reads it, then it waits."""
+
+    def fetch_and_handle(self, handler: object, now: object) -> object:
+        return type("Report", (), {"counts": lambda self: {}})()
+
+    def wait_for_mail(self, seconds: float) -> bool:
+        time.sleep(min(seconds, 0.05))
+        return False
+
+
+async def test_the_daemon_starts_its_parse_worker_before_any_mail_arrives() -> None:
+    import asyncio
+
+    from mailer import PROJECT_ROOT
+    from mailer.config import load_config
+    from mailer.outbound.transport import MemoryTransport
+    from mailer.service import Service
+    from mailer.state.store import Store
+
+    service = Service(load_config(PROJECT_ROOT / "config" / "network.example.toml"), Store.memory(),
+                      transport=MemoryTransport(), inbox=_QuietInbox())
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run_forever(stop, signals=False))
+
+    def first_pid() -> int | None:
+        deadline = time.monotonic() + 60
+        while service.parse_worker.pid is None and time.monotonic() < deadline and not running.done():
+            time.sleep(0.05)
+        return service.parse_worker.pid
+
+    pid = await asyncio.to_thread(first_pid)
+    stop.set()
+    await running
+    assert pid is not None, "no parse worker was running while the daemon waited for its first mail"
+    assert service.parse_worker.starts == 1

@@ -120,6 +120,9 @@ class ImapSettings(ServerSettings):
     processed_folder: str = "traffpunkt/processed"
     quarantine_folder: str = "traffpunkt/quarantine"
     idle: bool = True
+    #: While waiting for mail, ask with NOOP this often (seconds) instead of IDLE; 0: IDLE (or a poll every
+    #: [mail] poll_seconds); None: 0.1 for a Dovecot on loopback, 0 for any other (mailer/inbound/imap_wait.py).
+    noop_seconds: float | None = None
 
 
 @dataclass(frozen=True)

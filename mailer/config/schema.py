@@ -29,7 +29,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mail.maildir": ("outbox", "inbox"),
     # "password" is known so that its own message ("use password_env") is the one the admin reads.
     "mail.smtp": (*_SERVER, "password", "max_connections", "messages_per_minute"),
-    "mail.imap": (*_SERVER, "password", "folder", "processed_folder", "quarantine_folder", "idle"),
+    "mail.imap": (*_SERVER, "password", "folder", "processed_folder", "quarantine_folder", "idle",
+                  "noop_seconds"),
     "storage": ("database",),
     "members": ("import_csv", "silent_after", "dormant_after"),
     "templates": ("dir",),

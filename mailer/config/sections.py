@@ -52,7 +52,8 @@ def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) 
                                                        "traffpunkt/processed"),
                                 quarantine_folder=r.get(imap_t, "mail.imap", "quarantine_folder", str,
                                                         "a folder name", "traffpunkt/quarantine"),
-                                idle=r.get(imap_t, "mail.imap", "idle", bool, "true or false", True))
+                                idle=r.get(imap_t, "mail.imap", "idle", bool, "true or false", True),
+                                noop_seconds=_noop_seconds(r, imap_t))
     mail = Mail(
         transport=transport,
         from_address=r.convert("mail.from_address", r.get(mail_t, "mail", "from_address", str, "an e-mail address",
@@ -85,6 +86,14 @@ def read_mail(r: Reader, data: Mapping[str, Any], base: Path, network: Network) 
             r.problem(f"{key}.auth", "an [mail.oauth] table for 'xoauth2' (provider, client_id)")
 
     return mail
+
+
+def _noop_seconds(r: Reader, t: Mapping[str, Any]) -> float | None:
+    value = r.get(t, "mail.imap", "noop_seconds", (int, float), "seconds (0: wait in IDLE)", None)
+    if value is not None and not (value == 0 or 0.01 <= value <= 3600):
+        r.problem("mail.imap.noop_seconds", f"expected 0 (wait in IDLE) or seconds from 0.01 to 3600, got {value!r}")
+        return None
+    return None if value is None else float(value)
 
 
 def _server(r: Reader, prefix: str, t: Mapping[str, Any], default_port: int) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The IMAP reader: one folder read with imap-tools, each message's size asked before its body, moved to the
-processed or quarantine folder after its effect committed; IDLE (or a poll) to wait for new mail."""
+processed or quarantine folder after its effect committed; imap_wait.py's IDLE or NOOP poll to wait for mail."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from imap_tools.errors import ImapToolsError
 from imap_tools.utils import encode_folder
 
 from mailer.config import ImapSettings
-from mailer.inbound import intake
+from mailer.inbound import imap_wait, intake
 from mailer.inbound.imap_connect import Sockets, connect, drop
 from mailer.inbound.imap_protocol import check as _check
 from mailer.inbound.imap_protocol import parse_fetch as _parse_fetch
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mailer.inbox")
 
-#: RFC 2177: a client must re-issue IDLE within 29 minutes; we do it at least every 10.
-IDLE_RENEW_SECONDS = 600.0
 FETCH_BATCH = 20
 #: A body fetch asks for at most this many bytes of mail at once (one message may be larger, up to the limit).
 FETCH_BATCH_BYTES = 32_000_000
@@ -319,16 +317,19 @@ class ImapInbox:
         return self._caps
 
     def _has_new(self, box: BaseMailBox, uidvalidity: int) -> bool:
-        _check(box.client.noop(), "NOOP")
-        box.client.untagged_responses.clear()  # EXISTS/EXPUNGE/FETCH pile up on a long-lived connection
+        imap_wait.announced(box)
+        return self._unseen(box, uidvalidity)
+
+    def _unseen(self, box: BaseMailBox, uidvalidity: int) -> bool:
         seen = self._seen
         if seen is None or seen[0] != uidvalidity:
             return bool(box.uids("UNDELETED"))
         return any(int(u) > seen[1] for u in box.uids(f"UID {seen[1] + 1}:* UNDELETED"))
 
     def wait_for_mail(self, timeout_s: float) -> bool:
-        """Block until new mail may be there (True) or `timeout_s` passed (False): IDLE when the server has
-        it (re-issued at least every 10 minutes), else a poll at the end. `interrupt()` ends it early."""
+        """Block until new mail may be there (True) or `timeout_s` passed (False): a NOOP poll where it is cheap
+        (imap_wait.noop_interval), else IDLE when the server has it, else a poll at the end. `interrupt()` ends it
+        early."""
         deadline = time.monotonic() + max(0.0, timeout_s)
         if self._aborted.is_set() or not self._idle_lock.acquire(timeout=max(0.0, timeout_s)):
             return False
@@ -340,17 +341,13 @@ class ImapInbox:
             box = self._idle_box
             if self._has_new(box, self._idle_validity):
                 return True
+            if (every := imap_wait.noop_interval(self.settings, box.client.welcome)) > 0:
+                return imap_wait.poll(box, every, deadline, self._interrupted,
+                                      lambda: self._unseen(box, self._idle_validity))
             if not (self.settings.idle and "IDLE" in self._caps):
                 self._interrupted.wait(max(0.0, deadline - time.monotonic()))
                 return not self._interrupted.is_set() and self._has_new(box, self._idle_validity)
-            while not self._interrupted.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                lines = box.idle.wait(timeout=min(remaining, IDLE_RENEW_SECONDS))
-                if any(b"EXISTS" in line or b"RECENT" in line for line in lines):
-                    return True
-            return False
+            return imap_wait.idle(box, deadline, self._interrupted)
         except _CONNECTION_ERRORS as exc:
             self._drop(self._idle_box)
             self._idle_box = None

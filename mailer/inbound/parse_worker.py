@@ -17,6 +17,7 @@ import pickle
 import signal
 import subprocess
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -195,6 +196,8 @@ class ParseWorker:
         self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._closing = threading.Event()  # close() ends a start under way (warm() at the daemon's start)
+        self._closed = False
         #: How many workers were started (the first, then one after each kill or crash).
         self.starts = 0
 
@@ -213,8 +216,9 @@ class ParseWorker:
         self._finalizer = weakref.finalize(self, _reap, proc, conn, 0.0)
         self.starts += 1
         try:
-            if not conn.poll(START_TIMEOUT_S):
-                raise ParserUnavailable("the parser worker did not start in time")
+            if not self._answered(conn):
+                raise ParserUnavailable("the parser worker did not start in time" if not self._closing.is_set()
+                                        else "the parser worker was stopped while it started")
             _load_answer(conn.recv_bytes())
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             code = self._stop()
@@ -223,6 +227,30 @@ class ParseWorker:
             self._stop()
             raise
         return conn
+
+    def _answered(self, conn: Connection) -> bool:
+        """Whether a new worker said it is ready within START_TIMEOUT_S; close() in another thread ends the wait."""
+        end = time.monotonic() + START_TIMEOUT_S
+        while not self._closing.is_set():
+            if conn.poll(max(0.0, min(0.05, end - time.monotonic()))):
+                return True
+            if time.monotonic() >= end:
+                return False
+        return False
+
+    def warm(self) -> None:
+        """Start the worker now if none runs, so the first message does not wait for it (the daemon does this
+        as it starts); one that does not start is logged, and the first message tries again."""
+        with self._lock:
+            if self._closed or self._alive():
+                return
+            if self._proc is not None:
+                self._stop()
+            try:
+                self._start()
+            except ParserUnavailable as exc:
+                if not self._closing.is_set():
+                    log.warning("%s; the first message to read tries again", exc)
 
     def _alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -277,6 +305,12 @@ class ParseWorker:
             raise ParserCrashed(f"the parser crashed: {value}")
 
     def close(self) -> None:
-        """Stop the worker: its socket closes, so it exits; killed if it does not within a second."""
-        with self._lock:
-            self._stop(grace_s=1.0)
+        """Stop the worker: its socket closes, so it exits; killed if it does not within a second. A worker
+        still starting is stopped at once; warm() starts none after this."""
+        self._closed = True
+        self._closing.set()
+        try:
+            with self._lock:
+                self._stop(grace_s=1.0)
+        finally:
+            self._closing.clear()

@@ -23,6 +23,8 @@ class ImapProxy:
         self.resets = 0
         #: While set, nothing from the server reaches the client (the connection stays open).
         self.stall = threading.Event()
+        #: What the clients sent (the last 1 MB), for tests that count commands.
+        self.heard = bytearray()
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -47,6 +49,10 @@ class ImapProxy:
     def _pump(self, src: socket.socket, dst: socket.socket, from_server: bool) -> None:
         try:
             while data := src.recv(65536):
+                if not from_server:
+                    with self._lock:
+                        self.heard += data
+                        del self.heard[:-1_000_000]
                 while from_server and self.stall.is_set() and not self._closed:
                     time.sleep(0.05)
                 dst.sendall(data)
@@ -59,6 +65,11 @@ class ImapProxy:
                 except OSError:
                     pass
             src.close()
+
+    def commands(self, name: bytes) -> int:
+        """How many times a client sent the command `name` (b"NOOP", b"IDLE") with a tag before it."""
+        with self._lock:
+            return bytes(self.heard).upper().count(b" " + name.upper() + b"\r\n")
 
     def open(self) -> int:
         """How many client connections are open now."""

@@ -26,8 +26,9 @@ ANSWERS = (("Ja, jag kommer gärna!", "yes"), ("Nej, tyvärr kan jag inte komma 
 
 
 def inbound_network(tmp_path: Path, smtp_port: int, account: Account, imap_port: int, members: int,
-                    monkeypatch: pytest.MonkeyPatch, *, imap_timeout: float = 5) -> Network:
-    """The acceptance network reading `FOLDER` of `account` at 127.0.0.1:`imap_port` (IDLE on)."""
+                    monkeypatch: pytest.MonkeyPatch, *, imap_timeout: float = 5, imap_extra: str = "") -> Network:
+    """The acceptance network reading `FOLDER` of `account` at 127.0.0.1:`imap_port` (IDLE on; being a Dovecot
+    on loopback, it is asked with a NOOP every 0.1 s unless `imap_extra` says `noop_seconds = 0`)."""
     monkeypatch.setenv(PASSWORD_ENV, account.password)
     client = account.imap()
     try:
@@ -35,6 +36,7 @@ def inbound_network(tmp_path: Path, smtp_port: int, account: Account, imap_port:
     finally:
         client.logout()
     lines = f'username = "{account.user}"\npassword_env = "{PASSWORD_ENV}"\nfolder = "{FOLDER}"\nidle = true\n'
+    lines += imap_extra
     return network(tmp_path, smtp_port, members=members, imap_port=imap_port, imap=lines,
                    imap_timeout=imap_timeout)
 

@@ -1,5 +1,6 @@
-"""The real daemon woken by IMAP IDLE: each new reply is applied within seconds on the sessions it logged in
-with at start (Dovecot's own log counts the logins), not on a new login per wake."""
+"""The real daemon woken by new mail (IMAP IDLE, or the NOOP poll a Dovecot on loopback gets): each new reply is
+applied within seconds on the sessions it logged in with at start (Dovecot's own log counts the logins), not on
+a new login per wake."""
 
 from __future__ import annotations
 
@@ -28,14 +29,16 @@ def logins(server: DovecotServer, account: Account) -> int:
     return server.log.read_text(errors="replace").count(f"Login: user=<{account.user}>")
 
 
+@pytest.mark.parametrize("extra", ["", "noop_seconds = 0\n"], ids=["noop-poll-on-loopback", "idle-as-remote"])
 def test_idle_wakes_apply_each_reply_at_once_without_a_new_imap_login(
         tmp_path: Path, dovecot: DovecotServer, imap_account: Account, monkeypatch: pytest.MonkeyPatch,
-        figure: Callable[[str], None]) -> None:
+        figure: Callable[[str], None], extra: str) -> None:
     members = 5
     port = free_port()
     handler = SinkHandler()
     with sink_on(port, handler):
-        net = inbound_network(tmp_path, port, imap_account, imap_account.port, members, monkeypatch)
+        net = inbound_network(tmp_path, port, imap_account, imap_account.port, members, monkeypatch,
+                              imap_extra=extra)
         replies = invite_and_write_replies(net, handler)
         client = imap_account.imap()  # one session delivers every reply: the logins after this are the daemon's
         at_start = logins(dovecot, imap_account)
@@ -57,6 +60,6 @@ def test_idle_wakes_apply_each_reply_at_once_without_a_new_imap_login(
     assert max(confirmations(handler).values()) == 1
     assert after == settled, f"{after - settled} new IMAP logins for {members} IDLE wakes"
     assert "Traceback" not in daemon.log()
-    figure(f"{members} replies each woke the daemon by IDLE: applied after "
+    figure(f"{members} replies each woke the daemon ({'IDLE' if extra else 'a NOOP poll'}): applied after "
            f"{' / '.join(f'{t:.2f}' for t in took)} s, "
            f"{after - settled} new logins ({settled - at_start} at start)")

@@ -42,7 +42,7 @@ def test_imap_connections_cut_while_replies_are_processed_apply_each_reply_exact
         replies = invite_and_write_replies(net, handler)
         daemon = net.run()
         started = time.monotonic()
-        wait_for(lambda: proxy.open() >= 1, timeout=30)  # the daemon waits in IDLE: cut that first
+        wait_for(lambda: proxy.open() >= 1, timeout=30)  # the daemon waits for mail (NOOP poll): cut that first
         time.sleep(0.5)
         cut = [proxy.reset()]
         deliver(imap_account, replies.raws)
@@ -64,7 +64,7 @@ def test_imap_connections_cut_while_replies_are_processed_apply_each_reply_exact
     assert "Traceback" not in log
     # a fetch cut after it read mail is a new outage (retried in 5 s), not a longer one (10, 20, 40 s ...)
     assert re.search(r"IMAP server \S+ working again after [2-9]", log) is None, log
-    figure(f"{members} replies; every IMAP connection cut once while in IDLE and at {list(cuts_at)} "
+    figure(f"{members} replies; every IMAP connection cut once while waiting for mail and at {list(cuts_at)} "
            f"processed (connections cut: {cut}; {proxy.connections} made): each reply applied once, "
            f"{members} confirmations, 0 sent twice, {took:.0f} s")
 
