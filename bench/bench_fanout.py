@@ -44,10 +44,15 @@ from fanout_sinks import (  # noqa: E402
 from fanout_verify import verify  # noqa: E402
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (a render worker, if any)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def sender_cpu() -> float:
     """This process's CPU seconds plus those of its finished children (a render worker, if any)."""
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + ru.ru_utime + ru.ru_stime
+    return time.process_time() + children_cpu()
 
 
 async def send_prebuilt(transport: Any, ring: list[Any], total: int, concurrency: int) -> None:
@@ -78,14 +83,14 @@ async def measure(workdir: Path, sink: Any, setup: dict[str, Any], connections: 
     transport = SmtpTransport(config.mail.smtp, None, local_hostname="bench.client")
     rss_before = rss_mb()
 
-    cpu = {"sink0": sink.cpu_seconds(), "self0": sender_cpu()}
+    cpu = {"sink0": sink.cpu_seconds(), "self0": sender_cpu(), "child0": children_cpu()}
     t = time.perf_counter()
     spec = (WorkerSpec(config, setup["secret"], config.database, config.mail.render_worker_rows)
             if render_worker else None)  # as the daemon: a drain of 200+ renders in a worker process
     report = await drain(store, composer.render, transport, lambda: now, config=config.mail,
                          concurrency=connections, render_worker=spec)
     e2e_seconds = time.perf_counter() - t
-    cpu |= {"sink1": sink.cpu_seconds(), "self1": sender_cpu()}
+    cpu |= {"sink1": sink.cpu_seconds(), "self1": sender_cpu(), "child1": children_cpu()}
     rss_after_drain = rss_mb()
     sink.end_phase("e2e")
 
@@ -103,7 +108,8 @@ async def measure(workdir: Path, sink: Any, setup: dict[str, Any], connections: 
             "rss_before": rss_before, "rss_after_drain": rss_after_drain, "rss_peak": rss_mb(),
             "counts": counts, "connections_opened": transport.connections_opened,
             "worker_rendered": spec.rendered if spec else 0,
-            "e2e_cpu": cpu["self1"] - cpu["self0"], "e2e_sink_cpu": cpu["sink1"] - cpu["sink0"],
+            "e2e_cpu": cpu["self1"] - cpu["self0"], "e2e_worker_cpu": cpu["child1"] - cpu["child0"],
+            "e2e_sink_cpu": cpu["sink1"] - cpu["sink0"],
             "prebuilt_cpu": cpu["self2"] - cpu["self1b"], "prebuilt_sink_cpu": cpu["sink2"] - cpu["sink1b"],
             "mean_size": round(sum(len(m.data) for m in ring) / max(1, len(ring)))}
 
@@ -185,7 +191,10 @@ def main() -> int:
     print(f"end-to-end (render + send + mark sent): {n:,} in {result['e2e_seconds']:.2f} s = "
           f"{e2e_rate:,.0f} msg/s  (retried {r.retried}, failed {r.failed})")
     print(f"CPU ms a message, sender / sink: end-to-end {per_msg_ms(result['e2e_cpu'], n)} / "
-          f"{per_msg_ms(result['e2e_sink_cpu'], n)}; pre-built {per_msg_ms(result['prebuilt_cpu'], n)} / "
+          f"{per_msg_ms(result['e2e_sink_cpu'], n)} (of the sender: render worker "
+          f"{per_msg_ms(result['e2e_worker_cpu'], n)}, daemon "
+          f"{per_msg_ms(result['e2e_cpu'] - result['e2e_worker_cpu'], n)})"
+          f"; pre-built {per_msg_ms(result['prebuilt_cpu'], n)} / "
           f"{per_msg_ms(result['prebuilt_sink_cpu'], n)}" + (
               f"; smtp-source {per_msg_ms(source['cpu'], n)} / {per_msg_ms(source['sink_cpu'], n)}"
               if source else ""))
@@ -210,6 +219,8 @@ def main() -> int:
         "ratio": round(e2e_rate / pre_rate, 3),
         "prebuilt_to_smtp_source": round(pre_rate * source["seconds"] / n, 3) if source else None,
         "end_to_end_sender_cpu_ms": per_msg_ms(result["e2e_cpu"], n),
+        "end_to_end_render_worker_cpu_ms": per_msg_ms(result["e2e_worker_cpu"], n),
+        "end_to_end_daemon_cpu_ms": per_msg_ms(result["e2e_cpu"] - result["e2e_worker_cpu"], n),
         "end_to_end_sink_cpu_ms": per_msg_ms(result["e2e_sink_cpu"], n),
         "prebuilt_sender_cpu_ms": per_msg_ms(result["prebuilt_cpu"], n),
         "prebuilt_sink_cpu_ms": per_msg_ms(result["prebuilt_sink_cpu"], n),

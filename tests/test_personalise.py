@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import shutil
 from dataclasses import replace
@@ -15,9 +16,9 @@ import pytest
 from mailer import PROJECT_ROOT
 from mailer.config import Config, load_config
 from mailer.models import Meeting, MeetingChange, Member, Occurrence
-from mailer.outbound import member_uses, tokens
+from mailer.outbound import ics, member_uses, tokens
 from mailer.outbound.compose import Composer, make_message_id
-from mailer.outbound.encoding import qp_lines, quoted_printable
+from mailer.outbound.encoding import header_name, qp_line, qp_lines, qp_segments, quoted_printable
 from mailer.outbound.kinds import KINDS, MEETING_KINDS
 from mailer.outbound.samples import sample_context
 from mailer.state.store import OutboxRow, Store
@@ -185,6 +186,33 @@ def test_quoted_printable_from_known_lines_is_the_same_as_encoding_the_whole_bod
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         known = qp_lines(text, lambda line: rng.random() < 0.3)  # some lines left to encode per member
         assert quoted_printable(text, known) == quoted_printable(text), repr(text)
+
+
+def test_a_body_encoded_once_with_some_lines_encoded_per_member_is_the_same_as_encoding_it_whole() -> None:
+    rng = random.Random(1414)
+    alphabet = ["a", "ö", " ", "\t", "=", ".", "\r", "\n", "\n", "€", "x" * 40, "From ", "\u2028"]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        segments = qp_segments(text, lambda line: (line,) if rng.random() < 0.3 else None)
+        joined = b"".join(s if isinstance(s, bytes) else qp_line(s[0]) for s in segments)
+        assert joined == quoted_printable(text), repr(text)
+
+
+def test_each_invitations_calendar_is_the_base64_of_its_own_calendar_with_the_members_attendee_line(
+        config: Config) -> None:
+    store = Store.memory()
+    meeting = add_meeting(store)
+    rows = [queue(store, "invitation", m, meeting, {}) for m in members(store, "fi")]
+    composer = Composer(config, store, SECRET)
+    for row in rows:
+        data = composer.render(row, NOW).data
+        _, _, rest = data.partition(b"Content-Type: text/calendar")
+        encoded = rest.split(b"\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0]  # (its CRLF, then a blank line)
+        calendar = base64.b64decode(encoded)
+        assert encoded == base64.encodebytes(calendar).replace(b"\n", b"\r\n")
+        name = next(m.name for m in store.members(None) if m.address == row.recipient)
+        assert calendar.count(b"ATTENDEE") == 1 and ics.attendee_line(header_name(name), row.recipient) in calendar
+    assert composer.personalised() > 0
 
 
 def test_random_hostile_names_get_the_same_invitation_as_a_full_render(config: Config) -> None:

@@ -103,6 +103,7 @@ class Composer:
         self._folders: dict[str, bool] = {}
         self._skeletons: dict[tuple[Any, ...], skeleton.Skeleton] = {}
         self._meetings: dict[tuple[int, int], tuple[Meeting | None, datetime]] = {}
+        self._dates: dict[datetime, str] = {}
         net = config.network
         self._from = encode_address("From", net.from_name or net.name, config.mail.from_address)
         slug = re.sub(r"[^a-z0-9]+", "-", net.list_address.partition("@")[0].lower()).strip("-") or "list"
@@ -314,9 +315,12 @@ class Composer:
         if encoded_subject is None:
             encoded_subject = sk.subjects[subject] = encode_unstructured("Subject", subject)
         mid = message_id if message_id.startswith("<") else f"<{message_id}>"
-        date_header = (
-            format_datetime(now.astimezone(ZoneInfo(net.timezone))) if now.tzinfo else format_datetime(now)
-        )
+        date_header = self._dates.get(now)  # one clock value for a whole batch of a drain
+        if date_header is None:
+            if len(self._dates) > 64:
+                self._dates.clear()
+            date_header = self._dates[now] = (
+                format_datetime(now.astimezone(ZoneInfo(net.timezone))) if now.tzinfo else format_datetime(now))
         parts = [
             f"Date: {date_header}\r\n".encode(),
             self._from,
@@ -331,7 +335,8 @@ class Composer:
             parts.append(f"List-Unsubscribe: <{unsubscribe}>\r\n".encode())
         parts += [sk.top, sk.text_head, text, sk.html_head, html, sk.tail_after_html]
         if sk.cal_before:
-            calendar = base64_crlf(sk.cal_before + ics.attendee_line(header_name(name), recipient) + sk.cal_after)
+            calendar = sk.cal_encoded + base64_crlf(
+                sk.cal_rest + ics.attendee_line(header_name(name), recipient) + sk.cal_after)
             parts += [calendar, sk.attachment_head, calendar, sk.closing]
         sender = self.config.mail.from_address
         if member is not None and net.plus_addressing:  # VERP: a bounce names the member it answers

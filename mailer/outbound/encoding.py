@@ -6,6 +6,9 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+_Line = TypeVar("_Line")
 
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -125,6 +128,34 @@ def qp_lines(text: str, skip: Callable[[str], bool]) -> dict[str, bytes]:
     """The quoted-printable encoding of each line of `text` (as `quoted_printable` would split it) but those
     `skip` says will differ."""
     return {line: _qp(line + "\r\n") for line in _crlf_body(text)[:-2].split("\r\n") if not skip(line)}
+
+
+def qp_line(line: str) -> bytes:
+    """One body line (no CR or LF in it) quoted-printable encoded with its CRLF, as `quoted_printable` would."""
+    return _qp(line + "\r\n")
+
+
+def qp_segments(text: str, split: Callable[[str], _Line | None]) -> tuple[bytes | _Line, ...]:
+    """`text`'s body encoded once: each run of lines `split` gives None for joined into one quoted-printable
+    chunk, and for every other line what `split` made of it (to be filled and encoded with `qp_line`)."""
+    out: list[bytes | _Line] = []
+    run: list[bytes] = []
+    for line in _crlf_body(text)[:-2].split("\r\n"):
+        made = split(line)
+        if made is None:
+            run.append(qp_line(line))
+            continue
+        if run:
+            out.append(b"".join(run))
+            run = []
+        out.append(made)
+    if run:
+        out.append(b"".join(run))
+    return tuple(out)
+
+
+#: Bytes a base64 body line holds (base64.encodebytes: 76 characters); each line is encoded on its own.
+BASE64_LINE = 57
 
 
 def base64_crlf(data: bytes) -> bytes:

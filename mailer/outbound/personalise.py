@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import escape
 
 from mailer.outbound import member_uses
-from mailer.outbound.encoding import qp_lines, quoted_printable
+from mailer.outbound.encoding import qp_line, qp_lines, qp_segments, quoted_printable
 
 #: Sentinel brackets: private-use characters; a part whose own text holds one gets no form.
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -34,6 +34,9 @@ class Part:
     fields: tuple[int, ...]
     escaped: bool
     known: dict[str, bytes]  # quoted-printable of the lines no member field touches (bodies only)
+    #: The body encoded once (bodies only): runs of lines no field touches, already quoted-printable, and
+    #: each line a field touches as (its pieces, its field indexes), encoded per member.
+    segments: tuple[bytes | tuple[tuple[str, ...], tuple[int, ...]], ...] = ()
 
     def fill(self, values: Sequence[str], escaped_values: Sequence[str]) -> str:
         vals = escaped_values if self.escaped else values
@@ -42,6 +45,25 @@ class Part:
             out.append(vals[index])
             out.append(piece)
         return "".join(out)
+
+    def encoded(self, values: Sequence[str], escaped_values: Sequence[str], one_line: bool) -> bytes:
+        """The quoted-printable body for these values: the lines they touch are encoded, the rest were.
+        `one_line`: no value holds a CR or LF (else the body's lines are not the form's: encoded whole)."""
+        if not one_line or not self.segments:
+            return quoted_printable(self.fill(values, escaped_values), self.known)
+        vals = escaped_values if self.escaped else values
+        out: list[bytes] = []
+        for seg in self.segments:
+            if isinstance(seg, bytes):
+                out.append(seg)
+                continue
+            pieces, fields = seg
+            line = [pieces[0]]
+            for index, piece in zip(fields, pieces[1:], strict=True):
+                line.append(vals[index])
+                line.append(piece)
+            out.append(qp_line("".join(line)))
+        return b"".join(out)
 
 
 @dataclass(frozen=True)
@@ -56,8 +78,10 @@ class Form:
         """The raw subject and the quoted-printable text and HTML bodies for one member."""
         values = [str(personal[n]) for n in self.names]
         escaped = [str(escape(v)) if i in self.escaped else v for i, v in enumerate(values)]
-        subject, text, html = (part.fill(values, escaped) for part in self.parts)
-        return (subject, quoted_printable(text, self.parts[1].known), quoted_printable(html, self.parts[2].known))
+        one_line = not any("\n" in v or "\r" in v for v in values)
+        subject, text, html = self.parts
+        return (subject.fill(values, escaped), text.encoded(values, escaped, one_line),
+                html.encoded(values, escaped, one_line))
 
 
 def full(templates: Sequence[jinja2.Template], variables: dict[str, Any]) -> tuple[str, bytes, bytes]:
@@ -113,9 +137,19 @@ def build(
             return None  # a sentinel was cut or changed (or the shared text holds the brackets itself)
         if any(names[i] not in uses.printed for i in fields):
             return None  # a sentinel printed by something the reader did not see as a plain output
-        known = qp_lines(text, lambda line: _OPEN in line) if parts else {}
-        parts.append(Part(pieces, fields, escapes == {True}, known))
+        body = bool(parts)  # the subject comes first; then the text and HTML bodies
+        known = qp_lines(text, lambda line: _OPEN in line) if body else {}
+        segments = qp_segments(text, lambda line: _split_line(splitter, line)) if body else ()
+        parts.append(Part(pieces, fields, escapes == {True}, known, segments))
     return Form(names, tuple(parts), frozenset(i for p in parts if p.escaped for i in p.fields))
+
+
+def _split_line(splitter: re.Pattern[str], line: str) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """A body line's pieces and field indexes; None for a line no field touches."""
+    if _OPEN not in line:
+        return None
+    chunks = splitter.split(line)
+    return tuple(chunks[0::2]), tuple(int(i) for i in chunks[1::2])
 
 
 _SEEN = object()  # a key met once: its mail was rendered in full

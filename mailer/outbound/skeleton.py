@@ -12,6 +12,7 @@ import jinja2
 from mailer.config import Config
 from mailer.models import Meeting
 from mailer.outbound import ics, personalise
+from mailer.outbound.encoding import BASE64_LINE, base64_crlf
 from mailer.outbound.kinds import CALENDAR_METHODS
 from mailer.outbound.wording import meeting_vars
 
@@ -30,6 +31,10 @@ class Skeleton:
     tail_after_html: bytes  # after the HTML part: calendar part head, or the closing boundary
     cal_before: bytes = b""
     cal_after: bytes = b""
+    #: The calendar's base64 up to the last whole 57-byte line of `cal_before` (encoded once; base64 lines
+    #: are encoded on their own), and what of `cal_before` is left to encode with the member's line.
+    cal_encoded: bytes = b""
+    cal_rest: bytes = b""
     attachment_head: bytes = b""
     closing: bytes = b""
     built: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
@@ -96,6 +101,7 @@ def build(
     make_calendar = ics.request if method == "REQUEST" else ics.cancel
     cal = make_calendar(meeting, config, stamp=now, language=language, sequence=sequence)
     cal_before, cal_after = ics.split_for_attendee(cal)
+    whole = len(cal_before) // BASE64_LINE * BASE64_LINE
     filename = "invite.ics" if method == "REQUEST" else "cancel.ics"
     return Skeleton(
         subject=templates[0],
@@ -115,6 +121,8 @@ def build(
         ).encode(),
         cal_before=cal_before,
         cal_after=cal_after,
+        cal_encoded=base64_crlf(cal_before[:whole]),
+        cal_rest=cal_before[whole:],
         attachment_head=(
             f'\r\n--{alt}--\r\n\r\n--{mix}\r\nContent-Type: application/ics; name="{filename}"\r\n'
             f'Content-Disposition: attachment; filename="{filename}"\r\n'

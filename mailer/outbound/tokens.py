@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ class Token:
 
 
 def _mac(secret: bytes, member_id: int, meeting_id: int) -> str:
-    digest = hmac.new(secret, f"{member_id}-{meeting_id}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(secret, f"{member_id}-{meeting_id}".encode(), "sha256")  # one C call
     return base64.b32encode(digest[:10]).decode().lower()[:12]
 
 

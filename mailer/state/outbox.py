@@ -17,6 +17,8 @@ _DUE = ("SELECT o.*, m.id AS m_id, m.name AS m_name, m.address AS m_address, m.o
         "FROM outbox o LEFT JOIN members m ON m.id = o.member_id "
         "WHERE o.status = 'queued' AND o.next_attempt_at <= ? AND o.id > ? ORDER BY o.id LIMIT ?")
 
+_MARK_SENT = "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"
+
 
 class OutboxTable(StoreBase):
     """The outbox: queued mail, its retries, and what was sent."""
@@ -78,9 +80,18 @@ class OutboxTable(StoreBase):
         return datetime.fromisoformat(row["t"]) if row and row["t"] else None
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
-        with self.write():
-            self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                            "last_error = NULL WHERE id = ?", [iso(now), row_id])
+        """One statement: inside a transaction a part of it; else a transaction of its own (autocommit takes
+        the write lock at the statement's start, as BEGIN IMMEDIATE would, and rolls back whole on an error)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            conn.execute(_MARK_SENT, (iso(now), row_id))
+            return
+        level = conn.isolation_level
+        conn.isolation_level = None  # autocommit: no BEGIN and COMMIT of their own (issue 14: 5 -> 3 statements)
+        try:
+            conn.execute(_MARK_SENT, (iso(now), row_id))
+        finally:
+            conn.isolation_level = level
 
     def mark_retry(self, row_id: int, error: str, next_at: datetime) -> None:
         with self.write():
