@@ -83,6 +83,12 @@ def test_a_weak_disagreement_leaves_the_rules_reading() -> None:
     assert combine("yes", False, LEANS_NO) == ("yes", False)
 
 
+def test_a_reading_the_model_hardly_believes_is_asked_about_even_without_a_confident_rival() -> None:
+    torn_away_from_yes = {"yes": 0.04, "no": 0.5, "maybe": 0.41, "none": 0.05}
+    assert combine("yes", False, torn_away_from_yes) == ("yes", True)
+    assert combine("no", False, torn_away_from_yes) == ("no", False)
+
+
 def test_a_confident_agreement_settles_a_rule_doubt_but_a_weak_one_does_not() -> None:
     assert combine("no", True, SURE_NO) == ("no", False)
     assert combine("no", True, LEANS_NO) == ("no", True)
