@@ -44,6 +44,7 @@ MAX_FLUFL_CHARS = 32 * 1024
 MAX_FLUFL_PARTS = 20
 MAX_FLUFL_LINE = 1000
 MAX_FLUFL_LINES = 400
+_FLUFL_ADDRESS_FIELDS = frozenset({"from", "to", "cc", "sender", "x-failed-recipients"})
 # flufl.bounce logs every detector it runs at INFO and tracebacks at ERROR; we report through our own fields.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
@@ -132,9 +133,9 @@ def _looks_like_bounce(message: Normalised) -> str | None:
 
 
 def _small_enough_for_flufl(message: Normalised) -> bool:
-    # Its detectors also parse From and To with the stdlib, microseconds an address.
+    # Its detectors also parse From, To and X-Failed-Recipients with the stdlib, microseconds an address.
     for name, value in message.msg.raw_items():
-        if name.casefold() in ("from", "to", "cc", "sender") and len(value) > MAX_FLUFL_LINE:
+        if name.casefold() in _FLUFL_ADDRESS_FIELDS and len(value) > MAX_FLUFL_LINE:
             return False
     total = lines = 0
     for count, part in enumerate(message.msg.walk()):

@@ -112,6 +112,13 @@ FAMILIES = (
         30_000,
         8000,
     ),
+    # A list of failed recipients: flufl's Exim detector parses each address with the stdlib (a fuzzer find).
+    Family(
+        "failed_recipient_list",
+        lambda n: plain("x", HEAD + "Return-Path: <>\r\nX-Failed-Recipients: " + "a@b.fi, " * n + "\r\n"),
+        9000,
+        2000,
+    ),
 )
 
 
