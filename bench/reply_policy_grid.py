@@ -52,7 +52,10 @@ def _top(p: dict[str, float]) -> tuple[str, float]:
 
 
 def replay(row: dict[str, Any], label: dict[str, Any], p: dict[str, dict[str, float]], pol: dict[str, float]) -> str:
-    """"right", "asked" or "wrong" for one held text under policy `pol` (as learned.review_reading reads)."""
+    """"right", "asked" or "wrong" for one held text under policy `pol` (as learned.review_reading reads).
+
+    A key "<name>@<lang>" overrides "<name>" for texts read in that language."""
+    pol = {**pol, **{k.split("@")[0]: v for k, v in pol.items() if k.endswith("@" + row["lang"])}}
     asked, wrong = set(row["asked"]), set(row["wrong"])
     rule = row["rsvp"] or "none"
     best, conf = _top(p["rsvp"])
@@ -61,10 +64,21 @@ def replay(row: dict[str, Any], label: dict[str, Any], p: dict[str, dict[str, fl
     else:
         unsure = row["rsvp_unsure"] or conf > pol["rsvp"]
     unsure = unsure or p["rsvp"][rule] < pol["confirm"]  # the model hardly believes the rules' reading
+    # "resolve": the model's answer is taken where the rules, unsure, read none; "resolve_read": also
+    # against an answer the rules read and doubted (learned.resolve does the first only)
+    resolve = pol.get("resolve", 2.0) if rule == "none" else pol.get("resolve_read", 2.0)
+    taken = row["rsvp_unsure"] and best != rule and conf > resolve
+    if taken:  # the rules could not settle it, the model is very sure of another answer: it stands
+        unsure, rule = False, best
+        if best == "no":  # a "no" brings nobody: the guests read go
+            asked.discard("guests")
+            wrong.discard("guests")
+            if int(label.get("guests", 0)):
+                wrong.add("guests")
     if unsure:
         asked.add("rsvp")
         wrong.discard("rsvp")
-    elif row["rsvp_unsure"]:  # settled: the rules' reading stands, right or wrong
+    elif row["rsvp_unsure"]:  # settled: the rules' (or the model's) reading stands, right or wrong
         asked.discard("rsvp")
         if rule != (label.get("rsvp") or "none"):
             wrong.add("rsvp")
@@ -102,6 +116,7 @@ def main() -> int:
     parser.add_argument("--fields", default="rsvp,guests,command,dietary")
     parser.add_argument("--max-asked", type=float, default=0.09, help="the held asked rate a policy may reach")
     parser.add_argument("--shipped", action="store_true", help="only learned.py's thresholds")
+    parser.add_argument("--per-language", help="vary the thresholds of this language's texts only")
     args = parser.parse_args()
     labels = _labels()
     rows = [json.loads(line) for line in args.dump.read_text(encoding="utf-8").splitlines()]
@@ -109,7 +124,8 @@ def main() -> int:
     models = {f: _fit(rows, labels, f, args.C) for f in fields}
     held = [(r, labels[r["id"]], {f: m.probabilities(r["body"]) for f, m in models.items()})
             for r in rows if trm.held_back(r["id"])]
-    shipped = {"rsvp": learned.ASK_ABOVE, "settle": learned.SETTLE_ABOVE, "confirm": 0.0,
+    shipped = {"rsvp": learned.ASK_ABOVE, "settle": learned.SETTLE_ABOVE, "confirm": learned.CONFIRM_BELOW,
+               "resolve": learned.RESOLVE_ABOVE, "resolve_read": 2.0,
                "guests": learned.FIELD_ASK_ABOVE["guests"], "command": learned.FIELD_ASK_ABOVE["command"],
                "dietary": 2.0}
     print(f"{len(held)} held texts, models on the tune 70% (C={args.C}); right / asked / wrong")
@@ -121,9 +137,16 @@ def main() -> int:
     show("shipped " + json.dumps(shipped), judge(held, shipped))
     if args.shipped:
         return 0
-    grid = {"rsvp": (0.8, 0.85, 0.9), "settle": (0.6, 0.7, 0.8), "confirm": (0.0, 0.05, 0.1, 0.15),
-            "guests": (0.7, 0.8, 0.9, 0.95), "guests_confirm": (0.0, 0.05, 0.1, 0.2), "command": (0.7,),
-            "dietary": (2.0,)}
+    grid: dict[str, tuple[float, ...]] = {
+        "rsvp": (0.85, 0.9), "settle": (0.6, 0.7), "confirm": (0.0, 0.05, 0.1, 0.15),
+        "resolve": (0.6, 0.7, 0.8, 0.9, 2.0), "resolve_read": (2.0,), "guests": (0.7, 0.8, 0.9, 0.95),
+        "guests_confirm": (0.0, 0.05, 0.1),
+        "command": (0.7,), "dietary": (2.0,)}
+    if args.per_language:  # the shipped policy, with the thresholds of one language's texts varied
+        grid = {k: (v,) for k, v in shipped.items()}
+        for key, values in (("rsvp", (0.7, 0.8, 0.9)), ("confirm", (0.1, 0.2, 0.3)), ("guests", (0.5, 0.6, 0.7, 0.8)),
+                            ("guests_confirm", (0.0, 0.1, 0.2)), ("command", (0.5, 0.7))):
+            grid[f"{key}@{args.per_language}"] = values
     results = []
     for values in itertools.product(*grid.values()):
         pol = dict(zip(grid, values, strict=True))

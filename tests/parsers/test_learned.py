@@ -152,3 +152,18 @@ def test_the_model_never_makes_a_command_the_rules_did_not_read() -> None:
 
 def test_a_leave_both_read_is_acted_on() -> None:
     assert learned.review_reading(None, 0, None, "leave", (), {}, "Please remove me from the list.") == ((), {})
+
+
+def test_an_answer_the_rules_could_not_read_is_taken_from_a_model_very_sure_of_it() -> None:
+    text = "Tyvärr kan jag inte komma den här gången."
+    rsvp, guests, unsure, why = learned.resolve(None, 1, ("rsvp", "guests"), {"guests": "x"}, text)
+    assert (rsvp, guests, unsure) == ("no", 0, ())  # a "no" brings nobody
+    assert why == {"rsvp": text}
+
+
+def test_a_reading_the_rules_made_or_an_unsure_model_is_never_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Tyvärr kan jag inte komma den här gången."
+    assert learned.resolve("yes", 0, (), {}, text) == ("yes", 0, (), {})  # the rules were sure: review() asks
+    assert learned.resolve("yes", 0, ("rsvp",), {}, text) == ("yes", 0, ("rsvp",), {})  # a contradiction: ask
+    monkeypatch.setattr(learned, "probabilities", lambda field, text: LEANS_NO)
+    assert learned.resolve(None, 0, ("rsvp",), {}, text) == (None, 0, ("rsvp",), {})
