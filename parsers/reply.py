@@ -174,7 +174,7 @@ def _read(message: Normalised) -> ParsedReply:
     rsvp = intent.rsvp
     guests = intent.guests
     unsure, why = intent.unsure, intent.why
-    if imip is None:  # an RSVP the rules could not settle: a very sure model's answer stands
+    if imip is None:  # no answer the rules could settle: a very sure model's answer (off as shipped)
         rsvp, guests, unsure, why = learned.resolve(rsvp, guests, unsure, why, _model_text(body))
     if imip is not None:
         rsvp = imip.rsvp or rsvp
