@@ -183,7 +183,7 @@ def resolve(
     Only an unsure RSVP without a value is ever given one, and only an answer the model is very sure of;
     its `why` is the sentence the model finds most telling. A "no" brings nobody: the guests read go.
     """
-    p = probabilities("rsvp", text) if rsvp is None and "rsvp" in unsure else {}
+    p = probabilities("rsvp", text) if rsvp is None and "rsvp" in unsure and RESOLVE_ABOVE < 1 else {}
     best = max(p, key=lambda k: p[k]) if p else "none"
     if best == "none" or p[best] <= RESOLVE_ABOVE:
         return rsvp, guests, unsure, why
