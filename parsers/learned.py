@@ -35,10 +35,10 @@ def normalise(text: str) -> str:
     return " ".join(_DIGIT.sub("0", text[:MAX_CHARS].casefold()).split())
 
 
-def _char_grams(word: str) -> frozenset[str]:
-    """The char 2-5-grams of one space-padded word."""
+def _char_grams(word: str) -> tuple[str, ...]:
+    """The char 2-5-grams of one space-padded word (a tuple of strings: the collector stops tracking it)."""
     padded = f" {word} "
-    return frozenset(["c" + padded[start : start + n] for n in (2, 3, 4, 5) for start in range(len(padded) - n + 1)])
+    return tuple(["c" + padded[start : start + n] for n in (2, 3, 4, 5) for start in range(len(padded) - n + 1)])
 
 
 _known_grams = lru_cache(maxsize=16384)(_char_grams)  # replies share most of their (short) words
@@ -50,7 +50,7 @@ def features(text: str) -> set[str]:
     found: set[str] = set()
     for word in set(clean.split(" ")):  # a repeated word adds nothing new
         if word:
-            found |= _known_grams(word) if len(word) <= 40 else _char_grams(word)
+            found.update(_known_grams(word) if len(word) <= 40 else _char_grams(word))
     tokens = _TOKEN.findall(clean)
     previous = "^"
     for token in tokens:

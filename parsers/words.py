@@ -50,6 +50,8 @@ class _Stemmer(Protocol):
 @lru_cache(maxsize=8)
 def _stemmer(name: str) -> _Stemmer:
     found: _Stemmer = snowballstemmer.stemmer(name)
+    if hasattr(found, "maxCacheSize"):  # PyStemmer's own cache: stem() caches already, in untracked tuples
+        found.maxCacheSize = 0
     return found
 
 
