@@ -173,6 +173,9 @@ def _read(message: Normalised) -> ParsedReply:
     reason = None
     rsvp = intent.rsvp
     guests = intent.guests
+    unsure, why = intent.unsure, intent.why
+    if imip is None:  # no answer the rules could settle: a very sure model's answer (off as shipped)
+        rsvp, guests, unsure, why = learned.resolve(rsvp, guests, unsure, why, _model_text(body))
     if imip is not None:
         rsvp = imip.rsvp or rsvp
         guests = max(imip.guests, _header_guests(message), guests if rsvp != "no" else 0)
@@ -204,9 +207,9 @@ def _read(message: Normalised) -> ParsedReply:
         imip=imip,
         is_list_mail=auto.is_list_mail,
         **envelope,
-        # The learned model is a second opinion only: where it disagrees strongly the member is asked.
-        **_intent_extras(*(learned.review_reading(rsvp, guests, intent.dietary, intent.command, intent.unsure,
-                                                  intent.why, _model_text(body))
+        # The learned model is a second opinion: where it disagrees strongly the member is asked.
+        **_intent_extras(*(learned.review_reading(rsvp, guests, intent.dietary, intent.command, unsure, why,
+                                                  _model_text(body))
                            if imip is None else (intent.unsure, intent.why)),
                          intent.question, imip is not None),
     )

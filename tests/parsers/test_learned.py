@@ -83,6 +83,13 @@ def test_a_weak_disagreement_leaves_the_rules_reading() -> None:
     assert combine("yes", False, LEANS_NO) == ("yes", False)
 
 
+def test_a_reading_the_model_hardly_believes_can_be_asked_about_without_a_confident_rival() -> None:
+    torn_away_from_yes = {"yes": 0.04, "no": 0.5, "maybe": 0.41, "none": 0.05}
+    assert combine("yes", False, torn_away_from_yes) == ("yes", False)  # off as shipped (learned.py says why)
+    assert combine("yes", False, torn_away_from_yes, confirm_below=0.1) == ("yes", True)
+    assert combine("no", False, torn_away_from_yes, confirm_below=0.1) == ("no", False)
+
+
 def test_a_confident_agreement_settles_a_rule_doubt_but_a_weak_one_does_not() -> None:
     assert combine("no", True, SURE_NO) == ("no", False)
     assert combine("no", True, LEANS_NO) == ("no", True)
@@ -146,3 +153,23 @@ def test_the_model_never_makes_a_command_the_rules_did_not_read() -> None:
 
 def test_a_leave_both_read_is_acted_on() -> None:
     assert learned.review_reading(None, 0, None, "leave", (), {}, "Please remove me from the list.") == ((), {})
+
+
+def test_an_answer_the_rules_could_not_read_can_be_taken_from_a_model_very_sure_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "Tyvärr kan jag inte komma den här gången."
+    assert learned.resolve(None, 0, ("rsvp",), {}, text) == (None, 0, ("rsvp",), {})  # off as shipped
+    monkeypatch.setattr(learned, "RESOLVE_ABOVE", 0.7)
+    rsvp, guests, unsure, why = learned.resolve(None, 1, ("rsvp", "guests"), {"guests": "x"}, text)
+    assert (rsvp, guests, unsure) == ("no", 0, ())  # a "no" brings nobody
+    assert why == {"rsvp": text}
+
+
+def test_a_reading_the_rules_made_or_an_unsure_model_is_never_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Tyvärr kan jag inte komma den här gången."
+    monkeypatch.setattr(learned, "RESOLVE_ABOVE", 0.7)
+    assert learned.resolve("yes", 0, (), {}, text) == ("yes", 0, (), {})  # the rules were sure: review() asks
+    assert learned.resolve("yes", 0, ("rsvp",), {}, text) == ("yes", 0, ("rsvp",), {})  # a contradiction: ask
+    monkeypatch.setattr(learned, "probabilities", lambda field, text: LEANS_NO)
+    assert learned.resolve(None, 0, ("rsvp",), {}, text) == (None, 0, ("rsvp",), {})
