@@ -101,6 +101,11 @@ FAMILIES = (
     # fields (every lookup scans them), nested comments in its To (the stdlib's address parser recurses).
     # Short lines in a plain-text bounce: flufl.bounce's 50 pattern sets run over each (a fuzzer find, 0.5 s).
     Family("bounce_short_lines", lambda n: plain(BOUNCE_BODY + "-- \n" * n, BOUNCE_HEAD), 7000, 2000),
+    # Parameters in a bounce's Content-Type: every parameter lookup parses all of them.
+    Family("bounce_type_params", lambda n: plain(BOUNCE_BODY, BOUNCE_HEAD.replace(
+        "Return-Path: <>\r\n", "Return-Path: <>\r\n") + "X-Y: 1\r\n").replace(
+        b"Content-Type: text/plain; charset=utf-8", b"Content-Type: text/plain; charset=utf-8" + b"; a=1" * n),
+        5000, 2000),
     Family("bounce_blank_lines", lambda n: report("\r\n" * n), 20_000, 2000),
     Family("bounce_part_headers", lambda n: report("", "Received: x\r\n" * n), 10_000, 2000),
     Family("bounce_to_comments", lambda n: report("", to="(" * n + " natverk@example.org"), 5000, 2000),
