@@ -139,7 +139,8 @@ def _small_enough_for_flufl(message: Normalised) -> bool:
             return False
     total = lines = 0
     for count, part in enumerate(message.msg.walk()):
-        if len(part.get("content-type", "")) > MAX_FLUFL_LINE:
+        ctype = part.get("content-type", "")
+        if not isinstance(ctype, str) or len(ctype) > MAX_FLUFL_LINE:  # a Header: 8-bit bytes in it
             return False  # its detectors read every part's payload, and each read parses all its parameters
         try:
             payload = part.get_payload()

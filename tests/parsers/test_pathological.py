@@ -107,3 +107,11 @@ def test_a_plain_bounce_of_thousands_of_short_lines_costs_about_what_one_of_a_fe
     few, many = _median(bounce(300)), _median(bounce(7000))
     assert many < 5 * max(few, 1e-3), f"300 lines {few * 1000:.1f} ms, 7000 lines {many * 1000:.1f} ms"
     assert (parse_reply(bounce(7000)).reason or "").startswith("bounce")
+
+
+def test_a_bounce_part_with_8_bit_bytes_in_its_content_type_is_still_read_as_a_bounce() -> None:
+    from _hostile import BOUNCE_BODY, BOUNCE_HEAD
+
+    raw = plain(BOUNCE_BODY, BOUNCE_HEAD).replace(b"charset=utf-8", "charset=utf-8; name=\"å\"".encode())
+    reply = parse_reply(raw)
+    assert (reply.reason or "").startswith("bounce"), reply.reason
