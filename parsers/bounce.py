@@ -45,6 +45,7 @@ MAX_FLUFL_PARTS = 20
 MAX_FLUFL_LINE = 1000
 MAX_FLUFL_LINES = 400
 _FLUFL_ADDRESS_FIELDS = frozenset({"from", "to", "cc", "sender", "x-failed-recipients"})
+_FLUFL_PART_FIELDS = frozenset({"content-type", "original-recipient", "final-recipient", "x-actual-recipient"})
 # flufl.bounce logs every detector it runs at INFO and tracebacks at ERROR; we report through our own fields.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
@@ -139,9 +140,13 @@ def _small_enough_for_flufl(message: Normalised) -> bool:
             return False
     total = lines = 0
     for count, part in enumerate(message.msg.walk()):
-        ctype = part.get("content-type", "")
-        if not isinstance(ctype, str) or len(ctype) > MAX_FLUFL_LINE:  # a Header: 8-bit bytes in it
-            return False  # its detectors read every part's payload, and each read parses all its parameters
+        # Its detectors parse a part's fields (every parameter on each payload read; each recipient of a
+        # delivery-status block as an address list): every field of every part within one line's bound.
+        for name, value in part.raw_items():
+            if name.casefold() not in _FLUFL_PART_FIELDS:
+                continue
+            if not isinstance(value, str) or len(value) > MAX_FLUFL_LINE:  # a Header: 8-bit bytes in it
+                return False
         try:
             payload = part.get_payload()
         except (ValueError, LookupError):  # 8-bit text with a hostile charset name
