@@ -174,6 +174,8 @@ class Totals:
         for name, kept in (("slowest.eml", self.slow), ("slowest_under_100k.eml", self.slow_small)):
             if kept:
                 _replace(out / name, kept[0][1])
+        for rank, (_seconds, raw) in enumerate(self.slow_small, 1):  # all kept, to profile while it runs
+            _replace(out / f"slow_under_100k_{rank}.eml", raw)
         wall = time.perf_counter() - self.started
         data = {
             "final": final, "planned": self.planned, "done": self.done, "wall_seconds": round(wall, 1),
