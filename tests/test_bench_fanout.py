@@ -55,8 +55,11 @@ def test_the_fanout_benchmark_sends_every_invitation_three_ways_and_checks_each_
     assert result["checked_ok"] is True and result["checked"] == MEMBERS == result["sent"]
     assert result["received"] == {"e2e": MEMBERS, "prebuilt": MEMBERS, "smtp-source": MEMBERS}
     for key in ("end_to_end_msg_s", "prebuilt_msg_s", "smtp_source_msg_s", "peak_rss_mb",
-                "end_to_end_sender_cpu_ms", "end_to_end_sink_cpu_ms", "prebuilt_sender_cpu_ms"):
+                "end_to_end_sender_cpu_ms", "prebuilt_sender_cpu_ms"):
         assert result[key] > 0, key
+    # the sink's CPU comes from /proc in clock ticks (10 ms): 120 messages at ~0.15 ms may read as 0 ticks
+    for key in ("end_to_end_sink_cpu_ms", "prebuilt_sink_cpu_ms"):
+        assert result[key] >= 0, key
     assert result["ratio"] == pytest.approx(result["end_to_end_msg_s"] / result["prebuilt_msg_s"], rel=0.01)
 
 
