@@ -18,6 +18,7 @@ import pytest
 from example_network import weekly_series
 from smtp_server import Delivery, SinkHandler, smtp_server
 
+from mailer.outbound.marks import GROUP
 from mailer.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,8 @@ def test_kill_9_mid_fan_out_then_restart_sends_each_invitation_once(
     assert len(sent) == MEMBERS and set(sent.values()) == {1}
     by_id = Counter(message_id for _, message_id in handler.received)
     twice = [mid for mid, n in by_id.items() if n > 1]
-    assert len(twice) <= connections, f"more than the messages in flight were sent again: {twice}"
+    # in flight, and the marks of the group not yet committed (mailer.outbound.marks.GROUP)
+    assert len(twice) <= connections + GROUP, f"more than the messages in flight and a group again: {twice}"
     assert max(by_id.values()) <= 2
     recipients = {rcpt for rcpt, _ in handler.received}
     assert len(recipients) == MEMBERS

@@ -127,9 +127,9 @@ async def drain(
 
     `warn` is called with each error as it happens. `concurrency` senders work in parallel (bounded
     again by the transport's own connection limit); a crash can then re-send up to that many messages
-    (each with the Message-ID it had before). Each "sent" mark commits before its sender takes the next
-    row, without an fsync of its own (`marks.SentMarks`): a kill -9 loses none; an OS crash or power loss
-    can also repeat the up to 16 (50 ms of) marks not yet synced, each with the same Message-ID.
+    (each with the Message-ID it had before). "Sent" marks are committed in groups of 8 or within 5 ms,
+    without an fsync of their own (`marks.SentMarks`): a kill -9 can also repeat those not yet committed
+    (at most 8), an OS crash or power loss the up to 64 not yet synced, each with the same Message-ID.
     With `render_worker`, a drain of at least its threshold of rows has them rendered in a worker process
     (outbound/render_worker); sending and marks stay here.
     """
@@ -144,8 +144,15 @@ async def drain(
             return report
     queue: asyncio.Queue[tuple[OutboxRow, Rendered | None] | None] = asyncio.Queue(
         maxsize=max(1, concurrency) * 2)
-    marks = SentMarks(store)
     halted = asyncio.Event()
+
+    def refused(group: list[tuple[int, datetime]], exc: BaseException) -> None:
+        # accepted by the server, their marks not recorded: kept in `unmarked`, never sent again
+        unmarked.rows.update(group)
+        ctx.database(f"{len(group)} sent messages cannot be recorded: {_reason(exc)}; their marks wait")
+        halted.set()
+
+    marks = SentMarks(store, refused)
     ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
 
     def stopping() -> bool:
@@ -180,6 +187,7 @@ async def drain(
                 halted.set()
 
     workers = [asyncio.create_task(work()) for _ in range(max(1, concurrency))]
+    watch = asyncio.create_task(ctx.abandon_after_stop()) if stop is not None else None
     try:
         await produce()
         await asyncio.gather(*workers)
@@ -189,6 +197,9 @@ async def drain(
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     finally:
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
         try:
             await marks.aclose()  # the drain's marks made durable (fsync) before it returns
         except Exception as exc:  # the disk refuses the fsync: recorded, but maybe not durable
@@ -209,6 +220,9 @@ class _Drain:
         self.stop, self.stop_grace, self.warn = stop, stop_grace, warn
         #: Addresses this drain found failing (the rows already read say only what was known before).
         self.failing: set[str] = set()
+        #: The senders' tasks waiting for the server, and those of them abandoned after a stop.
+        self.sending: set[asyncio.Task[object]] = set()
+        self.abandoned: set[asyncio.Task[object]] = set()
 
     def error(self, text: str) -> None:
         self.report.errors.append(text)
@@ -289,33 +303,37 @@ class _Drain:
         except Exception as exc:  # anything else of this one message: retry it later, go on
             self._retry(row, f"send failed: {_reason(exc)}")
             return
+        self.report.sent += 1
         try:
             await self.marks.mark_sent(row.id, self.now())
         except Exception as exc:  # accepted by the server but not recorded: never send it again
             self.unmarked.rows[row.id] = self.now()
-            self.report.sent += 1
             self.database(f"a sent message cannot be recorded: {_reason(exc)}; its mark waits")
             raise _Halt() from None
-        self.report.sent += 1
 
     async def _send(self, message: Rendered) -> None:
-        """transport.send, abandoned `stop_grace` seconds after a stop request if still unanswered."""
-        send = asyncio.ensure_future(self.transport.send(message.sender, message.recipient, message.data))
-        if self.stop is None:
-            await send
-            return
-        stopped = asyncio.ensure_future(self.stop.wait())
+        """transport.send, in the sender's own task (no task of its own: it costs the loop more than the
+        send); `abandon_after_stop` cancels it `stop_grace` seconds after a stop request if still unanswered."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.sending.add(task)
         try:
-            await asyncio.wait({send, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            if not send.done():
-                done, _ = await asyncio.wait({send}, timeout=self.stop_grace)
-                if not done:
-                    send.cancel()
-                    await asyncio.gather(send, return_exceptions=True)
-                    raise _Aborted()
+            await self.transport.send(message.sender, message.recipient, message.data)
         except asyncio.CancelledError:
-            send.cancel()
-            raise
+            if task not in self.abandoned:
+                raise
+            self.abandoned.discard(task)
+            task.uncancel()
+            raise _Aborted() from None
         finally:
-            stopped.cancel()
-        send.result()
+            self.sending.discard(task)
+
+    async def abandon_after_stop(self) -> None:
+        """Once a stop is requested, give the messages in flight `stop_grace` seconds, then abandon those
+        still unanswered (left queued: sent later with the same Message-ID)."""
+        assert self.stop is not None
+        await self.stop.wait()
+        await asyncio.sleep(self.stop_grace)
+        for task in list(self.sending):
+            self.abandoned.add(task)
+            task.cancel()

@@ -17,6 +17,8 @@ import logging
 import os
 import pickle
 import signal
+import socket
+import struct
 import subprocess
 import threading
 from collections import deque
@@ -159,15 +161,37 @@ def _parse_answer(data: bytes, rows: Sequence[OutboxRow]) -> list[Prerendered | 
     return out
 
 
+#: The largest answer taken from a worker (a batch of 64 messages is about 1 MB).
+MAX_ANSWER_BYTES = 256 << 20
+
+
+def _frame(data: bytes) -> bytes:
+    """multiprocessing.Connection's framing: a 4-byte big-endian length (-1 and 8 bytes when larger)."""
+    if len(data) > 0x7FFFFFFF:
+        return struct.pack("!i", -1) + struct.pack("!Q", len(data)) + data
+    return struct.pack("!i", len(data)) + data
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> bytes:
+    (size,) = struct.unpack("!i", await reader.readexactly(4))
+    if size == -1:
+        (size,) = struct.unpack("!Q", await reader.readexactly(8))
+    if size < 0 or size > MAX_ANSWER_BYTES:
+        raise WorkerGone(f"the render worker sent a frame of {size} bytes")
+    return await reader.readexactly(size)
+
+
 class RenderWorker:
-    """One worker process for one drain: `start`, then `submit` batches and `receive` their answers in order
-    (each blocking: the drain runs them in `io`, one thread); `close` stops it (killed if it lingers)."""
+    """One worker process for one drain: `spawn` and `wait_ready` (blocking: the drain runs them in `io`),
+    then `open_stream`, `send_batch` and `answer` in order, on the event loop; `close` stops it."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self.io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffpunkt-render")
         self.proc: subprocess.Popen[bytes] | None = None
         self.conn: Connection | None = None
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     def spawn(self) -> int:
         """Start the process (from the daemon's own thread: PR_SET_PDEATHSIG is tied to it); its pid."""
@@ -189,19 +213,37 @@ class RenderWorker:
         if kind != "ready":
             raise WorkerGone(f"the render worker did not start: {value}")
 
-    def submit(self, now: datetime, rows: Sequence[OutboxRow]) -> None:
+    async def open_stream(self) -> None:
+        """Once ready: the batches go over the same socket through the event loop (no thread: a thread
+        taking each answer off the socket waited for the GIL, and stalled the drain, at every batch)."""
+        conn = self._conn()
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
         try:
-            self._conn().send_bytes(pickle.dumps((now, list(rows)), protocol=pickle.HIGHEST_PROTOCOL))
+            self.reader, self.writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def send_batch(self, now: datetime, rows: Sequence[OutboxRow]) -> None:
+        """One batch to the worker, framed as multiprocessing.Connection frames it (its reader takes it)."""
+        if self.writer is None:
+            raise WorkerGone("the render worker is not running")
+        try:
+            data = pickle.dumps((now, list(rows)), protocol=pickle.HIGHEST_PROTOCOL)
+            self.writer.write(_frame(data))
+            await asyncio.wait_for(self.writer.drain(), BATCH_TIMEOUT_S)
         except Exception as exc:  # gone, or a row that cannot be pickled: the daemon renders the rest
             raise WorkerGone(f"the render worker cannot take a batch: {type(exc).__name__}: {exc}") from None
 
-    def receive(self, rows: Sequence[OutboxRow]) -> list[Prerendered | None]:
-        conn = self._conn()
+    async def answer(self, rows: Sequence[OutboxRow]) -> list[Prerendered | None]:
+        """The worker's answer to the oldest batch in flight."""
+        if self.reader is None:
+            raise WorkerGone("the render worker is not running")
         try:
-            if not conn.poll(BATCH_TIMEOUT_S):
-                raise WorkerGone(f"the render worker gave no answer within {BATCH_TIMEOUT_S:g} s")
-            data = conn.recv_bytes()
-        except (EOFError, OSError) as exc:
+            data = await asyncio.wait_for(_read_frame(self.reader), BATCH_TIMEOUT_S)
+        except TimeoutError:
+            raise WorkerGone(f"the render worker gave no answer within {BATCH_TIMEOUT_S:g} s") from None
+        except (asyncio.IncompleteReadError, OSError) as exc:
             raise WorkerGone(f"the render worker is gone ({type(exc).__name__})") from None
         try:
             return _parse_answer(data, rows)
@@ -221,6 +263,9 @@ class RenderWorker:
         proc, conn = self.proc, self.conn
         if proc is not None and busy:
             proc.kill()
+        if self.writer is not None:  # (its transport holds a second descriptor of the socket)
+            self.writer.transport.abort()
+            self.reader = self.writer = None
         self.io.shutdown(wait=True)  # (the call waiting on the killed worker returns at its EOF)
         if conn is not None:
             conn.close()
@@ -281,17 +326,18 @@ async def _through(worker: RenderWorker, started: asyncio.Future[None], source: 
     pending: deque[list[OutboxRow]] = deque()
     try:
         await started
+        await worker.open_stream()
         while True:
             while len(pending) < IN_FLIGHT:
                 batch = list(islice(source, BATCH_ROWS))
                 if not batch:
                     break
                 pending.append(batch)
-                await loop.run_in_executor(worker.io, worker.submit, now(), batch)
+                await worker.send_batch(now(), batch)
             if not pending:
                 return
             batch = pending[0]
-            messages = await loop.run_in_executor(worker.io, worker.receive, batch)
+            messages = await worker.answer(batch)
             pending.popleft()
             worker.spec.rendered += sum(1 for m in messages if m is not None)
             for row, message in zip(batch, messages, strict=True):

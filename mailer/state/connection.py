@@ -1,5 +1,5 @@
 """The one connection and transaction owner: opening (WAL, synchronous=FULL), locks, BEGIN IMMEDIATE writes
-(and the unsynced ones of the outbox's sent marks, with the -wal's fsync), settings and the event log."""
+(and the -wal's fsync that makes the outbox's unsynced sent marks durable), settings and the event log."""
 
 from __future__ import annotations
 
@@ -139,30 +139,9 @@ class StoreBase:
                     pass
             raise
 
-    @contextmanager
-    def unsynced(self) -> Iterator[None]:
-        """Commits inside skip their fsync (synchronous=NORMAL, WAL mode only): each still survives a crash of
-        the process (kill -9: it is in the -wal), and only an OS crash or a power loss can undo it until
-        `sync_wal()` or any later commit outside (synchronous=FULL fsyncs the whole -wal). Used for the
-        outbox's sent marks only. Without WAL, or inside a transaction, commits stay FULL."""
-        conn = self.db.conn
-        if not self.wal or conn.in_transaction:
-            yield
-            return
-        conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield
-        finally:
-            if conn.in_transaction:  # a failed COMMIT whose ROLLBACK failed as well: end it, or FULL cannot be set
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:  # pragma: no cover - SQLite had already rolled back
-                    pass
-            conn.execute("PRAGMA synchronous=FULL")  # every other write stays FULL
-
     def sync_wal(self) -> None:
-        """Make every commit so far durable, those of `unsynced()` too: fsync of the -wal (and once of its
-        folder, as SQLite does for a new -wal). No SQL: safe in another thread while this one writes."""
+        """Make every commit so far durable, the sent marks' too (`sent_marks.MarkConnection`): fsync of the
+        -wal (and once of its folder, as SQLite does for a new -wal). No SQL: safe in another thread."""
         if self.path is None or not self.wal:
             return
         real = Path(os.path.realpath(self.path))  # SQLite keeps the -wal beside the real file

@@ -17,7 +17,8 @@ _DUE = ("SELECT o.*, m.id AS m_id, m.name AS m_name, m.address AS m_address, m.o
         "FROM outbox o LEFT JOIN members m ON m.id = o.member_id "
         "WHERE o.status = 'queued' AND o.next_attempt_at <= ? AND o.id > ? ORDER BY o.id LIMIT ?")
 
-_MARK_SENT = "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"
+MARK_SENT_SQL = ("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                 "WHERE id = ?")
 
 
 class OutboxTable(StoreBase):
@@ -84,12 +85,12 @@ class OutboxTable(StoreBase):
         the write lock at the statement's start, as BEGIN IMMEDIATE would, and rolls back whole on an error)."""
         conn = self.db.conn
         if conn.in_transaction:
-            conn.execute(_MARK_SENT, (iso(now), row_id))
+            conn.execute(MARK_SENT_SQL, (iso(now), row_id))
             return
         level = conn.isolation_level
         conn.isolation_level = None  # autocommit: no BEGIN and COMMIT of their own (issue 14: 5 -> 3 statements)
         try:
-            conn.execute(_MARK_SENT, (iso(now), row_id))
+            conn.execute(MARK_SENT_SQL, (iso(now), row_id))
         finally:
             conn.isolation_level = level
 

@@ -13,10 +13,12 @@ import pytest
 from harness import COORDINATOR, free_port, message_id, network, received, sink_on, wait_for
 from smtp_server import DROP, Delivery, Reply, SinkHandler
 
+from mailer.outbound.marks import GROUP
+
 pytestmark = pytest.mark.slow
 
 
-def test_kill_9_at_random_points_of_a_1000_member_fan_out_misses_no_one_and_repeats_only_in_flight(
+def test_kill_9_at_random_points_of_a_1000_member_fan_out_misses_no_one_and_repeats_at_most_a_group(
         tmp_path: Path, figure: Callable[[str], None]) -> None:
     members, kills = 1000, 5
     port = free_port()
@@ -40,11 +42,12 @@ def test_kill_9_at_random_points_of_a_1000_member_fan_out_misses_no_one_and_repe
     missed = members - len({r for r in sent_to if r.startswith("medlem")})
     duplicates = sum(n - 1 for n in copies.values())
     assert missed == 0
-    assert duplicates <= kills, f"{duplicates} duplicates after {kills} kills"
+    bound = kills * (1 + GROUP)  # per kill: the message in flight and the marks not yet committed
+    assert duplicates <= bound, f"{duplicates} duplicates after {kills} kills"
     assert max(copies.values()) <= 2
     assert one_message_id_each(handler), "a member got two different invitations"
     figure(f"{kills} kills at {points} of {members}: {missed} missed, {duplicates} duplicates "
-           f"(<= {kills}, each the same Message-ID), {took:.0f} s")
+           f"(<= {bound}, each the same Message-ID), {took:.0f} s")
 
 
 def test_5_percent_451_and_5_percent_dropped_after_data_are_retried_until_everyone_has_it_once_or_twice(

@@ -13,6 +13,8 @@ import pytest
 from harness import free_port, network, received, sink_on, wait_for
 from smtp_server import SinkHandler
 
+from mailer.outbound.marks import GROUP
+
 pytestmark = pytest.mark.slow
 
 WORKER = "mailer.outbound.render_worker"
@@ -92,7 +94,7 @@ def test_kill_9_of_the_render_worker_mid_fan_out_still_gives_every_member_exactl
     figure(f"{members} members, render worker killed -9 after {at} delivered: 0 missed, 0 duplicates")
 
 
-def test_kill_9_of_the_daemon_mid_fan_out_leaves_no_render_worker_and_repeats_at_most_one_per_kill(
+def test_kill_9_of_the_daemon_mid_fan_out_leaves_no_render_worker_and_repeats_at_most_a_group_per_kill(
         tmp_path: Path, figure: Callable[[str], None]) -> None:
     members, kills = 1500, 3
     port = free_port()
@@ -121,7 +123,8 @@ def test_kill_9_of_the_daemon_mid_fan_out_leaves_no_render_worker_and_repeats_at
     duplicates = sum(n - 1 for n in copies.values())
     assert orphans == 0, "a render worker outlived its daemon"
     assert len(sent_to) == members
-    assert duplicates <= kills, f"{duplicates} duplicates after {kills} kills"
+    bound = kills * (1 + GROUP)  # per kill: the message in flight and the marks not yet committed
+    assert duplicates <= bound, f"{duplicates} duplicates after {kills} kills"
     assert max(copies.values()) <= 2
     figure(f"{kills} kills -9 of the daemon while its render worker ran, {members} members: 0 orphan workers, "
-           f"0 missed, {duplicates} duplicates (<= {kills}, each the same Message-ID), {took:.0f} s")
+           f"0 missed, {duplicates} duplicates (<= {bound}, each the same Message-ID), {took:.0f} s")
