@@ -311,7 +311,7 @@ def _read(
     if command in ("join", "leave"):
         why["command"] = command_why or " ".join(lines[:1]) or subject
     said = next((a for a in (answer_word(subject, c) for c in (lang, *languages())) if a), None)
-    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
+    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join", command == "leave")
     if answer.value is None and not answer.unsure:
         answer = _other_languages(text, lang, answer, command == "join")
     value = answer.value

@@ -14,7 +14,7 @@ from parsers.clauses import Clause, Sentence
 STRONG, PARTICLE, WEAK = 3, 2, 1
 _PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
 _POLAR = ("attend", "against", "uncertain")
-_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux")  # "vet inte än" keeps its "inte" to itself
+_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux", "anymore")  # "vet inte än" keeps its "inte" to itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +161,17 @@ def _placed(clause: Clause, label: str, end: int) -> bool:
     return word[:1].isupper() and word[1:].islower()
 
 
-def _skipped(clause: Clause, joining: bool) -> bool:
+def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
     """Clauses about the past answer, another time, someone else, or the mailing list."""
-    if clause.has("discuss") and not clause.has("future", "instead", "leave"):
+    # "no longer", "inte längre", "enää": about attending ("I can no longer come") it is a decline, read as
+    # one; without a verb of attending ("I don't want the invitations any more") it is about the future
+    # (a text that leaves the list: "vill inte vara med längre" is about the network)
+    later = clause.has("future") or clause.has("anymore") and (leaving or not clause.has("attend", "against", "modal"))
+    if clause.has("discuss") and not (later or clause.has("instead", "leave")):
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
             return True
-    elif clause.has("future", "instead", "leave") or clause.has("join_verb") and clause.has("list"):
+    elif later or clause.has("instead", "leave") or clause.has("join_verb") and clause.has("list"):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -211,7 +215,9 @@ def _after_wish(sentence: Sentence, but: int) -> str:
     return "no"
 
 
-def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
+def _sentence_readings(
+    sentence: Sentence, after: int, joining: bool = False, leaving: bool = False
+) -> tuple[list[Reading], bool]:
     found: list[Reading] = []
     changed = False
     correction = "correction" in sentence.labels
@@ -236,7 +242,7 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if clause.has("report"):
             changed = reported = True
             continue
-        if (sentence.question and clause.index == last) or _skipped(clause, joining):
+        if (sentence.question and clause.index == last) or _skipped(clause, joining, leaving):
             continue
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
         firsts = set(clause.at("first"))
@@ -289,13 +295,14 @@ def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
     return kept[-1].value, True, kept
 
 
-def read_answer(sentences: list[Sentence], after: int, joining: bool = False) -> Answer:
+def read_answer(sentences: list[Sentence], after: int, joining: bool = False, leaving: bool = False) -> Answer:
     """The member's answer about attending, from every clause of their text (`joining`: the text asks to
-    join the list, so "I want to be part of it" is about the network, not the meeting)."""
+    join the list, so "I want to be part of it" is about the network, not the meeting; `leaving`: it asks to
+    leave it, so "I don't want to be part of it any more" is too)."""
     readings: list[Reading] = []
     changed = False
     for sentence in sentences:
-        found, did_change = _sentence_readings(sentence, after, joining)
+        found, did_change = _sentence_readings(sentence, after, joining, leaving)
         changed = changed or did_change
         readings += found
     corrected = [r for r in readings if r.correction]

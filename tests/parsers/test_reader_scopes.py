@@ -1,0 +1,22 @@
+"""Forms and scopes of the fourth round: "no longer" about attending is a decline, about the list it is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.intent import read_intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I can no longer make it.", "Sorry to change my answer, but I can no longer attend.",
+     "I'm no longer able to come.", "En pääse enää mukaan."],
+)
+def test_no_longer_about_attending_is_a_decline(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "no" and "rsvp" not in reading.unsure
+
+
+def test_no_longer_about_the_list_is_not_an_answer() -> None:
+    reading = read_intent("I no longer want the invitations, please remove me.")
+    assert reading.command == "leave" and reading.rsvp is None
