@@ -20,3 +20,13 @@ def test_no_longer_about_attending_is_a_decline(text: str) -> None:
 def test_no_longer_about_the_list_is_not_an_answer() -> None:
     reading = read_intent("I no longer want the invitations, please remove me.")
     assert reading.command == "leave" and reading.rsvp is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("I'm going to skip this one.", "no"), ("I'm signed off work, so I'm going to stay home and rest.", "no"),
+     ("I'm going to come!", "yes"), ("I'm going!", "yes"), ("Yes, I'm going to the meeting.", "yes")],
+)
+def test_going_to_is_the_future_of_the_verb_after_it_not_going(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
