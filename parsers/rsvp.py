@@ -102,6 +102,10 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         return reading(particle, PARTICLE)
     other = clause.has("other")
     limited = clause.has("limit")
+    # "after the surgery I'm on sick leave": a bare "after" / "before" dates the reason, it does not make it
+    # lateness ("I'll come after the rehearsal" keeps it: the clause is about coming)
+    times = set(clause.at("time"))
+    late = limited and (clause.has("attend") or any(s not in times for s in clause.at("limit")))
     negated = _negated(clause, after)
     values: list[str] = []
     # "en ole varma ehdinkö", "not sure whether I make it": attending inside the doubt is the doubt's
@@ -118,7 +122,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         elif cue.label == "against":
             # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
             skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
-            values.append("aside" if limited or skipped else "yes" if flip else "no")
+            values.append("aside" if late or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
     if not limited and not other and not clause.has("polite"):

@@ -30,3 +30,13 @@ def test_no_longer_about_the_list_is_not_an_answer() -> None:
 def test_going_to_is_the_future_of_the_verb_after_it_not_going(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("Olen leikkauksen jälkeen sairauslomalla.", "no"), ("I'm in hospital until after Christmas.", "no"),
+     ("Jag är sjuk, men kommer efter sju.", "yes")],
+)
+def test_a_bare_before_or_after_dates_a_reason_it_does_not_make_it_lateness(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
