@@ -84,6 +84,18 @@ def _particle_only(clause: Clause) -> str | None:
     return kinds.pop() if len(kinds) == 1 else "conflict"
 
 
+_MARKED = {"yes": "yes", "attend": "yes", "no": "no", "against": "no", "maybe": "maybe", "uncertain": "maybe",
+           "doubt": "maybe", "hedge": "maybe", "try": "maybe"}
+
+
+def _marked(clause: Clause) -> str | None:
+    """"Put me down as a yes", "Skriv upp mig som kanske", "Merkitse minut epävarmaksi": the answer after it."""
+    ends = [e for _s, e, c in clause.cues if c.label == "mark"]
+    if not ends:
+        return None
+    return next((_MARKED[c.label] for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+
+
 def negated_modal(clause: Clause) -> list[int]:
     """Positions of a modal ("kan", "can", "voi") with a negator next to it and no verb of attending."""
     negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
@@ -95,6 +107,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     def reading(value: str, strength: int) -> Reading:
         return Reading(value, strength, clause.sentence, clause.index, clause.text)
 
+    marked = _marked(clause)
+    if marked is not None:
+        return reading(marked, STRONG)
     particle = _particle_only(clause)
     if particle == "conflict":
         return reading("conflict", PARTICLE)

@@ -40,3 +40,13 @@ def test_going_to_is_the_future_of_the_verb_after_it_not_going(text: str, rsvp: 
 def test_a_bare_before_or_after_dates_a_reason_it_does_not_make_it_lateness(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("Put me down as a yes.", "yes"), ("Put me down as a maybe.", "maybe"), ("Put me down as a no, sorry.", "no"),
+     ("Skriv upp mig som ett ja.", "yes"), ("Merkitse minut toistaiseksi epävarmaksi.", "maybe")],
+)
+def test_put_me_down_as_takes_the_answer_it_names(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
