@@ -50,3 +50,18 @@ def test_a_bare_before_or_after_dates_a_reason_it_does_not_make_it_lateness(text
 def test_put_me_down_as_takes_the_answer_it_names(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm in Kyiv with a theatre exchange until mid-December. Wishing you all a great meeting.",
+     "Lähdemme Kanarialle ensi viikolla. Toivottavasti tapaaminen menee hyvin!",
+     "Jag ska opereras den 2 december och räknar med att vara sängliggande ett tag. Hälsa alla!"],
+)
+def test_wishing_the_others_a_good_meeting_leans_to_a_decline(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "no" and "rsvp" not in reading.unsure
+
+
+def test_hoping_to_come_is_still_a_maybe() -> None:
+    assert read_intent("Toivottavasti pääsen.").rsvp == "maybe"
