@@ -68,7 +68,8 @@ def _partner(clause: Clause, start: int, end: int) -> bool:
 
 
 # Plural person nouns ("colleagues", "kollegor", "kollegoiden", "ystävät"): without a number, how many is unsaid.
-_PLURAL_FI = re.compile(r"\w{3,}(?:t|[oi]iden\w*|ien\w*|jen\w*|oit[aä]|eit[aä])$")  # not "vaimoineni"
+# Not "vaimoineni", nor "veljeni" (a plural genitive in -jen follows a vowel: "kollegojen").
+_PLURAL_FI = re.compile(r"\w{3,}(?:t|[oi]iden\w*|ien\w*|[aeiouyäö]jen\w*|oit[aä]|eit[aä])$")
 _PLURAL_SV_ENDS = ("or", "ar", "orna", "arna", "erna", "ner")
 _SINGULAR_SV = frozenset({"bror", "partner", "syster", "dotter", "moster", "faster", "mormor", "farmor"})
 

@@ -65,3 +65,13 @@ def test_wishing_the_others_a_good_meeting_leans_to_a_decline(text: str) -> None
 
 def test_hoping_to_come_is_still_a_maybe() -> None:
     assert read_intent("Toivottavasti pääsen.").rsvp == "maybe"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Otan veljeni mukaan.", "Tuun ja otan mun äidin mukaan.", "Tuon lankoni.", "Tulen poikani kanssa.",
+     "Tulen serkkuni kanssa."],
+)
+def test_a_relative_in_a_graded_or_possessive_form_is_one_companion(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and reading.guests == 1 and not reading.unsure
