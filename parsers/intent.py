@@ -315,8 +315,10 @@ def _read(
     if answer.value is None and not answer.unsure:
         answer = _other_languages(text, lang, answer, command == "join")
     value = answer.value
-    if command == "leave" and not answer.strong:
-        value = None  # "Stryk mig från listan ... lycka till!": a farewell, not an answer
+    if command == "leave" and (not answer.strong or value == "yes"):
+        # "Stryk mig från listan ... lycka till!", "... det har varit fint att vara med": a farewell, not an
+        # answer; a member leaving the list says no yes to a meeting
+        value = None
     if said and not answer.changed:
         value, why["rsvp"] = said, subject
     elif answer.unsure:

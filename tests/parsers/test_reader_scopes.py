@@ -75,3 +75,13 @@ def test_hoping_to_come_is_still_a_maybe() -> None:
 def test_a_relative_in_a_graded_or_possessive_form_is_one_companion(text: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == "yes" and reading.guests == 1 and not reading.unsure
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hej, stryk mig från listan, tack. Jag har flyttat till Köpenhamn. Det har varit fint att vara med!",
+     "I'm going on parental leave for a year, so please remove me from the list for now."],
+)
+def test_a_member_leaving_the_list_says_no_yes_to_the_meeting(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.command == "leave" and reading.rsvp is None
