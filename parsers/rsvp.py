@@ -234,6 +234,16 @@ def _after_wish(sentence: Sentence, but: int) -> str:
     return "no"
 
 
+def _asks_generally(sentence: Sentence) -> bool:
+    """"Kan man komma fast man inte är medlem?", "Voiko tulla, vaikka ...?", "Can anyone come?": a question
+    opening with its verb and no "I" asks whether one may come; it answers nothing (its later clauses neither)."""
+    if not sentence.question or not sentence.clauses:
+        return False
+    first = sentence.clauses[0]  # "Is it ok if I come a bit late?" asks how the member comes, not whether
+    return 0 in first.at("interrogative") and not first.has("first") and not any(
+        c.has("first") and c.has("attend") for c in sentence.clauses)
+
+
 def _sentence_readings(
     sentence: Sentence, after: int, joining: bool = False, leaving: bool = False
 ) -> tuple[list[Reading], bool]:
@@ -245,6 +255,8 @@ def _sentence_readings(
     conditional = _conditional(sentence)
     reported = False
     wished = _wished(sentence)
+    if _asks_generally(sentence):
+        return found, changed
     for clause in sentence.clauses:
         if clause.opener == "otherwise" or clause.has("otherwise"):
             break

@@ -85,3 +85,17 @@ def test_a_relative_in_a_graded_or_possessive_form_is_one_companion(text: str) -
 def test_a_member_leaving_the_list_says_no_yes_to_the_meeting(text: str) -> None:
     reading = read_intent(text)
     assert reading.command == "leave" and reading.rsvp is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Kan man komma in fast man inte har fått inbjudan själv?", "Voiko tulla, vaikka ei ole itse saanut kutsua?",
+     "Saako sinne tulla jos ei oo jäsen?", "Can anyone come, or is it members only?"],
+)
+def test_asking_whether_one_may_come_is_no_answer(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp is None and reading.question
+
+
+def test_an_answer_before_such_a_question_stands() -> None:
+    assert read_intent("Tulen! Voiko tulla myöhemmin?").rsvp == "yes"
