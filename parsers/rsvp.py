@@ -28,6 +28,8 @@ class Reading:
     text: str
     correction: bool = False
     contrast: bool = False
+    state: bool = False  # a "no" read only from a reason word ("sick", "förkyld"), no verb of attending
+    gladly: bool = False  # "Tulen mielelläni, mutta ...", "Jag kommer gärna, men ...": the polite start of a no
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,9 @@ def negated_modal(clause: Clause) -> list[int]:
 
 def read_clause(clause: Clause, after: int) -> Reading | None:
     """What one clause says about attending, or None when it says nothing about it."""
-    def reading(value: str, strength: int) -> Reading:
-        return Reading(value, strength, clause.sentence, clause.index, clause.text)
+    def reading(value: str, strength: int, state: bool = False) -> Reading:
+        return Reading(value, strength, clause.sentence, clause.index, clause.text, state=state,
+                       gladly=clause.has("gladly"))
 
     marked = _marked(clause)
     if marked is not None:
@@ -154,7 +157,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if "maybe" in values:
             return reading("maybe", STRONG)
         if len(set(values)) == 1:
-            return reading(values[0], STRONG)
+            # ("men är tyvärr sjuk": with a regret it declines)
+            state = values[0] == "no" and not clause.has("attend", "negator", "modal", "weak_no")
+            return reading(values[0], STRONG, state)
         return reading("conflict", STRONG)
     if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
@@ -293,7 +298,8 @@ def _sentence_readings(
         value = got.value
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"
-        found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
+        found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast, got.state,
+                             got.gladly))
     if wished and not any(r.clause >= wished[1] for r in found):
         wish = sentence.clauses[wished[0]]
         found.append(Reading(_after_wish(sentence, wished[1]), STRONG, sentence.index, wish.index, sentence.text,
@@ -309,6 +315,8 @@ def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
     # Within a sentence, a clause after "but" replaces what came before it.
     kept: list[Reading] = []
     for r in best:
+        if r.state and any(k.value == "yes" and not k.gladly for k in kept):
+            continue  # "Jag kommer, men jag är lite förkyld", "Tuun. Selkä on kipee": how they come, not whether
         if r.contrast:
             kept = [k for k in kept if k.sentence != r.sentence or k.value == r.value]
         kept.append(r)

@@ -99,3 +99,18 @@ def test_asking_whether_one_may_come_is_no_answer(text: str) -> None:
 
 def test_an_answer_before_such_a_question_stands() -> None:
     assert read_intent("Tulen! Voiko tulla myöhemmin?").rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Jag kommer, men jag är lite förkyld så jag håller mig längst bak.", "Tuun mut istun takana, selkä on kipee.",
+     "Tulen, mutta olen vähän flunssainen.", "I'll be there. My voice is a bit gone though."],
+)
+def test_a_reason_word_after_a_yes_says_how_the_member_comes_not_whether(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize("text", ["Jag skulle gärna komma, men är tyvärr sjuk.", "I was going to come but I'm sick."])
+def test_a_reason_with_a_regret_or_after_a_plan_still_declines(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
