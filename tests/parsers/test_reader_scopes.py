@@ -114,3 +114,12 @@ def test_a_reason_word_after_a_yes_says_how_the_member_comes_not_whether(text: s
 @pytest.mark.parametrize("text", ["Jag skulle gärna komma, men är tyvärr sjuk.", "I was going to come but I'm sick."])
 def test_a_reason_with_a_regret_or_after_a_plan_still_declines(text: str) -> None:
     assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [("Jag kommer med två elever från Kulturama.", 2), ("Jag tar med min svåger.", 1),
+     ("I'm bringing my neighbour.", 1)],
+)
+def test_more_person_nouns_are_companions(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
