@@ -212,8 +212,15 @@ def _conditional(sentence: Sentence) -> bool:
     for n, clause in enumerate(sentence.clauses):
         opens = clause.opener == "condition" or 0 in clause.at("condition")
         # "... mat om det går", "vill lyfta frågan om transporter": "om" about the food or a topic
-        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity", "discuss", "topic_word")
-        if opens and not clause.has("polite", "other") and not about_food:
+        before = sentence.clauses[n - 1] if n > 0 else None
+        about_food = before is not None and before.has("other", "diet", "diet_identity", "discuss", "topic_word")
+        # "not sure if I stay for the food", "jag undrar om ...": "if" after a doubt or a wondering is "whether"
+        whether = before is not None and before.has("maybe", "doubt", "ask") and not before.has("attend")
+        # "If my dog recovers, I'll come": a condition about a thing governs a verb of coming next to it, not
+        # "... jos näytän väsyneeltä niin tiedätte miks"
+        beside = [c for c in (before, sentence.clauses[n + 1] if n + 1 < len(sentence.clauses) else None) if c]
+        about_thing = clause.has("other") and not any(c.has("attend") for c in beside)
+        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing):
             return True
     return False
 

@@ -123,3 +123,21 @@ def test_a_reason_with_a_regret_or_after_a_plan_still_declines(text: str) -> Non
 )
 def test_more_person_nouns_are_companions(text: str, guests: int) -> None:
     assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tulen, jos löydän jonkun ulkoiluttamaan koiran.", "If my dog recovers from her surgery in time, I'll come.",
+     "Jag kommer om min hund hinner bli frisk."],
+)
+def test_a_condition_about_a_thing_next_to_coming_makes_a_maybe(text: str) -> None:
+    assert read_intent(text).rsvp == "maybe"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Jag kommer gärna, men jag undrar om det finns möjlighet att ha med sig en hund.",
+     "Tuun, mut mulla on kotona kaks pientä vesirokossa, eli jos näytän väsyneeltä niin tiedätte miks."],
+)
+def test_whether_after_wondering_or_an_if_far_from_coming_leaves_the_yes(text: str) -> None:
+    assert read_intent(text).rsvp == "yes"
