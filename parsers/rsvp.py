@@ -213,7 +213,8 @@ def _conditional(sentence: Sentence) -> bool:
         opens = clause.opener == "condition" or 0 in clause.at("condition")
         # "... mat om det går", "vill lyfta frågan om transporter": "om" about the food or a topic
         before = sentence.clauses[n - 1] if n > 0 else None
-        about_food = before is not None and before.has("other", "diet", "diet_identity", "discuss", "topic_word")
+        about_food = before is not None and before.has(
+            "other", "bring", "diet", "diet_identity", "discuss", "topic_word")
         # "not sure if I stay for the food", "jag undrar om ...": "if" after a doubt or a wondering is "whether"
         whether = before is not None and before.has("maybe", "doubt", "ask") and not before.has("attend")
         # "If my dog recovers, I'll come": a condition about a thing governs a verb of coming next to it, not
@@ -302,6 +303,10 @@ def _sentence_readings(
         following = sentence.clauses[clause.index + 1] if clause.index < last else None
         if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
             continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
+        before = sentence.clauses[clause.index - 1] if clause.index > 0 else None
+        if (got.value == "maybe" and before is not None and before.has("other", "bring", "diet")
+                and not before.has("attend") and not clause.has("attend", "against", "yes", "no", "modal")):
+            continue  # "Kanske tar jag med några affischer, vi får se": the doubt is about the posters
         value = got.value
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"

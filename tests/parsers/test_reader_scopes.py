@@ -141,3 +141,18 @@ def test_a_condition_about_a_thing_next_to_coming_makes_a_maybe(text: str) -> No
 )
 def test_whether_after_wondering_or_an_if_far_from_coming_leaves_the_yes(text: str) -> None:
     assert read_intent(text).rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ja! Kanske tar jag med några affischer från vårt nya projekt, vi får se.",
+     "Yes! I might bring some posters, we'll see.", "Tulen! Saatan tuoda julisteita, katsotaan.",
+     "Tuun. Otan ehkä kakkua mukaan, en tiedä vielä.", "kommer o ja tar me kakor om ingen annan gör"],
+)
+def test_a_doubt_or_condition_after_bringing_something_is_about_the_thing(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+def test_a_doubt_about_coming_is_still_a_maybe() -> None:
+    assert read_intent("Jag kommer kanske, vi får se.").rsvp == "maybe"
