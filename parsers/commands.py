@@ -82,10 +82,38 @@ def asks(sentence: Sentence) -> bool:
     if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
         return False
     if sentence.question:
+        if _answer_only(sentence):
+            return False  # "I think so?", "Kanske?": an answer said with a rising tone
         last = sentence.clauses[-1]
-        courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4
+        # "..., if that's ok?", "..., sopiiks?" are courtesies; "Vi blir sex personer, är det ok?" asks (a verb
+        # opening a check of its own words)
+        courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4 and not (
+            0 in last.at("interrogative") and len(last.words) > 1 and not last.has("smalltalk"))
         return not courtesy
-    return "ask" in labels
+    return "ask" in labels and not _asks_someone_else(sentence)
+
+
+_ANSWER_WORDS = frozenset({"yes", "no", "maybe", "filler", "hedge"})
+
+
+def _answer_only(sentence: Sentence) -> bool:
+    """True when every word of the sentence is an answer word, a hedge or a filler ("I think so?")."""
+    for clause in sentence.clauses:
+        covered = {i for s, e, c in clause.cues if c.label in _ANSWER_WORDS for i in range(s, e)}
+        if len(covered) < len(clause.words):
+            return False
+    return True
+
+
+def _asks_someone_else(sentence: Sentence) -> bool:
+    """"Kysyn ensin esimieheltä": asking from someone (an ablative right after the verb), not the coordinator."""
+    for clause in sentence.clauses:
+        for _s, end, cue in clause.cues:
+            if cue.label == "ask" and not any(
+                len(w) >= 6 and w.endswith(("lta", "ltä")) for w in clause.words[end : end + 2]
+            ):
+                return False
+    return True
 
 
 def read_question(sentences: list[Sentence]) -> tuple[bool, str]:

@@ -156,3 +156,19 @@ def test_a_doubt_or_condition_after_bringing_something_is_about_the_thing(text: 
 
 def test_a_doubt_about_coming_is_still_a_maybe() -> None:
     assert read_intent("Jag kommer kanske, vi får se.").rsvp == "maybe"
+
+
+def test_a_party_then_is_that_ok_tells_the_party_and_asks() -> None:
+    reading = read_intent("Vi blir sex personer från Teater Viirus, är det ok?")
+    assert reading.question and reading.rsvp == "yes" and reading.guests == 5
+
+
+@pytest.mark.parametrize("text", ["Jag tar med min kollega, om det går bra?", "Kan min kollega följa med, är det ok?"])
+def test_if_thats_ok_is_a_courtesy_and_a_permission_question_counts_nobody(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.question != text.startswith("Jag") and (reading.guests == 1) == text.startswith("Jag")
+
+
+@pytest.mark.parametrize("text", ["Ehkä. Kysyn ensin esimieheltä.", "I think so? Need to check with my partner."])
+def test_asking_someone_else_or_an_answer_with_a_question_mark_is_no_question(text: str) -> None:
+    assert not read_intent(text).question
