@@ -101,7 +101,7 @@ def _marked(clause: Clause) -> str | None:
 def negated_modal(clause: Clause) -> list[int]:
     """Positions of a modal ("kan", "can", "voi") with a negator next to it and no verb of attending."""
     negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
-    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 for n in negators)]
+    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 or 0 < n - m <= 3 for n in negators)]
 
 
 def read_clause(clause: Clause, after: int) -> Reading | None:
@@ -190,7 +190,8 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
     # "no longer", "inte längre", "enää": about attending ("I can no longer come") it is a decline, read as
     # one; without a verb of attending ("I don't want the invitations any more") it is about the future
     # (a text that leaves the list: "vill inte vara med längre" is about the network)
-    later = clause.has("future") or clause.has("anymore") and (leaving or not clause.has("attend", "against", "modal"))
+    later = clause.has("future") and not clause.has("against") or clause.has("anymore") and (
+        leaving or not clause.has("attend", "against", "modal"))
     if clause.has("discuss") and not (later or clause.has("instead", "leave")):
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):

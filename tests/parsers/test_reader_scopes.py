@@ -172,3 +172,14 @@ def test_if_thats_ok_is_a_courtesy_and_a_permission_question_counts_nobody(text:
 @pytest.mark.parametrize("text", ["Ehkä. Kysyn ensin esimieheltä.", "I think so? Need to check with my partner."])
 def test_asking_someone_else_or_an_answer_with_a_question_mark_is_no_question(text: str) -> None:
     assert not read_intent(text).question
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Jag har funderat fram och tillbaka, men jag orkar helt enkelt inte den här månaden.",
+     "Mietin pitkään, mutta en yksinkertaisesti jaksa tässä kuussa. Toivottavasti olen taas mukana "
+     "vuodenvaihteen jälkeen."],
+)
+def test_not_managing_is_a_decline_and_being_back_later_is_about_later(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "no" and "rsvp" not in reading.unsure
