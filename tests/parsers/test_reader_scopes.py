@@ -183,3 +183,17 @@ def test_asking_someone_else_or_an_answer_with_a_question_mark_is_no_question(te
 def test_not_managing_is_a_decline_and_being_back_later_is_about_later(text: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == "no" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("He går int den här gången, ja e på Åland med barnen.", "no"), ("ja e me", "yes"),
+     ("Ja har tyvärr förhinder.", "no")],
+)
+def test_spoken_finland_swedish_ja_is_the_pronoun_before_a_verb(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+def test_it_is_not_possible_to_is_no_decline() -> None:
+    assert read_intent("Jag kommer. Det går inte att parkera där, eller?").rsvp == "yes"
