@@ -195,6 +195,13 @@ _MAX_LINES = 200
 _MAX_CHARS = 16_000
 
 
+@cache
+def _own_phrases(code: str) -> frozenset[str]:
+    """The phrases a language's own `[reader]` lists hold for the labels lexicons borrow from each other."""
+    reader = by_code()[code].reader
+    return frozenset(p for label in _BORROWED for p in reader.get(label, ()))
+
+
 def _most_cues(text: str, detected: str | None) -> str | None:
     """For a short text ("tuun tuun", "hei! mä tuun!"): the language whose cues it uses clearly most, else
     the detected one."""
@@ -206,7 +213,9 @@ def _most_cues(text: str, detected: str | None) -> str | None:
             break  # the detected language reads it well enough
         if lex is not None:
             found = lex.find([lex.normal(w) for w in words])
-            hits[lang.code] = len({s for s, _e, c in found if c.label not in _BORROWED and c.label != "plus"})
+            own = _own_phrases(lang.code)  # a borrowed cue ("riippuu" in the English lexicon) is no sign
+            hits[lang.code] = len({s for s, _e, c in found
+                                   if (c.label not in _BORROWED or c.phrase in own) and c.label != "plus"})
     best = max(hits, key=lambda code: hits[code], default=None)
     if best is None or hits[best] == 0:
         return detected

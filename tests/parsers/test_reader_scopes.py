@@ -197,3 +197,11 @@ def test_spoken_finland_swedish_ja_is_the_pronoun_before_a_verb(text: str, rsvp:
 
 def test_it_is_not_possible_to_is_no_decline() -> None:
     assert read_intent("Jag kommer. Det går inte att parkera där, eller?").rsvp == "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"), [("Depends on work.", "en"), ("Riippuu töistä.", "fi"), ("Beror på jobbet.", "sv")]
+)
+def test_a_short_reply_with_one_own_cue_word_is_read_in_its_language(text: str, lang: str) -> None:
+    reading = read_intent(text)
+    assert reading.language == lang and reading.rsvp == "maybe"
