@@ -205,3 +205,13 @@ def test_it_is_not_possible_to_is_no_decline() -> None:
 def test_a_short_reply_with_one_own_cue_word_is_read_in_its_language(text: str, lang: str) -> None:
     reading = read_intent(text)
     assert reading.language == lang and reading.rsvp == "maybe"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tulen, mutta en ehkä jaksa koko iltaa.", "Jag kommer, men orkar kanske inte hela kvällen.",
+     "I'm coming but may not stay the whole evening."],
+)
+def test_doubting_the_whole_evening_is_a_partial_yes(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
