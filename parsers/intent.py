@@ -219,7 +219,7 @@ def _most_cues(text: str, detected: str | None) -> str | None:
     best = max(hits, key=lambda code: hits[code], default=None)
     if best is None or hits[best] == 0:
         return detected
-    if detected is None or hits[best] >= hits.get(detected, 0) + 2:
+    if detected is None or hits[best] >= hits.get(detected, 0) + 2 or hits.get(detected, -1) == 0:
         return best
     return detected
 

@@ -215,3 +215,18 @@ def test_a_short_reply_with_one_own_cue_word_is_read_in_its_language(text: str, 
 def test_doubting_the_whole_evening_is_a_partial_yes(text: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("Olen siellä joka ilta koko viikon, joten laske minut tällä kertaa pois.", "no"), ("Laske minut mukaan!", "yes"),
+     ("Jag e på! 🤘", "yes"), ("jag kmr", "yes"), ("Jepps, anmäld!", "yes"), ("Count on me.", "yes"),
+     ("I confirm my participation.", "yes"), ("Vahvistan osallistumiseni.", "yes"), ("Vahvistan myöhemmin.", "maybe")],
+)
+def test_more_ways_to_say_count_me_in_or_out(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and (rsvp == "no" or "rsvp" not in reading.unsure)
+
+
+def test_a_reply_in_no_language_words_goes_to_the_language_whose_cue_it_uses() -> None:
+    assert read_intent("mayyybe 🤔").language == "en"
