@@ -146,8 +146,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     if not limited and not other and not clause.has("polite"):
         if clause.has("try", "depends"):
             values.append("maybe")
-        if clause.has("doubt"):
-            values.append("aside" if clause.has("wh") and not clause.has("attend") else "maybe")
+        if clause.has("doubt"):  # "en tiedä, uskallanko sanoa mitään": a whether about something else
+            values.append("aside" if clause.has("wh", "whether") and not clause.has("attend") else "maybe")
         if clause.has("hedge") and "yes" in values:
             values = ["maybe"]
         if clause.has("maybe") and values and set(values) <= {"yes", "no"}:

@@ -230,3 +230,14 @@ def test_more_ways_to_say_count_me_in_or_out(text: str, rsvp: str) -> None:
 
 def test_a_reply_in_no_language_words_goes_to_the_language_whose_cue_it_uses() -> None:
     assert read_intent("mayyybe 🤔").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("Hei, tulen! En tiedä uskallanko sanoa mitään esittelykierroksella.", "yes"),
+     ("Tulen. En tiedä vielä otanko auton vai junan.", "yes"), ("En tiedä pääsenkö.", "maybe"),
+     ("En tiedä vielä tuunko.", "maybe")],
+)
+def test_a_finnish_whether_verb_scopes_the_doubt(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
