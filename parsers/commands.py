@@ -34,7 +34,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         if removing:
             found.setdefault("leave", sentence.text)
-        elif ("join_verb" in labels or onto_list(labels)) and "negator" not in labels:
+        elif ("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels:
             if "list" in labels:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
@@ -47,6 +47,12 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _denies(sentence: Sentence) -> bool:
+    """True when a negator is in the sentence; "et" opening a that-clause ("... et saan kutsut") is "että"."""
+    return any(c.label == "negator" and not (s == 0 and clause.opener == "that")
+               for clause in sentence.clauses for s, _e, c in clause.cues)
 
 
 def onto_list(labels: set[str]) -> bool:

@@ -241,3 +241,15 @@ def test_a_reply_in_no_language_words_goes_to_the_language_whose_cue_it_uses() -
 def test_a_finnish_whether_verb_scopes_the_doubt(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("Jag får stå över framöver, men håll mig gärna på listan.", None),
+     ("Moi, voisitteko laittaa mun osoitteen listalle et saan kutsut?", "join"),
+     ("Lägg till mig på listan!", "join")],
+)
+def test_keep_me_on_the_list_is_no_join_and_et_opening_a_that_clause_is_no_negation(
+    text: str, command: str | None
+) -> None:
+    assert read_intent(text).command == command
