@@ -253,3 +253,19 @@ def test_keep_me_on_the_list_is_no_join_and_et_opening_a_that_clause_is_no_negat
     text: str, command: str | None
 ) -> None:
     assert read_intent(text).command == command
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["My colleague would like to join the network too.", "Kollegani haluaisi liittyä listalle.",
+     "Please remove my colleague from the list, she has left.", "Poistakaa kollegani listalta."],
+)
+def test_another_persons_join_or_leave_is_not_the_members_command(text: str) -> None:
+    assert read_intent(text).command is None
+
+
+@pytest.mark.parametrize(("text", "command"), [("Please remove me from the list.", "leave"),
+                                               ("Ta bort min adress från listan.", "leave"),
+                                               ("A colleague told me about you. Can I join the list?", "join")])
+def test_the_members_own_join_or_leave_stands(text: str, command: str) -> None:
+    assert read_intent(text).command == command
