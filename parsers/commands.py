@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.clauses import Sentence
+from parsers.clauses import Clause, Sentence
 
 #: The one-tap answer to a GDPR request's confirmation mail carries `gdpr-erase-CODE` or `gdpr-export-CODE`.
 _PRIVACY_CONFIRM = re.compile(r"\bgdpr-(erase|export)-([a-z0-9]{20})\b", re.IGNORECASE)
@@ -28,13 +28,16 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         parts = sentence.clauses
         removing = any(
             (c.has("leave") or (c.has("remove_verb") and objects))
-            and not c.has("negator")
+            and not c.has("negator") and not _someone_else(c, ("leave", "remove_verb"))
             and not (n + 1 < len(parts) and parts[n + 1].opener == "contrast" and parts[n + 1].has("negator"))
             for n, c in enumerate(parts)
         )
+        joins = [c for c in parts if c.has("join_verb", "onto_list")]
+        another = bool(joins) and all(_someone_else(c, ("join_verb", "onto_list")) for c in joins)
         if removing:
             found.setdefault("leave", sentence.text)
-        elif ("join_verb" in labels or onto_list(labels)) and "negator" not in labels:
+        elif (("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels
+              and not another):
             if "list" in labels:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
@@ -47,6 +50,25 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _someone_else(clause: Clause, verbs: tuple[str, ...]) -> bool:
+    """True when the clause's subject is another person ("My colleague would like to join the network",
+    "Kollegani haluaisi liittyä listalle"): not the member's own request."""
+    persons = clause.at("person") + clause.at("third")
+    verb = min((s for s, _e, c in clause.cues if c.label in verbs), default=None)
+    if persons and verb is not None and "remove_verb" in verbs and not clause.has("self", "first"):
+        return True  # "Please remove my colleague from the list": another's address, not the member's
+    if not persons or verb is None or min(persons) >= verb:
+        return False
+    firsts = [f for f in clause.at("first") if f + 1 not in persons]  # "mun kollega": a possessive
+    return not any(f < verb for f in firsts)
+
+
+def _denies(sentence: Sentence) -> bool:
+    """True when a negator is in the sentence; "et" opening a that-clause ("... et saan kutsut") is "että"."""
+    return any(c.label == "negator" and not (s == 0 and clause.opener == "that")
+               for clause in sentence.clauses for s, _e, c in clause.cues)
 
 
 def onto_list(labels: set[str]) -> bool:
@@ -82,10 +104,38 @@ def asks(sentence: Sentence) -> bool:
     if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
         return False
     if sentence.question:
+        if _answer_only(sentence):
+            return False  # "I think so?", "Kanske?": an answer said with a rising tone
         last = sentence.clauses[-1]
-        courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4
+        # "..., if that's ok?", "..., sopiiks?" are courtesies; "Vi blir sex personer, är det ok?" asks (a verb
+        # opening a check of its own words)
+        courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4 and not (
+            0 in last.at("interrogative") and len(last.words) > 1 and not last.has("smalltalk"))
         return not courtesy
-    return "ask" in labels
+    return "ask" in labels and not _asks_someone_else(sentence)
+
+
+_ANSWER_WORDS = frozenset({"yes", "no", "maybe", "filler", "hedge"})
+
+
+def _answer_only(sentence: Sentence) -> bool:
+    """True when every word of the sentence is an answer word, a hedge or a filler ("I think so?")."""
+    for clause in sentence.clauses:
+        covered = {i for s, e, c in clause.cues if c.label in _ANSWER_WORDS for i in range(s, e)}
+        if len(covered) < len(clause.words):
+            return False
+    return True
+
+
+def _asks_someone_else(sentence: Sentence) -> bool:
+    """"Kysyn ensin esimieheltä": asking from someone (an ablative right after the verb), not the coordinator."""
+    for clause in sentence.clauses:
+        for _s, end, cue in clause.cues:
+            if cue.label == "ask" and not any(
+                len(w) >= 6 and w.endswith(("lta", "ltä")) for w in clause.words[end : end + 2]
+            ):
+                return False
+    return True
 
 
 def read_question(sentences: list[Sentence]) -> tuple[bool, str]:

@@ -68,7 +68,8 @@ def _partner(clause: Clause, start: int, end: int) -> bool:
 
 
 # Plural person nouns ("colleagues", "kollegor", "kollegoiden", "ystävät"): without a number, how many is unsaid.
-_PLURAL_FI = re.compile(r"\w{3,}(?:t|[oi]iden\w*|ien\w*|jen\w*|oit[aä]|eit[aä])$")  # not "vaimoineni"
+# Not "vaimoineni", nor "veljeni" (a plural genitive in -jen follows a vowel: "kollegojen").
+_PLURAL_FI = re.compile(r"\w{3,}(?:t|[oi]iden\w*|ien\w*|[aeiouyäö]jen\w*|oit[aä]|eit[aä])$")
 _PLURAL_SV_ENDS = ("or", "ar", "orna", "arna", "erna", "ner")
 _SINGULAR_SV = frozenset({"bror", "partner", "syster", "dotter", "moster", "faster", "mormor", "farmor"})
 
@@ -175,8 +176,12 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], l
     unsure = False
     why: list[str] = []
     for sentence in sentences:
-        if asks(sentence) and sentence.question:
+        last = sentence.clauses[-1] if sentence.clauses else None
+        checks = (last is not None and last.index > 0 and last.has("polite") and len(last.words) <= 4
+                  and 0 not in sentence.clauses[0].at("interrogative"))
+        if asks(sentence) and sentence.question and not checks:
             continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
+            # ("Vi blir sex personer, är det ok?" tells the party, then checks it)
         attending = "attend" in sentence.labels
         company = bool(sentence.labels & {"company", "bring", "plus"})
         persons = plus = numbered = 0

@@ -195,6 +195,13 @@ _MAX_LINES = 200
 _MAX_CHARS = 16_000
 
 
+@cache
+def _own_phrases(code: str) -> frozenset[str]:
+    """The phrases a language's own `[reader]` lists hold for the labels lexicons borrow from each other."""
+    reader = by_code()[code].reader
+    return frozenset(p for label in _BORROWED for p in reader.get(label, ()))
+
+
 def _most_cues(text: str, detected: str | None) -> str | None:
     """For a short text ("tuun tuun", "hei! mä tuun!"): the language whose cues it uses clearly most, else
     the detected one."""
@@ -206,11 +213,13 @@ def _most_cues(text: str, detected: str | None) -> str | None:
             break  # the detected language reads it well enough
         if lex is not None:
             found = lex.find([lex.normal(w) for w in words])
-            hits[lang.code] = len({s for s, _e, c in found if c.label not in _BORROWED and c.label != "plus"})
+            own = _own_phrases(lang.code)  # a borrowed cue ("riippuu" in the English lexicon) is no sign
+            hits[lang.code] = len({s for s, _e, c in found
+                                   if (c.label not in _BORROWED or c.phrase in own) and c.label != "plus"})
     best = max(hits, key=lambda code: hits[code], default=None)
     if best is None or hits[best] == 0:
         return detected
-    if detected is None or hits[best] >= hits.get(detected, 0) + 2:
+    if detected is None or hits[best] >= hits.get(detected, 0) + 2 or hits.get(detected, -1) == 0:
         return best
     return detected
 
@@ -311,12 +320,14 @@ def _read(
     if command in ("join", "leave"):
         why["command"] = command_why or " ".join(lines[:1]) or subject
     said = next((a for a in (answer_word(subject, c) for c in (lang, *languages())) if a), None)
-    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join")
+    answer = rsvp.read_answer(sentences, lang.negation_after, command == "join", command == "leave")
     if answer.value is None and not answer.unsure:
         answer = _other_languages(text, lang, answer, command == "join")
     value = answer.value
-    if command == "leave" and not answer.strong:
-        value = None  # "Stryk mig från listan ... lycka till!": a farewell, not an answer
+    if command == "leave" and (not answer.strong or value == "yes"):
+        # "Stryk mig från listan ... lycka till!", "... det har varit fint att vara med": a farewell, not an
+        # answer; a member leaving the list says no yes to a meeting
+        value = None
     if said and not answer.changed:
         value, why["rsvp"] = said, subject
     elif answer.unsure:

@@ -14,7 +14,7 @@ from parsers.clauses import Clause, Sentence
 STRONG, PARTICLE, WEAK = 3, 2, 1
 _PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
 _POLAR = ("attend", "against", "uncertain")
-_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux")  # "vet inte än" keeps its "inte" to itself
+_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux", "anymore")  # "vet inte än" keeps its "inte" to itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class Reading:
     text: str
     correction: bool = False
     contrast: bool = False
+    state: bool = False  # a "no" read only from a reason word ("sick", "förkyld"), no verb of attending
+    gladly: bool = False  # "Tulen mielelläni, mutta ...", "Jag kommer gärna, men ...": the polite start of a no
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +86,33 @@ def _particle_only(clause: Clause) -> str | None:
     return kinds.pop() if len(kinds) == 1 else "conflict"
 
 
+_MARKED = {"yes": "yes", "attend": "yes", "no": "no", "against": "no", "maybe": "maybe", "uncertain": "maybe",
+           "doubt": "maybe", "hedge": "maybe", "try": "maybe"}
+
+
+def _marked(clause: Clause) -> str | None:
+    """"Put me down as a yes", "Skriv upp mig som kanske", "Merkitse minut epävarmaksi": the answer after it."""
+    ends = [e for _s, e, c in clause.cues if c.label == "mark"]
+    if not ends:
+        return None
+    return next((_MARKED[c.label] for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+
+
 def negated_modal(clause: Clause) -> list[int]:
     """Positions of a modal ("kan", "can", "voi") with a negator next to it and no verb of attending."""
     negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
-    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 for n in negators)]
+    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 or 0 < n - m <= 3 for n in negators)]
 
 
 def read_clause(clause: Clause, after: int) -> Reading | None:
     """What one clause says about attending, or None when it says nothing about it."""
-    def reading(value: str, strength: int) -> Reading:
-        return Reading(value, strength, clause.sentence, clause.index, clause.text)
+    def reading(value: str, strength: int, state: bool = False) -> Reading:
+        return Reading(value, strength, clause.sentence, clause.index, clause.text, state=state,
+                       gladly=clause.has("gladly"))
 
+    marked = _marked(clause)
+    if marked is not None:
+        return reading(marked, STRONG)
     particle = _particle_only(clause)
     if particle == "conflict":
         return reading("conflict", PARTICLE)
@@ -102,6 +120,10 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         return reading(particle, PARTICLE)
     other = clause.has("other")
     limited = clause.has("limit")
+    # "after the surgery I'm on sick leave": a bare "after" / "before" dates the reason, it does not make it
+    # lateness ("I'll come after the rehearsal" keeps it: the clause is about coming)
+    times = set(clause.at("time"))
+    late = limited and (clause.has("attend") or any(s not in times for s in clause.at("limit")))
     negated = _negated(clause, after)
     values: list[str] = []
     # "en ole varma ehdinkö", "not sure whether I make it": attending inside the doubt is the doubt's
@@ -118,14 +140,14 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         elif cue.label == "against":
             # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
             skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
-            values.append("aside" if limited or skipped else "yes" if flip else "no")
+            values.append("aside" if late or skipped else "yes" if flip else "no")
         elif cue.label == "uncertain" and flip and not other and not limited:
             values.append("maybe" if not clause.has("wh") else "aside")
     if not limited and not other and not clause.has("polite"):
         if clause.has("try", "depends"):
             values.append("maybe")
-        if clause.has("doubt"):
-            values.append("aside" if clause.has("wh") and not clause.has("attend") else "maybe")
+        if clause.has("doubt"):  # "en tiedä, uskallanko sanoa mitään": a whether about something else
+            values.append("aside" if clause.has("wh", "whether") and not clause.has("attend") else "maybe")
         if clause.has("hedge") and "yes" in values:
             values = ["maybe"]
         if clause.has("maybe") and values and set(values) <= {"yes", "no"}:
@@ -135,7 +157,9 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if "maybe" in values:
             return reading("maybe", STRONG)
         if len(set(values)) == 1:
-            return reading(values[0], STRONG)
+            # ("men är tyvärr sjuk": with a regret it declines)
+            state = values[0] == "no" and not clause.has("attend", "negator", "modal", "weak_no")
+            return reading(values[0], STRONG, state)
         return reading("conflict", STRONG)
     if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
@@ -161,13 +185,18 @@ def _placed(clause: Clause, label: str, end: int) -> bool:
     return word[:1].isupper() and word[1:].islower()
 
 
-def _skipped(clause: Clause, joining: bool) -> bool:
+def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
     """Clauses about the past answer, another time, someone else, or the mailing list."""
-    if clause.has("discuss") and not clause.has("future", "instead", "leave"):
+    # "no longer", "inte längre", "enää": about attending ("I can no longer come") it is a decline, read as
+    # one; without a verb of attending ("I don't want the invitations any more") it is about the future
+    # (a text that leaves the list: "vill inte vara med längre" is about the network)
+    later = clause.has("future") and not clause.has("against") or clause.has("anymore") and (
+        leaving or not clause.has("attend", "against", "modal"))
+    if clause.has("discuss") and not (later or clause.has("instead", "leave")):
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
             return True
-    elif clause.has("future", "instead", "leave") or clause.has("join_verb") and clause.has("list"):
+    elif later or clause.has("instead", "leave") or clause.has("join_verb") and clause.has("list"):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -184,8 +213,16 @@ def _conditional(sentence: Sentence) -> bool:
     for n, clause in enumerate(sentence.clauses):
         opens = clause.opener == "condition" or 0 in clause.at("condition")
         # "... mat om det går", "vill lyfta frågan om transporter": "om" about the food or a topic
-        about_food = n > 0 and sentence.clauses[n - 1].has("other", "diet", "diet_identity", "discuss", "topic_word")
-        if opens and not clause.has("polite", "other") and not about_food:
+        before = sentence.clauses[n - 1] if n > 0 else None
+        about_food = before is not None and before.has(
+            "other", "bring", "diet", "diet_identity", "discuss", "topic_word")
+        # "not sure if I stay for the food", "jag undrar om ...": "if" after a doubt or a wondering is "whether"
+        whether = before is not None and before.has("maybe", "doubt", "ask") and not before.has("attend")
+        # "If my dog recovers, I'll come": a condition about a thing governs a verb of coming next to it, not
+        # "... jos näytän väsyneeltä niin tiedätte miks"
+        beside = [c for c in (before, sentence.clauses[n + 1] if n + 1 < len(sentence.clauses) else None) if c]
+        about_thing = clause.has("other") and not any(c.has("attend") for c in beside)
+        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing):
             return True
     return False
 
@@ -211,7 +248,19 @@ def _after_wish(sentence: Sentence, but: int) -> str:
     return "no"
 
 
-def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) -> tuple[list[Reading], bool]:
+def _asks_generally(sentence: Sentence) -> bool:
+    """"Kan man komma fast man inte är medlem?", "Voiko tulla, vaikka ...?", "Can anyone come?": a question
+    opening with its verb and no "I" asks whether one may come; it answers nothing (its later clauses neither)."""
+    if not sentence.question or not sentence.clauses:
+        return False
+    first = sentence.clauses[0]  # "Is it ok if I come a bit late?" asks how the member comes, not whether
+    return 0 in first.at("interrogative") and not first.has("first") and not any(
+        c.has("first") and c.has("attend") for c in sentence.clauses)
+
+
+def _sentence_readings(
+    sentence: Sentence, after: int, joining: bool = False, leaving: bool = False
+) -> tuple[list[Reading], bool]:
     found: list[Reading] = []
     changed = False
     correction = "correction" in sentence.labels
@@ -220,6 +269,8 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
     conditional = _conditional(sentence)
     reported = False
     wished = _wished(sentence)
+    if _asks_generally(sentence):
+        return found, changed
     for clause in sentence.clauses:
         if clause.opener == "otherwise" or clause.has("otherwise"):
             break
@@ -236,7 +287,7 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         if clause.has("report"):
             changed = reported = True
             continue
-        if (sentence.question and clause.index == last) or _skipped(clause, joining):
+        if (sentence.question and clause.index == last) or _skipped(clause, joining, leaving):
             continue
         in_condition = clause.opener == "condition" or 0 in clause.at("condition")
         firsts = set(clause.at("first"))
@@ -253,10 +304,15 @@ def _sentence_readings(sentence: Sentence, after: int, joining: bool = False) ->
         following = sentence.clauses[clause.index + 1] if clause.index < last else None
         if got.value == "maybe" and clause.has("doubt", "uncertain") and following and 0 in following.at("wh"):
             continue  # "epävarma siitä, mitä kertoa": the doubt is about what follows
+        before = sentence.clauses[clause.index - 1] if clause.index > 0 else None
+        if (got.value == "maybe" and before is not None and before.has("other", "bring", "diet")
+                and not before.has("attend") and not clause.has("attend", "against", "yes", "no", "modal")):
+            continue  # "Kanske tar jag med några affischer, vi får se": the doubt is about the posters
         value = got.value
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"
-        found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast))
+        found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast, got.state,
+                             got.gladly))
     if wished and not any(r.clause >= wished[1] for r in found):
         wish = sentence.clauses[wished[0]]
         found.append(Reading(_after_wish(sentence, wished[1]), STRONG, sentence.index, wish.index, sentence.text,
@@ -272,6 +328,8 @@ def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
     # Within a sentence, a clause after "but" replaces what came before it.
     kept: list[Reading] = []
     for r in best:
+        if r.state and any(k.value == "yes" and not k.gladly for k in kept):
+            continue  # "Jag kommer, men jag är lite förkyld", "Tuun. Selkä on kipee": how they come, not whether
         if r.contrast:
             kept = [k for k in kept if k.sentence != r.sentence or k.value == r.value]
         kept.append(r)
@@ -289,13 +347,14 @@ def _resolve(readings: list[Reading]) -> tuple[str | None, bool, list[Reading]]:
     return kept[-1].value, True, kept
 
 
-def read_answer(sentences: list[Sentence], after: int, joining: bool = False) -> Answer:
+def read_answer(sentences: list[Sentence], after: int, joining: bool = False, leaving: bool = False) -> Answer:
     """The member's answer about attending, from every clause of their text (`joining`: the text asks to
-    join the list, so "I want to be part of it" is about the network, not the meeting)."""
+    join the list, so "I want to be part of it" is about the network, not the meeting; `leaving`: it asks to
+    leave it, so "I don't want to be part of it any more" is too)."""
     readings: list[Reading] = []
     changed = False
     for sentence in sentences:
-        found, did_change = _sentence_readings(sentence, after, joining)
+        found, did_change = _sentence_readings(sentence, after, joining, leaving)
         changed = changed or did_change
         readings += found
     corrected = [r for r in readings if r.correction]
