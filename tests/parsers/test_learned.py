@@ -126,10 +126,10 @@ def test_the_model_file_ships_in_the_wheel() -> None:
 
 
 def test_companions_the_rules_missed_are_asked_about_quoting_the_sentence_they_are_in() -> None:
-    text = "Hej Anna! Jag kommer och tar med min sambo och två kollegor. Vi ses!"
+    text = "Hej Anna! Jag kommer, och min kollega Eva följer med. Vi ses!"
     unsure, why = learned.review_reading("yes", 0, None, None, (), {"rsvp": "Jag kommer"}, text)
     assert unsure == ("guests",)
-    assert why["guests"] == "Jag kommer och tar med min sambo och två kollegor."
+    assert why["guests"] == "Jag kommer, och min kollega Eva följer med."
 
 
 def test_guests_the_model_also_reads_are_not_asked_about() -> None:
