@@ -282,8 +282,8 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
                       ) -> AsyncGenerator[tuple[OutboxRow, Prerendered | None], None]:
     """Each due row with its message when the worker rendered it, else None (the drain renders it).
 
-    Fewer than `spec.threshold` rows (or no spec): all None, no worker. Else a worker starts; while it boots
-    the first rows are rendered in the daemon, then batches go through the worker. If the worker dies or
+    Fewer than `spec.threshold` rows (or no spec): all None, no worker. Else a worker starts; until it is
+    ready the rows are rendered in the daemon, then batches go through the worker. If the worker dies or
     stalls, the rows it held and all the rest come back as None."""
     source = iter(rows)
     threshold = spec.threshold if spec is not None else 0
@@ -310,7 +310,12 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
         busy = True
         started = loop.run_in_executor(worker.io, worker.wait_ready)
         started.add_done_callback(lambda f: f.cancelled() or f.exception())  # (read in `_through`, if reached)
-        for row in head:  # rendered here while the worker starts
+        for row in head:  # rendered here while the worker starts ...
+            yield row, None
+        while not started.done():  # ... and more, until it is ready (it takes about 0.3 s to start)
+            row = next(source, None)
+            if row is None:
+                break
             yield row, None
         async with aclosing(_through(worker, started, source, now, loop)) as through:
             async for item in through:
