@@ -313,10 +313,10 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
         for row in head:  # rendered here while the worker starts ...
             yield row, None
         while not started.done():  # ... and more, until it is ready (it takes about 0.3 s to start)
-            row = next(source, None)
-            if row is None:
+            next_row = next(source, None)
+            if next_row is None:
                 break
-            yield row, None
+            yield next_row, None
         async with aclosing(_through(worker, started, source, now, loop)) as through:
             async for item in through:
                 yield item

@@ -62,6 +62,15 @@ def alternative(boundary: str) -> bytes:
             f"--{boundary}--\r\n").encode()
 
 
+def many_params(n: int) -> bytes:
+    """A multipart reply whose Content-Type, its text part's Content-Type and Content-Disposition each carry
+    n parameters after the ones that matter (the stdlib parses parameters in quadratic time)."""
+    junk = "; a=1" * n
+    return (f"{HEAD}Content-Type: multipart/alternative; boundary=\"bb\"{junk}\r\n\r\n"
+            f"--bb\r\nContent-Type: text/plain; charset=utf-8{junk}\r\n"
+            f"Content-Disposition: inline; filename=svar.txt{junk}\r\n\r\nJa, jag kommer.\r\n--bb--\r\n").encode()
+
+
 def _outlook_block(n: int) -> str:
     fields = ("From: Träffpunkt <natverk@example.org>", "Sent: Tuesday", "To: Anna", "Cc: a", "Subject: Re")
     return "\n".join(fields[i % len(fields)] for i in range(n))
@@ -105,7 +114,10 @@ FAMILIES = (
     Family("bounce_type_params", lambda n: plain(BOUNCE_BODY, BOUNCE_HEAD.replace(
         "Return-Path: <>\r\n", "Return-Path: <>\r\n") + "X-Y: 1\r\n").replace(
         b"Content-Type: text/plain; charset=utf-8", b"Content-Type: text/plain; charset=utf-8" + b"; a=1" * n),
-        5000, 2000),
+        5000, 8000),
+    # Found in session 11: thousands of parameters in the fields the reader asks for a boundary, a charset or
+    # a file name (every lookup parsed them all again, each in quadratic time: 0.47 s at 480 KB).
+    Family("many_params", many_params, 32_000, 8000),
     Family("bounce_blank_lines", lambda n: report("\r\n" * n), 20_000, 2000),
     Family("bounce_part_headers", lambda n: report("", "Received: x\r\n" * n), 10_000, 2000),
     Family("bounce_to_comments", lambda n: report("", to="(" * n + " natverk@example.org"), 5000, 2000),

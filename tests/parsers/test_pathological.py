@@ -115,3 +115,12 @@ def test_a_bounce_part_with_8_bit_bytes_in_its_content_type_is_still_read_as_a_b
     raw = plain(BOUNCE_BODY, BOUNCE_HEAD).replace(b"charset=utf-8", "charset=utf-8; name=\"å\"".encode())
     reply = parse_reply(raw)
     assert (reply.reason or "").startswith("bounce"), reply.reason
+
+
+def test_thousands_of_mime_parameters_cost_about_what_a_few_hundred_do_and_the_reply_is_still_read() -> None:
+    from _hostile import many_params
+
+    few, many = _median(many_params(300)), _median(many_params(32_000))  # 20 KB against 480 KB
+    assert many < 8 * max(few, 1e-3), f"300 parameters {few * 1000:.1f} ms, 32,000 {many * 1000:.1f} ms"
+    reply = parse_reply(many_params(32_000))
+    assert reply.rsvp == "yes" and reply.body.strip() == "Ja, jag kommer."
