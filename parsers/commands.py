@@ -34,7 +34,11 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         joins = [c for c in parts if c.has("join_verb", "onto_list")]
         another = bool(joins) and all(_someone_else(c, ("join_verb", "onto_list")) for c in joins)
-        if removing:
+        # "I don't want to be on the list any more", "En halua olla enää listalla": no longer belonging
+        quitting = any(c.has("anymore") and c.has("negator") and c.has("join_verb", "list")
+                       and not c.has("keep_on") and not _someone_else(c, ("join_verb", "list"))
+                       for c in parts)
+        if removing or quitting:
             found.setdefault("leave", sentence.text)
         elif (("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels
               and not another):

@@ -1,0 +1,36 @@
+"""Forms of the fifth round: a negated refusal or skipping is a yes; no longer belonging to the list leaves."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.intent import read_intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["En voi kieltäytyä kutsusta!", "Enhän mä tätä jätä väliin!", "Tuun, ei tätä voi missata.",
+     "Jag kan inte säga nej till det!", "I have nothing against coming."],
+)
+def test_a_negated_refusal_or_skipping_is_a_yes(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize("text", ["Joudun kieltäytymään.", "Jag måste tacka nej.", "I have to say no this time."])
+def test_a_refusal_itself_declines(text: str) -> None:
+    assert read_intent(text).rsvp == "no"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I don't want to be on the mailing list any more.", "En halua olla enää postituslistalla.",
+     "Please deregister me.", "I want to end my membership.", "Peruutan tilauksen.",
+     "Voitte ottaa minut pois listalta.", "Ta gärna bort mig från listan."],
+)
+def test_no_longer_belonging_to_the_list_leaves_it(text: str) -> None:
+    assert read_intent(text).command == "leave"
+
+
+def test_keeping_me_on_the_list_is_no_leave() -> None:
+    assert read_intent("Keep me on the list, I just can't come any more this year.").command != "leave"
