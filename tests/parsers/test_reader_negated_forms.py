@@ -34,3 +34,14 @@ def test_no_longer_belonging_to_the_list_leaves_it(text: str) -> None:
 
 def test_keeping_me_on_the_list_is_no_leave() -> None:
     assert read_intent("Keep me on the list, I just can't come any more this year.").command != "leave"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [("Tulen puolisoni ja tyttäremme (5 v) kanssa.", 2), ("I'm bringing my husband and our toddler (2)!", 2),
+     ("Jag tar med min fru och lilltjejen (4 år).", 2), ("Tullaan nelisin!", 3),
+     ("Tulen kahden oppilaani kanssa.", 2), ("Jag kommer med min kompis.", 1)],
+)
+def test_a_childs_age_in_brackets_is_no_count_and_no_cut(text: str, guests: int) -> None:
+    reading = read_intent(text)
+    assert reading.guests == guests and "guests" not in reading.unsure
