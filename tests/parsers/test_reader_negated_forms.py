@@ -45,3 +45,14 @@ def test_keeping_me_on_the_list_is_no_leave() -> None:
 def test_a_childs_age_in_brackets_is_no_count_and_no_cut(text: str, guests: int) -> None:
     reading = read_intent(text)
     assert reading.guests == guests and "guests" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "rsvp"),
+    [("I'm allergic to nuts, but otherwise I'd love to come.", "yes"), ("Ei kalaa minulle, muuten tulen!", "yes"),
+     ("Inga nötter för mig, annars kommer jag gärna.", "yes"),
+     ("I'll try to come, otherwise I'll send notes.", "maybe")],
+)
+def test_otherwise_after_food_is_apart_from_that_not_or_else(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
