@@ -56,3 +56,20 @@ def test_a_childs_age_in_brackets_is_no_count_and_no_cut(text: str, guests: int)
 def test_otherwise_after_food_is_apart_from_that_not_or_else(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("Could we look at touring budgets? There has been a lot of talk about it.", "touring budgets"),
+     ("I'd love to talk ticket pricing at some point.", "ticket pricing"),
+     ("Jag vill gärna prata lokalhyror.", "lokalhyror"),
+     ("Haluaisin esitellä ehdotuksen yhteisestä varastosta.", "varasto"),
+     ("Vi skulle vilja presentera ett förslag om gemensam marknadsföring.", "marknadsföring")],
+)
+def test_a_topic_is_read_once_from_its_own_words(text: str, topic: str) -> None:
+    topics = read_intent(text).topics
+    assert len(topics) == 1 and topic in topics[0].casefold()
+
+
+def test_talking_to_someone_is_no_topic() -> None:
+    assert read_intent("Yes! I'd love to talk to you at the meeting.").topics == ()
