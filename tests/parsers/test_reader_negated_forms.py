@@ -73,3 +73,19 @@ def test_a_topic_is_read_once_from_its_own_words(text: str, topic: str) -> None:
 
 def test_talking_to_someone_is_no_topic() -> None:
     assert read_intent("Yes! I'd love to talk to you at the meeting.").topics == ()
+
+
+@pytest.mark.parametrize("text", ["I'd never miss it, would I?", "I can't not come, can I? :)"])
+def test_an_answer_closed_by_a_tag_question_asks_nothing(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and not reading.question
+
+
+@pytest.mark.parametrize("text", ["Any vegan food?", "Finns det glutenfritt?", "Onko tarjolla gluteenitonta?"])
+def test_asking_what_food_is_served_states_no_need(text: str) -> None:
+    assert read_intent(text).dietary is None
+
+
+@pytest.mark.parametrize("text", ["Could I have a vegan option?", "Finns det glutenfritt för min kollega?"])
+def test_asking_food_for_someone_states_a_need(text: str) -> None:
+    assert read_intent(text).dietary
