@@ -58,6 +58,7 @@ def _named(clause: Clause, at: int) -> bool:
 
 
 _AND = frozenset({"and", "och", "o", "samt", "ja", "&"})
+_ANSWER = frozenset({"yes", "maybe"})
 
 
 def _partner(clause: Clause, start: int, end: int) -> bool:
@@ -182,7 +183,13 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], l
         if asks(sentence) and sentence.question and not checks:
             continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
             # ("Vi blir sex personer, är det ok?" tells the party, then checks it)
-        attending = "attend" in sentence.labels
+        # "Kanske, och i så fall med min man", "Maybe, and if so with my husband": a sentence opened by a bare
+        # answer is about coming
+        opening = sentence.clauses[0] if sentence.clauses else None
+        attending = "attend" in sentence.labels or (
+            opening is not None and len(sentence.clauses) > 1 and bool(opening.labels & _ANSWER)
+            and opening.labels <= _ANSWER | {"hedge", "filler"}
+            and not any(c.has("first") for c in sentence.clauses[1:]))  # "Yes, I checked with my director"
         company = bool(sentence.labels & {"company", "bring", "plus"})
         persons = plus = numbered = 0
         size = 0

@@ -89,3 +89,12 @@ def test_asking_what_food_is_served_states_no_need(text: str) -> None:
 @pytest.mark.parametrize("text", ["Could I have a vegan option?", "Finns det glutenfritt för min kollega?"])
 def test_asking_food_for_someone_states_a_need(text: str) -> None:
     assert read_intent(text).dietary
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [("Maybe, and if so with my sister.", 1), ("Kanske, i så fall med min fru.", 1),
+     ("Ehkä, ja silloin vaimoni kanssa.", 1), ("Yes, I checked with my director.", 0)],
+)
+def test_a_companion_after_a_bare_answer_comes_along(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
