@@ -98,3 +98,10 @@ def test_asking_food_for_someone_states_a_need(text: str) -> None:
 )
 def test_a_companion_after_a_bare_answer_comes_along(text: str, guests: int) -> None:
     assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize(("text", "rsvp"), [("No tulenhan mä!", "yes"), ("Kylhän mä tuun.", "yes"),
+                                            ("Eihän tätä voi jättää välii!", "yes"), ("Enhän mä pääse.", "no")])
+def test_a_finnish_han_clitic_adds_emphasis_not_meaning(text: str, rsvp: str) -> None:
+    reading = read_intent(text)
+    assert reading.language == "fi" and reading.rsvp == rsvp and "rsvp" not in reading.unsure
