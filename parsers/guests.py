@@ -144,8 +144,11 @@ def _companions(
     previous = -1
     ends = {s: e for s, e, c in sorted(clause.cues_of("person"), key=lambda h: h[0] - h[1], reverse=True)}
     for start in persons:
-        if start <= previous:
-            continue  # "two board members": one person cue inside another is the same people
+        if start <= previous + 1 and previous >= 0:
+            # "two board members": one person cue inside another is the same people; so is one right after
+            # another ("kolmen ensemblemme jäsenen kanssa": the members of the ensemble)
+            previous = max(previous, ends.get(start, start + 1) - 1)
+            continue
         previous = ends.get(start, start + 1) - 1
         values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):

@@ -105,3 +105,12 @@ def test_a_companion_after_a_bare_answer_comes_along(text: str, guests: int) -> 
 def test_a_finnish_han_clitic_adds_emphasis_not_meaning(text: str, rsvp: str) -> None:
     reading = read_intent(text)
     assert reading.language == "fi" and reading.rsvp == rsvp and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [("Tulen kahden kuoromme jäsenen kanssa.", 2), ("Ystävä Tampereelta tulee mukaani.", 1),
+     ("Jag tar med min fru och min son.", 2)],
+)
+def test_a_person_noun_right_after_another_is_the_same_people(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
