@@ -114,3 +114,10 @@ def test_a_finnish_han_clitic_adds_emphasis_not_meaning(text: str, rsvp: str) ->
 )
 def test_a_person_noun_right_after_another_is_the_same_people(text: str, guests: int) -> None:
     assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize(("text", "command"), [("Kan jag vara med i nätverket?", "join"),
+                                               ("Jag skulle vilja stå på er lista.", "join"),
+                                               ("Jag har varit med i nätverket länge, och kommer gärna.", None)])
+def test_asking_to_be_in_the_network_joins_it(text: str, command: str | None) -> None:
+    assert read_intent(text).command == command
