@@ -67,7 +67,7 @@ def replay(row: dict[str, Any], label: dict[str, Any], p: dict[str, dict[str, fl
     # "resolve": the model's answer is taken where the rules, unsure, read none; "resolve_read": also
     # against an answer the rules read and doubted (learned.resolve does the first only)
     resolve = pol.get("resolve", 2.0) if rule == "none" else pol.get("resolve_read", 2.0)
-    taken = row["rsvp_unsure"] and best != rule and conf > resolve
+    taken = row["rsvp_unsure"] and best != rule and best in learned.RESOLVED and conf > resolve
     if taken:  # the rules could not settle it, the model is very sure of another answer: it stands
         unsure, rule = False, best
         if best == "no":  # a "no" brings nobody: the guests read go

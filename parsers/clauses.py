@@ -14,6 +14,10 @@ from parsers.words import Cue, Lexicon, Span, tokens
 
 _SENTENCE = re.compile(r"(?:[^.!?;\n]|[.!?;](?=[^\s.!?;]))+[.!?;]*")  # "info@x.fi" stays whole
 _CUT = re.compile(r"[,:–—()]|\s-+\s|\.\.+")
+# A child's age in brackets ("our little one (3)", "pojan (3 v) kanssa", "lillkillen (3 år)"): no count and no
+# cut, it is blanked out (the offsets stay).
+_AGE = re.compile(r"\((?:age |ikä )?\d{1,2} ?(?:v|v\.|vuotta|vuotias|år|års|y|yo|yrs|years|years old)?\)",
+                  re.IGNORECASE)
 # Labels of the lexicon that cut a clause before them.
 _ANSWERS = frozenset({"yes", "no", "maybe", "filler"})
 _KEEP_NEGATOR = _ANSWERS | {"aux"}
@@ -190,6 +194,8 @@ def _segments(text: str) -> list[_Segment]:
         if budget <= 0 or left <= 0:
             break
         raw = match.group().strip()
+        if "(" in raw:
+            raw = _AGE.sub(lambda m: " " * len(m.group()), raw)
         words = raw.split(maxsplit=budget)
         budget -= len(words)
         if budget < 0:

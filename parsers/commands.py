@@ -34,7 +34,11 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         )
         joins = [c for c in parts if c.has("join_verb", "onto_list")]
         another = bool(joins) and all(_someone_else(c, ("join_verb", "onto_list")) for c in joins)
-        if removing:
+        # "I don't want to be on the list any more", "En halua olla enää listalla": no longer belonging
+        quitting = any(c.has("anymore") and c.has("negator") and c.has("join_verb", "list")
+                       and not c.has("keep_on") and not _someone_else(c, ("join_verb", "list"))
+                       for c in parts)
+        if removing or quitting:
             found.setdefault("leave", sentence.text)
         elif (("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels
               and not another):
@@ -107,12 +111,27 @@ def asks(sentence: Sentence) -> bool:
         if _answer_only(sentence):
             return False  # "I think so?", "Kanske?": an answer said with a rising tone
         last = sentence.clauses[-1]
+        if _tag(sentence):
+            return False  # "I couldn't not come, could I?", "I'm not going to miss it, am I?": an answer
         # "..., if that's ok?", "..., sopiiks?" are courtesies; "Vi blir sex personer, är det ok?" asks (a verb
         # opening a check of its own words)
         courtesy = last.has("polite", "smalltalk") and len(last.words) <= 4 and not (
             0 in last.at("interrogative") and len(last.words) > 1 and not last.has("smalltalk"))
         return not courtesy
     return "ask" in labels and not _asks_someone_else(sentence)
+
+
+_TAG_VERBS = frozenset({"am", "is", "are", "was", "can", "could", "will", "would", "do", "did", "shall", "should",
+                        "isn't", "aren't", "won't", "wouldn't", "can't", "couldn't", "don't", "didn't", "ain't"})
+_TAG_SUBJECTS = frozenset({"i", "it", "we", "you", "they"})
+_ANSWERING = ("attend", "against", "yes", "no", "uncertain")
+
+
+def _tag(sentence: Sentence) -> bool:
+    """True for an answer closed by a tag question ("..., could I?", "..., am I?"): no question to answer."""
+    last = sentence.clauses[-1]
+    return (last.index > 0 and len(last.words) == 2 and last.words[0] in _TAG_VERBS
+            and last.words[1] in _TAG_SUBJECTS and any(c.has(*_ANSWERING) for c in sentence.clauses[:-1]))
 
 
 _ANSWER_WORDS = frozenset({"yes", "no", "maybe", "filler", "hedge"})

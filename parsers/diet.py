@@ -13,10 +13,15 @@ def _clause_need(clause: Clause, negated_identity: bool) -> bool:
     return bool(items) or (not none and clause.has("diet_identity") and not negated_identity)
 
 
+_SOMEONE = frozenset({"first", "self", "person", "third", "we"})
+
+
 def read_diet(sentences: list[Sentence]) -> tuple[str | None, str]:
     """The sentences that state a need, joined with "; " (None without any), and the words read."""
     found: list[str] = []
     for sentence in sentences:
+        if sentence.question and sentence.labels.isdisjoint(_SOMEONE):
+            continue  # "Onko tarjolla vegaanista ruokaa?", "Is there vegan food?": asks what is served, no need
         for clause in sentence.clauses:
             if not clause.labels:
                 continue  # no diet word, no identity: no need

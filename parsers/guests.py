@@ -58,6 +58,7 @@ def _named(clause: Clause, at: int) -> bool:
 
 
 _AND = frozenset({"and", "och", "o", "samt", "ja", "&"})
+_ANSWER = frozenset({"yes", "maybe"})
 
 
 def _partner(clause: Clause, start: int, end: int) -> bool:
@@ -143,8 +144,11 @@ def _companions(
     previous = -1
     ends = {s: e for s, e, c in sorted(clause.cues_of("person"), key=lambda h: h[0] - h[1], reverse=True)}
     for start in persons:
-        if start <= previous:
-            continue  # "two board members": one person cue inside another is the same people
+        if start <= previous + 1 and previous >= 0:
+            # "two board members": one person cue inside another is the same people; so is one right after
+            # another ("kolmen ensemblemme jäsenen kanssa": the members of the ensemble)
+            previous = max(previous, ends.get(start, start + 1) - 1)
+            continue
         previous = ends.get(start, start + 1) - 1
         values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
@@ -182,7 +186,13 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], l
         if asks(sentence) and sentence.question and not checks:
             continue  # "Can my colleague come too?" asks; "I have a question: my colleague who comes ..." tells
             # ("Vi blir sex personer, är det ok?" tells the party, then checks it)
-        attending = "attend" in sentence.labels
+        # "Kanske, och i så fall med min man", "Maybe, and if so with my husband": a sentence opened by a bare
+        # answer is about coming
+        opening = sentence.clauses[0] if sentence.clauses else None
+        attending = "attend" in sentence.labels or (
+            opening is not None and len(sentence.clauses) > 1 and bool(opening.labels & _ANSWER)
+            and opening.labels <= _ANSWER | {"hedge", "filler"}
+            and not any(c.has("first") for c in sentence.clauses[1:]))  # "Yes, I checked with my director"
         company = bool(sentence.labels & {"company", "bring", "plus"})
         persons = plus = numbered = 0
         size = 0

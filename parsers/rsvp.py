@@ -273,7 +273,11 @@ def _sentence_readings(
         return found, changed
     for clause in sentence.clauses:
         if clause.opener == "otherwise" or clause.has("otherwise"):
-            break
+            # "I don't eat meat, but otherwise I'm happy to come", "Ei kalaa, muuten tulen": after a clause
+            # about food with no answer yet, "otherwise" is "apart from that", not "or else"
+            apart = not found and any(c.has("diet", "diet_identity") for c in sentence.clauses[: clause.index])
+            if not apart:
+                break
         if wished and clause.index == wished[0]:
             continue  # the wish says nothing until the "but" clause says why not
         if not clause.labels:  # no cue (most clauses of a long text): it reads as nothing and reports nothing

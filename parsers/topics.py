@@ -148,6 +148,9 @@ def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]
     return topics
 
 
+_TO_SOMEONE = frozenset({"to", "with", "med"})
+
+
 def lex_words_generic(clause: Clause, end: int) -> bool:
     """True when all that follows a discuss cue is a placeholder ("en punkt", "a topic", "kaksi asiaa")."""
     after = clause.words[end:]
@@ -162,6 +165,7 @@ def read_topic_sentences(
     `headers`: what stood before a list header's colon, whose items were read already."""
     topics: list[str] = []
     why: list[str] = []
+    raised: set[int] = set()  # the sentences a topic was read from
     for sentence in sentences:
         if any(sentence.text in header for header in headers):
             continue
@@ -169,6 +173,7 @@ def read_topic_sentences(
         if fixed:
             topics += [one for topic in fixed for one in split_items(topic, lex)]
             why.append(sentence.text)
+            raised.add(sentence.index)
             continue
         proposal = proposes(sentence)
         for n, clause in enumerate(sentence.clauses):
@@ -178,6 +183,8 @@ def read_topic_sentences(
             if not hits or (clause.has("negator") and not sentence.question):
                 continue
             end = hits[-1][1]
+            if end < len(clause.words) and clause.words[end] in _TO_SOMEONE:
+                continue  # "I'd love to talk to you at the meeting", "vill prata med dig": whom, not what
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
@@ -185,8 +192,10 @@ def read_topic_sentences(
             refers = any(-3 <= a - h <= 3 for a in clause.at("anaphor") for h, _e in hits)
             if refers and len(topic.split()) <= 1 and sentence.index > 0:
                 earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
-                if earlier is not None and any(earlier.text in header for header in headers):
+                if earlier is not None and (any(earlier.text in header for header in headers)
+                                            or earlier.index in raised):
                     break  # "Har ett ärende: <item>. Det vore bra om någon tog upp det": the item was read
+                    # ("Could we look at X? There's been a lot of talk about it.": so was X)
                 topic = _clean(f"{earlier.text} {sentence.text}") if earlier else topic  # "Voisiko sen ottaa ..."
             generic = lex_words_generic(clause, hits[-1][1])
             if generic:
@@ -196,5 +205,6 @@ def read_topic_sentences(
             if len(topic) >= 3:
                 topics += split_items(topic, lex)
                 why.append(sentence.text)
+                raised.add(sentence.index)
             break
     return topics, why

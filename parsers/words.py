@@ -55,6 +55,10 @@ def _stemmer(name: str) -> _Stemmer:
     return found
 
 
+#: Finnish clitics that add emphasis, not meaning, to the word before them ("tuunhan mä", "kylhän", "eihän").
+_CLITICS = ("han", "hän")
+
+
 def _undoubled(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]]
 
@@ -158,6 +162,9 @@ class Lexicon:
                     found = _RUN3.sub(r"\1\1", word)
             if found == word:  # "tuleen" -> "tulen", "yess" -> "yes"
                 found = next((v for v in _undoubled(word) if v in self.vocabulary), word)
+            if found == word and self.lang == "fi" and word.endswith(_CLITICS):  # "tuunhan", "kylhän": "tuun"
+                found = next((w for c in _CLITICS if word.endswith(c) and (w := word[: -len(c)]) in self.vocabulary),
+                             word)
             if found == word and self.lang != "fi" and len(word) >= 5:  # Finnish endings carry meaning
                 hit = self._fuzzy.get(word)  # a letter missing; or one letter too many: "comming" -> "coming"
                 if hit is None and len(word) >= 7:

@@ -159,11 +159,19 @@ def test_an_answer_the_rules_could_not_read_can_be_taken_from_a_model_very_sure_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     text = "Tyvärr kan jag inte komma den här gången."
-    assert learned.resolve(None, 0, ("rsvp",), {}, text) == (None, 0, ("rsvp",), {})  # off as shipped
-    monkeypatch.setattr(learned, "RESOLVE_ABOVE", 0.7)
+    monkeypatch.setattr(learned, "probabilities", lambda field, text: {"yes": 0.02, "no": 0.95, "maybe": 0.02,
+                                                                       "none": 0.01})
     rsvp, guests, unsure, why = learned.resolve(None, 1, ("rsvp", "guests"), {"guests": "x"}, text)
     assert (rsvp, guests, unsure) == ("no", 0, ())  # a "no" brings nobody
     assert why == {"rsvp": text}
+
+
+def test_a_model_sure_of_a_maybe_or_not_sure_enough_settles_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Vet inte riktigt."
+    for p in ({"yes": 0.01, "no": 0.01, "maybe": 0.97, "none": 0.01}, {"yes": 0.05, "no": 0.85, "maybe": 0.05,
+                                                                        "none": 0.05}):
+        monkeypatch.setattr(learned, "probabilities", lambda field, text, p=p: p)
+        assert learned.resolve(None, 0, ("rsvp",), {}, text) == (None, 0, ("rsvp",), {})
 
 
 def test_a_reading_the_rules_made_or_an_unsure_model_is_never_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
