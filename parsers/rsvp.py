@@ -288,6 +288,10 @@ def _sentence_readings(
             continue
         reported = False
         contrast = clause.opener == "contrast" or clause.has("contrast")
+        if 0 in clause.at("concede") and any(r.value == "yes" for r in found):
+            # "Kommer, även om jag inte hunnit läsa protokollet", "I'll be there, even if I have to walk":
+            # a concession after a yes is what the member comes despite, not a doubt about the coming
+            continue
         if clause.has("report"):
             changed = reported = True
             continue

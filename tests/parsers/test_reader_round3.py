@@ -1,0 +1,25 @@
+"""Forms and scopes of session 11's third round: concessions, ...."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.intent import read_intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll come, even if I'm a little late.", "I'm coming, even though I haven't read the minutes.",
+     "Jag kommer, även om jag inte har hunnit läsa handlingarna.", "Jag är med, trots att jag inte gillar förslaget.",
+     "Tulen, vaikka en ole ehtinyt lukea pöytäkirjaa."],
+)
+def test_a_concession_after_a_yes_is_what_the_member_comes_despite(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize(
+    "text", ["Even if it clears up I might not come.", "Jag kanske kommer, även om det är osäkert."]
+)
+def test_a_concession_does_not_turn_a_doubt_into_a_yes(text: str) -> None:
+    assert read_intent(text).rsvp != "yes"
