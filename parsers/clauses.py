@@ -117,6 +117,9 @@ def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, firs
         offsets = [(x.start - base, x.end - base) for x in spans]
         return [Clause(piece[base : spans[-1].end], words, cues, offsets, sentence, first, question, None, set())]
     whether = {e for _s, e, c in cues if c.label in ("doubt", "uncertain")}
+    # "vad det handlar om", "övertygad om förslaget": "om" after a word it completes, or ending the piece, is
+    # a preposition ("about"), no condition
+    about = {e for _s, e, c in cues if c.label == "governs_om"} | {len(words) - 1}
     inside = {at for s, e, c in cues if c.label not in BOUNDARIES for at in range(s + 1, e)}  # cues are short
     cuts = sorted(
         {
@@ -124,6 +127,7 @@ def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, firs
             for start, _end, cue in cues
             if cue.label in BOUNDARIES and start > 0
             and not (cue.label == "condition" and any(start - d in whether for d in range(3)))
+            and not (cue.label == "condition" and start in about)
             and start not in inside
         }
     )

@@ -1,4 +1,4 @@
-"""Forms and scopes of session 11's third round: concessions, ...."""
+"""Forms and scopes of session 11's third round: concessions, "om" as "about", ..."""
 
 from __future__ import annotations
 
@@ -23,3 +23,18 @@ def test_a_concession_after_a_yes_is_what_the_member_comes_despite(text: str) ->
 )
 def test_a_concession_does_not_turn_a_doubt_into_a_yes(text: str) -> None:
     assert read_intent(text).rsvp != "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Jag kommer fast jag vet inte riktigt vad mötet handlar om.", "Kommer, men jag är inte övertygad om planen.",
+     "Jag kommer och vill gärna höra mer om budgeten.", "Jag kommer, vi kan prata om det sen."],
+)
+def test_om_completing_a_word_or_ending_a_sentence_is_about_not_a_condition(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize("text", ["Jag kommer om jag hinner.", "Om bussen går kommer jag."])
+def test_om_opening_a_clause_is_still_a_condition(text: str) -> None:
+    assert read_intent(text).rsvp == "maybe"
