@@ -104,6 +104,18 @@ def negated_modal(clause: Clause) -> list[int]:
     return [m for m in clause.at("modal") if any(abs(m - n) <= 2 or 0 < n - m <= 3 for n in negators)]
 
 
+def _task(clause: Clause) -> bool:
+    """True when a negated modal with no verb of attending governs a verb phrase of its own ("can't help with
+    the clearing up", "kan inte sitta i valberedningen"): at least two words after it that no cue covers."""
+    modals = negated_modal(clause)
+    if not modals or clause.has("attend", "against", "no", "event", "weak_no"):
+        return False
+    negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
+    last = max(modals + [n for n in negators if n > min(modals)])
+    covered = {i for s, e, _c in clause.cues for i in range(s, e)}
+    return sum(1 for i in range(last + 1, len(clause.words)) if i not in covered) >= 2
+
+
 def read_clause(clause: Clause, after: int) -> Reading | None:
     """What one clause says about attending, or None when it says nothing about it."""
     def reading(value: str, strength: int, state: bool = False) -> Reading:
@@ -316,6 +328,8 @@ def _sentence_readings(
         if (got.value == "maybe" and before is not None and before.has("other", "bring", "diet")
                 and not before.has("attend") and not clause.has("attend", "against", "yes", "no", "modal")):
             continue  # "Kanske tar jag med några affischer, vi får se": the doubt is about the posters
+        if got.value == "no" and any(r.value == "yes" for r in found) and _task(clause):
+            continue  # "Jag kommer, men kan inte hjälpa till med disken": a task they will not do, not the coming
         value = got.value
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"

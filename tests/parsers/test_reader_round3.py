@@ -38,3 +38,18 @@ def test_om_completing_a_word_or_ending_a_sentence_is_about_not_a_condition(text
 @pytest.mark.parametrize("text", ["Jag kommer om jag hinner.", "Om bussen går kommer jag."])
 def test_om_opening_a_clause_is_still_a_condition(text: str) -> None:
     assert read_intent(text).rsvp == "maybe"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm coming, but I can't bake anything this time.", "Jag kommer, men jag kan inte ta hand om kaffet i år.",
+     "Jag är med, så jag kan inte vara ordförande för kvällen."],
+)
+def test_a_task_the_member_cannot_do_after_a_yes_leaves_the_yes(text: str) -> None:
+    reading = read_intent(text)
+    assert reading.rsvp == "yes" and "rsvp" not in reading.unsure
+
+
+@pytest.mark.parametrize("text", ["Jag kommer, men kan tyvärr inte.", "Yes, but I can't."])
+def test_a_bare_cannot_after_a_yes_still_says_no(text: str) -> None:
+    assert read_intent(text).rsvp != "yes"
