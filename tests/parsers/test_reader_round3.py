@@ -53,3 +53,13 @@ def test_a_task_the_member_cannot_do_after_a_yes_leaves_the_yes(text: str) -> No
 @pytest.mark.parametrize("text", ["Jag kommer, men kan tyvärr inte.", "Yes, but I can't."])
 def test_a_bare_cannot_after_a_yes_still_says_no(text: str) -> None:
     assert read_intent(text).rsvp != "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "guests"),
+    [("I'm coming with my grandson.", 1), ("Coming, and bringing my stepdaughter.", 1),
+     ("Jag kommer med min svärdotter.", 1), ("Jag tar med storebror.", 1),
+     ("Tulen naapurini kanssa.", 1), ("Tulen veljenpoikani kanssa.", 1)],
+)
+def test_more_kin_and_household_nouns_name_a_companion(text: str, guests: int) -> None:
+    assert read_intent(text).guests == guests
