@@ -63,3 +63,12 @@ def test_a_bare_cannot_after_a_yes_still_says_no(text: str) -> None:
 )
 def test_more_kin_and_household_nouns_name_a_companion(text: str, guests: int) -> None:
     assert read_intent(text).guests == guests
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Please sign me up for your emails.", "I'd like to subscribe to the invites.",
+     "Jag vill anmäla mig till kallelserna."],
+)
+def test_emails_invites_and_newsletters_are_the_list_to_join(text: str) -> None:
+    assert read_intent(text).command == "join"
