@@ -73,9 +73,8 @@ class SentMarks:
         self._timer: asyncio.TimerHandle | None = None
         self._failed: BaseException | None = None
         self._closing = False  # aclose() began: it syncs what is left itself
-        #: Durable syncs done, and groups committed (for the tests and the benchmark).
+        #: Durable syncs done (for the tests and the benchmark).
         self.syncs = 0
-        self.groups = 0
 
     @property
     def unsynced(self) -> int:
@@ -121,7 +120,6 @@ class SentMarks:
                 self._failed = exc
             self._refused(group, exc)
             return
-        self.groups += 1
         if self._closing:
             self._fresh += len(group)
             return

@@ -317,7 +317,7 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
             if next_row is None:
                 break
             yield next_row, None
-        async with aclosing(_through(worker, started, source, now, loop)) as through:
+        async with aclosing(_through(worker, started, source, now)) as through:
             async for item in through:
                 yield item
         busy = False
@@ -326,8 +326,7 @@ async def prerendered(rows: Iterable[OutboxRow], spec: WorkerSpec | None, now: C
 
 
 async def _through(worker: RenderWorker, started: asyncio.Future[None], source: Iterator[OutboxRow],
-                   now: Callable[[], datetime], loop: asyncio.AbstractEventLoop,
-                   ) -> AsyncGenerator[tuple[OutboxRow, Prerendered | None], None]:
+                   now: Callable[[], datetime]) -> AsyncGenerator[tuple[OutboxRow, Prerendered | None], None]:
     pending: deque[list[OutboxRow]] = deque()
     try:
         await started
