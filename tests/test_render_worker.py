@@ -1,5 +1,6 @@
-"""A large drain renders in a worker process on the other core: same messages, each member once, the daemon
-renders the rest itself when the worker dies, and the worker never outlives its drain or its daemon."""
+"""A large drain over one connection renders in a worker process on the other core: same messages, each member
+once, the daemon renders the rest itself when the worker dies, and the worker never outlives its drain or its
+daemon. (Over two or more connections a second drain sends half: tests/test_second_drain.py.)"""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def network(tmp_path: Path, port: int, members: int, extra: str = "") -> Service:
+def network(tmp_path: Path, port: int, members: int, extra: str = "", connections: int = 1,
+            rate: int = 600_000) -> Service:
     text = f"""{weekly_series()}
 [mail]
 transport = "smtp"
@@ -46,8 +48,8 @@ transport = "smtp"
 host = "127.0.0.1"
 port = {port}
 tls = "none"
-max_connections = 2
-messages_per_minute = 600000
+max_connections = {connections}
+messages_per_minute = {rate}
 
 [mail.imap]
 host = "127.0.0.1"

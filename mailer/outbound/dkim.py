@@ -6,6 +6,7 @@ import base64
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dkim
 from cryptography.hazmat.primitives import serialization
@@ -14,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mailer.config.dkim import DkimSettings
 from mailer.errors import TransportSetupError
 from mailer.outbound.transport import Transport
+
+if TYPE_CHECKING:
+    from mailer.outbound.smtp import Loan
 
 #: Header fields signed when present (RFC 6376 5.4.1, plus List-Unsubscribe-Post: RFC 8058 wants it signed).
 SIGNED = (b"from", b"sender", b"reply-to", b"subject", b"date", b"message-id", b"to", b"cc", b"mime-version",
@@ -118,6 +122,11 @@ class SigningTransport:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+    async def lend(self, connections: int) -> Loan | None:
+        """The wrapped transport's loan (the drain it goes to signs with the same [mail.dkim])."""
+        lend = getattr(self.inner, "lend", None)
+        return await lend(connections) if lend is not None else None
 
 
 def txt_strings(value: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -19,6 +19,8 @@ from mailer.errors import (
 )
 from mailer.outbound.marks import SentMarks, Unmarked
 from mailer.outbound.render_worker import WorkerSpec, prerendered
+from mailer.outbound.report import DrainReport as DrainReport
+from mailer.outbound.second_drain import SecondDrain, merge
 from mailer.outbound.transport import Transport
 from mailer.state.store import OutboxRow, Store
 
@@ -45,28 +47,6 @@ class Rendered(Protocol):
 Render = Callable[[OutboxRow], Rendered]
 
 
-@dataclass
-class DrainReport:
-    """What one drain did; `stopped` says why it ended early (stop requested, server unreachable...);
-    `unreachable` and `database` name the server or database fault that stopped it, for the backoff."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    #: Of the failed: rows whose mail could not be rendered (a template bug); `run --once` exits 1 on them.
-    render_failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    stopped: str | None = None
-    unreachable: str | None = None
-    database: str | None = None
-    #: Messages abandoned mid-transaction at shutdown (they stay queued and go out later, same Message-ID).
-    aborted: int = 0
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retried + self.failed
-
-
 #: How long a message in flight may still take once a stop was requested before it is abandoned.
 STOP_GRACE_SECONDS = 2.0
 
@@ -80,6 +60,13 @@ def retry_delay(attempts: int, base_seconds: int) -> timedelta:
 
 def _same_id(a: str, b: str) -> bool:
     return a.strip().strip("<>") == b.strip().strip("<>")
+
+
+@dataclass(frozen=True)
+class _Unrendered:
+    """A row whose rendering raised `error` (rendered ahead of its send)."""
+
+    error: Exception
 
 
 class _Halt(Exception):
@@ -108,6 +95,7 @@ async def drain(
     warn: Callable[[str], None] | None = None,
     stop_grace: float = STOP_GRACE_SECONDS,
     render_worker: WorkerSpec | None = None,
+    rows: AsyncIterable[OutboxRow] | None = None,
 ) -> DrainReport:
     """Send every due outbox row once; rows are streamed from the store, never all held in memory.
 
@@ -130,8 +118,11 @@ async def drain(
     (each with the Message-ID it had before). "Sent" marks are committed in groups of 8 or within 5 ms,
     without an fsync of their own (`marks.SentMarks`): a kill -9 can also repeat those not yet committed
     (at most 8), an OS crash or power loss the up to 64 not yet synced, each with the same Message-ID.
-    With `render_worker`, a drain of at least its threshold of rows has them rendered in a worker process
-    (outbound/render_worker); sending and marks stay here.
+    With `render_worker`, a drain of at least its threshold of rows goes partly through a worker process:
+    over two or more connections that the transport can lend, a second drain (outbound/second_drain) sends
+    the ranges of rows it asks for over half of them, with its own marks (a kill -9 then repeats what both
+    had in flight and up to a group of marks each); over one connection the rows are rendered there
+    (outbound/render_worker) and sent here. `rows`: drain these instead of the due rows (the second drain's).
     """
     report = DrainReport()
     unmarked = unmarked if unmarked is not None else Unmarked()
@@ -142,7 +133,7 @@ async def drain(
             report.database = report.stopped = (f"{len(unmarked)} sent messages still cannot be recorded: "
                                                  f"{_reason(exc)}")
             return report
-    queue: asyncio.Queue[tuple[OutboxRow, Rendered | None] | None] = asyncio.Queue(
+    queue: asyncio.Queue[tuple[OutboxRow, Rendered | _Unrendered] | None] = asyncio.Queue(
         maxsize=max(1, concurrency) * 2)
     halted = asyncio.Event()
 
@@ -150,7 +141,12 @@ async def drain(
         # accepted by the server, their marks not recorded: kept in `unmarked`, never sent again
         unmarked.rows.update(group)
         ctx.database(f"{len(group)} sent messages cannot be recorded: {_reason(exc)}; their marks wait")
+        halt()
+
+    def halt() -> None:  # this drain stops, and the second with it
         halted.set()
+        if second is not None:
+            second.stop()
 
     marks = SentMarks(store, refused)
     ctx = _Drain(store, render, transport, now, config, report, marks, unmarked, stop, stop_grace, warn)
@@ -158,20 +154,48 @@ async def drain(
     def stopping() -> bool:
         return halted.is_set() or (stop is not None and stop.is_set())
 
+    second = None
+    if render_worker is not None and rows is None and limit is None:  # a large fan-out: two processes
+        second = await SecondDrain.start(render_worker, store, transport, now(), concurrency, stop_grace)
+        if second is not None:
+            second.on_halt = halted.set  # it found the server or the database down: so do we
+    senders = max(1, concurrency - (second.connections if second is not None else 0))
+
+    async def source() -> AsyncGenerator[tuple[OutboxRow, Rendered | None], None]:
+        if rows is not None:  # (the second drain's rows, from the ranges the daemon hands it)
+            async for row in rows:
+                yield row, None
+        elif second is None:
+            async with aclosing(prerendered(store.due_outbox(now()), render_worker, now)) as items:
+                async for item in items:
+                    yield item
+        else:
+            for row in second.ranges.rows():
+                yield row, None
+            await second.wait(stopping, stop_grace)
+            if second.took_over and not stopping():  # it never started, or died: its ranges are ours
+                ctx.error(f"the second sender stopped ({second.failed or 'without a report'}); "
+                          "the rest of its messages go from here")
+                for row in second.ranges.taken_back():
+                    yield row, None
+
     async def produce() -> None:
         taken = 0
         try:
-            async with aclosing(prerendered(store.due_outbox(now()), render_worker, now)) as rows:
-                async for row, message in rows:
+            async with aclosing(source()) as items:
+                async for row, message in items:
                     if stopping() or (limit is not None and taken >= limit):
                         break
-                    await queue.put((row, message))
+                    # rendered here, ahead of the senders: while they wait for the server's answers
+                    await queue.put((row, message if message is not None else ctx.render_ahead(row)))
                     taken += 1
         except Exception as exc:  # the database cannot be read: stop
             ctx.database(f"the outbox cannot be read: {_reason(exc)}")
-            halted.set()
+            halt()
         finally:
-            for _ in range(max(1, concurrency)):
+            if second is not None:
+                second.ranges.end()
+            for _ in range(senders):
                 await queue.put(None)
 
     async def work() -> None:
@@ -184,13 +208,15 @@ async def drain(
             try:
                 await ctx.one(*item)
             except _Halt:
-                halted.set()
+                halt()
 
-    workers = [asyncio.create_task(work()) for _ in range(max(1, concurrency))]
+    workers = [asyncio.create_task(work()) for _ in range(senders)]
     watch = asyncio.create_task(ctx.abandon_after_stop()) if stop is not None else None
     try:
         await produce()
         await asyncio.gather(*workers)
+        if second is not None:
+            await second.wait(stopping, stop_grace)
     except BaseException:
         for w in workers:
             w.cancel()
@@ -200,6 +226,11 @@ async def drain(
         if watch is not None:
             watch.cancel()
             await asyncio.gather(watch, return_exceptions=True)
+        if second is not None:
+            await asyncio.shield(second.close())
+            merge(report, unmarked.rows, second)
+            if second.report is not None and render_worker is not None:
+                render_worker.rendered += second.report.sent
         try:
             await marks.aclose()  # the drain's marks made durable (fsync) before it returns
         except Exception as exc:  # the disk refuses the fsync: recorded, but maybe not durable
@@ -263,7 +294,14 @@ class _Drain:
         self.report.retried += 1
         self.error(f"outbox {row.id} ({row.key}): {error}")
 
-    async def one(self, row: OutboxRow, rendered: Rendered | None = None) -> None:
+    def render_ahead(self, row: OutboxRow) -> Rendered | _Unrendered:
+        """The row's message, or why it could not be rendered (said when the row's turn comes)."""
+        try:
+            return self.render(row)
+        except Exception as exc:  # noqa: BLE001 - recorded by `one` as the row's render failure
+            return _Unrendered(exc)
+
+    async def one(self, row: OutboxRow, rendered: Rendered | _Unrendered | None = None) -> None:
         """Raises _Halt when the transport cannot send at all or the database cannot record; `rendered`: the
         row's message when the render worker made it."""
         if not is_valid_address(row.recipient):
@@ -274,6 +312,8 @@ class _Drain:
             return
         try:
             message = rendered if rendered is not None else self.render(row)
+            if isinstance(message, _Unrendered):
+                raise message.error
             if not _same_id(message.message_id, row.message_id):
                 raise ValueError(f"rendered Message-ID {message.message_id!r} is not the row's "
                                  f"{row.message_id!r}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from mailer.config import Config, SmtpSettings
 from mailer.errors import TransportError
-from mailer.outbound.smtp import RateLimiter, SmtpTransport
+from mailer.outbound.smtp import Loan, RateLimiter, SmtpTransport
 
 #: (host, port, tls, auth, username): networks with the same key send over the same connections.
 ConnectionKey = tuple[str, int, str, str, str]
@@ -124,6 +124,10 @@ class Lease:
         if self._released:
             raise TransportError("the SMTP transport is closed")
         await self.shared.send(sender, recipient, data)
+
+    async def lend(self, connections: int) -> Loan | None:
+        """Slots of the shared connections lent to a drain in another process (SmtpTransport.lend)."""
+        return None if self._released else await self.shared.lend(connections)
 
     async def aclose(self) -> None:
         if not self._released:

@@ -165,19 +165,20 @@ def _parse_answer(data: bytes, rows: Sequence[OutboxRow]) -> list[Prerendered | 
 MAX_ANSWER_BYTES = 256 << 20
 
 
-def _frame(data: bytes) -> bytes:
+def frame(data: bytes) -> bytes:
     """multiprocessing.Connection's framing: a 4-byte big-endian length (-1 and 8 bytes when larger)."""
     if len(data) > 0x7FFFFFFF:
         return struct.pack("!i", -1) + struct.pack("!Q", len(data)) + data
     return struct.pack("!i", len(data)) + data
 
 
-async def _read_frame(reader: asyncio.StreamReader) -> bytes:
+async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_ANSWER_BYTES) -> bytes:
+    """One frame as `frame` writes it; WorkerGone when it is larger than `limit`."""
     (size,) = struct.unpack("!i", await reader.readexactly(4))
     if size == -1:
         (size,) = struct.unpack("!Q", await reader.readexactly(8))
-    if size < 0 or size > MAX_ANSWER_BYTES:
-        raise WorkerGone(f"the render worker sent a frame of {size} bytes")
+    if size < 0 or size > limit:
+        raise WorkerGone(f"a worker process sent a frame of {size} bytes")
     return await reader.readexactly(size)
 
 
@@ -230,7 +231,7 @@ class RenderWorker:
             raise WorkerGone("the render worker is not running")
         try:
             data = pickle.dumps((now, list(rows)), protocol=pickle.HIGHEST_PROTOCOL)
-            self.writer.write(_frame(data))
+            self.writer.write(frame(data))
             await asyncio.wait_for(self.writer.drain(), BATCH_TIMEOUT_S)
         except Exception as exc:  # gone, or a row that cannot be pickled: the daemon renders the rest
             raise WorkerGone(f"the render worker cannot take a batch: {type(exc).__name__}: {exc}") from None
@@ -240,7 +241,7 @@ class RenderWorker:
         if self.reader is None:
             raise WorkerGone("the render worker is not running")
         try:
-            data = await asyncio.wait_for(_read_frame(self.reader), BATCH_TIMEOUT_S)
+            data = await asyncio.wait_for(read_frame(self.reader), BATCH_TIMEOUT_S)
         except TimeoutError:
             raise WorkerGone(f"the render worker gave no answer within {BATCH_TIMEOUT_S:g} s") from None
         except (asyncio.IncompleteReadError, OSError) as exc:

@@ -4,11 +4,13 @@ per message, a rate limit, and errors sorted into temporary, permanent and setup
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiosmtplib import (
@@ -48,6 +50,9 @@ class RateLimiter:
 
     def __init__(self, per_minute: int, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
+        #: The share of the rate lent to a drain in another process (`SmtpTransport.lend`): this side waits
+        #: longer between sends, so that both sides together keep the rate.
+        self.lent = 0.0
         self._clock = clock
         self._sleep = sleep
         self._next: float | None = None
@@ -58,7 +63,7 @@ class RateLimiter:
             return
         now = self._clock()
         slot = now if self._next is None else max(now, self._next)
-        self._next = slot + self.interval
+        self._next = slot + self.interval / (1.0 - self.lent)
         if slot > now:
             await self._sleep(slot - now)
 
@@ -77,6 +82,21 @@ def _is_relay_or_auth_refusal(code: int, message: str) -> bool:
     """A refusal that is about us (not logged in, relaying denied), not about the recipient's address."""
     text = message.lower()
     return code == 530 or "relay" in text or "authenticat" in text
+
+
+#: Connections are lent to a drain in another process only where the rate limit cannot be felt (at least this
+#: many messages a minute, or none): below it one process sends as fast as the limit allows.
+LEND_FROM_PER_MINUTE = 60_000
+
+
+@dataclass(frozen=True)
+class Loan:
+    """Connection slots (and their share of the rate) lent by a transport to a drain in another process:
+    `settings` are what that drain's own transport uses; `give_back` ends the loan."""
+
+    settings: SmtpSettings
+    local_hostname: str | None
+    give_back: Callable[[], None]
 
 
 class SmtpTransport:
@@ -199,6 +219,37 @@ class SmtpTransport:
                 await session.quit()
         except TimeoutError:
             session.close()
+
+    # -- lending to a drain in another process ---------------------------------------------------------
+
+    async def lend(self, connections: int) -> Loan | None:
+        """Lend `connections` of this transport's connection slots to a drain in another process (which
+        opens its own), with their share of the rate; None where it cannot: XOAUTH2 logins (their tokens
+        live here), a TLS context of our own, a rate limit below LEND_FROM_PER_MINUTE, or too few slots.
+        The slots are taken here until `give_back`, and idle connections beyond the rest are closed, so
+        both processes together keep `max_connections` and the rate."""
+        s, limiter = self.settings, self._limiter
+        total = max(1, s.max_connections)
+        per_minute = round(60.0 / limiter.interval) if limiter.interval > 0 else 0
+        if (connections < 1 or connections >= total or self._closed or s.auth == "xoauth2"
+                or (self._tls_context is not None and s.tls != "none") or limiter.lent
+                or 0 < per_minute < LEND_FROM_PER_MINUTE):
+            return None
+        for _ in range(connections):
+            await self._slots.acquire()
+        while len(self._idle) > total - connections:
+            await self._quit(self._idle.pop())
+        share = connections / total
+        limiter.lent = share if per_minute else 0.0
+        settings = dataclasses.replace(s, max_connections=connections,
+                                       messages_per_minute=max(1, int(per_minute * share)) if per_minute else 0)
+
+        def give_back() -> None:
+            limiter.lent = 0.0
+            for _ in range(connections):
+                self._slots.release()
+
+        return Loan(settings, self._local_hostname, give_back)
 
     # -- sending -------------------------------------------------------------------------------------
 

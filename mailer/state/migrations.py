@@ -319,3 +319,10 @@ def m012_planner_index(db: Database) -> None:
     """The planner asks "who has not been sent this yet?" (mailer/state/audience.py): one index entry per
     member and kind answers it, without reading the outbox rows."""
     _run(db, "CREATE INDEX outbox_meeting_member ON outbox (meeting_id, member_id, kind, status, sequence)")
+
+
+@migrations()
+def m013_queued_index(db: Database) -> None:
+    """The queued rows in id order (the drain reads them oldest first, in batches and ranges): a partial index
+    of the queued rows only, so a batch is a range search, not a sort of every queued row."""
+    _run(db, "CREATE INDEX outbox_queued ON outbox (id, next_attempt_at) WHERE status = 'queued'")

@@ -14,8 +14,8 @@ from mailer.state.rows import OutboxRow, iso, to_outbox
 _DUE = ("SELECT o.*, m.id AS m_id, m.name AS m_name, m.address AS m_address, m.organisation AS m_organisation, "
         "m.language AS m_language, m.status AS m_status, m.joined AS m_joined, "
         "EXISTS (SELECT 1 FROM address_failures f WHERE f.address = o.recipient) AS address_failing "
-        "FROM outbox o LEFT JOIN members m ON m.id = o.member_id "
-        "WHERE o.status = 'queued' AND o.next_attempt_at <= ? AND o.id > ? ORDER BY o.id LIMIT ?")
+        "FROM outbox o INDEXED BY outbox_queued LEFT JOIN members m ON m.id = o.member_id "
+        "WHERE o.status = 'queued' AND o.next_attempt_at <= ? AND o.id > ? {upto}ORDER BY o.id LIMIT ?")
 
 MARK_SENT_SQL = ("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
                  "WHERE id = ?")
@@ -36,18 +36,35 @@ class OutboxTable(StoreBase):
              message_id, iso(now), iso(now)])
         return cur.rowcount == 1
 
-    def due_outbox(self, now: datetime, batch: int = 500) -> Iterator[OutboxRow]:
+    def due_outbox(self, now: datetime, batch: int = 500, *, after: int = 0,
+                   upto: int | None = None) -> Iterator[OutboxRow]:
         """Queued rows whose time has come, oldest first, read in batches so memory stays flat; each with its
         member and whether its address was known to fail (`OutboxRow.member`, `address_failing`), so that
-        sending a row asks the database nothing more."""
-        last_id = 0
+        sending a row asks the database nothing more. Only ids in (`after`, `upto`] when given."""
+        last_id = after
+        sql = _DUE.format(upto="AND o.id <= ? " if upto is not None else "")
+        extra = [upto] if upto is not None else []
         while True:
-            rows = list(self.db.query(_DUE, [iso(now), last_id, batch]))
+            rows = list(self.db.query(sql, [iso(now), last_id, *extra, batch]))
             if not rows:
                 return
             for row in rows:
                 yield to_outbox(row)
             last_id = rows[-1]["id"]
+
+    def due_count(self, now: datetime, at_most: int) -> int:
+        """How many queued rows are due now, counted up to `at_most` (enough to decide whether to split)."""
+        return int(self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? "
+            "LIMIT ?)", [iso(now), at_most]).fetchone()[0])
+
+    def due_range_end(self, now: datetime, after: int, count: int) -> int | None:
+        """The id that ends a range of `count` due rows after id `after` (fewer if fewer are left); None when
+        none is left. Two drains take such ranges from one cursor, so no row is in both."""
+        row = self.db.execute(
+            "SELECT max(id) FROM (SELECT id FROM outbox INDEXED BY outbox_queued WHERE status = 'queued' "
+            "AND next_attempt_at <= ? AND id > ? ORDER BY id LIMIT ?)", [iso(now), after, count]).fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else None
 
     def drop_stale(self, now: datetime) -> int:
         """Drop queued mail that would come too late: anything before a meeting once it has started, and an

@@ -1,5 +1,6 @@
-"""The real daemon renders a large fan-out in a worker process: each member gets one message, a killed worker
-costs nothing, and a killed daemon leaves no worker behind."""
+"""The real daemon uses a worker process for a large fan-out: over one connection it renders there (a killed
+worker costs nothing), over two it sends half from there (a killed worker costs at most its message in flight
+and a group of marks); each member gets one message, and a killed daemon leaves no worker behind."""
 
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ from mailer.outbound.marks import GROUP
 pytestmark = pytest.mark.slow
 
 WORKER = "mailer.outbound.render_worker"
+SENDER = "mailer.outbound.drain_worker"
 
 
-def render_workers(daemon_pid: int) -> list[int]:
-    """The daemon's children that are render workers."""
+def render_workers(daemon_pid: int, module: str = WORKER) -> list[int]:
+    """The daemon's children that are render workers (or drain workers: `module`)."""
     pids: list[int] = []
     for children in Path(f"/proc/{daemon_pid}/task").glob("*/children"):
         try:
             pids += [int(p) for p in children.read_text().split()]
         except OSError:
             continue
-    return [p for p in pids if WORKER in cmdline(p)]
+    return [p for p in pids if module in cmdline(p)]
 
 
 def cmdline(pid: int) -> str:
@@ -57,7 +59,7 @@ def test_a_1000_member_fan_out_is_rendered_in_a_worker_process_and_each_member_g
         tmp_path: Path, figure: Callable[[str], None]) -> None:
     members = 1000
     port = free_port()
-    net = network(tmp_path, port, members=members, connections=2)
+    net = network(tmp_path, port, members=members, connections=1)
     handler = SinkHandler()
     with sink_on(port, handler):
         daemon = net.run()
@@ -77,7 +79,7 @@ def test_kill_9_of_the_render_worker_mid_fan_out_still_gives_every_member_exactl
         tmp_path: Path, figure: Callable[[str], None]) -> None:
     members = 1000
     port = free_port()
-    net = network(tmp_path, port, members=members, connections=2)
+    net = network(tmp_path, port, members=members, connections=1)
     handler = SinkHandler()
     with sink_on(port, handler):
         daemon = net.run()
@@ -128,3 +130,80 @@ def test_kill_9_of_the_daemon_mid_fan_out_leaves_no_render_worker_and_repeats_at
     assert max(copies.values()) <= 2
     figure(f"{kills} kills -9 of the daemon while its render worker ran, {members} members: 0 orphan workers, "
            f"0 missed, {duplicates} duplicates (<= {bound}, each the same Message-ID), {took:.0f} s")
+
+
+def test_a_1000_member_fan_out_over_two_connections_is_sent_from_two_processes_each_member_once(
+        tmp_path: Path, figure: Callable[[str], None]) -> None:
+    members = 1000
+    port = free_port()
+    net = network(tmp_path, port, members=members, connections=2)
+    handler = SinkHandler()
+    with sink_on(port, handler):
+        daemon = net.run()
+        wait_for(lambda: bool(render_workers(daemon.pid, SENDER)), timeout=60, every=0.01)
+        worker = render_workers(daemon.pid, SENDER)[0]
+        wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=120, every=0.2)
+        wait_for(lambda: not running(worker), timeout=5)  # it ends with its drain
+        assert daemon.stop() < 10 and daemon.proc.returncode == 0
+    assert f"from two processes (worker {worker})" in daemon.log()
+    assert members_copies(handler) == {f"medlem{i}@example.org": 1 for i in range(members)}
+    assert len(set(handler.peers)) <= 2, "the two processes together keep max_connections"
+    assert "Traceback" not in daemon.log()
+    figure(f"{members} members over 2 connections: sent from the daemon and worker {worker}, each member got "
+           f"1 message, {len(set(handler.peers))} connections")
+
+
+def test_kill_9_of_the_sending_worker_mid_fan_out_misses_nobody_and_repeats_at_most_a_group(
+        tmp_path: Path, figure: Callable[[str], None]) -> None:
+    members = 1000
+    port = free_port()
+    net = network(tmp_path, port, members=members, connections=2)
+    handler = SinkHandler()
+    with sink_on(port, handler):
+        daemon = net.run()
+        wait_for(lambda: bool(render_workers(daemon.pid, SENDER)) and len(handler.delivered) >= 400,
+                 timeout=120, every=0.005)
+        os.kill(render_workers(daemon.pid, SENDER)[0], signal.SIGKILL)
+        at = len(handler.delivered)
+        wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=120, every=0.2)
+        assert daemon.stop() < 10 and daemon.proc.returncode == 0
+    copies = members_copies(handler)
+    duplicates = sum(n - 1 for n in copies.values())
+    assert set(copies) == {f"medlem{i}@example.org" for i in range(members)}
+    assert duplicates <= 1 + GROUP, f"{duplicates} duplicates"
+    assert "the second sender stopped" in daemon.log()
+    figure(f"{members} members over 2 connections, the sending worker killed -9 after {at} delivered: 0 missed, "
+           f"{duplicates} duplicates (<= {1 + GROUP}: its message in flight and a group of marks)")
+
+
+def test_kill_9_of_the_daemon_sending_from_two_processes_leaves_no_worker_and_repeats_at_most_two_groups(
+        tmp_path: Path, figure: Callable[[str], None]) -> None:
+    members, kills = 1500, 2
+    port = free_port()
+    net = network(tmp_path, port, members=members, connections=2)
+    handler = SinkHandler()
+    orphans = 0
+    with sink_on(port, handler):
+        for n in range(kills):
+            target = 400 * (n + 1) + 100
+            daemon = net.run(log=f"daemon{n}")
+            wait_for(lambda t=target, d=daemon: bool(render_workers(d.pid, SENDER)) and len(handler.delivered) >= t,  # type: ignore[misc]
+                     timeout=120, every=0.005)
+            workers = render_workers(daemon.pid, SENDER)
+            daemon.kill9()
+            deadline = time.monotonic() + 5
+            while any(running(w) for w in workers) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            orphans += sum(1 for w in workers if running(w))
+        last = net.run(log="last")
+        wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=180, every=0.2)
+        assert last.stop() < 10 and last.proc.returncode == 0
+    copies = received(handler)
+    duplicates = sum(n - 1 for n in copies.values())
+    assert orphans == 0, "a sending worker outlived its daemon"
+    assert {d.recipient for d in handler.delivered if d.recipient.startswith("medlem")} == {
+        f"medlem{i}@example.org" for i in range(members)}
+    bound = kills * 2 * (1 + GROUP)  # per kill, each process: its message in flight and its marks not committed
+    assert duplicates <= bound, f"{duplicates} duplicates after {kills} kills"
+    figure(f"{kills} kills -9 of the daemon sending from two processes, {members} members: 0 orphan workers, "
+           f"0 missed, {duplicates} duplicates (<= {bound}, each the same Message-ID)")
