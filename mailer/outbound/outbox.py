@@ -115,9 +115,10 @@ async def drain(
 
     `warn` is called with each error as it happens. `concurrency` senders work in parallel (bounded
     again by the transport's own connection limit); a crash can then re-send up to that many messages
-    (each with the Message-ID it had before). "Sent" marks are committed in groups of 8 or within 5 ms,
+    (each with the Message-ID it had before). "Sent" marks are committed in groups of 32 or within 20 ms,
     without an fsync of their own (`marks.SentMarks`): a kill -9 can also repeat those not yet committed
-    (at most 8), an OS crash or power loss the up to 64 not yet synced, each with the same Message-ID.
+    (at most 32 per sending process), an OS crash or power loss the up to 64 not yet synced, each with the
+    same Message-ID.
     With `render_worker`, a drain of at least its threshold of rows goes partly through a worker process:
     over two or more connections that the transport can lend, a second drain (outbound/second_drain) sends
     the ranges of rows it asks for over half of them, with its own marks (a kill -9 then repeats what both
