@@ -62,7 +62,7 @@ class SinkHandler:
     on_mail: Callable[[str], Reply] | None = None
     on_rcpt: Callable[[str], Reply] | None = None
     on_data: Callable[[Delivery], Reply] | None = None
-    #: Called at the DATA command itself, before the 354 (aiosmtpd has no hook there; _SinkSMTP adds it).
+    #: Called at the DATA command itself, before the 354 (aiosmtpd has no hook there; SinkSMTP adds it).
     on_data_command: Callable[[], Reply] | None = None
     #: How long HANG waits (the server's stop cancels it sooner).
     hang_seconds: float = 30.0
@@ -78,6 +78,9 @@ class SinkHandler:
     pipelining: bool = True
     #: For each transaction: had RCPT already arrived when MAIL was answered (the client pipelined)?
     pipelined: list[bool] = field(default_factory=list)
+    #: Connections open now, and the most that were ever open at once.
+    open_now: int = 0
+    most_open: int = 0
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -135,8 +138,19 @@ class SinkHandler:
         return "250 OK queued"
 
 
-class _SinkSMTP(AiosmtpdSMTP):  # type: ignore[misc]
-    """aiosmtpd's server with a hook at the DATA command (to refuse it, or drop the connection there)."""
+class SinkSMTP(AiosmtpdSMTP):  # type: ignore[misc]
+    """aiosmtpd's server with a hook at the DATA command (to refuse it, or drop the connection there), and
+    a count of the connections open at once."""
+
+    def connection_made(self, transport: Any) -> None:
+        handler = self.event_handler
+        handler.open_now += 1
+        handler.most_open = max(handler.most_open, handler.open_now)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.event_handler.open_now -= 1
+        super().connection_lost(exc)
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
@@ -154,7 +168,7 @@ class _PortZeroController(Controller):  # type: ignore[misc]
     """aiosmtpd's threaded Controller, bound to a free port the OS picks."""
 
     def factory(self) -> Any:
-        return _SinkSMTP(self.handler, **self.SMTP_kwargs)
+        return SinkSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Any:
         async def bind() -> asyncio.AbstractServer:

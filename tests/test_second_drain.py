@@ -97,17 +97,20 @@ def smtp(connections: int, per_minute: int, auth: str = "password") -> SmtpSetti
 
 async def test_a_loan_takes_its_connections_and_its_share_of_the_rate_until_given_back() -> None:
     transport = SmtpTransport(smtp(4, 600_000), None)
-    loan = await transport.lend(2)
+    loan = transport.lend(2)
     assert loan is not None
     assert loan.settings.max_connections == 2 and loan.settings.messages_per_minute == 300_000
+    assert transport._slots._value == 4, "until taken, this side may use every connection"
+    assert transport.lend(1) is None, "one loan at a time"
+    await loan.take()
     assert transport._slots._value == 2 and transport._limiter.lent == 0.5
-    assert await transport.lend(1) is None, "one loan at a time"
     loan.give_back()
     assert transport._slots._value == 4 and transport._limiter.lent == 0.0
+    assert transport.lend(1) is not None, "given back: it may lend again"
     slow = SmtpTransport(smtp(4, 120), None)
-    assert await slow.lend(2) is None, "120 a minute: one process keeps up"
+    assert slow.lend(2) is None, "120 a minute: one process keeps up"
     oauth = SmtpTransport(smtp(4, 0, auth="xoauth2"), None)
-    assert await oauth.lend(2) is None, "XOAUTH2 tokens live in the daemon"
+    assert oauth.lend(2) is None, "XOAUTH2 tokens live in the daemon"
 
 
 async def test_a_worker_killed_mid_drain_repeats_at_most_its_messages_in_flight_and_a_group_of_marks(

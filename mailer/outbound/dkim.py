@@ -123,10 +123,10 @@ class SigningTransport:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    async def lend(self, connections: int) -> Loan | None:
+    def lend(self, connections: int) -> Loan | None:
         """The wrapped transport's loan (the drain it goes to signs with the same [mail.dkim])."""
         lend = getattr(self.inner, "lend", None)
-        return await lend(connections) if lend is not None else None
+        return lend(connections) if lend is not None else None
 
 
 def txt_strings(value: str) -> str:

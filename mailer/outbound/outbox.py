@@ -160,7 +160,7 @@ async def drain(
         second = await SecondDrain.start(render_worker, store, transport, now(), concurrency, stop_grace)
         if second is not None:
             second.on_halt = halted.set  # it found the server or the database down: so do we
-    senders = max(1, concurrency - (second.connections if second is not None else 0))
+    senders = max(1, concurrency)  # (once a second drain is ready, the transport holds its connections)
 
     async def source() -> AsyncGenerator[tuple[OutboxRow, Rendered | None], None]:
         if rows is not None:  # (the second drain's rows, from the ranges the daemon hands it)

@@ -125,9 +125,9 @@ class Lease:
             raise TransportError("the SMTP transport is closed")
         await self.shared.send(sender, recipient, data)
 
-    async def lend(self, connections: int) -> Loan | None:
+    def lend(self, connections: int) -> Loan | None:
         """Slots of the shared connections lent to a drain in another process (SmtpTransport.lend)."""
-        return None if self._released else await self.shared.lend(connections)
+        return None if self._released else self.shared.lend(connections)
 
     async def aclose(self) -> None:
         if not self._released:

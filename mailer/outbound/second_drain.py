@@ -119,8 +119,10 @@ def _report(data: dict[str, Any]) -> tuple[DrainReport, dict[int, datetime]]:
 
 class SecondDrain:
     """The daemon's handle on one drain worker: `start` (None when no worker is worth it or possible), then
-    `stop` at any time, `wait` until it is done or gone, `close`. `report` is its DrainReport once it
-    answered; `took_over` says its ranges are the daemon's again (it never started, or died)."""
+    `stop` at any time, `wait` until it is done or gone, `close`. Until the worker is ready the daemon sends
+    over every connection; then the lent ones are taken from it before the worker gets its first range.
+    `report` is its DrainReport once it answered; `took_over` says its ranges are the daemon's again (it
+    never started, or died)."""
 
     def __init__(self, proc: subprocess.Popen[bytes], conn: Connection, loan: Loan, connections: int,
                  ranges: Ranges) -> None:
@@ -147,7 +149,7 @@ class SecondDrain:
         if store.due_count(now, spec.threshold) < spec.threshold:
             return None
         connections = concurrency // 2
-        loan: Loan | None = await lend(connections)
+        loan: Loan | None = lend(connections)
         if loan is None:
             return None
         config = dataclasses.replace(spec.config, mail=dataclasses.replace(spec.config.mail, smtp=loan.settings))
@@ -188,7 +190,9 @@ class SecondDrain:
                 message = json.loads(await read_frame(reader, MAX_FRAME_BYTES))
                 if not isinstance(message, dict):
                     raise ValueError("not an object")
-                if "more" in message:
+                if "ready" in message:  # from now on it sends: the daemon's side leaves it its connections
+                    await self.loan.take()
+                elif "more" in message:
                     span = None if self._stopped else self.ranges.take()
                     self._say({"range": list(span)} if span is not None else {"end": True})
                 elif "warn" in message:

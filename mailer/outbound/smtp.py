@@ -92,10 +92,12 @@ LEND_FROM_PER_MINUTE = 60_000
 @dataclass(frozen=True)
 class Loan:
     """Connection slots (and their share of the rate) lent by a transport to a drain in another process:
-    `settings` are what that drain's own transport uses; `give_back` ends the loan."""
+    `settings` are what that drain's own transport uses; `take` waits for the slots (from then on this side
+    sends over the rest), `give_back` ends the loan (whether taken or not)."""
 
     settings: SmtpSettings
     local_hostname: str | None
+    take: Callable[[], Awaitable[None]]
     give_back: Callable[[], None]
 
 
@@ -133,6 +135,7 @@ class SmtpTransport:
         #: `limiter` is shared by the networks that send through one account (mailer/outbound/pool.py).
         self._limiter = limiter or RateLimiter(settings.messages_per_minute, clock, sleep)
         self._slots = asyncio.Semaphore(max(1, settings.max_connections))
+        self._lending = False  # a loan of slots to a drain in another process is made (one at a time)
         self._idle: list[SmtpSession] = []
         self._closed = False
         #: How many connections this transport has opened (for logs and tests).
@@ -222,34 +225,44 @@ class SmtpTransport:
 
     # -- lending to a drain in another process ---------------------------------------------------------
 
-    async def lend(self, connections: int) -> Loan | None:
-        """Lend `connections` of this transport's connection slots to a drain in another process (which
-        opens its own), with their share of the rate; None where it cannot: XOAUTH2 logins (their tokens
-        live here), a TLS context of our own, a rate limit below LEND_FROM_PER_MINUTE, or too few slots.
-        The slots are taken here until `give_back`, and idle connections beyond the rest are closed, so
-        both processes together keep `max_connections` and the rate."""
+    def lend(self, connections: int) -> Loan | None:
+        """Terms to lend `connections` of this transport's connection slots to a drain in another process
+        (which opens its own), with their share of the rate; None where it cannot: XOAUTH2 logins (their
+        tokens live here), a TLS context of our own, a rate limit below LEND_FROM_PER_MINUTE, too few slots,
+        or a loan already made. Until `take` this side may use every slot; from then until `give_back`
+        the lent ones are held here and idle connections beyond the rest are closed, so both processes
+        together keep `max_connections` and the rate."""
         s, limiter = self.settings, self._limiter
         total = max(1, s.max_connections)
         per_minute = round(60.0 / limiter.interval) if limiter.interval > 0 else 0
-        if (connections < 1 or connections >= total or self._closed or s.auth == "xoauth2"
-                or (self._tls_context is not None and s.tls != "none") or limiter.lent
+        if (connections < 1 or connections >= total or self._closed or s.auth == "xoauth2" or self._lending
+                or (self._tls_context is not None and s.tls != "none")
                 or 0 < per_minute < LEND_FROM_PER_MINUTE):
             return None
-        for _ in range(connections):
-            await self._slots.acquire()
-        while len(self._idle) > total - connections:
-            await self._quit(self._idle.pop())
+        self._lending = True
         share = connections / total
-        limiter.lent = share if per_minute else 0.0
         settings = dataclasses.replace(s, max_connections=connections,
                                        messages_per_minute=max(1, int(per_minute * share)) if per_minute else 0)
+        taken = 0
+
+        async def take() -> None:
+            nonlocal taken
+            while taken < connections:
+                await self._slots.acquire()
+                taken += 1
+            limiter.lent = share if per_minute else 0.0
+            while len(self._idle) > self._slots._value:  # (open = idle + in use <= the slots left here)
+                await self._quit(self._idle.pop())
 
         def give_back() -> None:
+            nonlocal taken
             limiter.lent = 0.0
-            for _ in range(connections):
+            for _ in range(taken):
                 self._slots.release()
+            taken = 0
+            self._lending = False
 
-        return Loan(settings, self._local_hostname, give_back)
+        return Loan(settings, self._local_hostname, take, give_back)
 
     # -- sending -------------------------------------------------------------------------------------
 

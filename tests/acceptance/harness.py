@@ -20,7 +20,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from example_network import weekly_series
-from smtp_server import SinkHandler
+from smtp_server import SinkHandler, SinkSMTP
 
 from mailer.state.store import Store
 
@@ -34,11 +34,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Controller(Controller):  # type: ignore[misc]
+    """aiosmtpd's Controller with the test server's SMTP class (it counts the connections open at once)."""
+
+    def factory(self) -> Any:
+        return SinkSMTP(self.handler, **self.SMTP_kwargs)
+
+
 @contextmanager
 def sink_on(port: int, handler: SinkHandler) -> Iterator[SinkHandler]:
     """A real aiosmtpd server on 127.0.0.1:`port` for the `with` block."""
-    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="sink.test",
-                            ready_timeout=10.0)
+    controller = _Controller(handler, hostname="127.0.0.1", port=port, server_hostname="sink.test",
+                             ready_timeout=10.0)
     controller.start()
     try:
         yield handler
