@@ -27,22 +27,26 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         objects = bool(labels & {"list", "self"})
         parts = sentence.clauses
         removing = any(
-            (c.has("leave") or (c.has("remove_verb") and objects))
+            (c.has("leave") or (c.has("remove_verb") and (objects or c.has("mail"))))
             and not c.has("negator") and not _someone_else(c, ("leave", "remove_verb"))
             and not (n + 1 < len(parts) and parts[n + 1].opener == "contrast" and parts[n + 1].has("negator"))
             for n, c in enumerate(parts)
         )
-        joins = [c for c in parts if c.has("join_verb", "onto_list")]
+        wanting = any(_wants_mail(c) for c in parts)
+        joins = [c for c in parts if c.has("join_verb", "onto_list") or _wants_mail(c)]
         another = bool(joins) and all(_someone_else(c, ("join_verb", "onto_list")) for c in joins)
         # "I don't want to be on the list any more", "En halua olla enää listalla": no longer belonging
-        quitting = any(c.has("anymore") and c.has("negator") and c.has("join_verb", "list")
-                       and not c.has("keep_on") and not _someone_else(c, ("join_verb", "list"))
+        # "Please don't email me any more", "behöver inte längre era utskick": the mail, no longer wanted
+        quitting = any(c.has("anymore") and (c.has("negator") or any(e - s > 1 for s, e, _c in c.cues_of("anymore")))
+                       and c.has("join_verb", "list", "mail")
+                       and not c.has("keep_on", "attend", "limit")
+                       and not _someone_else(c, ("join_verb", "list", "mail"))
                        for c in parts)
         if removing or quitting:
             found.setdefault("leave", sentence.text)
-        elif (("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels
-              and not another):
-            if "list" in labels:
+        elif (("join_verb" in labels or onto_list(labels) or wanting) and not _denies(sentence)
+              and "keep_on" not in labels and not another):
+            if labels & {"list", "mail"}:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
                 near.append(sentence.text)  # "... era inbjudningar. Lägg till mig!": only if nothing else is read
@@ -54,6 +58,15 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _wants_mail(clause: Clause) -> bool:
+    """"I'd love to start receiving your invitations", "vill gärna få kallelserna via mejl", "haluaisin saada
+    viestit": wanting to receive what the network sends (a verb of wanting before one of receiving)."""
+    if not clause.has("mail") or not clause.has("receive"):
+        return False
+    wants = clause.at("want")
+    return bool(wants) and min(wants) < max(clause.at("receive")) and not _someone_else(clause, ("want",))
 
 
 def _someone_else(clause: Clause, verbs: tuple[str, ...]) -> bool:

@@ -270,7 +270,7 @@ ANSWER_LABELS = frozenset(
     {"yes", "no", "maybe", "attend", "against", "uncertain", "try", "depends", "doubt", "modal", "greet_yes",
      "later", "weak_no", "event"}
 )  # fmt: skip
-COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb", "onto_list"})
+COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb", "onto_list", "anymore", "receive"})
 
 
 def _other_languages(text: clauses.Text, lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:
