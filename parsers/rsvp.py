@@ -148,7 +148,10 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if start in whether:
             values.append("maybe")
         elif cue.label == "attend":
-            values.append("yes" if limited or not flip else "no")
+            # "en voi osallistua äänestykseen", "can't attend the dinner": a part of the evening, not the meeting
+            # ("en pääse mukaan": "mukaan" is being along, no task)
+            task = flip and any(0 <= o - _end <= 1 for o in set(clause.at("other")) - set(clause.at("belong")))
+            values.append("aside" if task else "yes" if limited or not flip else "no")
         elif cue.label == "against":
             # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
             skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
