@@ -118,7 +118,9 @@ _PERMISSION = frozenset({"bring", "attend", "limit", "later", "person", "other",
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
+    if labels & {"discuss", "leave", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
+        return False
+    if "join_verb" in labels and not _attending_join(sentence):
         return False
     if sentence.question:
         if _answer_only(sentence):
@@ -132,6 +134,14 @@ def asks(sentence: Sentence) -> bool:
             0 in last.at("interrogative") and len(last.words) > 1 and not last.has("smalltalk"))
         return not courtesy
     return "ask" in labels and not _asks_someone_else(sentence)
+
+
+def _attending_join(sentence: Sentence) -> bool:
+    """"Is it possible to join online?": "join" is coming to the meeting (no list, no address in the sentence)."""
+    if not sentence.labels.isdisjoint({"list", "mail", "onto_list"}):
+        return False
+    return all(any(a == s and c.label == "attend" for a, _e, c in clause.cues)
+               for clause in sentence.clauses for s, _e, cue in clause.cues if cue.label == "join_verb")
 
 
 _TAG_VERBS = frozenset({"am", "is", "are", "was", "can", "could", "will", "would", "do", "did", "shall", "should",
