@@ -45,7 +45,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         if removing or quitting:
             found.setdefault("leave", sentence.text)
         elif (("join_verb" in labels or onto_list(labels) or wanting) and not _denies(sentence)
-              and "keep_on" not in labels and not another):
+              and "keep_on" not in labels and not another and not _attendance_list(sentence)):
             if labels & {"list", "mail"}:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
@@ -58,6 +58,21 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _attendance_list(sentence: Sentence) -> bool:
+    """"Put me on the list for Thursday", "Pääsen paikalle, laita minut listalle": the list of who comes (a bare
+    "list" with the meeting's day or the member's coming in the sentence), not the mailing list."""
+    rolls = {(c.index, s) for c in sentence.clauses for s in c.at("roll")}
+    lists = {(c.index, s) for c in sentence.clauses for s in c.at("list")}
+    if not rolls or not lists <= rolls or "mail" in sentence.labels:
+        return False
+    first = min(n for n, _s in rolls)
+    if sentence.clauses[first].has("day"):
+        return True  # "Put me on the list for Thursday"
+    # "Pääsen paikalle, laita minut listalle": coming said first ("Can I join the list?": "join" is no coming)
+    return any(set(c.at("attend")) - set(c.at("join_verb")) and not c.has("negator")
+               for c in sentence.clauses[:first])
 
 
 def _wants_mail(clause: Clause) -> bool:

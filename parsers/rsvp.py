@@ -87,7 +87,7 @@ def _particle_only(clause: Clause) -> str | None:
 
 
 _MARKED = {"yes": "yes", "attend": "yes", "no": "no", "against": "no", "maybe": "maybe", "uncertain": "maybe",
-           "doubt": "maybe", "hedge": "maybe", "try": "maybe"}
+           "doubt": "maybe", "hedge": "maybe", "try": "maybe", "belong": "yes"}  # "merkitse minut mukaan"
 
 
 def _marked(clause: Clause) -> str | None:
@@ -95,7 +95,21 @@ def _marked(clause: Clause) -> str | None:
     ends = [e for _s, e, c in clause.cues if c.label == "mark"]
     if not ends:
         return None
-    return next((_MARKED[c.label] for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+    found = next(((s, _MARKED[c.label]) for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+    if found is None:
+        return None
+    # "put me down as not coming after all": a negator before the answer turns it
+    if found[1] in ("yes", "no") and any(ends[0] <= n < found[0] for n in clause.at("negator")):
+        return "no" if found[1] == "yes" else "yes"
+    return found[1]
+
+
+def signs_up(clause: Clause) -> bool:
+    """"Put me on the list for Thursday", "Sätt upp mig på listan för torsdag", "Laita mut listoille torstaille":
+    onto the bare list for the meeting's day, which is coming to it."""
+    if not clause.has("day") or not clause.has("join_verb", "onto_list", "mark") or clause.has("negator", "mail"):
+        return False
+    return set(clause.at("list")) <= set(clause.at("roll"))
 
 
 def negated_modal(clause: Clause) -> list[int]:
@@ -125,6 +139,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     marked = _marked(clause)
     if marked is not None:
         return reading(marked, STRONG)
+    if signs_up(clause):
+        return reading("yes", STRONG)
     particle = _particle_only(clause)
     if particle == "conflict":
         return reading("conflict", PARTICLE)
@@ -211,7 +227,8 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
             return True
-    elif later or clause.has("instead", "leave") or clause.has("join_verb") and clause.has("list"):
+    elif (later or clause.has("instead", "leave")
+          or clause.has("join_verb") and clause.has("list") and not signs_up(clause)):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
