@@ -254,7 +254,9 @@ def _conditional(sentence: Sentence) -> bool:
         # "... jos näytän väsyneeltä niin tiedätte miks"
         beside = [c for c in (before, sentence.clauses[n + 1] if n + 1 < len(sentence.clauses) else None) if c]
         about_thing = clause.has("other") and not any(c.has("attend") for c in beside)
-        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing):
+        # "Coming, and happy to take minutes if Sheila's away": the condition is the offer's, not the coming's
+        offer = before is not None and before.has("gladly", "want") and not before.has("attend", "against")
+        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing or offer):
             return True
     return False
 
