@@ -195,7 +195,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
         return reading("maybe" if clause.has("maybe") else "no", STRONG)
-    if clause.has("greet_yes") and not clause.has("negator"):
+    if clause.has("greet_yes") and not clause.has("negator", "future"):
         return reading("yes", PARTICLE)
     if clause.has("later") and not other:
         return reading("maybe", PARTICLE)
@@ -221,7 +221,9 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
     # "no longer", "inte längre", "enää": about attending ("I can no longer come") it is a decline, read as
     # one; without a verb of attending ("I don't want the invitations any more") it is about the future
     # (a text that leaves the list: "vill inte vara med längre" is about the network)
-    later = clause.has("future") and not clause.has("against") or clause.has("anymore") and (
+    # ("Maybe next time", "Toisella kertaa sitten!", "see you next time": another time alone is this one declined)
+    declined = clause.has("weak_no") and not clause.has("attend", "modal", "yes", "no") and not clause.question
+    later = clause.has("future") and not clause.has("against") and not declined or clause.has("anymore") and (
         leaving or not clause.has("attend", "against", "modal"))
     if clause.has("discuss") and not (later or clause.has("instead", "leave")):
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
