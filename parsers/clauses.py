@@ -126,6 +126,9 @@ def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, firs
     verbs = {e for _s, e, c in cues if c.label in ("attend", "modal")}
     negators = {s for s, _e, c in cues if c.label == "negator"}
     inside |= {s for s, _e, c in cues if c.label == "adverb" and s in verbs and s + 1 in negators}
+    # "There's nothing that could keep me away": "that" after "nothing" opens what the negation reaches
+    wide = {e for _s, e, c in cues if c.label == "nobody"}
+    inside |= {s for s, _e, c in cues if c.label == "that" and s in wide}
     cuts = sorted(
         {
             start
