@@ -121,6 +121,14 @@ def _clauses_of(piece: str, spans: list[Span], lex: Lexicon, sentence: int, firs
     # a preposition ("about"), no condition
     about = {e for _s, e, c in cues if c.label == "governs_om"} | {len(words) - 1}
     inside = {at for s, e, c in cues if c.label not in BOUNDARIES for at in range(s + 1, e)}  # cues are short
+    # "Jag kommer alltså inte", "jag kommer ändå inte": an adverb between a verb and its negator cuts nothing
+    # (a conjunction does: "tuun mut ei onnistukaan")
+    verbs = {e for _s, e, c in cues if c.label in ("attend", "modal")}
+    negators = {s for s, _e, c in cues if c.label == "negator"}
+    inside |= {s for s, _e, c in cues if c.label == "adverb" and s in verbs and s + 1 in negators}
+    # "There's nothing that could keep me away": "that" after "nothing" opens what the negation reaches
+    wide = {e for _s, e, c in cues if c.label == "nobody"}
+    inside |= {s for s, _e, c in cues if c.label == "that" and s in wide}
     cuts = sorted(
         {
             start

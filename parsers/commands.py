@@ -27,22 +27,26 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
         objects = bool(labels & {"list", "self"})
         parts = sentence.clauses
         removing = any(
-            (c.has("leave") or (c.has("remove_verb") and objects))
+            (c.has("leave") or (c.has("remove_verb") and (objects or c.has("mail"))))
             and not c.has("negator") and not _someone_else(c, ("leave", "remove_verb"))
             and not (n + 1 < len(parts) and parts[n + 1].opener == "contrast" and parts[n + 1].has("negator"))
             for n, c in enumerate(parts)
         )
-        joins = [c for c in parts if c.has("join_verb", "onto_list")]
+        wanting = any(_wants_mail(c) for c in parts)
+        joins = [c for c in parts if c.has("join_verb", "onto_list") or _wants_mail(c)]
         another = bool(joins) and all(_someone_else(c, ("join_verb", "onto_list")) for c in joins)
         # "I don't want to be on the list any more", "En halua olla enää listalla": no longer belonging
-        quitting = any(c.has("anymore") and c.has("negator") and c.has("join_verb", "list")
-                       and not c.has("keep_on") and not _someone_else(c, ("join_verb", "list"))
+        # "Please don't email me any more", "behöver inte längre era utskick": the mail, no longer wanted
+        quitting = any(c.has("anymore") and (c.has("negator") or any(e - s > 1 for s, e, _c in c.cues_of("anymore")))
+                       and c.has("join_verb", "list", "mail")
+                       and not c.has("keep_on", "attend", "limit")
+                       and not _someone_else(c, ("join_verb", "list", "mail"))
                        for c in parts)
         if removing or quitting:
             found.setdefault("leave", sentence.text)
-        elif (("join_verb" in labels or onto_list(labels)) and not _denies(sentence) and "keep_on" not in labels
-              and not another):
-            if "list" in labels:
+        elif (("join_verb" in labels or onto_list(labels) or wanting) and not _denies(sentence)
+              and "keep_on" not in labels and not another and not _attendance_list(sentence)):
+            if labels & {"list", "mail"}:
                 found.setdefault("join", sentence.text)
             elif _near_list(sentences, n_sentence):
                 near.append(sentence.text)  # "... era inbjudningar. Lägg till mig!": only if nothing else is read
@@ -54,6 +58,30 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     if found:
         return None, True, " / ".join(found.values())
     return None, False, ""
+
+
+def _attendance_list(sentence: Sentence) -> bool:
+    """"Put me on the list for Thursday", "Pääsen paikalle, laita minut listalle": the list of who comes (a bare
+    "list" with the meeting's day or the member's coming in the sentence), not the mailing list."""
+    rolls = {(c.index, s) for c in sentence.clauses for s in c.at("roll")}
+    lists = {(c.index, s) for c in sentence.clauses for s in c.at("list")}
+    if not rolls or not lists <= rolls or "mail" in sentence.labels:
+        return False
+    first = min(n for n, _s in rolls)
+    if sentence.clauses[first].has("day"):
+        return True  # "Put me on the list for Thursday"
+    # "Pääsen paikalle, laita minut listalle": coming said first ("Can I join the list?": "join" is no coming)
+    return any(set(c.at("attend")) - set(c.at("join_verb")) and not c.has("negator")
+               for c in sentence.clauses[:first])
+
+
+def _wants_mail(clause: Clause) -> bool:
+    """"I'd love to start receiving your invitations", "vill gärna få kallelserna via mejl", "haluaisin saada
+    viestit": wanting to receive what the network sends (a verb of wanting before one of receiving)."""
+    if not clause.has("mail") or not clause.has("receive"):
+        return False
+    wants = clause.at("want")
+    return bool(wants) and min(wants) < max(clause.at("receive")) and not _someone_else(clause, ("want",))
 
 
 def _someone_else(clause: Clause, verbs: tuple[str, ...]) -> bool:
@@ -105,7 +133,9 @@ _PERMISSION = frozenset({"bring", "attend", "limit", "later", "person", "other",
 def asks(sentence: Sentence) -> bool:
     """True when the sentence asks the coordinator something (not a topic, command or courtesy)."""
     labels = sentence.labels
-    if labels & {"discuss", "leave", "join_verb", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
+    if labels & {"discuss", "leave", "remove_verb"} or onto_list(labels) or proposes(sentence) is not None:
+        return False
+    if "join_verb" in labels and not _attending_join(sentence):
         return False
     if sentence.question:
         if _answer_only(sentence):
@@ -119,6 +149,14 @@ def asks(sentence: Sentence) -> bool:
             0 in last.at("interrogative") and len(last.words) > 1 and not last.has("smalltalk"))
         return not courtesy
     return "ask" in labels and not _asks_someone_else(sentence)
+
+
+def _attending_join(sentence: Sentence) -> bool:
+    """"Is it possible to join online?": "join" is coming to the meeting (no list, no address in the sentence)."""
+    if not sentence.labels.isdisjoint({"list", "mail", "onto_list"}):
+        return False
+    return all(any(a == s and c.label == "attend" for a, _e, c in clause.cues)
+               for clause in sentence.clauses for s, _e, cue in clause.cues if cue.label == "join_verb")
 
 
 _TAG_VERBS = frozenset({"am", "is", "are", "was", "can", "could", "will", "would", "do", "did", "shall", "should",

@@ -268,9 +268,9 @@ def read_intent(text: str, subject: str = "") -> Intent:
 #: the same; tests/parsers/test_reader_cost.py checks it on the dev corpus).
 ANSWER_LABELS = frozenset(
     {"yes", "no", "maybe", "attend", "against", "uncertain", "try", "depends", "doubt", "modal", "greet_yes",
-     "later", "weak_no", "event"}
+     "later", "weak_no", "event", "day", "mark"}
 )  # fmt: skip
-COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb", "onto_list"})
+COMMAND_LABELS = frozenset({"leave", "remove_verb", "join_verb", "onto_list", "anymore", "receive"})
 
 
 def _other_languages(text: clauses.Text, lang: Language, answer: rsvp.Answer, joining: bool) -> rsvp.Answer:

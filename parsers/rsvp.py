@@ -87,7 +87,7 @@ def _particle_only(clause: Clause) -> str | None:
 
 
 _MARKED = {"yes": "yes", "attend": "yes", "no": "no", "against": "no", "maybe": "maybe", "uncertain": "maybe",
-           "doubt": "maybe", "hedge": "maybe", "try": "maybe"}
+           "doubt": "maybe", "hedge": "maybe", "try": "maybe", "belong": "yes"}  # "merkitse minut mukaan"
 
 
 def _marked(clause: Clause) -> str | None:
@@ -95,7 +95,21 @@ def _marked(clause: Clause) -> str | None:
     ends = [e for _s, e, c in clause.cues if c.label == "mark"]
     if not ends:
         return None
-    return next((_MARKED[c.label] for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+    found = next(((s, _MARKED[c.label]) for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
+    if found is None:
+        return None
+    # "put me down as not coming after all": a negator before the answer turns it
+    if found[1] in ("yes", "no") and any(ends[0] <= n < found[0] for n in clause.at("negator")):
+        return "no" if found[1] == "yes" else "yes"
+    return found[1]
+
+
+def signs_up(clause: Clause) -> bool:
+    """"Put me on the list for Thursday", "Sätt upp mig på listan för torsdag", "Laita mut listoille torstaille":
+    onto the bare list for the meeting's day, which is coming to it."""
+    if not clause.has("day") or not clause.has("join_verb", "onto_list", "mark") or clause.has("negator", "mail"):
+        return False
+    return set(clause.at("list")) <= set(clause.at("roll"))
 
 
 def negated_modal(clause: Clause) -> list[int]:
@@ -125,6 +139,8 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     marked = _marked(clause)
     if marked is not None:
         return reading(marked, STRONG)
+    if signs_up(clause):
+        return reading("yes", STRONG)
     particle = _particle_only(clause)
     if particle == "conflict":
         return reading("conflict", PARTICLE)
@@ -148,7 +164,10 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
         if start in whether:
             values.append("maybe")
         elif cue.label == "attend":
-            values.append("yes" if limited or not flip else "no")
+            # "en voi osallistua äänestykseen", "can't attend the dinner": a part of the evening, not the meeting
+            # ("en pääse mukaan": "mukaan" is being along, no task)
+            task = flip and any(0 <= o - _end <= 1 for o in set(clause.at("other")) - set(clause.at("belong")))
+            values.append("aside" if task else "yes" if limited or not flip else "no")
         elif cue.label == "against":
             # "skip the dinner", "jään pois illalliselta", "keep peanuts away": the food, not the meeting
             skipped = any(0 < o - _end + 1 <= 3 for o in clause.at("other")) or clause.has("diet")
@@ -176,7 +195,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
         return reading("maybe" if clause.has("maybe") else "no", STRONG)
-    if clause.has("greet_yes") and not clause.has("negator"):
+    if clause.has("greet_yes") and not clause.has("negator", "future"):
         return reading("yes", PARTICLE)
     if clause.has("later") and not other:
         return reading("maybe", PARTICLE)
@@ -202,13 +221,16 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
     # "no longer", "inte längre", "enää": about attending ("I can no longer come") it is a decline, read as
     # one; without a verb of attending ("I don't want the invitations any more") it is about the future
     # (a text that leaves the list: "vill inte vara med längre" is about the network)
-    later = clause.has("future") and not clause.has("against") or clause.has("anymore") and (
+    # ("Maybe next time", "Toisella kertaa sitten!", "see you next time": another time alone is this one declined)
+    declined = clause.has("weak_no") and not clause.has("attend", "modal", "yes", "no") and not clause.question
+    later = clause.has("future") and not clause.has("against") and not declined or clause.has("anymore") and (
         leaving or not clause.has("attend", "against", "modal"))
     if clause.has("discuss") and not (later or clause.has("instead", "leave")):
         first = min(clause.at("discuss"))  # "Jag är med och vill lyfta frågan om ...": the answer comes first
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
             return True
-    elif later or clause.has("instead", "leave") or clause.has("join_verb") and clause.has("list"):
+    elif (later or clause.has("instead", "leave")
+          or clause.has("join_verb") and clause.has("list") and not signs_up(clause)):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -234,7 +256,9 @@ def _conditional(sentence: Sentence) -> bool:
         # "... jos näytän väsyneeltä niin tiedätte miks"
         beside = [c for c in (before, sentence.clauses[n + 1] if n + 1 < len(sentence.clauses) else None) if c]
         about_thing = clause.has("other") and not any(c.has("attend") for c in beside)
-        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing):
+        # "Coming, and happy to take minutes if Sheila's away": the condition is the offer's, not the coming's
+        offer = before is not None and before.has("gladly", "want") and not before.has("attend", "against")
+        if opens and not clause.has("polite", "bring") and not (about_food or whether or about_thing or offer):
             return True
     return False
 
