@@ -152,6 +152,12 @@ class Lexicon:
         if known is not None:
             return known
         found = word
+        if self.lang == "en" and word.endswith("'s") and word not in self.vocabulary:
+            # "my brother's coming", "my son's tagging along", "my colleague's partner": a person noun with
+            # its clitic ("is", "has" or the possessive) is the person noun
+            base = word[:-2]
+            if any(c.label == "person" for c in self._starting(base)):
+                found = base
         if word not in self.vocabulary and word.isalpha():
             if _RUN3.search(word):
                 for variant in (_RUN3.sub(r"\1\1", word), _RUN3.sub(r"\1", word), _RUN2.sub(r"\1", word)):
