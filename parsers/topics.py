@@ -202,6 +202,9 @@ def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]
 
 
 _TO_SOMEONE = frozenset({"to", "with", "med"})
+# Finnish speaking verbs name their matter in the elative ("puhua vuokrista"); without one it is speaking.
+_SPEAK_FI = frozenset({"puhua", "puhuu", "puhumaan"})
+_ELATIVE = ("sta", "stä", "siitä")
 
 
 def lex_words_generic(clause: Clause, end: int) -> bool:
@@ -238,6 +241,9 @@ def read_topic_sentences(
             end = hits[-1][1]
             if end < len(clause.words) and clause.words[end] in _TO_SOMEONE:
                 continue  # "I'd love to talk to you at the meeting", "vill prata med dig": whom, not what
+            if (clause.words[end - 1] in _SPEAK_FI and end < len(clause.words)
+                    and not any(w.endswith(_ELATIVE) for w in clause.words)):
+                continue  # "puhuu vaan englantia", "puhumaan isossa porukassa": speaking, not of a matter
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
