@@ -63,6 +63,7 @@ def _inline_bullets(rest: str) -> list[str]:
 
 _AND = frozenset({"and", "och", "samt", "ja", "sekä", "&", "plus"})
 _ORDINAL = frozenset({"ordinal"})
+_ANAPHOR = frozenset({"anaphor"})
 
 
 def _opens(item: str, spans: list[Span], at: int) -> bool:
@@ -226,6 +227,9 @@ def read_topic_sentences(
         if any(sentence.text in header for header in headers):
             continue
         fixed = read_topic_phrases([sentence.text], lang)
+        lone = fixed[0].casefold().split() if len(fixed) == 1 else []
+        if lex is not None and len(lone) == 1 and lex.find([lex.normal(lone[0])], _ANAPHOR):
+            fixed = []  # "X, kan vi ta upp det?": what "det" stands for, read below
         if fixed:
             topics += [one for topic in fixed for one in split_items(topic, lex)]
             why.append(sentence.text)
@@ -249,7 +253,10 @@ def read_topic_sentences(
             topic = _clean(rest)
             # "ta upp det", "sen ottaa asialistalle"; not "it would be good to ..."
             refers = any(-3 <= a - h <= 3 for a in clause.at("anaphor") for h, _e in hits)
-            if refers and len(topic.split()) <= 1 and sentence.index > 0:
+            if refers and len(topic.split()) <= 1 and n > 0 and sentence.question:
+                # "Hundrastgården behöver ett nytt staket, kan vi ta upp det?": what the question refers back to
+                topic = _clean(" ".join(c.text for c in sentence.clauses[:n]))
+            elif refers and len(topic.split()) <= 1 and sentence.index > 0:
                 earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
                 if earlier is not None and (any(earlier.text in header for header in headers)
                                             or earlier.index in raised):
