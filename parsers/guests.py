@@ -110,10 +110,13 @@ def _companions(
     pairs = clause.at("pair") if spoken or (attending and clause.opener != "contrast") else []
     relative = min(clause.at("relative"), default=len(clause.words))
     described = {e for _s, e, c in clause.cues if c.label == "copula"}
+    after = {s: e for s, e, c in clause.cues if c.label == "person"}
+    qualifies = set(clause.at("org"))  # "two guests from our partner organisation": "partner" names none
     persons = [
         p
         for p in dict.fromkeys(clause.at("person"))
-        if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
+        if after.get(p, p + 1) not in qualifies
+        and (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
     ] if relative > 0 else []  # "..., hon har just börjat som dramaturg": describes who was named
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:  # a count right before the person in a short clause is company too: "ja yksi vieras"
