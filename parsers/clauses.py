@@ -23,8 +23,9 @@ _ANSWERS = frozenset({"yes", "no", "maybe", "filler"})
 _KEEP_NEGATOR = _ANSWERS | {"aux"}
 # Labels naming what a clause is about; they hide no answer cue ("kommer med" keeps its "kommer").
 _CONTEXT = frozenset(
-    {"company", "with", "bring", "person", "list", "we", "party", "unit", "topic_word", "pair", "relative",
-     "copula", "self", "diet", "diet_identity", "wh", "first", "third", "anaphor", "plus", "extra", "some", "other"}
+    {"company", "with", "bring", "person", "list", "we", "party", "unit", "topic_word", "pair", "relative", "dual",
+     "org", "copula", "self", "diet", "diet_identity", "wh", "first", "third", "anaphor", "plus", "extra", "some",
+     "other"}
 )  # "kommer inte att delta": the auxiliary hides "kommer", not "inte"
 # Labels about the answer, which a longer cue hides; context labels (list, person, diet, ...) always count.
 _SHADOWED = _ANSWERS | frozenset(

@@ -6,9 +6,19 @@ from __future__ import annotations
 
 from parsers.clauses import Clause, Sentence
 
+_OR = frozenset({"or", "nor", "and", "eller", "och", "tai", "eikä", "ja"})
+
+
+def _reach(clause: Clause, end: int) -> int:
+    """Where a "none" reaches: on over the items it coordinates ("inga allergier eller specialkost", "no
+    allergies or restrictions", "ei allergioita tai muita rajoituksia")."""
+    while end + 1 < len(clause.words) and clause.words[end] in _OR:
+        end += 2 if end + 2 >= len(clause.words) or clause.words[end + 2] in _OR else 3
+    return min(end, len(clause.words))
+
 
 def _clause_need(clause: Clause, negated_identity: bool) -> bool:
-    none = [(s, e) for s, e, c in clause.cues if c.label == "diet_none"]
+    none = [(s, _reach(clause, e)) for s, e, c in clause.cues if c.label == "diet_none"]
     items = [s for s, _e, c in clause.cues if c.label == "diet" and not any(a <= s < b for a, b in none)]
     return bool(items) or (not none and clause.has("diet_identity") and not negated_identity)
 

@@ -12,7 +12,9 @@ from parsers.commands import asks
 
 _PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
 _MAX = 20
-_TIME = frozenset({"kl", "klo", "at", "kello", "after", "before", "efter", "före", "innan", "ennen", "jälkeen", "till"})
+_TIME = frozenset({"kl", "klo", "at", "kello", "after", "before", "efter", "före", "innan", "ennen", "jälkeen", "till",
+                   # a number naming a house, room or table, not counting people ("two of us from number 7")
+                   "number", "nr", "nro", "numero", "nummer", "room", "rum", "flat", "apt", "table", "bord", "pöytä"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def _vague(sentence: Sentence, numbers: dict[str, int], lang: str) -> bool:
     """True for companions named only in the plural, with no number in the sentence ("with my colleagues")."""
     if any(_number(w, numbers) is not None for c in sentence.clauses for w in c.words):
         return False
-    return any(e == s + 1 and plural(_written(c, s), lang)
+    return any(e == s + 1 and plural(_written(c, s), lang) and s not in c.at("dual")
                for c in sentence.clauses for s, e, _k in c.cues_of("person"))
 
 
@@ -108,10 +110,13 @@ def _companions(
     pairs = clause.at("pair") if spoken or (attending and clause.opener != "contrast") else []
     relative = min(clause.at("relative"), default=len(clause.words))
     described = {e for _s, e, c in clause.cues if c.label == "copula"}
+    after = {s: e for s, e, c in clause.cues if c.label == "person"}
+    qualifies = set(clause.at("org"))  # "two guests from our partner organisation": "partner" names none
     persons = [
         p
         for p in dict.fromkeys(clause.at("person"))
-        if (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
+        if after.get(p, p + 1) not in qualifies
+        and (p < relative or p == min(clause.at("person"))) and not any(0 <= p - d <= 2 for d in described)
     ] if relative > 0 else []  # "..., hon har just börjat som dramaturg": describes who was named
     context = company or clause.has("bring") or (clause.has("with") and attending)
     if not context:  # a count right before the person in a short clause is company too: "ja yksi vieras"
@@ -142,6 +147,7 @@ def _companions(
     if not persons and clause.has("attend", "company") and not clause.has("against"):
         count += sum(1 for start, end, _c in clause.cues_of("pair") if _partner(clause, start, end))
     previous = -1
+    duals = set(clause.at("dual"))
     ends = {s: e for s, e, c in sorted(clause.cues_of("person"), key=lambda h: h[0] - h[1], reverse=True)}
     for start in persons:
         if start <= previous + 1 and previous >= 0:
@@ -153,7 +159,7 @@ def _companions(
         values = [v for j in range(max(0, start - 3), start) if (v := _number(clause.words[j], numbers))]
         if not values and any(0 <= start - s <= 3 for s in clause.at("some")):
             unsure = True
-        count += max(values, default=1)
+        count += max(values, default=2 if start in duals else 1)  # "my parents", "vanhempieni kanssa": two
     return count, plus, unsure, numbered
 
 

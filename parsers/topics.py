@@ -9,6 +9,7 @@ import re
 from parsers.clauses import Clause, Sentence
 from parsers.commands import proposes
 from parsers.languages import Language, languages
+from parsers.lexicons import numbers
 from parsers.words import Lexicon, Span, tokens
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+(.*)$")
@@ -27,8 +28,16 @@ def _last_sentence(text: str) -> tuple[str, str]:
     return "", text
 
 
-def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
-    """For "Suggested topics:" / "Kommer. Vill föreslå en punkt: X": (text before the header, item after)."""
+def _count(words: list[str], lang: str) -> int:
+    """How many items a header says follow ("Two things for the agenda", "kahta asiaa", "Två punkter"): 0 if
+    none."""
+    found = numbers(lang)
+    return max((n for w in words if 2 <= (n := found.get(w, 0)) <= 9), default=0)
+
+
+def _header(line: str, lex: Lexicon | None) -> tuple[str, str, int] | None:
+    """For "Suggested topics:" / "Kommer. Vill föreslå en punkt: X": (text before the header, item after, how
+    many items the header counts)."""
     if lex is None or ":" not in line:
         return None
     head, _colon, rest = line.partition(":")
@@ -38,7 +47,7 @@ def _header(line: str, lex: Lexicon | None) -> tuple[str, str] | None:
         return None
     if len(words) > 6 and lex.find(words, frozenset({"attend", "against"})):
         before = f"{before} {head}".strip()  # "Kan inte komma, men vill föreslå en punkt": read its answer
-    return before, rest.strip()
+    return before, rest.strip(), _count(words, lex.lang)
 
 
 _INLINE_BULLET = re.compile(r"(?:^|\s)[-*•–—](?=\s)")
@@ -54,6 +63,7 @@ def _inline_bullets(rest: str) -> list[str]:
 
 _AND = frozenset({"and", "och", "samt", "ja", "sekä", "&", "plus"})
 _ORDINAL = frozenset({"ordinal"})
+_ANAPHOR = frozenset({"anaphor"})
 
 
 def _opens(item: str, spans: list[Span], at: int) -> bool:
@@ -62,14 +72,55 @@ def _opens(item: str, spans: list[Span], at: int) -> bool:
     return not before or before[-1] in ",;:(" or spans[at - 1].word in _AND
 
 
-def split_items(item: str, lex: Lexicon | None) -> list[str]:
-    """One item naming several ("first, X, and second, Y", "dels X, dels Y", "1) X 2) Y"): each one."""
+_COORDINATOR = frozenset({"and", "och", "samt", "ja", "sekä", "&"})
+
+
+def _cut_at(item: str, cuts: list[int]) -> list[str]:
+    """`item` cut at these character positions (each a coordinator's or a comma's start), the cut word dropped."""
+    parts: list[str] = []
+    start = 0
+    for cut in [*cuts, len(item)]:
+        words = item[start:cut].split()
+        while words and words[-1].strip(_TRIM).casefold() in _COORDINATOR:
+            words.pop()
+        while words and words[0].strip(_TRIM).casefold() in _COORDINATOR:
+            words.pop(0)
+        parts.append(_clean(" ".join(words)))
+        start = cut + 1 if cut < len(item) and item[cut] in ",;" else cut
+    return parts
+
+
+def _coordinated(item: str, spans: list[Span], count: int, lead: str, ordinals: set[int]) -> list[str]:
+    """Items joined by "and", "och", "ja" or commas, where the text says there are several: a header counting
+    them ("Two things: X and Y", "kaksi asiaa: X ja Y") or the same word opening each ("the minibus and the
+    membership drive", "prata om X och om Y"; `lead`: the cue's last word, which opened the first). Not "the
+    first meeting of the year and the second round": ordinals after it pair the two in one item."""
+    ands = [n for n in range(1, len(spans) - 1) if spans[n].word in _COORDINATOR]
+    if count >= 2:
+        commas = [m.start() for m in re.finditer(r"[,;](?!\d)", item)]
+        joined = sorted({spans[n].start for n in ands if not any(0 <= spans[n].start - c <= 2 for c in commas)}
+                        | set(commas))
+        for cuts in (joined, [spans[n].start for n in ands], commas):
+            parts = _cut_at(item, cuts)
+            if len(parts) == count and all(parts):
+                return parts
+        return [item]
+    first = {spans[0].word, lead} if spans else set()
+    parallel = [spans[n].start for n in ands if spans[n + 1].word in first and n + 2 not in ordinals]
+    parts = _cut_at(item, parallel) if parallel else []
+    return parts if len(parts) >= 2 and all(parts) else [item]
+
+
+def split_items(item: str, lex: Lexicon | None, count: int = 0, lead: str = "") -> list[str]:
+    """One item naming several ("first, X, and second, Y", "dels X, dels Y", "1) X 2) Y", "Two things: X and
+    Y", "the X and the Y"): each one. `count`: how many items a header before it said it holds."""
     if lex is None:
         return [item]
     spans = tokens(item)
-    marks = [m for m in lex.find([lex.normal(s.word) for s in spans], _ORDINAL) if _opens(item, spans, m[0])]
+    found = lex.find([lex.normal(s.word) for s in spans], _ORDINAL)
+    marks = [m for m in found if _opens(item, spans, m[0])]
     if len(marks) < 2:
-        return [item]
+        return _coordinated(item, spans, count, lead, {m[0] for m in found})
     items: list[str] = []
     cuts = [(spans[a].start, spans[e - 1].end) for a, e, _c in marks]
     for n, (_start, end) in enumerate(cuts):
@@ -92,24 +143,27 @@ def read_sections(
     used: dict[int, str] = {}
     i = 0
     while i < len(lines):
-        header: tuple[str, str] | None = None
+        header: tuple[str, str, int] | None = None
+        count = 0
         match = pattern.search(lines[i])
         if match:
             kind = next(kinds[name] for name, value in match.groupdict().items() if value and name != "rest")
             rest, _end, after = match.group("rest").partition(". ")  # "Aihe: X. Kommer själv." reads on
             rest = _clean(rest)
             used[i] = f"{lines[i][: match.start()].strip()} {after}".strip()
+            if lex is not None:  # "Two things for the agenda: X and Y"
+                count = _count([s.word for s in tokens(_last_sentence(lines[i][: match.end()])[1])], lex.lang)
         else:
             header = _header(lines[i], lex)
             if header is None:
                 i += 1
                 continue
-            kind, rest = "topics", _clean(header[1])
+            kind, rest, count = "topics", _clean(header[1]), header[2]
             used[i] = header[0]
         i += 1
         bullets = _inline_bullets(header[1]) if not match and header is not None else []
         if rest:
-            found[kind] += bullets or (split_items(rest, lex) if kind == "topics" else [rest])
+            found[kind] += bullets or (split_items(rest, lex, count) if kind == "topics" else [rest])
         plain = False
         before = len(found[kind])
         while i < len(lines) and not pattern.search(lines[i]):
@@ -149,6 +203,9 @@ def read_topic_phrases(sentences: list[str], lang: Language | None) -> list[str]
 
 
 _TO_SOMEONE = frozenset({"to", "with", "med"})
+# Finnish speaking verbs name their matter in the elative ("puhua vuokrista"); without one it is speaking.
+_SPEAK_FI = frozenset({"puhua", "puhuu", "puhumaan"})
+_ELATIVE = ("sta", "stä", "siitä")
 
 
 def lex_words_generic(clause: Clause, end: int) -> bool:
@@ -170,6 +227,9 @@ def read_topic_sentences(
         if any(sentence.text in header for header in headers):
             continue
         fixed = read_topic_phrases([sentence.text], lang)
+        lone = fixed[0].casefold().split() if len(fixed) == 1 else []
+        if lex is not None and len(lone) == 1 and lex.find([lex.normal(lone[0])], _ANAPHOR):
+            fixed = []  # "X, kan vi ta upp det?": what "det" stands for, read below
         if fixed:
             topics += [one for topic in fixed for one in split_items(topic, lex)]
             why.append(sentence.text)
@@ -185,12 +245,18 @@ def read_topic_sentences(
             end = hits[-1][1]
             if end < len(clause.words) and clause.words[end] in _TO_SOMEONE:
                 continue  # "I'd love to talk to you at the meeting", "vill prata med dig": whom, not what
+            if (clause.words[end - 1] in _SPEAK_FI and end < len(clause.words)
+                    and not any(w.endswith(_ELATIVE) for w in clause.words)):
+                continue  # "puhuu vaan englantia", "puhumaan isossa porukassa": speaking, not of a matter
             rest = clause.text[clause.offsets[end - 1][1] :] if end <= len(clause.offsets) else ""
             rest = " ".join([rest, *(c.text for c in sentence.clauses[n + 1 :])])
             topic = _clean(rest)
             # "ta upp det", "sen ottaa asialistalle"; not "it would be good to ..."
             refers = any(-3 <= a - h <= 3 for a in clause.at("anaphor") for h, _e in hits)
-            if refers and len(topic.split()) <= 1 and sentence.index > 0:
+            if refers and len(topic.split()) <= 1 and n > 0 and sentence.question:
+                # "Hundrastgården behöver ett nytt staket, kan vi ta upp det?": what the question refers back to
+                topic = _clean(" ".join(c.text for c in sentence.clauses[:n]))
+            elif refers and len(topic.split()) <= 1 and sentence.index > 0:
                 earlier = next((s for s in sentences if s.index == sentence.index - 1), None)
                 if earlier is not None and (any(earlier.text in header for header in headers)
                                             or earlier.index in raised):
@@ -202,8 +268,8 @@ def read_topic_sentences(
                 break  # "vill föreslå en punkt": the item follows under a header
             if not topic:  # "could we put X on the agenda?": the topic stands before the cue
                 topic = _clean(sentence.text)
-            if len(topic) >= 3:
-                topics += split_items(topic, lex)
+            if len(topic) >= 3:  # "prata om X och om Y": the cue's last word opens each
+                topics += split_items(topic, lex, lead=clause.words[end - 1] if end > 0 else "")
                 why.append(sentence.text)
                 raised.add(sentence.index)
             break

@@ -19,6 +19,7 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[+&]|[\U0001F300-\U0001F
 _RUN3 = re.compile(r"([^\W\d_])\1{2,}")
 _RUN2 = re.compile(r"([^\W\d_])\1+")
 _STEMMERS = {"sv": "swedish", "fi": "finnish", "en": "english"}
+_IRREGULAR_PLURALS = frozenset({"children", "grandchildren", "people", "men", "women", "folks"})
 
 
 class Span(NamedTuple):
@@ -152,6 +153,13 @@ class Lexicon:
         if known is not None:
             return known
         found = word
+        if self.lang == "en" and word.endswith("'s") and word not in self.vocabulary:
+            # "my brother's coming", "my son's tagging along", "my colleague's partner": a singular person noun
+            # with its clitic ("is", "has" or the possessive) is the person noun; a plural's "'s" is only the
+            # possessive, mostly of a name ("the Children's Theatre")
+            base = word[:-2]
+            if base not in _IRREGULAR_PLURALS and any(c.label == "person" for c in self._starting(base)):
+                found = base
         if word not in self.vocabulary and word.isalpha():
             if _RUN3.search(word):
                 for variant in (_RUN3.sub(r"\1\1", word), _RUN3.sub(r"\1", word), _RUN2.sub(r"\1", word)):
