@@ -102,6 +102,7 @@ async def _drain(conn: Connection, job: Job) -> None:
     store.close()
     say({"report": {**dataclasses.asdict(report),
                     "unmarked": [[row_id, iso(at)] for row_id, at in sorted(unmarked.rows.items())]}})
+    os._exit(0)  # everything is closed and said: no interpreter teardown for the daemon to wait for
 
 
 def _main(argv: Sequence[str]) -> None:
