@@ -167,11 +167,12 @@ def read_command(lines: list[str], subject: str) -> str | None:
             if said in words or (first and first in words):
                 return kind
     # The phrases are looked for where the clause reader reads: the first MAX_WORDS words.
-    joined = " ".join(" ".join(lines).split(maxsplit=clauses.MAX_WORDS)[: clauses.MAX_WORDS])
+    joined = " ".join(" ".join(lines).split(maxsplit=clauses.MAX_WORDS)[: clauses.MAX_WORDS]).lower()
+    subject_lower = subject.lower()
     for candidate in languages():
         for kind in COMMANDS:
-            phrase = candidate.command_phrases[kind]
-            if phrase is not None and (phrase.search(joined) or phrase.search(subject)):
+            phrase = candidate.command_phrases[kind]  # (compiled for lower-cased text)
+            if phrase is not None and (phrase.search(joined) or phrase.search(subject_lower)):
                 return kind
     return None
 

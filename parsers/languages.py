@@ -104,10 +104,19 @@ def _lower(table: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(item.casefold() for item in _strs(table, key))
 
 
-def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+def _alternation(patterns: tuple[str, ...], flags: int = _FLAGS) -> re.Pattern[str] | None:
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+def _lowercase_alternation(patterns: tuple[str, ...], where: str) -> re.Pattern[str] | None:
+    """An alternation for text already lower-cased: without IGNORECASE, which makes sre try every branch at
+    every position case by case (5x slower over a long text). Its patterns must hold no capital letter."""
+    for p in patterns:
+        if any(c.isupper() for c in re.sub(r"\\.", "", p)):  # (escapes such as \S or \W aside)
+            raise ValueError(f"{where}: {p!r} has a capital letter; the phrases are matched on lower-cased text")
+    return _alternation(patterns, re.UNICODE)
 
 
 def _number_pattern(numbers: dict[str, int]) -> str:
@@ -156,8 +165,9 @@ def _build(data: dict[str, Any]) -> Language:
         dietary_keywords=_lower(data.get("dietary", {}), "keywords"),
         topic_phrases=_lower(data.get("topics", {}), "phrases"),
         commands={kind: frozenset(_lower(commands, kind)) for kind in COMMANDS},
-        command_phrases={
-            kind: _alternation(_strs(commands, f"{kind}_phrases")) for kind in COMMANDS
+        command_phrases={  # (matched on lower-cased text: parsers/intent.read_command)
+            kind: _lowercase_alternation(_strs(commands, f"{kind}_phrases"), f"[commands] {kind}_phrases")
+            for kind in COMMANDS
         },
         approval=frozenset(_lower(data.get("approval", {}), "words")),
         reader={key: _lower(reader, key) for key, value in reader.items() if isinstance(value, list)},

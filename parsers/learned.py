@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import operator
 import re
 import sys
 from array import array
@@ -96,7 +97,11 @@ class Model:
         found = _features(text)
         norm = self.scale / math.sqrt(len(found)) if found else 0.0  # weights are stored as scaled integers
         rows = [n for n in map(self.index.get, found) if n is not None]
-        scores = [sum(map(column.__getitem__, rows)) for column in self.columns]
+        if len(rows) > 1:  # one itemgetter call per class gathers the weights in C (half the time of a map)
+            gather = operator.itemgetter(*rows)
+            scores = [sum(gather(column)) for column in self.columns]
+        else:
+            scores = [sum(column[n] for n in rows) for column in self.columns]
         logits = [b + s * norm for b, s in zip(self.bias, scores, strict=True)]
         top = max(logits)
         exps = [math.exp(v - top) for v in logits]
