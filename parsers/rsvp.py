@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parsers import clause_cues as cues
 from parsers.clauses import Clause, Sentence
 
 STRONG, PARTICLE, WEAK = 3, 2, 1
-_PARTICLES = frozenset({"yes", "no", "maybe", "filler"})
-_POLAR = ("attend", "against", "uncertain")
-_KEEPS_NEGATOR = ("negator", "yes", "no", "filler", "aux", "anymore")  # "vet inte än" keeps its "inte" to itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,105 +41,18 @@ class Answer:
     strong: bool = True  # read from a clause about attending, not only from "tyvärr" or "see you"
 
 
-def _negated(clause: Clause, after: int) -> dict[int, bool]:
-    """For each polar cue start: True when a negator binds to it (nearest cue after, else before)."""
-    spans = [(s, e) for s, e, c in clause.cues if e - s > 1 and c.label not in _KEEPS_NEGATOR]
-    inside = {i for s, e in spans for i in range(s, e)}
-    negators = [s for s, _e, c in clause.cues if c.label == "negator" and s not in inside]
-    negators += [i for i, w in enumerate(clause.words) if w.endswith("n't") and i not in inside]
-    polar = sorted({s for s, _e, c in clause.cues if c.label in _POLAR})
-    bound: dict[int, bool] = dict.fromkeys(polar, False)
-    wide = set(clause.at("nobody"))  # "ingen av oss på Taidehalli kan komma": reaches the whole clause
-    for n in sorted(set(negators) | wide):
-        following = [p for p in polar if 0 < p - n <= (len(clause.words) if n in wide else 4)]
-        if following:
-            # "I can't not come": a "not" right after "can't" cancels it (not "ei mitään": one negation)
-            cancels = n > 0 and clause.words[n - 1].endswith("n't") and clause.words[n] == "not"
-            bound[following[0]] = not bound[following[0]] if cancels else True
-            continue
-        preceding = [p for p in polar if 0 < n - p <= after]
-        if preceding:
-            bound[preceding[-1]] = True
-    # "Emme pääse paikalle", "can't make it there": an attending cue right after a negated one is its phrase
-    ends = {s: e for s, e, c in clause.cues if c.label == "attend"}
-    for p in polar:
-        if bound[p] and ends.get(p) in ends:
-            bound[ends[p]] = True
-    return bound
-
-
-def _particle_only(clause: Clause) -> str | None:
-    """"Ja!", "no thanks", "kanske kanske": the clause is nothing but answer words; which answer."""
-    covered: set[int] = set()
-    kinds: set[str] = set()
-    for s, e, cue in clause.cues:
-        if cue.label in _PARTICLES:
-            covered.update(range(s, e))
-            if cue.label != "filler":
-                kinds.add(cue.label)
-    if not kinds or len(covered) < len(clause.words):
-        return None
-    if "maybe" in kinds:
-        return "maybe"
-    return kinds.pop() if len(kinds) == 1 else "conflict"
-
-
-_MARKED = {"yes": "yes", "attend": "yes", "no": "no", "against": "no", "maybe": "maybe", "uncertain": "maybe",
-           "doubt": "maybe", "hedge": "maybe", "try": "maybe", "belong": "yes"}  # "merkitse minut mukaan"
-
-
-def _marked(clause: Clause) -> str | None:
-    """"Put me down as a yes", "Skriv upp mig som kanske", "Merkitse minut epävarmaksi": the answer after it."""
-    ends = [e for _s, e, c in clause.cues if c.label == "mark"]
-    if not ends:
-        return None
-    found = next(((s, _MARKED[c.label]) for s, _e, c in clause.cues if s >= ends[0] and c.label in _MARKED), None)
-    if found is None:
-        return None
-    # "put me down as not coming after all": a negator before the answer turns it
-    if found[1] in ("yes", "no") and any(ends[0] <= n < found[0] for n in clause.at("negator")):
-        return "no" if found[1] == "yes" else "yes"
-    return found[1]
-
-
-def signs_up(clause: Clause) -> bool:
-    """"Put me on the list for Thursday", "Sätt upp mig på listan för torsdag", "Laita mut listoille torstaille":
-    onto the bare list for the meeting's day, which is coming to it."""
-    if not clause.has("day") or not clause.has("join_verb", "onto_list", "mark") or clause.has("negator", "mail"):
-        return False
-    return set(clause.at("list")) <= set(clause.at("roll"))
-
-
-def negated_modal(clause: Clause) -> list[int]:
-    """Positions of a modal ("kan", "can", "voi") with a negator next to it and no verb of attending."""
-    negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
-    return [m for m in clause.at("modal") if any(abs(m - n) <= 2 or 0 < n - m <= 3 for n in negators)]
-
-
-def _task(clause: Clause) -> bool:
-    """True when a negated modal with no verb of attending governs a verb phrase of its own ("can't help with
-    the clearing up", "kan inte sitta i valberedningen"): at least two words after it that no cue covers."""
-    modals = negated_modal(clause)
-    if not modals or clause.has("attend", "against", "no", "event", "weak_no"):
-        return False
-    negators = clause.at("negator") + [i for i, w in enumerate(clause.words) if w.endswith("n't")]
-    last = max(modals + [n for n in negators if n > min(modals)])
-    covered = {i for s, e, _c in clause.cues for i in range(s, e)}
-    return sum(1 for i in range(last + 1, len(clause.words)) if i not in covered) >= 2
-
-
 def read_clause(clause: Clause, after: int) -> Reading | None:
     """What one clause says about attending, or None when it says nothing about it."""
     def reading(value: str, strength: int, state: bool = False) -> Reading:
         return Reading(value, strength, clause.sentence, clause.index, clause.text, state=state,
                        gladly=clause.has("gladly"))
 
-    marked = _marked(clause)
+    marked = cues.marked(clause)
     if marked is not None:
         return reading(marked, STRONG)
-    if signs_up(clause):
+    if cues.signs_up(clause):
         return reading("yes", STRONG)
-    particle = _particle_only(clause)
+    particle = cues.particle_only(clause)
     if particle == "conflict":
         return reading("conflict", PARTICLE)
     if particle is not None:
@@ -152,7 +63,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
     # lateness ("I'll come after the rehearsal" keeps it: the clause is about coming)
     times = set(clause.at("time"))
     late = limited and (clause.has("attend") or any(s not in times for s in clause.at("limit")))
-    negated = _negated(clause, after)
+    negated = cues.negated(clause, after)
     values: list[str] = []
     # "en ole varma ehdinkö", "not sure whether I make it": attending inside the doubt is the doubt's
     doubting = not (other or limited) and (
@@ -192,7 +103,7 @@ def read_clause(clause: Clause, after: int) -> Reading | None:
             state = values[0] == "no" and not clause.has("attend", "negator", "modal", "weak_no")
             return reading(values[0], STRONG, state)
         return reading("conflict", STRONG)
-    if negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
+    if cues.negated_modal(clause) and not (other or limited or clause.has("diet", "diet_identity")):  # "can't have soy"
         # "Kan tyvärr inte, jobbar kväll": the verb is understood; "I'm not sure I can": its "not" is the doubt's
         return reading("maybe" if clause.has("maybe") else "no", STRONG)
     if clause.has("greet_yes") and not clause.has("negator", "future"):
@@ -230,7 +141,7 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
         if not any(s < first for s, _e, c in clause.cues if c.label in ("attend", "yes")):
             return True
     elif (later or clause.has("instead", "leave")
-          or clause.has("join_verb") and clause.has("list") and not signs_up(clause)):
+          or clause.has("join_verb") and clause.has("list") and not cues.signs_up(clause)):
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
@@ -352,7 +263,7 @@ def _sentence_readings(
         if (got.value == "maybe" and before is not None and before.has("other", "bring", "diet")
                 and not before.has("attend") and not clause.has("attend", "against", "yes", "no", "modal")):
             continue  # "Kanske tar jag med några affischer, vi får se": the doubt is about the posters
-        if got.value == "no" and any(r.value == "yes" for r in found) and _task(clause):
+        if got.value == "no" and any(r.value == "yes" for r in found) and cues.task(clause):
             continue  # "Jag kommer, men kan inte hjälpa till med disken": a task they will not do, not the coming
         value = got.value
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
