@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules: a fresh in-memory store and a throwaway Dovecot on loopback."""
+"""Fixtures shared by the test modules: a fresh in-memory store, a throwaway Dovecot, an aiosmtpd server."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from dovecot import REQUIRE_ENV, Account, DovecotServer, DovecotUnavailable
+from smtp_server import Server, SinkHandler, smtp_server
 
 from mailer.state.store import Store
 
@@ -38,3 +39,16 @@ def dovecot() -> Iterator[DovecotServer]:
 def imap_account(dovecot: DovecotServer) -> Account:
     """A new, empty account on the session's Dovecot (host, port, user, password, maildir)."""
     return dovecot.account()
+
+
+@pytest.fixture
+def handler() -> SinkHandler:
+    """The test SMTP server's handler: what it received, and hooks to refuse or drop."""
+    return SinkHandler()
+
+
+@pytest.fixture
+def server(handler: SinkHandler) -> Iterator[Server]:
+    """A real aiosmtpd server on a free loopback port with `handler`."""
+    with smtp_server(handler) as s:
+        yield s

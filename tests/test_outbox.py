@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtp_server import DROP, HANG, Delivery, Server, SinkHandler, smtp_server
+from smtp_server import DROP, HANG, Delivery, Server, SinkHandler
 
 from mailer.config import Mail
 from mailer.errors import TemporaryFailure, TransportSetupError
@@ -82,17 +82,6 @@ def store() -> Iterator[Store]:
     s = Store.memory()
     yield s
     s.close()
-
-
-@pytest.fixture
-def handler() -> SinkHandler:
-    return SinkHandler()
-
-
-@pytest.fixture
-def server(handler: SinkHandler) -> Iterator[Server]:
-    with smtp_server(handler) as s:
-        yield s
 
 
 async def test_a_4xx_is_retried_after_the_backoff_with_the_same_message_id_and_delivered_once(

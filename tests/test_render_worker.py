@@ -11,14 +11,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 from example_network import weekly_series
-from smtp_server import Delivery, Server, SinkHandler, smtp_server
+from smtp_server import Delivery, Server, SinkHandler
 
 from mailer.config import load_config
 from mailer.errors import StoreError
@@ -73,17 +72,6 @@ database = "{tmp_path / 'tp.db'}"
 
 def copies(deliveries: list[Delivery]) -> Counter[str]:
     return Counter(d.recipient for d in deliveries if d.recipient.startswith("medlem"))
-
-
-@pytest.fixture
-def handler() -> SinkHandler:
-    return SinkHandler()
-
-
-@pytest.fixture
-def server(handler: SinkHandler) -> Iterator[Server]:
-    with smtp_server(handler) as s:
-        yield s
 
 
 def worker_of(service: Service) -> WorkerSpec:

@@ -9,13 +9,11 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-import pytest
-from smtp_server import Delivery, Server, SinkHandler, smtp_server
+from smtp_server import Delivery, Server, SinkHandler
 from test_render_worker import alive, copies, network
 
 from mailer.config import SmtpSettings
@@ -23,17 +21,6 @@ from mailer.outbound.marks import GROUP
 from mailer.outbound.render_worker import WorkerSpec
 from mailer.outbound.smtp import SmtpTransport
 from mailer.service import Service
-
-
-@pytest.fixture
-def handler() -> SinkHandler:
-    return SinkHandler()
-
-
-@pytest.fixture
-def server(handler: SinkHandler) -> Iterator[Server]:
-    with smtp_server(handler) as s:
-        yield s
 
 
 def spec_of(service: Service) -> WorkerSpec:

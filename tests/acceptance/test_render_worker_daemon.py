@@ -55,24 +55,30 @@ def members_copies(handler: SinkHandler) -> dict[str, int]:
     return copies
 
 
-def test_a_1000_member_fan_out_is_rendered_in_a_worker_process_and_each_member_gets_one_message(
-        tmp_path: Path, figure: Callable[[str], None]) -> None:
+@pytest.mark.parametrize(("connections", "module", "logged"), [
+    (1, WORKER, "in worker process {worker}"),  # rendered there, sent by the daemon
+    (2, SENDER, "from two processes (worker {worker})"),  # half of it sent from there
+])
+def test_a_1000_member_fan_out_uses_a_worker_process_and_each_member_gets_one_message(
+        tmp_path: Path, figure: Callable[[str], None], connections: int, module: str, logged: str) -> None:
     members = 1000
     port = free_port()
-    net = network(tmp_path, port, members=members, connections=1)
+    net = network(tmp_path, port, members=members, connections=connections)
     handler = SinkHandler()
     with sink_on(port, handler):
         daemon = net.run()
-        wait_for(lambda: bool(render_workers(daemon.pid)), timeout=60, every=0.01)
-        worker = render_workers(daemon.pid)[0]
+        wait_for(lambda: bool(render_workers(daemon.pid, module)), timeout=60, every=0.01)
+        worker = render_workers(daemon.pid, module)[0]
         wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=120, every=0.2)
         wait_for(lambda: not running(worker), timeout=5)  # it ends with its drain
         assert daemon.stop() < 10 and daemon.proc.returncode == 0
-    assert f"in worker process {worker}" in daemon.log()
+    assert logged.format(worker=worker) in daemon.log()
     assert members_copies(handler) == {f"medlem{i}@example.org": 1 for i in range(members)}
+    assert handler.most_open <= connections, "the processes together keep max_connections"
     assert "Traceback" not in daemon.log()
-    figure(f"{members} members: rendered in worker process {worker}, each member got 1 message, the worker "
-           f"ended with the drain")
+    figure(f"{members} members over {connections} connection(s): worker {worker} ({module.rsplit('.', 1)[1]}), "
+           f"each member got 1 message, at most {handler.most_open} connections open at once, the worker ended "
+           f"with the drain")
 
 
 def test_kill_9_of_the_render_worker_mid_fan_out_still_gives_every_member_exactly_one_message(
@@ -130,27 +136,6 @@ def test_kill_9_of_the_daemon_mid_fan_out_leaves_no_render_worker_and_repeats_at
     assert max(copies.values()) <= 2
     figure(f"{kills} kills -9 of the daemon while its render worker ran, {members} members: 0 orphan workers, "
            f"0 missed, {duplicates} duplicates (<= {bound}, each the same Message-ID), {took:.0f} s")
-
-
-def test_a_1000_member_fan_out_over_two_connections_is_sent_from_two_processes_each_member_once(
-        tmp_path: Path, figure: Callable[[str], None]) -> None:
-    members = 1000
-    port = free_port()
-    net = network(tmp_path, port, members=members, connections=2)
-    handler = SinkHandler()
-    with sink_on(port, handler):
-        daemon = net.run()
-        wait_for(lambda: bool(render_workers(daemon.pid, SENDER)), timeout=60, every=0.01)
-        worker = render_workers(daemon.pid, SENDER)[0]
-        wait_for(lambda: net.outbox().get("sent", 0) == members, timeout=120, every=0.2)
-        wait_for(lambda: not running(worker), timeout=5)  # it ends with its drain
-        assert daemon.stop() < 10 and daemon.proc.returncode == 0
-    assert f"from two processes (worker {worker})" in daemon.log()
-    assert members_copies(handler) == {f"medlem{i}@example.org": 1 for i in range(members)}
-    assert handler.most_open <= 2, "the two processes together keep max_connections"
-    assert "Traceback" not in daemon.log()
-    figure(f"{members} members over 2 connections: sent from the daemon and worker {worker}, each member got "
-           f"1 message, at most {handler.most_open} connections open at once")
 
 
 def test_kill_9_of_the_sending_worker_mid_fan_out_misses_nobody_and_repeats_at_most_a_group(
