@@ -93,7 +93,12 @@ async def test_a_loan_takes_its_connections_and_its_share_of_the_rate_until_give
     assert transport._slots._value == 2 and transport._limiter.lent == 0.5
     loan.give_back()
     assert transport._slots._value == 4 and transport._limiter.lent == 0.0
-    assert transport.lend(1) is not None, "given back: it may lend again"
+    again = transport.lend(1)
+    assert again is not None, "given back: it may lend again"
+    loan.give_back()  # (the first loan's second give_back: nothing of the new loan is undone)
+    assert transport.lend(1) is None, "the new loan still stands"
+    await loan.take()  # (a loan given back takes nothing)
+    assert transport._slots._value == 4
     slow = SmtpTransport(smtp(4, 120), None)
     assert slow.lend(2) is None, "120 a minute: one process keeps up"
     oauth = SmtpTransport(smtp(4, 0, auth="xoauth2"), None)

@@ -211,6 +211,7 @@ class SecondDrain:
         finally:
             if self.report is None:  # gone without a report: make sure it is, before its ranges are taken
                 await asyncio.get_running_loop().run_in_executor(None, self._end, True)
+            self.loan.give_back()  # its connections are closed: the daemon's side may use them again
             self.done.set()
 
     def stop(self) -> None:

@@ -243,19 +243,27 @@ class SmtpTransport:
         share = connections / total
         settings = dataclasses.replace(s, max_connections=connections,
                                        messages_per_minute=max(1, int(per_minute * share)) if per_minute else 0)
-        taken = 0
+        taken, ended = 0, False
 
         async def take() -> None:
             nonlocal taken
-            while taken < connections:
+            while taken < connections and not ended:
                 await self._slots.acquire()
                 taken += 1
+            if ended:  # given back while waiting for the slots
+                for _ in range(taken):
+                    self._slots.release()
+                taken = 0
+                return
             limiter.lent = share if per_minute else 0.0
             while len(self._idle) > self._slots._value:  # (open = idle + in use <= the slots left here)
                 await self._quit(self._idle.pop())
 
-        def give_back() -> None:
-            nonlocal taken
+        def give_back() -> None:  # (once: a second call, or a take after it, does nothing)
+            nonlocal taken, ended
+            if ended:
+                return
+            ended = True
             limiter.lent = 0.0
             for _ in range(taken):
                 self._slots.release()
