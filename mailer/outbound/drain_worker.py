@@ -59,8 +59,6 @@ async def _drain(conn: Connection, job: Job) -> None:
         return job.now + timedelta(seconds=time.monotonic() - started)
 
     try:
-        if not job.database_found:  # never a new, empty database of its own
-            raise FileNotFoundError(f"no database at {job.database}")
         store = Store.open(job.database)
         composer = Composer(job.config, store, job.secret)
         smtp = job.config.mail.smtp
@@ -112,5 +110,8 @@ def _main(argv: Sequence[str]) -> None:
     die_with_parent(int(parent))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's; it stops us by a stop or EOF
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    job = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
-    asyncio.run(_drain(conn, dataclasses.replace(job, database_found=os.path.isfile(job.database))))
+    job: Job = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
+    if not os.path.isfile(job.database):  # never a new, empty database of its own: the daemon sends it all
+        conn.send_bytes(json.dumps({"failed": f"no database at {job.database}"}).encode())
+        return
+    asyncio.run(_drain(conn, job))

@@ -23,6 +23,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +57,6 @@ class Job:
     now: datetime
     stop_grace: float
     local_hostname: str | None
-    #: Set by the worker before it opens anything (it never creates a database of its own).
-    database_found: bool = False
 
 
 class Ranges:
@@ -82,13 +81,13 @@ class Ranges:
         return span
 
     def rows(self) -> Iterator[OutboxRow]:
-        """The daemon's own rows, a range at a time, until none is left."""
+        """The daemon's own rows, a range at a time (one query each), until none is left."""
         while not self.ended:
-            upto = self.store.due_range_end(self.now, self.last, RANGE_ROWS)
-            if upto is None:
+            batch = list(islice(self.store.due_outbox(self.now, RANGE_ROWS, after=self.last), RANGE_ROWS))
+            if not batch:
                 return
-            after, self.last = self.last, upto
-            yield from self.store.due_outbox(self.now, RANGE_ROWS, after=after, upto=upto)
+            self.last = batch[-1].id
+            yield from batch
 
     def end(self) -> None:
         """Hand out nothing more (a stop, or the drain halted)."""
@@ -124,10 +123,8 @@ class SecondDrain:
     `report` is its DrainReport once it answered; `took_over` says its ranges are the daemon's again (it
     never started, or died)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], conn: Connection, loan: Loan, connections: int,
-                 ranges: Ranges) -> None:
-        self.proc, self.conn, self.loan, self.connections = proc, conn, loan, connections
-        self.ranges = ranges
+    def __init__(self, proc: subprocess.Popen[bytes], conn: Connection, loan: Loan, ranges: Ranges) -> None:
+        self.proc, self.conn, self.loan, self.ranges = proc, conn, loan, ranges
         self.report: DrainReport | None = None
         self.unmarked: dict[int, datetime] = {}
         self.failed: str | None = None
@@ -148,8 +145,7 @@ class SecondDrain:
             return None
         if store.due_count(now, spec.threshold) < spec.threshold:
             return None
-        connections = concurrency // 2
-        loan: Loan | None = lend(connections)
+        loan: Loan | None = lend(concurrency // 2)
         if loan is None:
             return None
         config = dataclasses.replace(spec.config, mail=dataclasses.replace(spec.config.mail, smtp=loan.settings))
@@ -160,7 +156,7 @@ class SecondDrain:
             loan.give_back()
             log.warning("the second sender did not start (%s); the daemon sends it all", exc)
             return None
-        second = cls(proc, conn, loan, connections, Ranges(store, now))
+        second = cls(proc, conn, loan, Ranges(store, now))
         try:
             conn.send_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             sock = socket.socket(fileno=os.dup(conn.fileno()))
