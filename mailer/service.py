@@ -49,8 +49,7 @@ class Service:
         self.secret = store.token_secret(config.network.token_secret_env)
         self.composer = Composer(config, store, self.secret)
         self.transport = transport if transport is not None else make_transport(config)
-        self.inbox = inbox
-        self.clock = clock
+        self.inbox, self.clock = inbox, clock
         from mailer.inbound.handle import ReplyHandler
 
         # Inbound mail is parsed in a worker process, killed when one message overruns the deadline; it
@@ -328,6 +327,7 @@ class Service:
         log.info("traffpunkt running for %s (%s)", self.config.network.name, self.config.path)
         self.live_log = True
         warming = asyncio.create_task(asyncio.to_thread(self.parse_worker.warm))  # so no reply waits for it
+        self.sending.keep_spare()
         last_failure: str | None = None
         mail_only = False  # woken by IDLE alone: read the inbox, the rest waits for the scheduled tick
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -30,6 +30,7 @@ from mailer.outbound.kinds import (
     ANSWER_WORDS,
     CONTEXT_KEYS,
     COORDINATOR_KINDS,
+    FANOUT_KINDS,
     KINDS,
     MEETING_KINDS,
     PARTS,
@@ -163,6 +164,23 @@ class Composer:
         """Render `kind` in the member's own language folder only; a TemplateError keeps Jinja's error as context."""
         self._build(kind, member, meeting, context, member.address, "<check@example.org>",
                     meeting.sequence if meeting else 0, now, strict_language=True)
+
+    def warm(self, kinds: Sequence[str] = FANOUT_KINDS) -> int:
+        """Compile the templates of `kinds` in every language folder ahead of use (a spare drain worker does it
+        while it waits); a template missing or broken is left for its render to report. How many compiled."""
+        compiled = 0
+        for folder in sorted(p for p in self.config.templates_dir.iterdir() if p.is_dir()):
+            if folder.name.startswith(("_", ".")):
+                continue
+            env = self._env(self._language(folder.name), False)
+            for kind in kinds:
+                for part in PARTS:
+                    try:
+                        templates.template(env, f"{kind}.{part}", folder)
+                    except TemplateError:
+                        continue
+                    compiled += 1
+        return compiled
 
     def personalised(self) -> int:
         """How many mails of the skeletons in use were filled in from parts rendered once (not in full)."""

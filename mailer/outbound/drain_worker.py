@@ -1,10 +1,12 @@
 """A second drain in a worker process for a large fan-out over several connections: it renders, sends and marks
 its own share of the due rows (by member) over connections the daemon's transport lent (outbound/second_drain)."""
 
-# The protocol is in outbound/second_drain. The worker asks for a range of rows one range ahead, drains the
-# due rows of each (render, send, mark: its own transactions, on its own connection to the database) and
-# reports when the daemon has no range left or asks it to stop. It is a `python -c` child importing this
-# module; it dies with the daemon (PR_SET_PDEATHSIG) and stops at its socket's EOF.
+# The protocol is in outbound/second_drain. The worker gets ready with a Prepare (outbound/spare: imports, the
+# database, the fan-out templates compiled; a spare then waits here), then takes its Job, asks for a range of
+# rows one range ahead, drains the due rows of each (render, send, mark: its own transactions, on its own
+# connection to the database) and reports when the daemon has no range left or asks it to stop. It is a
+# `python -c` child importing this module; it dies with the daemon (PR_SET_PDEATHSIG) and stops at its
+# socket's EOF.
 
 from __future__ import annotations
 
@@ -22,8 +24,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mailer.children import die_with_parent
+from mailer.outbound.compose import Composer
 from mailer.outbound.second_drain import RANGE_ROWS, Job
+from mailer.outbound.spare import Prepare
 from mailer.state.rows import iso
+from mailer.state.store import OutboxRow, Store
 
 
 def _listen(conn: Connection, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[dict[str, Any]],
@@ -42,13 +47,19 @@ def _listen(conn: Connection, loop: asyncio.AbstractEventLoop, inbox: asyncio.Qu
     loop.call_soon_threadsafe(inbox.put_nowait, {"end": True})
 
 
-async def _drain(conn: Connection, job: Job) -> None:
-    from mailer.outbound.compose import Composer
+def _prepare(prepare: Prepare) -> tuple[Store, Composer]:
+    """The database opened and the fan-out templates compiled, before any job (a spare does it ahead)."""
+    store = Store.open(prepare.database)
+    composer = Composer(prepare.config, store, prepare.secret)
+    composer.warm()
+    return store, composer
+
+
+async def _drain(conn: Connection, job: Job, store: Store, composer: Composer) -> None:
     from mailer.outbound.factory import make_transport
     from mailer.outbound.marks import Unmarked
     from mailer.outbound.outbox import drain
     from mailer.outbound.smtp import SmtpTransport
-    from mailer.state.store import OutboxRow, Store
 
     def say(obj: dict[str, Any]) -> None:
         conn.send_bytes(json.dumps(obj, ensure_ascii=False).encode())
@@ -59,8 +70,6 @@ async def _drain(conn: Connection, job: Job) -> None:
         return job.now + timedelta(seconds=time.monotonic() - started)
 
     try:
-        store = Store.open(job.database)
-        composer = Composer(job.config, store, job.secret)
         smtp = job.config.mail.smtp
         assert smtp is not None
         transport = make_transport(job.config, smtp=lambda c: SmtpTransport(
@@ -110,8 +119,18 @@ def _main(argv: Sequence[str]) -> None:
     die_with_parent(int(parent))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's; it stops us by a stop or EOF
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    job: Job = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
-    if not os.path.isfile(job.database):  # never a new, empty database of its own: the daemon sends it all
-        conn.send_bytes(json.dumps({"failed": f"no database at {job.database}"}).encode())
+    prepare: Prepare = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
+    if not os.path.isfile(prepare.database):  # never a new, empty database of its own: the daemon sends it all
+        conn.send_bytes(json.dumps({"failed": f"no database at {prepare.database}"}).encode())
         return
-    asyncio.run(_drain(conn, job))
+    try:
+        store, composer = _prepare(prepare)
+    except Exception as exc:  # noqa: BLE001 - said to the daemon, which sends these rows itself
+        conn.send_bytes(json.dumps({"failed": f"{type(exc).__name__}: {exc}"[:500]}).encode())
+        return
+    conn.send_bytes(json.dumps({"warm": os.getpid()}).encode())
+    try:
+        job: Job = pickle.loads(conn.recv_bytes())  # noqa: S301 - from the daemon that started us
+    except (EOFError, OSError):  # the daemon stopped, or replaced this spare
+        return
+    asyncio.run(_drain(conn, job, store, composer))

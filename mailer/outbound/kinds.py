@@ -51,6 +51,8 @@ COORDINATOR_KINDS = frozenset(
 )
 #: Kinds that carry a calendar part, and its iTIP method.
 CALENDAR_METHODS = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
+#: Kinds mailed to the whole list at once (a fan-out): what a spare drain worker compiles ahead.
+FANOUT_KINDS = ("invitation", "reminder", "update", "cancellation", "memo", "thanks")
 #: The three files of each kind, inside templates/<lang>/.
 PARTS = ("subject.txt", "txt", "html")
 

@@ -21,6 +21,7 @@ from mailer.outbound.marks import SentMarks, Unmarked
 from mailer.outbound.render_worker import WorkerSpec, prerendered
 from mailer.outbound.report import DrainReport as DrainReport
 from mailer.outbound.second_drain import SecondDrain, merge
+from mailer.outbound.spare import prepare_of
 from mailer.outbound.transport import Transport
 from mailer.state.store import OutboxRow, Store
 
@@ -232,6 +233,9 @@ async def drain(
             merge(report, unmarked.rows, second)
             if second.report is not None and render_worker is not None:
                 render_worker.rendered += second.report.sent
+            if render_worker is not None and render_worker.spare is not None and not stopping():
+                render_worker.spare.top_up(prepare_of(render_worker.config, render_worker.secret,
+                                                      render_worker.database))  # for the next fan-out
         try:
             await marks.aclose()  # the drain's marks made durable (fsync) before it returns
         except Exception as exc:  # the disk refuses the fsync: recorded, but maybe not durable

@@ -34,6 +34,7 @@ from typing import Any
 
 from mailer.children import die_with_parent, spawn
 from mailer.config import Config
+from mailer.outbound.spare import Spare
 from mailer.state.store import OutboxRow
 
 log = logging.getLogger("traffpunkt")
@@ -68,6 +69,8 @@ class WorkerSpec:
     #: The pid of every worker started so far (newest last), and how many messages workers rendered.
     pids: list[int] = field(default_factory=list)
     rendered: int = 0
+    #: A second-drain worker started ahead of the next large fan-out (the daemon keeps one: outbound/spare).
+    spare: Spare | None = None
 
 
 class WorkerGone(Exception):

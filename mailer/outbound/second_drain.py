@@ -2,9 +2,10 @@
 several connections: the due rows handed out in id ranges from one cursor, the worker started on connections
 the transport lends, stopped, waited for, and its report read."""
 
-# Protocol (multiprocessing.Connection framing on a socket pair, mailer.children.spawn). Daemon -> worker: one
-# pickled Job, then JSON frames {"range": [after, upto]} (drain the due rows with ids in (after, upto]),
-# {"end": true} (no rows left: finish and report) or {"stop": true}. Worker -> daemon: JSON frames
+# Protocol (multiprocessing.Connection framing on a socket pair, mailer.children.spawn). Daemon -> worker: a
+# pickled Prepare (outbound/spare; a spare got it long before), one pickled Job, then JSON frames
+# {"range": [after, upto]} (drain the due rows with ids in (after, upto]), {"end": true} (no rows left: finish
+# and report) or {"stop": true}. Worker -> daemon: JSON frames {"warm": pid} (prepared; ignored here),
 # {"ready": pid}, {"more": true} (it wants the next range; it asks one range ahead), {"warn": text}, and one
 # {"report": {...}} (its DrainReport and the marks the database refused), then it exits. Each side writes
 # only the rows it holds, so each row is sent once; a worker that died is waited for before the daemon takes
@@ -27,10 +28,11 @@ from itertools import islice
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from mailer.children import spawn
 from mailer.config import Config
 from mailer.outbound.render_worker import WorkerGone, WorkerSpec, frame, read_frame
 from mailer.outbound.report import DrainReport
+from mailer.outbound.spare import prepare_of
+from mailer.outbound.spare import start as start_worker
 
 if TYPE_CHECKING:
     from mailer.outbound.smtp import Loan
@@ -48,12 +50,10 @@ MAX_FRAME_BYTES = 16 << 20
 
 @dataclass(frozen=True)
 class Job:
-    """What the worker drains with: the config (its [mail.smtp] is the loan's), the token secret, the database,
-    the daemon's clock at the start (the worker's runs on from it), the stop grace, the SMTP client name."""
+    """What the worker drains with, beyond its Prepare: the config (its [mail.smtp] is the loan's), the daemon's
+    clock at the start (the worker's runs on from it), the stop grace, the SMTP client name."""
 
     config: Config
-    secret: bytes
-    database: str
     now: datetime
     stop_grace: float
     local_hostname: str | None
@@ -149,9 +149,10 @@ class SecondDrain:
         if loan is None:
             return None
         config = dataclasses.replace(spec.config, mail=dataclasses.replace(spec.config.mail, smtp=loan.settings))
-        job = Job(config, spec.secret, str(spec.database), now, stop_grace, loan.local_hostname)
+        job = Job(config, now, stop_grace, loan.local_hostname)
+        prepare = prepare_of(spec.config, spec.secret, spec.database)
         try:
-            proc, conn = spawn("mailer.outbound.drain_worker")
+            proc, conn = spec.spare.take(prepare) if spec.spare is not None else start_worker(prepare)
         except OSError as exc:
             loan.give_back()
             log.warning("the second sender did not start (%s); the daemon sends it all", exc)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mailer.config import Config
+from mailer.outbound import spare
 from mailer.outbound.backoff import Backoff
 from mailer.outbound.marks import Unmarked
 from mailer.outbound.outbox import DrainReport, Render, drain
@@ -137,9 +138,14 @@ class Sending:
             except Exception:  # noqa: S110 - the database refuses writes; it is retried on the next change
                 pass
 
+    def keep_spare(self) -> None:
+        """The daemon runs: keep a drain worker started ahead of the next large fan-out, if worth it."""
+        spare.keep(self.render_worker, self.config, self.store.count_members())
+
     def close(self) -> None:
-        """At shutdown: a last try to write waiting marks (a mark lost here would send that message again
-        after the restart), and no stale "next try" left for `status`."""
+        """At shutdown: the spare drain worker killed, a last try to write waiting marks (a mark lost here would
+        send that message again after the restart), and no stale "next try" left for `status`."""
+        spare.close(self.render_worker)
         self.flush_marks()
         try:
             self.store.set_setting("service_state", None)
