@@ -218,7 +218,8 @@ def test_each_invitations_calendar_is_the_base64_of_its_own_calendar_with_the_me
 def test_random_hostile_names_get_the_same_invitation_as_a_full_render(config: Config) -> None:
     rng = random.Random(2026)
     alphabet = ["a", "Ö", "ä", " ", "  ", "<", ">", "&", '"', "'", "=", "?", "{{", "}}", "{%", "\ue000", "\ue001",
-                "\t", "\r", "\n", ".", "\u2028", "€", "=?utf-8?q?", "x" * 30, "0123456789abcdef"]
+                "\t", "\r", "\n", ".", "\u2028", "€", "=?utf-8?q?", "x" * 30, "0123456789abcdef", "\x01", "=01",
+                "y" * 90]
     store = Store.memory()
     meeting = add_meeting(store)
     rows = []

@@ -330,9 +330,12 @@ def series_calendar(
 # -- fast per-member pieces ---------------------------------------------------------------------------
 
 
+_PARAM_SAFE = {**{c: " " for c in range(32)}, 0x7F: " ", ord('"'): "'"}
+
+
 def _param_text(value: str) -> str:
     """A parameter value may not hold DQUOTE or control characters (RFC 5545 3.2)."""
-    return "".join(" " if ord(c) < 32 or c == "\x7f" else ("'" if c == '"' else c) for c in value).strip()
+    return value.translate(_PARAM_SAFE).strip()
 
 
 def fold(line: bytes) -> bytes:
