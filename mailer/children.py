@@ -42,3 +42,19 @@ def spawn(module: str, *args: str) -> tuple[subprocess.Popen[bytes], Connection]
     finally:
         theirs.close()
     return proc, Connection(mine.detach())
+
+
+def reap(proc: subprocess.Popen[bytes], grace_s: float = 0.0) -> int | None:
+    """Give a worker `grace_s` to exit on its own (its socket closed by the caller), then SIGKILL it if it
+    still runs, and reap it; its exit code (None only if even SIGKILL did not end it within 5 s)."""
+    if grace_s > 0:
+        try:
+            return proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        return proc.wait(5.0)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process that does not end
+        return None

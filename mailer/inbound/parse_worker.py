@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from mailer.children import die_with_parent, spawn
+from mailer.children import die_with_parent, reap, spawn
 from mailer.errors import TraffpunktError
 from parsers import ParsedReply, parse_reply
 
@@ -151,18 +151,7 @@ def _main(argv: Sequence[str]) -> None:
 def _reap(proc: subprocess.Popen[bytes], conn: Connection, grace_s: float) -> int | None:
     """Close the worker's socket (it exits at EOF), kill it if it has not after `grace_s`, and reap it."""
     conn.close()
-    try:
-        return proc.wait(grace_s) if grace_s > 0 else proc.poll()
-    except subprocess.TimeoutExpired:
-        pass
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process that will not go
-                pass
-    return proc.returncode
+    return reap(proc, grace_s)
 
 
 def _describe_exit(code: int | None) -> str:

@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from mailer.children import die_with_parent, spawn
+from mailer.children import die_with_parent, reap, spawn
 from mailer.config import Config
 from mailer.outbound.spare import Spare
 from mailer.state.store import OutboxRow
@@ -274,11 +274,7 @@ class RenderWorker:
         if conn is not None:
             conn.close()
         if proc is not None:
-            try:
-                proc.wait(1.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5.0)
+            reap(proc, 1.0)
         self.proc = self.conn = None
 
 

@@ -28,6 +28,7 @@ from itertools import islice
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from mailer.children import reap
 from mailer.config import Config
 from mailer.outbound.render_worker import WorkerGone, WorkerSpec, frame, read_frame
 from mailer.outbound.report import DrainReport
@@ -238,14 +239,7 @@ class SecondDrain:
                 continue
 
     def _end(self, kill: bool) -> None:
-        proc = self.proc
-        if kill and proc.poll() is None:
-            proc.kill()
-        try:
-            proc.wait(5.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5.0)
+        reap(self.proc, 0.0 if kill else 5.0)
 
     async def close(self) -> None:
         """The drain ends: the worker is gone (killed if it still runs) and its connections are given back."""

@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailer.children import spawn
+from mailer.children import reap, spawn
 from mailer.config import Config
 
 if TYPE_CHECKING:
@@ -99,12 +99,7 @@ class Spare:
 
 def _kill(proc: subprocess.Popen[bytes], conn: Connection) -> None:
     conn.close()
-    if proc.poll() is None:
-        proc.kill()
-    try:
-        proc.wait(5.0)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed child that does not end
-        pass
+    reap(proc)
 
 
 def prepare_of(config: Config, secret: bytes, database: Path | str) -> Prepare:
