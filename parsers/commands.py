@@ -24,7 +24,8 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
     near: list[str] = []
     for n_sentence, sentence in enumerate(sentences):
         labels = sentence.labels
-        objects = bool(labels & {"list", "self"})
+        # "Stryk mig till torsdag, är sjuk": a bare "me" with the meeting in the sentence is off the meeting
+        objects = "list" in labels or ("self" in labels and labels.isdisjoint({"day", "attend", "against"}))
         parts = sentence.clauses
         removing = any(
             (c.has("leave") or (c.has("remove_verb") and (objects or c.has("mail"))))
@@ -48,7 +49,7 @@ def read_command_sentences(sentences: list[Sentence]) -> tuple[str | None, bool,
               and "keep_on" not in labels and not another and not _attendance_list(sentence)):
             if labels & {"list", "mail"}:
                 found.setdefault("join", sentence.text)
-            elif _near_list(sentences, n_sentence):
+            elif _near_list(sentences, n_sentence) and not _coming(sentence):
                 near.append(sentence.text)  # "... era inbjudningar. Lägg till mig!": only if nothing else is read
     if not found and near:
         found["join"] = near[0]
@@ -110,6 +111,12 @@ def onto_list(labels: set[str]) -> bool:
 
 
 _NOT_ONTO = frozenset({"discuss", "topic_word", "leave", "remove_verb", "maybe"})
+
+
+def _coming(sentence: Sentence) -> bool:
+    """True when a clause says the member comes ("vill vara med på träffen – jag kommer!"): "vara med" there is
+    the meeting, not the list a neighbouring sentence names."""
+    return any(c.has("attend") and not c.has("negator") for c in sentence.clauses)
 
 
 def _near_list(sentences: list[Sentence], at: int) -> bool:
