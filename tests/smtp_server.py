@@ -81,6 +81,9 @@ class SinkHandler:
     #: Connections open now, and the most that were ever open at once.
     open_now: int = 0
     most_open: int = 0
+    #: Each MAIL waits 50 ms until this many peers have begun a transaction: a test that needs a late sender
+    #: (a worker process) to take part slows the early ones until it has come.
+    slow_until_peers: int = 0
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -105,6 +108,8 @@ class SinkHandler:
             self.peers.append(session.peer)
         self.mail_options.append([o for o in mail_options if not o.upper().startswith("SIZE=")])
         self.pipelined.append(b"RCPT TO:" in bytes(server._reader._buffer).upper())  # aiosmtpd's unread input
+        if len(self.peers) < self.slow_until_peers:
+            await asyncio.sleep(0.05)
         reply = await self._act(server, self.on_mail(address) if self.on_mail else None)
         if reply:
             return reply

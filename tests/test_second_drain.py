@@ -39,6 +39,7 @@ async def test_a_large_drain_over_two_connections_is_sent_from_two_processes_eac
         tmp_path: Path, server: Server, handler: SinkHandler) -> None:
     members = 600
     service = network(tmp_path, server.port, members, connections=2)
+    handler.slow_until_peers = 3  # (on a slow machine the daemon alone could finish before the worker starts)
     now = datetime.now(UTC).replace(microsecond=0)
     report = await service.send(lambda: now)
     spec = spec_of(service)
@@ -116,6 +117,7 @@ async def test_a_worker_killed_mid_drain_repeats_at_most_its_messages_in_flight_
             os.kill(spec.pids[-1], signal.SIGKILL)
 
     handler.on_data = kill_the_worker
+    handler.slow_until_peers = 3
     report = await service.send(lambda: datetime.now(UTC))
     got = copies(handler.delivered)
     assert set(got) == {f"medlem{i}@example.org" for i in range(members)}, "nobody missed"
@@ -151,6 +153,7 @@ async def test_refusals_are_recorded_whichever_process_met_them(
     service = network(tmp_path, server.port, members, connections=2)
     refused = {f"medlem{i}@example.org" for i in range(0, members, 7)}
     handler.on_rcpt = lambda address: "550 5.1.1 no such user" if address in refused else None
+    handler.slow_until_peers = 3  # the daemon's two connections go slowly until the worker's comes
     report = await service.send(lambda: datetime.now(UTC))
     assert spec_of(service).rendered > 0
     assert report.failed == len(refused) and report.sent == members - len(refused)
@@ -173,6 +176,7 @@ async def test_a_stop_mid_drain_ends_both_within_the_grace_and_leaves_the_rest_q
             loop.call_soon_threadsafe(stop.set)
 
     handler.on_data = stop_at_400
+    handler.slow_until_peers = 3
     drain = asyncio.ensure_future(service.send(lambda: datetime.now(UTC), stop))
     await asyncio.wait_for(stop.wait(), 60)
     started = time.monotonic()
