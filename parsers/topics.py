@@ -90,7 +90,8 @@ def _cut_at(item: str, cuts: list[int]) -> list[str]:
     return parts
 
 
-def _coordinated(item: str, spans: list[Span], count: int, lead: str, ordinals: set[int]) -> list[str]:
+def _coordinated(item: str, spans: list[Span], count: int, lead: str, ordinals: set[int],
+                 listed: Lexicon | None = None) -> list[str]:
     """Items joined by "and", "och", "ja" or commas, where the text says there are several: a header counting
     them ("Two things: X and Y", "kaksi asiaa: X ja Y") or the same word opening each ("the minibus and the
     membership drive", "prata om X och om Y"; `lead`: the cue's last word, which opened the first). Not "the
@@ -107,20 +108,61 @@ def _coordinated(item: str, spans: list[Span], count: int, lead: str, ordinals: 
         return [item]
     first = {spans[0].word, lead} if spans else set()
     parallel = [spans[n].start for n in ands if spans[n + 1].word in first and n + 2 not in ordinals]
+    if not parallel and listed is not None:
+        parallel = _listed(item, spans, ands, listed)
     parts = _cut_at(item, parallel) if parallel else []
     return parts if len(parts) >= 2 and all(parts) else [item]
 
 
-def split_items(item: str, lex: Lexicon | None, count: int = 0, lead: str = "") -> list[str]:
+#: The longest item after a list header read as a list of phrases joined by "and" (longer: one matter told).
+_LISTED_WORDS = 8
+#: Marks of an item that goes on to say something of its matter ("AI and copyright – how should we ...?").
+_TOLD = (",", "?", " – ", " — ", " - ", ":")
+
+
+def _listed(item: str, spans: list[Span], ands: list[int], lex: Lexicon) -> list[int]:
+    """After a list header ("Till dagordningen: julfesten och val av ny styrelse"), where "and" joins phrases
+    that each name a matter: the right one of two words or more, not opening with a pronoun ("tanssit ja niiden
+    järjestelyt"), and in English the left one too ("concert and theatre schedules", "AI and copyright")."""
+    if len(spans) > _LISTED_WORDS or len(ands) != 1 or any(mark in item for mark in _TOLD):
+        return []
+    n = ands[0]
+    left, right = spans[:n], spans[n + 1 :]
+    if len(right) < 2 or (lex.lang == "en" and len(left) < 2):
+        return []
+    if lex.find([lex.normal(right[0].word)], _ANAPHOR):
+        return []
+    return [spans[n].start]
+
+
+_NUMBER = re.compile(r"(?:^|(?<=\s))(\d{1,2})[.)](?=\s)")
+
+
+def _numbered(item: str) -> list[str]:
+    """"1) artist residencies 2) joint ticketing": the items of a numbered list typed on one line (1, 2, ...)."""
+    marks = list(_NUMBER.finditer(item))
+    if len(marks) < 2 or [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)):
+        return []
+    if item[: marks[0].start()].strip(_TRIM):
+        return []
+    ends = [m.start() for m in marks[1:]] + [len(item)]
+    items = [_clean(item[m.end() : end]) for m, end in zip(marks, ends, strict=True)]
+    return items if all(items) else []
+
+
+def split_items(item: str, lex: Lexicon | None, count: int = 0, lead: str = "", listed: bool = False) -> list[str]:
     """One item naming several ("first, X, and second, Y", "dels X, dels Y", "1) X 2) Y", "Two things: X and
-    Y", "the X and the Y"): each one. `count`: how many items a header before it said it holds."""
+    Y", "the X and the Y"): each one. `count`: how many items a header before it said it holds; `listed`: it
+    follows a list header's colon."""
     if lex is None:
         return [item]
+    if numbered := _numbered(item):
+        return numbered
     spans = tokens(item)
     found = lex.find([lex.normal(s.word) for s in spans], _ORDINAL)
     marks = [m for m in found if _opens(item, spans, m[0])]
     if len(marks) < 2:
-        return _coordinated(item, spans, count, lead, {m[0] for m in found})
+        return _coordinated(item, spans, count, lead, {m[0] for m in found}, lex if listed else None)
     items: list[str] = []
     cuts = [(spans[a].start, spans[e - 1].end) for a, e, _c in marks]
     for n, (_start, end) in enumerate(cuts):
@@ -163,7 +205,7 @@ def read_sections(
         i += 1
         bullets = _inline_bullets(header[1]) if not match and header is not None else []
         if rest:
-            found[kind] += bullets or (split_items(rest, lex, count) if kind == "topics" else [rest])
+            found[kind] += bullets or (split_items(rest, lex, count, listed=True) if kind == "topics" else [rest])
         plain = False
         before = len(found[kind])
         while i < len(lines) and not pattern.search(lines[i]):
