@@ -84,6 +84,9 @@ class SinkHandler:
     #: Each MAIL waits 50 ms until this many peers have begun a transaction: a test that needs a late sender
     #: (a worker process) to take part slows the early ones until it has come.
     slow_until_peers: int = 0
+    #: Each message waits this long before it is answered (a slow server: a test that counts what a kill
+    #: repeats sees one message at a time in flight on each connection).
+    answer_seconds: float = 0.0
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -136,6 +139,8 @@ class SinkHandler:
         action = self.on_data(delivery) if self.on_data else None
         if action is DROP or action is HANG:
             self.unanswered.append(delivery)
+        if self.answer_seconds:
+            await asyncio.sleep(self.answer_seconds)
         reply = await self._act(server, action)
         if reply:
             return reply

@@ -77,7 +77,7 @@ def test_kill_9_at_random_points_while_replies_are_processed_applies_each_once_a
     rng = random.Random(int(os.environ.get("TRAFFPUNKT_KILL_SEED", "9")))
     # progress = replies finished + confirmations the server received: kills land while reading and sending
     points = sorted(rng.sample(range(3, 2 * members - 3), kills))
-    handler = SinkHandler()
+    handler = SinkHandler(answer_seconds=0.05)  # longer than the marks' grouping (20 ms)
 
     def progress() -> int:
         return processed(net) + sum(confirmations(handler).values())
@@ -106,13 +106,16 @@ def test_kill_9_at_random_points_while_replies_are_processed_applies_each_once_a
     duplicates = sum(n - 1 for n in copies.values())
     assert not got.quarantined, got.quarantined
     assert len(copies) == members and max(copies.values()) <= 2
-    assert duplicates <= kills, f"{duplicates} second confirmations after {kills} kills"
+    # A kill may repeat what the design allows: the message in flight (one connection) and the marks not yet
+    # committed (grouped for 20 ms: with the server's 50 ms an answer, one). Marks never committed repeat dozens.
+    allowed = kills * 2
+    assert duplicates <= allowed, f"{duplicates} second confirmations after {kills} kills (allowed {allowed})"
     assert imap_count(imap_account, FOLDER) == 0
     assert imap_count(imap_account, "traffpunkt.processed") == members
     figure(f"{members} replies, kill -9 at progress {killed_at} (replies finished + confirmations sent, of "
            f"{2 * members}): each reply applied once ({got.redone} interrupted mid-handling and "
-           f"redone), 0 lost, 0 quarantined; {duplicates} second confirmations (<= {kills} kills, same "
-           f"Message-ID); {took:.0f} s")
+           f"redone), 0 lost, 0 quarantined; {duplicates} second confirmations (<= {allowed} for {kills} kills, "
+           f"same Message-ID); {took:.0f} s")
 
 
 def test_a_uidvalidity_reset_while_replies_are_processed_reapplies_nothing_and_skips_nothing(
