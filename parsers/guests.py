@@ -65,9 +65,72 @@ _ANSWER = frozenset({"yes", "maybe"})
 
 def _partner(clause: Clause, start: int, end: int) -> bool:
     """True when a pair names its other one: "Tobias and I" (opening the clause), "mä ja Jussi" (one name)."""
-    if clause.words[start] in _AND:
+    if clause.words[start] in _AND and end - start == 2 and clause.words[start + 1] not in _AND:  # not "ja och"
         return start - 1 >= 0 and _named(clause, start - 1) and (start == 1 or clause.cues_at(start - 2))
     return _named(clause, end) and not _named(clause, end + 1)
+
+
+# "with" written after its word, the name in the genitive: "Amirin kanssa", "Liisan ja Pekan kera".
+_POSTPOSITIONS = frozenset({"kanssa", "kaa", "kans", "kera", "seurassa", "seurana"})
+
+
+def _names(clause: Clause, at: int, step: int) -> int:
+    """How many names a list from `at` holds, read forward ("Amir", "Eetu and Aino") or, for a Finnish
+    postposition, backward ("Liisan ja Pekan kanssa"); 0 when `at` is no name."""
+    count = 0
+    while _named(clause, at) and "'" not in _written(clause, at) and (step > 0 or _written(clause, at).endswith("n")):
+        count += 1
+        conjunction = at + step if step > 0 else at - 1
+        if not 0 <= conjunction < len(clause.words) or clause.words[conjunction] not in _AND:
+            break
+        at = conjunction + step
+    return count
+
+
+# "It's a bit too tight", "That's me too": a pronoun with 's, never a name.
+_NOT_NAMES = frozenset({"it's", "that's", "there's", "here's", "what's", "who's", "let's", "he's", "she's",
+                        "where's", "everyone's", "everybody's", "someone's", "somebody's", "nobody's", "one's"})
+
+
+def _subject(clause: Clause, at: int) -> bool:
+    """True when the word at `at` is a name, also with 's ("Dave's coming"), as the subject of coming."""
+    said = _written(clause, at).replace("’", "'")
+    return _named(clause, at) and said not in _NOT_NAMES and (
+        "'" not in said or (said.endswith("'s") and said.count("'") == 1))
+
+
+def _by_name(clause: Clause, attending: bool) -> int:
+    """Companions named only by their name: "coming with Amir", "kommer med Sara", "Tulen Pekan kanssa"
+    (right after coming, or opening a clause of a sentence about coming), or a name that is the subject of
+    coming along: "Erik följer med", "Liisa tulee mukaan", "Dave's coming with me", "Priya will join me"."""
+    came = [e for _s, e, _c in clause.cues_of("attend")] + ([0] if attending else [])
+    for start, end, _cue in clause.cues_of("with"):
+        if clause.words[start] in _POSTPOSITIONS:
+            count = _names(clause, start - 1, -1)
+            first = start - count * 2 + 1
+        else:
+            count, first = _names(clause, end, 1), start
+        if count and any(0 <= first - e <= 1 for e in came):
+            return count
+    firsts = clause.at("first")
+    for start, end, _cue in clause.cues_of("company"):
+        if start == 0 and end - start == 1 and (listed := _names(clause, end, 1)):  # "Also Kalle and Emma"
+            return listed
+        # a cue of coming along ("följer med", "tulee mukaan", "coming ... with me"), or any in a clause after
+        # another ("..., Lisa too"); not a bare "also" opening a sentence ("Voin myös tuoda", "Skulle också")
+        if not (end - start > 1 or clause.has("attend") or clause.index > 0):
+            continue
+        for p in range(start):
+            listed = (_names(clause, p, 1) or 1) if _subject(clause, p) else 0  # "Lisa och Kalle från styrelsen också"
+            if not listed or (p > 0 and clause.words[p - 1] not in _AND) or start - (p + 2 * listed - 2) > 3 or any(
+                    p < f < start for f in firsts):
+                continue
+            # a sentence's first word is capitalised anyway: a name there is followed by its verb at once
+            if clause.index == 0 and p == 0 and p + 1 != start and listed == 1 and not any(
+                    s == p + 1 and c.label in ("attend", "copula") for s, _e, c in clause.cues):
+                continue
+            return listed
+    return 0
 
 
 # Plural person nouns ("colleagues", "kollegor", "kollegoiden", "ystävät"): without a number, how many is unsaid.
@@ -109,7 +172,8 @@ def _companions(
     spoken = clause.has("attend", "company", "bring") or len(clause.words) <= 5  # "min sambo och jag väntar på"
     pairs = clause.at("pair") if spoken or (attending and clause.opener != "contrast") else []
     relative = min(clause.at("relative"), default=len(clause.words))
-    described = {e for _s, e, c in clause.cues if c.label == "copula"}
+    joined = [(s, e) for s, e, _c in clause.cues_of("company")]  # "so is my husband": not a description
+    described = {e for s, e, c in clause.cues if c.label == "copula" and not any(a <= s < b for a, b in joined)}
     after = {s: e for s, e, c in clause.cues if c.label == "person"}
     qualifies = set(clause.at("org"))  # "two guests from our partner organisation": "partner" names none
     persons = [
@@ -146,6 +210,8 @@ def _companions(
             count += value or 0
     if not persons and clause.has("attend", "company") and not clause.has("against"):
         count += sum(1 for start, end, _c in clause.cues_of("pair") if _partner(clause, start, end))
+    if not persons and not count and (attending or clause.has("attend", "company")):
+        count = _by_name(clause, attending)
     previous = -1
     duals = set(clause.at("dual"))
     ends = {s: e for s, e, c in sorted(clause.cues_of("person"), key=lambda h: h[0] - h[1], reverse=True)}
@@ -175,7 +241,11 @@ def _doubted(clause: Clause, before: list[Clause]) -> bool:
     first = min(clause.at("bring") + clause.at("person") + clause.at("with"), default=len(clause.words))
     conditional = clause.opener == "condition" or any(c < first for c in clause.at("condition"))
     # "Tulen, ehkä otan kollegan mukaan": a hedge on the bringing (not on coming: "probably with a colleague")
-    hedged = clause.has("hedge", "maybe") and not clause.has("attend")
+    # or a hedge between coming and the person brought along: "Jag kommer och kanske min man också" (not
+    # "kommer eventuellt med en kollega", "tulen ehkä kollegan kanssa": the hedge is on coming)
+    hedges, attends = clause.at("hedge") + clause.at("maybe"), clause.at("attend")
+    hedged = bool(hedges) and (not attends or (not clause.has("with") and any(
+        min(attends) < h < first for h in hedges)))
     return conditional or hedged or clause.has("doubt") or any(c.has("doubt") for c in before[-1:])
 
 
