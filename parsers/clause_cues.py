@@ -42,9 +42,9 @@ def particle_only(clause: Clause) -> str | None:
     covered: set[int] = set()
     kinds: set[str] = set()
     for s, e, cue in clause.cues:
-        if cue.label in _PARTICLES:
+        if cue.label in _PARTICLES or cue.label == "conclude":  # "So yes!", "Alltså ja"
             covered.update(range(s, e))
-            if cue.label != "filler":
+            if cue.label in _PARTICLES and cue.label != "filler":
                 kinds.add(cue.label)
     if not kinds or len(covered) < len(clause.words):
         return None

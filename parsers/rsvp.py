@@ -28,6 +28,7 @@ class Reading:
     contrast: bool = False
     state: bool = False  # a "no" read only from a reason word ("sick", "förkyld"), no verb of attending
     gladly: bool = False  # "Tulen mielelläni, mutta ...", "Jag kommer gärna, men ...": the polite start of a no
+    concludes: bool = False  # "Hur som helst kommer ja!", "So count me in", "Eli tulen": the member's conclusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +270,8 @@ def _sentence_readings(
         if conditional and value == "yes" and got.strength >= PARTICLE:  # "If nothing comes up at work, yes."
             value = "maybe"
         found.append(Reading(value, got.strength, got.sentence, got.clause, got.text, correction, contrast, got.state,
-                             got.gladly))
+                             got.gladly, clause.has("conclude") and not (
+                                 before is not None and before.has("diet", "diet_identity", "other"))))
     if wished and not any(r.clause >= wished[1] for r in found):
         wish = sentence.clauses[wished[0]]
         found.append(Reading(_after_wish(sentence, wished[1]), STRONG, sentence.index, wish.index, sentence.text,
@@ -322,6 +324,12 @@ def read_answer(sentences: list[Sentence], after: int, joining: bool = False, le
         strong = [r for r in readings if r.strength == STRONG] or readings
         last = strong[-1]
         return Answer(last.value, last.value == "conflict", last.text, True)
+    final = readings[-1] if readings else None
+    if final is not None and final.concludes and final.value != "conflict" and final.strength >= PARTICLE and any(
+            r.value != final.value for r in readings):
+        # "Kanske blir ja sen, kanske int. Hur som helst kommer ja!", "Enda sättet jag inte kommer är om jag blir
+        # sjuk. Alltså ja!": after the doubts and reasons, the conclusion is the answer
+        return Answer(final.value, False, final.text, False)
     value, unsure, used = _resolve(readings)
     if value == "conflict":
         value = None
