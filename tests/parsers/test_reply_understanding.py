@@ -11,8 +11,8 @@ from reply_corpus import GRADED, Report, failures, load, run
 
 # What the test part must keep (measured on it; see docs/reply-understanding.md). The issue's aims are
 # higher (right >= 0.97, wrong <= 0.005, asked <= 0.08); these floors keep what was reached from slipping.
-RIGHT_AT_LEAST = 0.835  # measured 83.8% (session 12; 83.0% session 11, 81.7% before it)
-WRONG_AT_MOST = 0.095  # measured 9.2% (session 12; 9.6% session 11, 10.0% before it)
+RIGHT_AT_LEAST = 0.836  # measured 83.9% (session 16; 83.8% session 12, 83.0% session 11, 81.7% before it)
+WRONG_AT_MOST = 0.094  # measured 9.2% (session 16 and 12; 9.6% session 11, 10.0% before it)
 ASKED_AT_MOST = 0.08  # measured 7.0% (7.4% session 11); the issue allows 8% on the test part
 #: Per field, what share of the test part must be read right (measured minus about half a point).
 FIELD_RIGHT_AT_LEAST = {"rsvp": 0.87, "guests": 0.955, "dietary": 0.985, "topics": 0.975, "command": 0.985,
