@@ -70,6 +70,15 @@ class Clause:
         return [start for start, _end, cue in self.cues if cue.label == label]
 
 
+def named(clause: Clause, at: int) -> bool:
+    """True when the word at `at` is a name: capitalised in the member's text, no cue on it."""
+    if not 0 <= at < len(clause.offsets):
+        return False
+    start, end = clause.offsets[at]
+    word = clause.text[start:end]
+    return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
+
+
 @dataclass(slots=True)
 class Sentence:
     """A sentence with its clauses."""

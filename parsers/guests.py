@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.clauses import Clause, Sentence
+from parsers.clauses import Clause, Sentence, named
 from parsers.commands import asks
 
 _PLUS = re.compile(r"(?<![\w+])\+\s?([1-9])(?![\d\s]*\d{2})(?!\w)")
@@ -50,13 +50,7 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
     return best
 
 
-def _named(clause: Clause, at: int) -> bool:
-    """True when the word after a bringing cue is a name: capitalised in the member's text."""
-    if not 0 <= at < len(clause.offsets):
-        return False
-    start, end = clause.offsets[at]
-    word = clause.text[start:end]
-    return word[:1].isupper() and word[1:].islower() and len(word) > 1 and not clause.cues_at(at)
+_named = named
 
 
 _AND = frozenset({"and", "och", "o", "samt", "ja", "&"})
@@ -192,8 +186,8 @@ def _companions(
     plus = 0
     unsure = False
     for start, end, cue in clause.cues:
-        if cue.label == "bring" and not persons and _named(clause, end):  # "Ja tar me mej Kenneth"
-            count += 1
+        if cue.label == "bring" and not persons and _named(clause, end):  # "Ja tar me mej Kenneth", "Ahmed och Lisa"
+            count += _names(clause, end, 1) or 1
         if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
             for j in range(end, min(end + 2, len(clause.words))):
                 value = _number(clause.words[j], numbers)
@@ -227,6 +221,21 @@ def _companions(
             unsure = True
         count += max(values, default=2 if start in duals else 1)  # "my parents", "vanhempieni kanssa": two
     return count, plus, unsure, numbered
+
+
+def _enumerated(sentence: Sentence) -> int:
+    """The names listed after the member in a sentence: "Jag, Tove och Alfred från föreningen", "tullaan
+    porukalla: mä, Ville, Essi ja Joonas" (each name after "I" alone in its clause is a companion)."""
+    clauses = sentence.clauses
+    start = next((n for n, c in enumerate(clauses) if len(c.words) == 1 and c.has("first")), None)
+    count = 0
+    for clause in clauses[start + 1:] if start is not None else ():
+        at = 1 if clause.words and clause.words[0] in _AND else 0
+        listed = _names(clause, at, 1)
+        if not listed:
+            break
+        count += listed
+    return count
 
 
 def _joins(clause: Clause) -> bool:
@@ -289,6 +298,7 @@ def read_guests(sentences: list[Sentence], text: str, numbers: dict[str, int], l
             persons += count
             plus = max(plus, more)
             unsure = unsure or doubt
+        persons = max(persons, _enumerated(sentence))
         if persons and not size and not plus and _vague(sentence, numbers, lang):
             unsure = True  # "with my colleagues", "kollegoideni kanssa": how many is not said
         if size or persons or plus:

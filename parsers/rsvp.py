@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parsers import clause_cues as cues
-from parsers.clauses import Clause, Sentence
+from parsers.clauses import Clause, Sentence, named
 
 STRONG, PARTICLE, WEAK = 3, 2, 1
 
@@ -146,7 +146,10 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
-    persons = clause.at("person") + clause.at("third")
+    # "..., mut Jarkko ei pääse", "Unfortunately Sara has a clash": a name (not a sentence's first word) is
+    # someone else
+    persons = clause.at("person") + clause.at("third") + [
+        p for p in range(len(clause.words)) if (p > 0 or clause.index > 0) and named(clause, p)]
     polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
     firsts = [f for f in clause.at("first") if f + 1 not in persons]  # "mun kollega": a possessive, not "I"
     if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):

@@ -52,3 +52,25 @@ def test_a_capitalised_word_that_names_no_companion_is_no_guest(text: str, lang:
 def test_a_hedge_on_the_companion_alone_asks_about_the_guests(text: str, lang: str) -> None:
     reading = read_intent(text)
     assert reading.language == lang and "guests" in reading.unsure
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "guests"),
+    [("Vi kommer! Jag, Tove och Alfred från föreningen.", "sv", 2),
+     ("Kommer! Och tar med Ahmed och Lisa från ungdomsgruppen.", "sv", 2),
+     ("no nii, tullaan porukalla: mä, Ville, Essi ja Joonas", "fi", 3)],
+)
+def test_names_listed_after_the_member_or_brought_along_are_each_a_guest(text: str, lang: str, guests: int) -> None:
+    reading = read_intent(text)
+    assert (reading.language, reading.rsvp, reading.guests) == (lang, "yes", guests)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "guests"),
+    [("Tuun kyl mut Jarkko ei pääse, sil on keikka Turussa.", "fi", 0),
+     ("Hi Noora, I'll come, and so will our new board member Teemu. Unfortunately Sara has a clash, so she won't "
+      "be joining us.", "en", 1)],
+)
+def test_a_named_colleague_who_cannot_come_leaves_the_members_yes(text: str, lang: str, guests: int) -> None:
+    reading = read_intent(text)
+    assert (reading.language, reading.rsvp, reading.guests, "rsvp" in reading.unsure) == (lang, "yes", guests, False)
