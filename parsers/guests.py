@@ -50,9 +50,6 @@ def _party(clause: Clause, numbers: dict[str, int]) -> int | None:
     return best
 
 
-_named = named
-
-
 _AND = frozenset({"and", "och", "o", "samt", "ja", "&"})
 _ANSWER = frozenset({"yes", "maybe"})
 
@@ -60,8 +57,8 @@ _ANSWER = frozenset({"yes", "maybe"})
 def _partner(clause: Clause, start: int, end: int) -> bool:
     """True when a pair names its other one: "Tobias and I" (opening the clause), "mä ja Jussi" (one name)."""
     if clause.words[start] in _AND and end - start == 2 and clause.words[start + 1] not in _AND:  # not "ja och"
-        return start - 1 >= 0 and _named(clause, start - 1) and (start == 1 or clause.cues_at(start - 2))
-    return _named(clause, end) and not _named(clause, end + 1)
+        return start - 1 >= 0 and named(clause, start - 1) and (start == 1 or clause.cues_at(start - 2))
+    return named(clause, end) and not named(clause, end + 1)
 
 
 # "with" written after its word, the name in the genitive: "Amirin kanssa", "Liisan ja Pekan kera".
@@ -72,7 +69,7 @@ def _names(clause: Clause, at: int, step: int) -> int:
     """How many names a list from `at` holds, read forward ("Amir", "Eetu and Aino") or, for a Finnish
     postposition, backward ("Liisan ja Pekan kanssa"); 0 when `at` is no name."""
     count = 0
-    while _named(clause, at) and "'" not in _written(clause, at) and (step > 0 or _written(clause, at).endswith("n")):
+    while named(clause, at) and "'" not in _written(clause, at) and (step > 0 or _written(clause, at).endswith("n")):
         count += 1
         conjunction = at + step if step > 0 else at - 1
         if not 0 <= conjunction < len(clause.words) or clause.words[conjunction] not in _AND:
@@ -89,7 +86,7 @@ _NOT_NAMES = frozenset({"it's", "that's", "there's", "here's", "what's", "who's"
 def _subject(clause: Clause, at: int) -> bool:
     """True when the word at `at` is a name, also with 's ("Dave's coming"), as the subject of coming."""
     said = _written(clause, at).replace("’", "'")
-    return _named(clause, at) and said not in _NOT_NAMES and (
+    return named(clause, at) and said not in _NOT_NAMES and (
         "'" not in said or (said.endswith("'s") and said.count("'") == 1))
 
 
@@ -186,7 +183,7 @@ def _companions(
     plus = 0
     unsure = False
     for start, end, cue in clause.cues:
-        if cue.label == "bring" and not persons and _named(clause, end):  # "Ja tar me mej Kenneth", "Ahmed och Lisa"
+        if cue.label == "bring" and not persons and named(clause, end):  # "Ja tar me mej Kenneth", "Ahmed och Lisa"
             count += _names(clause, end, 1) or 1
         if cue.label == "bring":  # "tar med två från vår ensemble": a number >= 2 without a person noun
             for j in range(end, min(end + 2, len(clause.words))):

@@ -146,11 +146,13 @@ def _skipped(clause: Clause, joining: bool, leaving: bool = False) -> bool:
         return True
     if joining and clause.has("belong"):
         return True  # "Lägg till mig på listan, jag vill vara med!": being part of the network
+    polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
+    if not polar:
+        return False
     # "..., mut Jarkko ei pääse", "Unfortunately Sara has a clash": a name (not a sentence's first word) is
     # someone else
     persons = clause.at("person") + clause.at("third") + [
-        p for p in range(len(clause.words)) if (p > 0 or clause.index > 0) and named(clause, p)]
-    polar = [s for s, _e, c in clause.cues if c.label in ("attend", "against", "modal")]
+        p for p in range(min(polar)) if (p > 0 or clause.index > 0) and named(clause, p)]
     firsts = [f for f in clause.at("first") if f + 1 not in persons]  # "mun kollega": a possessive, not "I"
     if persons and polar and min(persons) < min(polar) and not any(f < min(polar) for f in firsts):
         return True
